@@ -1,0 +1,48 @@
+/** Every kind of record the audit trail holds. */
+export type AuditEventType =
+  | 'auth.failure'
+  | 'session.start'
+  | 'session.end'
+  | 'session.rejected'
+  | 'tools.list'
+  | 'tools.call'
+  | 'policy.reload'
+  | 'policy.reload_failed'
+  | 'gateway.start'
+  | 'gateway.stop'
+
+/** Who an event is about; absent for auth failures (no verified identity). */
+export interface AuditActor {
+  readonly iss: string
+  readonly sub: string
+  readonly groups: readonly string[]
+  readonly email?: string
+}
+
+/** An audit record before the log adds `seq`, `ts` and the hash chain. */
+export interface AuditEvent {
+  readonly type: AuditEventType
+  readonly actor?: AuditActor
+  /** SHA-256 of the session id (the id itself is a bearer secret). */
+  readonly session?: string
+  readonly tool?: string
+  readonly connection?: string
+  /** The grant that allowed the action (rule 7: recorded for every decision). */
+  readonly grantId?: string
+  readonly decision?: 'allow' | 'deny'
+  /** Deny reason or outcome error code. */
+  readonly code?: string
+  readonly reason?: string
+  readonly args?: Record<string, unknown>
+  readonly outcome?: 'ok' | 'error' | 'denied'
+  readonly durationMs?: number
+  readonly resultBytes?: number
+  readonly correlationId?: string
+  readonly client?: string
+  readonly detail?: Record<string, unknown>
+}
+
+/** Port: append a record durably; resolves only once it is on disk. */
+export interface AuditSink {
+  write(event: AuditEvent): Promise<void>
+}

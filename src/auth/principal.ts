@@ -1,0 +1,12 @@
+/** The verified identity behind a request, derived from the agent's OIDC access token. */
+export interface Principal {
+  readonly issuer: string
+  readonly subject: string
+  readonly groups: readonly string[]
+  readonly email?: string
+  readonly name?: string
+  /** Token expiry, epoch seconds. */
+  readonly expiresAt: number
+  /** `jti`, when the issuer sets one (audit correlation only). */
+  readonly tokenId?: string
+}

@@ -1,0 +1,84 @@
+/**
+ * Error families. `message` is for logs and the audit trail only: what a caller sees is mapped
+ * per surface (HTTP challenge, MCP tool result, CLI line) from the stable `code`.
+ */
+export class AirlockError<C extends string = string> extends Error {
+  readonly code: C
+  constructor(code: C, message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.code = code
+    this.name = new.target.name
+  }
+}
+
+/** Why a bearer token was refused; the class is reported, the token never is. */
+export type AuthFailure =
+  | 'missing'
+  | 'malformed'
+  | 'too_large'
+  | 'alg_not_allowed'
+  | 'forbidden_header'
+  | 'unknown_key'
+  | 'bad_signature'
+  | 'wrong_issuer'
+  | 'wrong_audience'
+  | 'expired'
+  | 'missing_claim'
+  | 'not_yet_valid'
+  | 'too_old'
+  | 'invalid_claims'
+  | 'issuer_unavailable'
+
+export type AuthErrorCode = 'AUTH_MISSING' | 'AUTH_INVALID' | 'AUTH_FORBIDDEN'
+export class AuthError extends AirlockError<AuthErrorCode> {
+  readonly failure: AuthFailure
+  constructor(code: AuthErrorCode, failure: AuthFailure, message: string, options?: ErrorOptions) {
+    super(code, message, options)
+    this.failure = failure
+  }
+}
+
+export type PolicyErrorCode = 'POLICY_DENIED' | 'APPROVAL_REQUIRED' | 'SESSION_EXPIRED'
+export class PolicyError extends AirlockError<PolicyErrorCode> {}
+
+export type InputErrorCode = 'INPUT_INVALID'
+export class InputError extends AirlockError<InputErrorCode> {}
+
+export type GuardErrorCode =
+  | 'SQL_PARSE_FAILED'
+  | 'SQL_MULTIPLE_STATEMENTS'
+  | 'SQL_NOT_READ_ONLY'
+  | 'COMMAND_SYNTAX_REFUSED'
+  | 'COMMAND_NOT_ALLOWED'
+  | 'INSTANCE_NOT_ALLOWED'
+  | 'K8S_NOT_ALLOWED'
+export class GuardError extends AirlockError<GuardErrorCode> {}
+
+export type UpstreamErrorCode =
+  | 'AWS_THROTTLED'
+  | 'AWS_DENIED'
+  | 'AWS_CREDENTIALS'
+  | 'AWS_NOT_FOUND'
+  | 'AWS_UNAVAILABLE'
+  | 'AWS_ERROR'
+  | 'DB_ERROR'
+  | 'DB_TIMEOUT'
+  | 'RESULT_TOO_LARGE'
+  | 'INSTANCE_UNAVAILABLE'
+  | 'COMMAND_TIMED_OUT'
+  | 'K8S_FORBIDDEN'
+  | 'K8S_NOT_FOUND'
+  | 'K8S_CONFLICT'
+  | 'K8S_ERROR'
+  | 'CANCELLED'
+export class UpstreamError extends AirlockError<UpstreamErrorCode> {
+  /** Text that is safe to show the agent (e.g. the database's own error message); never an AWS body. */
+  readonly publicDetail: string | undefined
+  constructor(code: UpstreamErrorCode, message: string, options?: ErrorOptions & { publicDetail?: string }) {
+    super(code, message, options)
+    this.publicDetail = options?.publicDetail
+  }
+}
+
+export type ConfigErrorCode = 'CONFIG_INVALID' | 'POLICY_INVALID'
+export class ConfigError extends AirlockError<ConfigErrorCode> {}

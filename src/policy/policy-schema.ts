@@ -1,0 +1,60 @@
+import { z } from 'zod'
+import { connectionSchema } from './connection-schema.js'
+import { kubectlConstraintsSchema } from './kubectl-constraints.js'
+import { sqlConstraintsSchema } from './sql-constraints.js'
+import { ssmConstraintsSchema } from './ssm-constraints.js'
+
+export const DEFAULT_TTL_SECONDS = 15 * 60
+export const MAX_TTL_SECONDS = 12 * 60 * 60
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a lowercase id (a-z, 0-9, ".", "_", "-")')
+const toolName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a tool name such as "sql_query"')
+
+/** "90s", "15m", "2h" → seconds; at most 12 h. */
+export const durationSchema = z
+  .string()
+  .regex(/^[1-9]\d{0,5}(s|m|h)$/, 'expected a duration such as "15m", "90s" or "2h"')
+  .transform((s) => Number(s.slice(0, -1)) * ({ s: 1, m: 60, h: 3600 } as const)[s.at(-1) as 's' | 'm' | 'h'])
+  .refine((seconds) => seconds <= MAX_TTL_SECONDS, 'at most 12h')
+
+/** Reserved for human approval: a grant with `approval` is not usable until approvals exist. */
+export const approvalSchema = z.strictObject({
+  approverGroups: z.array(z.string().min(1)).min(1),
+  window: durationSchema.optional(),
+})
+
+export const grantSchema = z
+  .strictObject({
+    id,
+    description: z.string().max(500).optional(),
+    /** Any of these groups (from the token's groups claim) … */
+    groups: z.array(z.string().min(1)).default([]),
+    /** … or any of these exact subjects (`sub`). */
+    subjects: z.array(z.string().min(1)).default([]),
+    /** Connection ids this grant reaches; empty for tools that use no connection. */
+    connections: z.array(id).default([]),
+    tools: z.array(toolName).min(1),
+    /** How long a session using this grant may live. */
+    ttl: durationSchema.default(DEFAULT_TTL_SECONDS),
+    /** The grant stops working at this instant (ISO 8601). */
+    notAfter: z.iso.datetime({ offset: true }).optional(),
+    approval: approvalSchema.optional(),
+    sql: sqlConstraintsSchema.optional(),
+    ssm: ssmConstraintsSchema.optional(),
+    kubectl: kubectlConstraintsSchema.optional(),
+  })
+  .refine((g) => g.groups.length > 0 || g.subjects.length > 0, {
+    message: 'a grant needs at least one group or subject',
+  })
+
+/** One policy file as people write it. */
+export const policyFileSchema = z.strictObject({
+  $schema: z.string().optional(),
+  version: z.literal(1),
+  connections: z.record(id, connectionSchema).default({}),
+  grants: z.array(grantSchema).default([]),
+})
+
+export type PolicyFileInput = z.input<typeof policyFileSchema>
+export type PolicyFile = z.infer<typeof policyFileSchema>
+export type Grant = z.infer<typeof grantSchema>

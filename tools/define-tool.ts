@@ -1,0 +1,80 @@
+import type { z } from 'zod'
+import type { Principal } from '../src/auth/principal.js'
+import type { AwsClients } from '../src/aws/aws-clients.js'
+import type { Clock } from '../src/clock.js'
+import type { Connection, ConnectionKind, NamedConnection } from '../src/policy/connection-schema.js'
+import type { Grant } from '../src/policy/policy-schema.js'
+import type { Policy } from '../src/policy/policy.js'
+
+/** What every tool handler may use; the gateway builds it once (src/cli) and passes it down. */
+export interface ToolDeps {
+  readonly aws: AwsClients
+  readonly clock: Clock
+}
+
+export interface ProgressUpdate {
+  readonly progress: number
+  readonly total?: number
+  readonly message?: string
+}
+
+/** The session a call belongs to. */
+export interface SessionInfo {
+  /** Epoch ms at which the session ends (shortest ttl of the grants it used, or idle/token limits). */
+  readonly expiresAt: number
+}
+
+export interface ToolContext<Args, K extends ConnectionKind | never = ConnectionKind> {
+  readonly principal: Principal
+  /** The grant that allowed this call (re-evaluated at call time). */
+  readonly grant: Grant
+  /** The connection named by the call; undefined for tools that use none. */
+  readonly connection: [K] extends [never] ? undefined : NamedConnection<Extract<Connection, { kind: K }>>
+  readonly args: Args
+  readonly deps: ToolDeps
+  /** Aborted when the client cancels the request or the session ends. */
+  readonly signal: AbortSignal
+  /** Sends an MCP progress notification when the client asked for them; otherwise a no-op. */
+  readonly progress: (update: ProgressUpdate) => Promise<void>
+  readonly session: SessionInfo
+  /** The policy in force for this call (for tools that describe access, such as list_connections). */
+  readonly policy: Policy
+}
+
+/** What a handler returns; errors are thrown as AirlockError subclasses and mapped by src/mcp. */
+export interface ToolResult {
+  /** Compact text for models. */
+  readonly text: string
+  /** Must match `outputSchema` when the tool declares one. */
+  readonly structured?: Record<string, unknown>
+  /** Extra facts for the audit record (never secrets or parameter values). */
+  readonly audit?: Record<string, unknown>
+}
+
+export interface ToolAnnotations {
+  readonly readOnlyHint: boolean
+  readonly destructiveHint: boolean
+  readonly idempotentHint?: boolean
+  readonly openWorldHint?: boolean
+}
+
+export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, K extends ConnectionKind | never = ConnectionKind> {
+  readonly name: string
+  readonly title: string
+  readonly description: string
+  /** Connection kinds this tool serves; empty for tools that take no `connection` argument. */
+  readonly connectionKinds: readonly K[]
+  /** Input fields other than `connection` (added by the gateway as an enum of the caller's connections). */
+  readonly input: Shape
+  readonly output?: z.ZodRawShape
+  /** Hints shown in tools/list, derived from the caller's grant for this tool (worst case across grants). */
+  annotations(grant: Grant): ToolAnnotations
+  handler(ctx: ToolContext<z.infer<z.ZodObject<Shape>>, K>): Promise<ToolResult>
+}
+
+/** Identity function that keeps a tool's types precise; each file in tools/ default-exports one. */
+export function defineTool<Shape extends z.ZodRawShape, K extends ConnectionKind | never = never>(
+  tool: ToolDefinition<Shape, K>,
+): ToolDefinition<Shape, K> {
+  return tool
+}
