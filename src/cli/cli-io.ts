@@ -1,0 +1,10 @@
+/** What a CLI command may touch; injected so every command is testable in-process. */
+export interface CliIo {
+  readonly stdout: (text: string) => void
+  readonly stderr: (text: string) => void
+  readonly cwd: string
+  readonly env: Readonly<Record<string, string | undefined>>
+}
+
+/** A subcommand: returns the process exit code. */
+export type CliCommand = (argv: readonly string[], io: CliIo) => Promise<number>
