@@ -1,0 +1,60 @@
+import { EKSClient } from '@aws-sdk/client-eks'
+import { RDSDataClient } from '@aws-sdk/client-rds-data'
+import { SSMClient } from '@aws-sdk/client-ssm'
+import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import type { AwsClients, AwsTarget } from '../aws/aws-clients.js'
+
+export interface AwsClientOptions {
+  /** The gateway's own credentials: the SDK default chain in production (IRSA web identity in EKS). */
+  readonly credentials: AwsCredentialIdentityProvider
+  /** Per-service endpoint overrides (the sandbox emulators); production leaves these unset. */
+  readonly endpoints?: { readonly rdsData?: string; readonly ssm?: string; readonly eks?: string }
+  /**
+   * Credentials for a per-connection role, assumed by the gateway as itself and tagged with the
+   * principal's identity. Absent: connections with `roleArn` are refused (fail closed).
+   */
+  readonly roleCredentials?: (roleArn: string, target: AwsTarget) => AwsCredentialIdentityProvider
+  readonly maxAttempts?: number
+}
+
+/** Builds (and caches per region and identity) the SDK clients the tools use. */
+export function createAwsClients(options: AwsClientOptions): AwsClients {
+  const cache = new Map<string, RDSDataClient | SSMClient | EKSClient>()
+
+  function credentialsFor(target: AwsTarget): AwsCredentialIdentityProvider {
+    if (target.roleArn === undefined) return options.credentials
+    if (options.roleCredentials === undefined) {
+      throw new TypeError('connection has roleArn but no role credential provider is configured')
+    }
+    return options.roleCredentials(target.roleArn, target)
+  }
+
+  function cached<C extends RDSDataClient | SSMClient | EKSClient>(
+    service: string,
+    target: AwsTarget,
+    build: (config: { region: string; credentials: AwsCredentialIdentityProvider; maxAttempts: number; endpoint?: string }) => C,
+    endpoint: string | undefined,
+  ): C {
+    // Role sessions are per identity; the gateway's own credentials are shared by everyone.
+    const identity = target.roleArn === undefined ? '' : `${target.roleArn}|${target.principal.issuer}|${target.principal.subject}`
+    const key = `${service}|${target.region}|${identity}`
+    const hit = cache.get(key)
+    if (hit !== undefined) return hit as C
+    const client = build({
+      region: target.region,
+      credentials: credentialsFor(target),
+      maxAttempts: options.maxAttempts ?? 3,
+      ...(endpoint === undefined ? {} : { endpoint }),
+    })
+    cache.set(key, client)
+    return client
+  }
+
+  return {
+    rdsData: (target) => cached('rds-data', target, (c) => new RDSDataClient(c), options.endpoints?.rdsData),
+    ssm: (target) => cached('ssm', target, (c) => new SSMClient(c), options.endpoints?.ssm),
+    eks: (target) => cached('eks', target, (c) => new EKSClient(c), options.endpoints?.eks),
+    credentials: (target) => credentialsFor(target),
+    stsEndpoint: (region) => new URL(`https://sts.${region}.amazonaws.com/`),
+  }
+}
