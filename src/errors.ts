@@ -71,6 +71,8 @@ export type UpstreamErrorCode =
   | 'K8S_CONFLICT'
   | 'K8S_ERROR'
   | 'CANCELLED'
+  | 'OIDC_UNAVAILABLE'
+  | 'OIDC_INVALID'
 export class UpstreamError extends AirlockError<UpstreamErrorCode> {
   /** Text that is safe to show the agent (e.g. the database's own error message); never an AWS body. */
   readonly publicDetail: string | undefined
