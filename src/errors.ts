@@ -84,3 +84,7 @@ export class UpstreamError extends AirlockError<UpstreamErrorCode> {
 
 export type ConfigErrorCode = 'CONFIG_INVALID' | 'POLICY_INVALID'
 export class ConfigError extends AirlockError<ConfigErrorCode> {}
+
+export type AuditErrorCode = 'AUDIT_WRITE_FAILED' | 'AUDIT_CLOSED'
+/** The audit trail could not record an event: callers must fail closed and not return results. */
+export class AuditError extends AirlockError<AuditErrorCode> {}
