@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { ConfigError } from '../../src/errors.js'
+import { checkTemplateArgument, isSafeAbsolutePath, parseCommandTemplate, parseTemplateWord } from '../../src/policy/command-template.js'
+import { ssmConstraintsSchema } from '../../src/policy/ssm-constraints.js'
+
+describe('parseTemplateWord', () => {
+  const good: [string, unknown][] = [
+    ['systemctl', { kind: 'literal', value: 'systemctl' }],
+    ['-n', { kind: 'literal', value: '-n' }],
+    ['{word}', { kind: 'word', name: 'word' }],
+    ['{unit}', { kind: 'word', name: 'unit' }],
+    ['{int}', { kind: 'int', min: 0, max: 100_000 }],
+    ['{int:1-1000}', { kind: 'int', min: 1, max: 1000 }],
+    ['{path:/var/log/**}', { kind: 'path', glob: '/var/log/**', segments: ['var', 'log', '**'] }],
+    ['{status|restart}', { kind: 'choice', options: ['status', 'restart'] }],
+  ]
+  for (const [word, expected] of good) {
+    it(`accepts ${word}`, () => assert.deepEqual(parseTemplateWord(word), expected))
+  }
+  const bad = [
+    '{wrd:1}', '{itn:1-5}', '{int:5-1}', '{int:1-}', '{int:-1-5}', '{int:1-99999999999}', '{path}', '{path:var/log}',
+    '{path:/var/../etc}', '{path:/var//log}', '{path:/var/lo**g}', '{path:/var/$x}', '{}', '{a||b}', '{a|a}',
+    'pre{word}', '{word}post', '{{word}}', 'it\'s', 'a"b', 'a\\b', 'tab\there', 'caf\u00e9', '{Unit}', '{a b}',
+  ]
+  for (const word of bad) {
+    it(`refuses ${JSON.stringify(word)}`, () => {
+      assert.throws(() => parseTemplateWord(word), (e: unknown) => e instanceof ConfigError && e.code === 'POLICY_INVALID')
+    })
+  }
+})
+
+describe('parseCommandTemplate', () => {
+  it('requires a literal command name', () => {
+    assert.throws(() => parseCommandTemplate(['{word}', '-l']), /command name must be a literal/)
+    assert.throws(() => parseCommandTemplate(['{path:/usr/bin/*}']), /command name must be a literal/)
+    assert.equal(parseCommandTemplate(['{systemctl|journalctl}', '{word}']).parts.length, 2)
+  })
+  it('names the offending word', () => {
+    assert.throws(() => parseCommandTemplate(['ls', '-l', '{bogus:1}']), /^ConfigError: word 2: /)
+  })
+})
+
+describe('checkTemplateArgument', () => {
+  const word = parseTemplateWord('{word}')
+  const int = parseTemplateWord('{int:1-1000}')
+  const path = parseTemplateWord('{path:/var/log/**}')
+  const logs = parseTemplateWord('{path:/var/log/*.log}')
+  const choice = parseTemplateWord('{status|show}')
+  const cases: [string, ReturnType<typeof parseTemplateWord>, string, boolean][] = [
+    ['word ok', word, 'nginx.service', true],
+    ['word with = and ,', word, 'a=b,c', true],
+    ['word leading dash', word, '-rf', false],
+    ['word long option', word, '--foo', false],
+    ['word space', word, 'a b', false],
+    ['word semicolon', word, 'a;b', false],
+    ['word slash', word, 'a/b', false],
+    ['word empty', word, '', false],
+    ['word too long', word, 'a'.repeat(129), false],
+    ['word non-ascii', word, 'nginx\uff1b', false],
+    ['int ok', int, '1000', true],
+    ['int below', int, '0', false],
+    ['int above', int, '1001', false],
+    ['int leading zero', int, '010', false],
+    ['int negative', int, '-5', false],
+    ['int hex', int, '0x10', false],
+    ['int with space', int, '5 ', false],
+    ['path deep', path, '/var/log/nginx/access.log', true],
+    ['path dir itself', path, '/var/log', true],
+    ['path dotdot', path, '/var/log/../../etc/shadow', false],
+    ['path dot', path, '/var/log/./x', false],
+    ['path double slash', path, '/var/log//x', false],
+    ['path trailing slash', path, '/var/log/', false],
+    ['path relative', path, 'var/log/x', false],
+    ['path outside', path, '/etc/passwd', false],
+    ['path percent-encoded', path, '/var/log/%2e%2e/etc', false],
+    ['path prefix trick', path, '/var/logs/x', false],
+    ['single-segment star', logs, '/var/log/syslog.log', true],
+    ['single-segment star is one segment', logs, '/var/log/a/b.log', false],
+    ['single-segment star suffix', logs, '/var/log/syslog', false],
+    ['choice ok', choice, 'show', true],
+    ['choice other', choice, 'stop', false],
+  ]
+  for (const [name, part, value, ok] of cases) {
+    it(`${name}: ${ok ? 'fits' : 'refused'}`, () => assert.equal(checkTemplateArgument(part, value) === undefined, ok))
+  }
+  it('isSafeAbsolutePath refuses root and empty', () => {
+    assert.equal(isSafeAbsolutePath('/'), false)
+    assert.equal(isSafeAbsolutePath(''), false)
+  })
+})
+
+describe('ssmConstraintsSchema', () => {
+  it('accepts the demo templates', () => {
+    const parsed = ssmConstraintsSchema.parse({
+      commands: [['systemctl', 'status', '{word}'], ['journalctl', '-u', '{unit}', '-n', '{int:1-1000}'], ['tail', '-n', '{int}', '{path:/var/log/**}']],
+    })
+    assert.equal(parsed.commands.length, 3)
+    assert.equal(parsed.timeoutSeconds, 60)
+  })
+  it('fails policy load at the template word path', () => {
+    const result = ssmConstraintsSchema.safeParse({ commands: [['uptime'], ['tail', '{int:9-1}']] })
+    assert.equal(result.success, false)
+    const issue = result.error?.issues[0]
+    assert.deepEqual(issue?.path, ['commands', 1, 1])
+    assert.match(issue?.message ?? '', /lower bound above upper bound/)
+  })
+  it('fails policy load when the program is a placeholder', () => {
+    const result = ssmConstraintsSchema.safeParse({ commands: [['{word}', 'x']] })
+    assert.equal(result.success, false)
+    assert.deepEqual(result.error?.issues[0]?.path, ['commands', 0, 0])
+  })
+})
