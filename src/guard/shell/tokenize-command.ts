@@ -1,0 +1,132 @@
+import { LangVariant, parse } from 'sh-syntax'
+import type { File } from 'sh-syntax'
+import { GuardError } from '../../errors.js'
+
+export const MAX_COMMAND_BYTES = 4096
+
+/** Unquoted characters a plain word may contain; everything else must be quoted or is refused. */
+const UNQUOTED_SAFE = /^[A-Za-z0-9._@:+=,/%^-]$/
+
+const UNQUOTED_REASONS: ReadonlyArray<readonly [RegExp, string]> = [
+  [/[;]/, 'command separator ";"'],
+  [/[&]/, 'operator "&" (background or &&)'],
+  [/[|]/, 'pipe or "||"'],
+  [/[<>]/, 'redirection'],
+  [/[$]/, 'expansion ("$")'],
+  [/[`]/, 'command substitution (backtick)'],
+  [/[*?[\]]/, 'unquoted glob character'],
+  [/[{}]/, 'brace expansion or group'],
+  [/[~]/, 'tilde expansion'],
+  [/[#]/, 'comment'],
+  [/[!]/, 'negation or history expansion'],
+  [/[()]/, 'subshell or function syntax'],
+  [/[\\]/, 'backslash escape'],
+]
+
+const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time'])
+
+function refuse(reason: string, options?: ErrorOptions): GuardError {
+  return new GuardError('COMMAND_SYNTAX_REFUSED', `command refused: ${reason}`, options)
+}
+
+interface LexedWord {
+  readonly value: string
+  readonly start: number
+  readonly end: number
+  /** The word exactly as typed (quotes included). */
+  readonly raw: string
+}
+
+/** A deliberately small lexer: plain characters, '…' and "…" without expansions or escapes. */
+function lexWords(input: string): LexedWord[] {
+  const words: LexedWord[] = []
+  let i = 0
+  while (i < input.length) {
+    if (input[i] === ' ') {
+      i++
+      continue
+    }
+    const start = i
+    let value = ''
+    while (i < input.length && input[i] !== ' ') {
+      const c = input.charAt(i)
+      if (c === "'") {
+        const close = input.indexOf("'", i + 1)
+        if (close < 0) throw refuse('unterminated single quote')
+        value += input.slice(i + 1, close)
+        i = close + 1
+      } else if (c === '"') {
+        let j = i + 1
+        while (j < input.length && input[j] !== '"') {
+          const q = input.charAt(j)
+          if (q === '$') throw refuse('expansion ("$") inside double quotes')
+          if (q === '`') throw refuse('command substitution (backtick) inside double quotes')
+          if (q === '\\') throw refuse('backslash escape inside double quotes')
+          if (q === '!') throw refuse('"!" inside double quotes')
+          j++
+        }
+        if (j >= input.length) throw refuse('unterminated double quote')
+        value += input.slice(i + 1, j)
+        i = j + 1
+      } else if (UNQUOTED_SAFE.test(c)) {
+        value += c
+        i++
+      } else {
+        const reason = UNQUOTED_REASONS.find(([re]) => re.test(c))?.[1] ?? `character ${JSON.stringify(c)}`
+        throw refuse(reason)
+      }
+    }
+    words.push({ value, start, end: i, raw: input.slice(start, i) })
+  }
+  return words
+}
+
+/** Cross-checks the structure with a real POSIX shell parser: one simple statement, nothing else. */
+function checkStructure(file: File, first: LexedWord, last: LexedWord): void {
+  const trailing: unknown = Reflect.get(file, 'Last')
+  if (Array.isArray(trailing) && trailing.length > 0) throw refuse('trailing comment')
+  if (file.Stmts.length !== 1) throw refuse('more than one command')
+  const stmt = file.Stmts[0]
+  if (stmt === undefined || stmt.Cmd === null) throw refuse('no command')
+  if (stmt.Comments.length > 0) throw refuse('comment')
+  if (stmt.Redirs.length > 0) throw refuse('redirection')
+  if (stmt.Negated) throw refuse('negation')
+  if (stmt.Background || stmt.Coprocess) throw refuse('background job')
+  if (stmt.Semicolon.Line !== 0) throw refuse('command separator ";"')
+  // The parser must see the command exactly where our lexer saw the words.
+  if (stmt.Cmd.Pos.Offset !== first.start || stmt.Cmd.End.Offset !== last.end) {
+    throw refuse('command structure is not a single simple command')
+  }
+}
+
+/**
+ * Splits a command line as a POSIX shell would, accepting only one simple command of plain words
+ * (literal, '…', or "…" without expansions). Any byte outside printable ASCII is refused, quoted
+ * or not: nothing an allowed template accepts needs it, and look-alike characters are a classic
+ * way to make a check and a shell disagree.
+ * @throws GuardError COMMAND_SYNTAX_REFUSED with the reason in the message.
+ */
+export async function tokenizeCommand(input: string): Promise<string[]> {
+  if (typeof input !== 'string') throw new TypeError('tokenizeCommand expects a string')
+  if (Buffer.byteLength(input, 'utf8') > MAX_COMMAND_BYTES) throw refuse(`longer than ${MAX_COMMAND_BYTES} bytes`)
+  if (input.includes('\0')) throw refuse('NUL byte')
+  if (/[\n\r]/.test(input)) throw refuse('newline or carriage return')
+  if (/[\x00-\x1f\x7f]/.test(input)) throw refuse('control character')
+  if (/[^\x20-\x7e]/.test(input)) throw refuse('non-ASCII character')
+
+  const words = lexWords(input)
+  const first = words[0]
+  const last = words.at(-1)
+  if (first === undefined || last === undefined) throw refuse('empty command')
+  if (first.raw.includes('=')) throw refuse('variable assignment prefix')
+  if (RESERVED.has(first.raw)) throw refuse(`reserved word "${first.raw}"`)
+
+  let file: File
+  try {
+    file = await parse(input, { variant: LangVariant.LangPOSIX, keepComments: true })
+  } catch (error) {
+    throw refuse('does not parse as a POSIX shell command', { cause: error })
+  }
+  checkStructure(file, first, last)
+  return words.map((w) => w.value)
+}

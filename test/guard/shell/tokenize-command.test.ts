@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { describe, it } from 'node:test'
+import { promisify } from 'node:util'
+import { GuardError } from '../../../src/errors.js'
+import { matchTemplate } from '../../../src/guard/shell/match-template.js'
+import { quoteArgv } from '../../../src/guard/shell/quote-argv.js'
+import { tokenizeCommand } from '../../../src/guard/shell/tokenize-command.js'
+import { parseCommandTemplate } from '../../../src/policy/command-template.js'
+import { ESCAPE_FIXTURES, TEST_TEMPLATES } from './escape-fixtures.js'
+
+const run = promisify(execFile)
+const templates = TEST_TEMPLATES.map((t) => parseCommandTemplate(t))
+
+/** What the guard would let through: tokenize, then match. */
+async function guard(input: string): Promise<{ argv: string[]; index: number }> {
+  const argv = await tokenizeCommand(input)
+  return { argv, index: matchTemplate(argv, templates) }
+}
+
+/** Runs the quoted line through a real /bin/sh and returns the argv it saw. */
+async function shellArgv(argv: readonly string[]): Promise<string[]> {
+  const { stdout } = await run('/bin/sh', ['-c', quoteArgv(['printf', '%s\\0', ...argv])])
+  return stdout.split('\0').slice(0, -1)
+}
+
+describe('escape attempts', () => {
+  it('has a real fixture table', () => assert.ok(ESCAPE_FIXTURES.length >= 30))
+  for (const fixture of ESCAPE_FIXTURES) {
+    it(`refuses ${fixture.name}`, async () => {
+      await assert.rejects(guard(fixture.input), (e: unknown) => {
+        assert.ok(e instanceof GuardError, `expected GuardError, got ${String(e)}`)
+        assert.equal(e.code, fixture.code, e.message)
+        return true
+      })
+    })
+  }
+})
+
+describe('allowed commands', () => {
+  const allowed: [string, string[], number][] = [
+    ['uptime', ['uptime'], 0],
+    ['  df   -h  ', ['df', '-h'], 1],
+    ["echo 'a=b,c'", ['echo', 'a=b,c'], 2],
+    ['systemctl status nginx.service', ['systemctl', 'status', 'nginx.service'], 3],
+    ['systemctl "is-active" sshd', ['systemctl', 'is-active', 'sshd'], 3],
+    ["journalctl -u 'nginx' -n \"50\"", ['journalctl', '-u', 'nginx', '-n', '50'], 4],
+    ['journalctl -u ngi"nx" -n 1000', ['journalctl', '-u', 'nginx', '-n', '1000'], 4],
+    ['tail -n 100 /var/log/nginx/access.log', ['tail', '-n', '100', '/var/log/nginx/access.log'], 5],
+    ['cat /var/log/syslog.log', ['cat', '/var/log/syslog.log'], 6],
+    ['find /var/log -name access.log', ['find', '/var/log', '-name', 'access.log'], 7],
+    ['tar -tf /var/backups/home.tar', ['tar', '-tf', '/var/backups/home.tar'], 8],
+  ]
+  for (const [input, argv, index] of allowed) {
+    it(`matches ${JSON.stringify(input)} and round-trips through sh`, async () => {
+      const result = await guard(input)
+      assert.deepEqual(result, { argv, index })
+      assert.deepEqual(await shellArgv(result.argv), argv)
+    })
+  }
+})
+
+describe('quoteArgv', () => {
+  const nasty = ["it's", '$(id)', '`id`', '${IFS}', 'a b', '*', '~', '\\', 'line\nbreak', '"', "''", '', '-n', ';reboot', '!!', '\u00e9']
+  it('quotes every word so sh sees exactly the argv', async () => {
+    assert.deepEqual(await shellArgv(nasty), nasty)
+  })
+  it('single-quotes each word', () => {
+    assert.equal(quoteArgv(['echo', "it's"]), "'echo' 'it'\\''s'")
+  })
+  it('rejects misuse', () => {
+    assert.throws(() => quoteArgv([]), TypeError)
+    assert.throws(() => quoteArgv(['a\0b']), TypeError)
+  })
+})
+
+describe('matchTemplate', () => {
+  it('reports the closest mismatch', () => {
+    assert.throws(() => matchTemplate(['journalctl', '-u', 'nginx', '-n', '0'], templates), /closest: template 4, word 4: \{int\}: expected 1–1000/)
+  })
+  it('refuses with no templates', () => {
+    assert.throws(() => matchTemplate(['uptime'], []), (e: unknown) => e instanceof GuardError && e.code === 'COMMAND_NOT_ALLOWED')
+  })
+})
