@@ -48,6 +48,8 @@ export type GuardErrorCode =
   | 'SQL_PARSE_FAILED'
   | 'SQL_MULTIPLE_STATEMENTS'
   | 'SQL_NOT_READ_ONLY'
+  /** Refused whatever the grant's mode (server files, DO, transaction control, …). */
+  | 'SQL_NOT_ALLOWED'
   | 'COMMAND_SYNTAX_REFUSED'
   | 'COMMAND_NOT_ALLOWED'
   | 'INSTANCE_NOT_ALLOWED'
