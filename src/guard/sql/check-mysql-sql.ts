@@ -1,0 +1,113 @@
+import nodeSqlParser from 'node-sql-parser'
+import { GuardError } from '../../errors.js'
+import { judgeMysqlFunction } from './mysql-function-policy.js'
+import { scanMysqlText } from './scan-mysql-text.js'
+import type { SqlCheck, SqlMode } from './sql-check.js'
+import { isObject, walkTree } from './walk-tree.js'
+import type { Json } from './walk-tree.js'
+
+const parser = new nodeSqlParser.Parser()
+
+const READ_ONLY_TOP = new Set(['select', 'show', 'explain', 'desc'])
+
+/**
+ * Statement types never run through an agent tool: transaction control (the gateway owns the
+ * transaction), session state on a pooled connection (SET, USE), table locks, server files
+ * (LOAD DATA) and privileges.
+ */
+const NEVER: ReadonlyMap<string, string> = new Map([
+  ['transaction', 'transaction control belongs to the gateway'],
+  ['set', 'SET changes session state on a shared connection'],
+  ['use', 'USE changes session state on a shared connection'],
+  ['lock', 'LOCK TABLES outlives the call'],
+  ['unlock', 'UNLOCK TABLES belongs to the gateway'],
+  ['load_data', 'LOAD DATA reads server or client files'],
+  ['grant', 'privilege management is not available to agents'],
+  ['revoke', 'privilege management is not available to agents'],
+])
+
+/** Statement types that change something; refused anywhere inside a read-only statement. */
+const WRITES = new Set([
+  'insert', 'replace', 'update', 'delete', 'create', 'drop', 'alter', 'truncate', 'rename', 'call',
+  'set', 'use', 'lock', 'unlock', 'transaction', 'load_data', 'grant', 'revoke', 'declare', 'exec', 'go',
+])
+
+function parse(sql: string): { ast: unknown; tableList: string[] } {
+  let firstError: unknown
+  for (const database of ['MySQL', 'MariaDB']) {
+    try {
+      const result = parser.parse(sql, { database })
+      return { ast: result.ast, tableList: result.tableList }
+    } catch (cause) {
+      firstError ??= cause
+    }
+  }
+  const detail = firstError instanceof Error ? firstError.message.slice(0, 300) : 'unknown parser error'
+  throw new GuardError('SQL_PARSE_FAILED', `MySQL could not parse the statement: ${detail}`, { cause: firstError })
+}
+
+function refuse(mode: SqlMode, reason: string): GuardError {
+  return mode === 'read-only'
+    ? new GuardError('SQL_NOT_READ_ONLY', `not read-only: ${reason}`)
+    : new GuardError('SQL_NOT_ALLOWED', `refused in every mode: ${reason}`)
+}
+
+function functionName(node: Json): { name: string; schema: string | undefined } | undefined {
+  if (node['type'] === 'aggr_func' && typeof node['name'] === 'string') return { name: node['name'], schema: undefined }
+  const name = node['name']
+  if (node['type'] !== 'function' || !isObject(name)) return undefined
+  const parts = Array.isArray(name['name']) ? name['name'] : []
+  const values = parts.map((p) => (isObject(p) && typeof p['value'] === 'string' ? p['value'] : ''))
+  const schema = isObject(name['schema']) && typeof name['schema']['value'] === 'string' ? name['schema']['value'] : undefined
+  return { name: values.join('.'), schema }
+}
+
+/** Checks one MySQL/MariaDB statement; see checkSql for the rules. */
+export function checkMysqlSql(sql: string, mode: SqlMode): SqlCheck {
+  const facts = scanMysqlText(sql)
+  // Executable comments hide code from the parser in every mode.
+  if (facts.executableComment) throw refuse(mode, 'executable comment /*! … */ runs hidden SQL')
+  if (facts.multipleStatements) throw new GuardError('SQL_MULTIPLE_STATEMENTS', 'expected exactly one statement, found a separator followed by more SQL')
+  const { ast, tableList } = parse(sql)
+  const statements = Array.isArray(ast) ? ast : [ast]
+  if (statements.length > 1) throw new GuardError('SQL_MULTIPLE_STATEMENTS', `expected exactly one statement, found ${statements.length}`)
+  const top: unknown = statements[0]
+  if (!isObject(top) || typeof top['type'] !== 'string') throw new GuardError('SQL_PARSE_FAILED', 'the parser returned an unexpected tree')
+  const kind = top['type']
+  const never = NEVER.get(kind)
+  if (never !== undefined) throw refuse(mode, never)
+  if (mode === 'read-only') {
+    if (!READ_ONLY_TOP.has(kind)) throw refuse(mode, `statement ${kind.toUpperCase()} is not a plain read`)
+    if (kind === 'explain' && !(isObject(top['expr']) && top['expr']['type'] === 'select')) throw refuse(mode, 'EXPLAIN of a non-SELECT')
+    const writing = tableList.find((entry) => !entry.startsWith('select::') && !entry.startsWith(`${kind}::`))
+    if (writing !== undefined) throw refuse(mode, `statement touches ${writing.split('::')[0] ?? 'a table'} tables`)
+  }
+  const functions = new Set<string>()
+  walkTree(top, (node, key) => {
+    const type = node['type']
+    if (mode === 'read-only') {
+      if (key === 'ast' && type !== 'select') throw refuse(mode, `contains a nested ${String(type)} statement`)
+      if (typeof type === 'string' && WRITES.has(type)) throw refuse(mode, `contains a nested ${type} statement`)
+      if (typeof node['locking_read'] === 'string' || isObject(node['locking_read'])) throw refuse(mode, `locking clause ${lockingText(node['locking_read'])} takes row locks`)
+      if (type === 'assign') throw refuse(mode, 'assigns a user variable')
+    }
+    const into = node['into']
+    if (isObject(into) && (into['type'] === 'into' || into['expr'] !== undefined)) {
+      const keyword = typeof into['keyword'] === 'string' ? into['keyword'].toUpperCase() : 'VAR'
+      if (mode === 'read-only' || keyword === 'OUTFILE' || keyword === 'DUMPFILE') throw refuse(mode, `SELECT … INTO ${keyword} writes its result`)
+    }
+    const fn = functionName(node)
+    if (fn !== undefined) {
+      const verdict = judgeMysqlFunction(fn.name, fn.schema, mode)
+      if (!verdict.allowed) throw refuse(mode, verdict.reason ?? 'function refused')
+      functions.add(fn.schema === undefined ? fn.name.toLowerCase() : `${fn.schema}.${fn.name}`.toLowerCase())
+    }
+  })
+  const tables = new Set(tableList.map((entry) => entry.split('::').slice(1).filter((p) => p !== 'null').join('.').toLowerCase()))
+  return { engine: 'mysql', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
+}
+
+function lockingText(value: unknown): string {
+  if (typeof value === 'string') return value.toUpperCase()
+  return 'FOR UPDATE/SHARE'
+}

@@ -1,0 +1,172 @@
+import { loadModule, parseSync, scanSync } from 'libpg-query'
+import { GuardError } from '../../errors.js'
+import { judgePostgresFunction, normalizePostgresFunctionName } from './postgres-function-policy.js'
+import type { SqlCheck, SqlMode } from './sql-check.js'
+import { isObject, stringList, walkTree } from './walk-tree.js'
+import type { Json } from './walk-tree.js'
+
+/** Top-level statements a read-only grant may run. */
+const READ_ONLY_TOP = new Set(['SelectStmt', 'ExplainStmt', 'VariableShowStmt'])
+
+/**
+ * Statements never run through an agent tool, whatever the grant: they reach the server host
+ * (COPY to/from files or programs, LOAD, extensions), change the server or roles, run
+ * unparseable code (DO), or change session or transaction state on a pooled connection the
+ * gateway owns (transaction control, SET, PREPARE, cursors, LISTEN, DISCARD).
+ */
+const NEVER: ReadonlyMap<string, string> = new Map([
+  ['CopyStmt', 'COPY reads or writes server files or programs'],
+  ['AlterSystemStmt', 'ALTER SYSTEM changes server configuration'],
+  ['CreateExtensionStmt', 'CREATE EXTENSION installs server code'],
+  ['AlterExtensionStmt', 'ALTER EXTENSION changes server code'],
+  ['AlterExtensionContentsStmt', 'ALTER EXTENSION changes server code'],
+  ['DoStmt', 'DO runs procedural code the guard cannot inspect'],
+  ['LoadStmt', 'LOAD loads a shared library'],
+  ['TransactionStmt', 'transaction control belongs to the gateway'],
+  ['VariableSetStmt', 'SET changes session state on a shared connection'],
+  ['CreateRoleStmt', 'role management is not available to agents'],
+  ['AlterRoleStmt', 'role management is not available to agents'],
+  ['AlterRoleSetStmt', 'role management is not available to agents'],
+  ['DropRoleStmt', 'role management is not available to agents'],
+  ['GrantRoleStmt', 'role management is not available to agents'],
+  ['PrepareStmt', 'prepared statements outlive the call'],
+  ['ExecuteStmt', 'EXECUTE runs a prepared statement the guard cannot see'],
+  ['DeallocateStmt', 'prepared statements belong to the gateway'],
+  ['DeclareCursorStmt', 'cursors outlive the call'],
+  ['FetchStmt', 'cursors outlive the call'],
+  ['ClosePortalStmt', 'cursors outlive the call'],
+  ['ListenStmt', 'LISTEN outlives the call'],
+  ['UnlistenStmt', 'UNLISTEN changes session state'],
+  ['NotifyStmt', 'NOTIFY signals other sessions'],
+  ['DiscardStmt', 'DISCARD changes session state on a shared connection'],
+  ['CheckPointStmt', 'CHECKPOINT is server administration'],
+  ['CreateSubscriptionStmt', 'subscriptions connect to other servers'],
+  ['AlterSubscriptionStmt', 'subscriptions connect to other servers'],
+  ['CreateForeignServerStmt', 'foreign servers connect to other servers'],
+  ['CreateUserMappingStmt', 'user mappings hold credentials for other servers'],
+  ['AlterUserMappingStmt', 'user mappings hold credentials for other servers'],
+  ['ImportForeignSchemaStmt', 'foreign schemas connect to other servers'],
+])
+
+let loading: Promise<void> | undefined
+
+async function ensureParser(): Promise<void> {
+  loading ??= loadModule()
+  try {
+    await loading
+  } catch (cause) {
+    loading = undefined
+    throw new GuardError('SQL_PARSE_FAILED', 'the PostgreSQL parser could not be loaded', { cause })
+  }
+}
+
+/**
+ * Replaces Data API `:name` placeholders with `$n` so the real PostgreSQL grammar accepts them.
+ * Uses the server's own scanner, so text inside strings, comments and `::` casts is untouched.
+ */
+function bindPlaceholders(sql: string): string {
+  const tokens = scanSync(sql).tokens
+  let out = ''
+  let from = 0
+  let n = 0
+  for (let i = 0; i < tokens.length - 1; i++) {
+    const colon = tokens[i]
+    const name = tokens[i + 1]
+    if (colon === undefined || name === undefined) continue
+    if (colon.text !== ':' || name.start !== colon.end || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name.text)) continue
+    n += 1
+    out += `${sql.slice(from, colon.start)}$${n}`
+    from = name.end
+    i += 1
+  }
+  return out + sql.slice(from)
+}
+
+function parseOne(sql: string): { kind: string; body: Json } {
+  let result: unknown
+  try {
+    result = parseSync(bindPlaceholders(sql))
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : 'unknown parser error'
+    throw new GuardError('SQL_PARSE_FAILED', `PostgreSQL could not parse the statement: ${detail}`, { cause })
+  }
+  const stmts = isObject(result) && Array.isArray(result['stmts']) ? result['stmts'] : []
+  if (stmts.length === 0) throw new GuardError('SQL_PARSE_FAILED', 'the SQL contains no statement')
+  if (stmts.length > 1) {
+    throw new GuardError('SQL_MULTIPLE_STATEMENTS', `expected exactly one statement, found ${stmts.length}`)
+  }
+  const raw: unknown = stmts[0]
+  const stmt = isObject(raw) ? raw['stmt'] : undefined
+  const entries = isObject(stmt) ? Object.entries(stmt) : []
+  const [first] = entries
+  if (entries.length !== 1 || first === undefined || !isObject(first[1])) {
+    throw new GuardError('SQL_PARSE_FAILED', 'the parser returned an unexpected tree')
+  }
+  return { kind: first[0], body: first[1] }
+}
+
+function notReadOnly(reason: string): GuardError {
+  return new GuardError('SQL_NOT_READ_ONLY', `not read-only: ${reason}`)
+}
+
+function checkExplain(body: Json): void {
+  for (const option of Array.isArray(body['options']) ? body['options'] : []) {
+    const def = isObject(option) ? option['DefElem'] : undefined
+    if (isObject(def) && typeof def['defname'] === 'string' && def['defname'].toLowerCase() === 'analyze') {
+      throw notReadOnly('EXPLAIN ANALYZE executes the statement')
+    }
+  }
+  const query = body['query']
+  if (!isObject(query) || !isObject(query['SelectStmt'])) {
+    const inner = isObject(query) ? Object.keys(query)[0] ?? 'unknown' : 'unknown'
+    throw notReadOnly(`EXPLAIN of ${inner}`)
+  }
+}
+
+/** Checks one PostgreSQL statement; see checkSql for the rules. */
+export async function checkPostgresSql(sql: string, mode: SqlMode): Promise<SqlCheck> {
+  await ensureParser()
+  const { kind, body } = parseOne(sql)
+  const never = NEVER.get(kind)
+  if (never !== undefined) {
+    throw mode === 'read-only' ? notReadOnly(`${kind}: ${never}`) : new GuardError('SQL_NOT_ALLOWED', `refused in every mode: ${never}`)
+  }
+  if (mode === 'read-only') {
+    if (!READ_ONLY_TOP.has(kind)) throw notReadOnly(`statement ${kind} is not a plain read`)
+    if (kind === 'ExplainStmt') checkExplain(body)
+  }
+  const tables = new Set<string>()
+  const functions = new Set<string>()
+  walkTree(body, (node) => {
+    for (const [key, value] of Object.entries(node)) {
+      if (key.endsWith('Stmt') && /^[A-Z]/.test(key)) {
+        const nestedNever = NEVER.get(key)
+        if (nestedNever !== undefined) throw mode === 'read-only' ? notReadOnly(`${key}: ${nestedNever}`) : new GuardError('SQL_NOT_ALLOWED', `refused in every mode: nested ${key}: ${nestedNever}`)
+        if (mode === 'read-only' && key !== 'SelectStmt') throw notReadOnly(`contains a data-modifying ${key}`)
+      }
+      if (mode === 'read-only' && key === 'intoClause' && value !== undefined && value !== null) {
+        throw notReadOnly('SELECT … INTO creates a table')
+      }
+      if (mode === 'read-only' && key === 'lockingClause' && Array.isArray(value) && value.length > 0) {
+        throw notReadOnly('locking clause (FOR UPDATE / FOR SHARE) takes row locks')
+      }
+      if (key === 'FuncCall' && isObject(value)) {
+        const parts = stringList(value['funcname'])
+        const verdict = judgePostgresFunction(parts, mode)
+        if (!verdict.allowed) {
+          throw mode === 'read-only' ? notReadOnly(verdict.reason ?? 'function refused') : new GuardError('SQL_NOT_ALLOWED', `refused in every mode: ${verdict.reason ?? 'function refused'}`)
+        }
+        functions.add(normalizePostgresFunctionName(parts))
+      }
+      if (key === 'A_Expr' && isObject(value) && mode === 'read-only') {
+        const op = stringList(value['name']).map((p) => p.toLowerCase())
+        if (op.length > 1 && op[0] !== 'pg_catalog') throw notReadOnly(`operator ${op.join('.')} is user-defined and may write`)
+      }
+      if (key === 'RangeVar' && isObject(value)) {
+        const name = [value['catalogname'], value['schemaname'], value['relname']].filter((p): p is string => typeof p === 'string')
+        tables.add(name.join('.').toLowerCase())
+      }
+    }
+  })
+  return { engine: 'postgres', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
+}

@@ -1,0 +1,19 @@
+import { checkMysqlSql } from './check-mysql-sql.js'
+import { checkPostgresSql } from './check-postgres-sql.js'
+import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
+
+/**
+ * Decides whether one SQL statement may run under a grant's mode, parsing it with the engine's
+ * real grammar (libpg-query for PostgreSQL, node-sql-parser's MySQL/MariaDB grammars for MySQL)
+ * and walking the whole tree. Exactly one statement in every mode. Read-only allows plain
+ * SELECT/VALUES/TABLE, SHOW and EXPLAIN (no ANALYZE) of those, calling only allowlisted
+ * side-effect-free built-in functions; read-write refuses the few statements that are never fine
+ * through an agent tool (server files and programs, extensions, DO, transaction and session
+ * control, roles).
+ *
+ * @throws GuardError SQL_PARSE_FAILED, SQL_MULTIPLE_STATEMENTS, SQL_NOT_READ_ONLY (read-only grants), SQL_NOT_ALLOWED (read-write grants)
+ */
+export async function checkSql(request: SqlCheckRequest): Promise<SqlCheck> {
+  if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode)
+  return checkMysqlSql(request.sql, request.mode)
+}

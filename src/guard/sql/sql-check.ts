@@ -1,0 +1,20 @@
+export type SqlEngine = 'postgres' | 'mysql'
+export type SqlMode = 'read-only' | 'read-write'
+
+export interface SqlCheckRequest {
+  readonly engine: SqlEngine
+  readonly sql: string
+  readonly mode: SqlMode
+}
+
+/** Facts about a statement the guard accepted (for the audit record; never parameter values). */
+export interface SqlCheck {
+  readonly engine: SqlEngine
+  readonly mode: SqlMode
+  /** The parser's name for the statement, e.g. `SelectStmt`, `ExplainStmt`, `select`, `show`. */
+  readonly statementKind: string
+  /** Tables the statement names (schema-qualified when written so), lower-cased, deduplicated. */
+  readonly tables: readonly string[]
+  /** Functions the statement calls, normalised (`pg_catalog.lower` → `lower`). */
+  readonly functions: readonly string[]
+}

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { GuardError } from '../../../src/errors.js'
+import type { GuardErrorCode } from '../../../src/errors.js'
+import { checkSql } from '../../../src/guard/sql/check-sql.js'
+import type { SqlEngine, SqlMode } from '../../../src/guard/sql/sql-check.js'
+import { mysqlBypasses, mysqlReads, postgresBypasses, postgresReads } from './sql-fixtures.js'
+
+async function refusedWith(engine: SqlEngine, mode: SqlMode, sql: string, code: GuardErrorCode): Promise<void> {
+  await assert.rejects(checkSql({ engine, sql, mode }), (error: unknown) => {
+    assert.ok(error instanceof GuardError, `expected GuardError, got ${String(error)}`)
+    assert.equal(error.code, code, `${sql}: ${error.message}`)
+    return true
+  })
+}
+
+describe('checkSql read-only, PostgreSQL', () => {
+  it('has at least 40 bypass fixtures', () => assert.ok(postgresBypasses.length >= 40))
+  for (const fixture of postgresBypasses) {
+    it(`refuses ${fixture.name}`, () => refusedWith('postgres', 'read-only', fixture.sql, fixture.code))
+  }
+  for (const sql of postgresReads) {
+    it(`allows ${sql.replace(/\s+/g, ' ').slice(0, 60)}`, async () => {
+      const check = await checkSql({ engine: 'postgres', sql, mode: 'read-only' })
+      assert.equal(check.engine, 'postgres')
+    })
+  }
+  it('reports the statement kind, tables and functions', async () => {
+    const check = await checkSql({ engine: 'postgres', sql: 'SELECT lower(o.owner) FROM app.accounts o JOIN pg_catalog.pg_class c ON true', mode: 'read-only' })
+    assert.equal(check.statementKind, 'SelectStmt')
+    assert.deepEqual(check.tables, ['app.accounts', 'pg_catalog.pg_class'])
+    assert.deepEqual(check.functions, ['lower'])
+  })
+  it('names what it found in the refusal', async () => {
+    await assert.rejects(checkSql({ engine: 'postgres', sql: 'SELECT pg_sleep(1)', mode: 'read-only' }), /pg_sleep/)
+    await assert.rejects(checkSql({ engine: 'postgres', sql: 'WITH d AS (DELETE FROM t RETURNING 1) SELECT 1', mode: 'read-only' }), /DeleteStmt/)
+  })
+  it('keeps `::` casts and strings that look like placeholders intact', async () => {
+    const check = await checkSql({ engine: 'postgres', sql: "SELECT ':x' || id::text FROM accounts WHERE id = :id", mode: 'read-only' })
+    assert.deepEqual(check.tables, ['accounts'])
+  })
+})
+
+describe('checkSql read-only, MySQL', () => {
+  it('has at least 20 bypass fixtures', () => assert.ok(mysqlBypasses.length >= 20))
+  for (const fixture of mysqlBypasses) {
+    it(`refuses ${fixture.name}`, () => refusedWith('mysql', 'read-only', fixture.sql, fixture.code))
+  }
+  for (const sql of mysqlReads) {
+    it(`allows ${sql.replace(/\s+/g, ' ').slice(0, 60)}`, async () => {
+      const check = await checkSql({ engine: 'mysql', sql, mode: 'read-only' })
+      assert.equal(check.engine, 'mysql')
+    })
+  }
+  it('reports tables and functions', async () => {
+    const check = await checkSql({ engine: 'mysql', sql: 'SELECT LOWER(owner), COUNT(*) FROM shop.accounts GROUP BY owner', mode: 'read-only' })
+    assert.equal(check.statementKind, 'select')
+    assert.deepEqual(check.tables, ['shop.accounts'])
+    assert.deepEqual(check.functions, ['count', 'lower'])
+  })
+  it('refuses an executable-comment marker even inside a string (fail closed)', () =>
+    refusedWith('mysql', 'read-only', "SELECT '/*!50000 x */'", 'SQL_NOT_READ_ONLY'))
+})
+
+describe('checkSql read-write', () => {
+  const allowed: readonly [SqlEngine, string][] = [
+    ['postgres', 'DELETE FROM accounts WHERE id = :id'],
+    ['postgres', "INSERT INTO accounts (id, owner) VALUES (1, 'a') RETURNING id"],
+    ['postgres', 'WITH d AS (DELETE FROM accounts RETURNING *) SELECT count(*) FROM d'],
+    ['postgres', 'CREATE TABLE t2 (id int)'],
+    ['postgres', 'SELECT nextval($$s$$), pg_sleep(0)'],
+    ['postgres', 'SELECT * FROM accounts FOR UPDATE'],
+    ['mysql', 'DELETE FROM accounts WHERE id = :id'],
+    ['mysql', "UPDATE accounts SET owner = 'x' WHERE id = 1"],
+    ['mysql', 'CREATE TABLE t2 (id int)'],
+    ['mysql', 'SELECT SLEEP(0)'],
+  ]
+  for (const [engine, sql] of allowed) {
+    it(`allows ${engine}: ${sql}`, async () => {
+      const check = await checkSql({ engine, sql, mode: 'read-write' })
+      assert.equal(check.mode, 'read-write')
+    })
+  }
+  const refused: readonly [SqlEngine, string, GuardErrorCode][] = [
+    ['postgres', 'DELETE FROM accounts; DROP TABLE accounts', 'SQL_MULTIPLE_STATEMENTS'],
+    ['postgres', "COPY accounts TO PROGRAM 'id'", 'SQL_NOT_ALLOWED'],
+    ['postgres', "COPY accounts FROM '/etc/passwd'", 'SQL_NOT_ALLOWED'],
+    ['postgres', 'ALTER SYSTEM SET fsync = off', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'CREATE EXTENSION dblink', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'DO $$ BEGIN NULL; END $$', 'SQL_NOT_ALLOWED'],
+    ['postgres', "LOAD 'auto_explain'", 'SQL_NOT_ALLOWED'],
+    ['postgres', 'BEGIN', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'COMMIT', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'SET ROLE postgres', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'CREATE ROLE airlock_x SUPERUSER', 'SQL_NOT_ALLOWED'],
+    ['postgres', "SELECT pg_read_file('/etc/passwd')", 'SQL_NOT_ALLOWED'],
+    ['postgres', "SELECT set_config('role', 'postgres', false)", 'SQL_NOT_ALLOWED'],
+    ['postgres', "SELECT dblink_exec('dbname=test', 'DROP TABLE accounts')", 'SQL_NOT_ALLOWED'],
+    ['postgres', "INSERT INTO accounts (id) SELECT lo_import('/etc/passwd')", 'SQL_NOT_ALLOWED'],
+    ['postgres', 'EXPLAIN ANALYZE SELCT 1', 'SQL_PARSE_FAILED'],
+    ['mysql', 'DELETE FROM accounts; DROP TABLE accounts', 'SQL_MULTIPLE_STATEMENTS'],
+    ['mysql', '/*!50000 DROP TABLE accounts */', 'SQL_NOT_ALLOWED'],
+    ['mysql', "SELECT * FROM accounts INTO OUTFILE '/tmp/x'", 'SQL_NOT_ALLOWED'],
+    ['mysql', "SELECT LOAD_FILE('/etc/passwd')", 'SQL_NOT_ALLOWED'],
+    ['mysql', "LOAD DATA INFILE '/etc/passwd' INTO TABLE accounts", 'SQL_NOT_ALLOWED'],
+    ['mysql', 'START TRANSACTION', 'SQL_NOT_ALLOWED'],
+    ['mysql', 'SET @x = 1', 'SQL_NOT_ALLOWED'],
+    ['mysql', 'USE mysql', 'SQL_NOT_ALLOWED'],
+    ['mysql', 'LOCK TABLES accounts WRITE', 'SQL_NOT_ALLOWED'],
+  ]
+  for (const [engine, sql, code] of refused) {
+    it(`refuses ${engine}: ${sql}`, () => refusedWith(engine, 'read-write', sql, code))
+  }
+})
