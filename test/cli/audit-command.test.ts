@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import { openAuditLog } from '../../src/audit/audit-log.js'
+import { auditCommand } from '../../src/cli/audit-command.js'
+import type { CliIo } from '../../src/cli/cli-io.js'
+import { createManualClock } from '../../src/clock.js'
+
+let dir: string
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'airlock-audit-cli-'))
+  const log = await openAuditLog({ path: join(dir, 'audit.jsonl'), clock: createManualClock(Date.UTC(2026, 0, 1)), durability: 'write' })
+  await log.write({ type: 'gateway.start' })
+  await log.write({ type: 'tools.call', actor: { iss: 'i', sub: 'alice', groups: ['dba'] }, tool: 'sql_query', connection: 'orders', grantId: 'dba-read', decision: 'allow', outcome: 'ok', durationMs: 12 })
+  await log.write({ type: 'tools.call', actor: { iss: 'i', sub: 'mallory', groups: [] }, tool: 'sql_query', decision: 'deny', outcome: 'denied', code: 'POLICY_DENIED' })
+  await log.close()
+})
+after(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = ''
+  let err = ''
+  const io: CliIo = { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: dir, env: {} }
+  const code = await auditCommand(argv, io)
+  return { code, out, err }
+}
+
+describe('airlock audit verify', () => {
+  it('prints OK and exits 0 for an intact chain', async () => {
+    assert.deepEqual(await run(['verify', 'audit.jsonl']), { code: 0, out: 'OK: 3 records, chain intact\n', err: '' })
+  })
+
+  it('names the file, line and reason of an edited record and exits 1', async () => {
+    const text = await readFile(join(dir, 'audit.jsonl'), 'utf8')
+    await writeFile(join(dir, 'edited.jsonl'), text.replace('"dba-read"', '"dba-write"'))
+    const edited = await run(['verify', 'edited.jsonl'])
+    assert.equal(edited.code, 1)
+    assert.match(edited.out, /^edited\.jsonl:2: edited: /)
+  })
+
+  it('reports a deleted record as a seq gap', async () => {
+    const lines = (await readFile(join(dir, 'audit.jsonl'), 'utf8')).trimEnd().split('\n')
+    await writeFile(join(dir, 'deleted.jsonl'), [lines[0], lines[2]].join('\n') + '\n')
+    const deleted = await run(['verify', 'deleted.jsonl'])
+    assert.equal(deleted.code, 1)
+    assert.match(deleted.out, /^deleted\.jsonl:2: seq_gap: /)
+  })
+
+  it('exits 1 with one line when the file cannot be read', async () => {
+    assert.deepEqual(await run(['verify', 'missing.jsonl']), { code: 1, out: '', err: 'missing.jsonl: cannot read (ENOENT)\n' })
+  })
+
+  it('exits 2 on usage errors', async () => {
+    for (const argv of [[], ['verify'], ['verify', 'a', 'b'], ['verify', '--help'], ['bogus', 'x']]) {
+      const result = await run(argv)
+      assert.equal(result.code, 2, argv.join(' '))
+      assert.match(result.err, /^usage: /)
+      assert.equal(result.out, '')
+    }
+  })
+})
+
+describe('airlock audit tail', () => {
+  it('prints the last N records compactly', async () => {
+    const result = await run(['tail', 'audit.jsonl', '-n', '2'])
+    assert.equal(result.code, 0)
+    assert.equal(
+      result.out,
+      '#2 2026-01-01T00:00:00.000Z tools.call sub=alice tool=sql_query conn=orders grant=dba-read decision=allow outcome=ok ms=12\n' +
+        '#3 2026-01-01T00:00:00.000Z tools.call sub=mallory tool=sql_query decision=deny outcome=denied code=POLICY_DENIED\n',
+    )
+  })
+
+  it('defaults to 10 records and marks lines that are not records', async () => {
+    await writeFile(join(dir, 'mixed.jsonl'), 'garbage\n{"a":1}\n{"seq":1,"ts":"t","type":"x\\u001b[2J"}\n')
+    const all = await run(['tail', 'audit.jsonl'])
+    assert.equal(all.out.split('\n').length - 1, 3)
+    assert.deepEqual(await run(['tail', 'mixed.jsonl']), { code: 0, out: '(unparsable line)\n(not an audit record)\n#1 t x?[2J\n', err: '' })
+  })
+
+  it('exits 2 on a bad count and 1 on a missing file', async () => {
+    for (const argv of [['tail'], ['tail', 'audit.jsonl', '-n', '0'], ['tail', 'audit.jsonl', '-n', 'x'], ['tail', 'audit.jsonl', '--bogus']]) {
+      assert.equal((await run(argv)).code, 2, argv.join(' '))
+    }
+    assert.equal((await run(['tail', 'nope.jsonl'])).code, 1)
+  })
+})
