@@ -10,6 +10,8 @@ import type { Policy } from '../src/policy/policy.js'
 export interface ToolDeps {
   readonly aws: AwsClients
   readonly clock: Clock
+  /** Every registered tool's name and connection kinds (for tools that describe access). */
+  readonly tools?: readonly { readonly name: string; readonly connectionKinds: readonly ConnectionKind[] }[]
 }
 
 export interface ProgressUpdate {
@@ -77,4 +79,14 @@ export function defineTool<Shape extends z.ZodRawShape, K extends ConnectionKind
   tool: ToolDefinition<Shape, K>,
 ): ToolDefinition<Shape, K> {
   return tool
+}
+
+/** The context as the gateway builds it for any tool: a connection for tools that take one, else undefined. */
+export type AnyToolContext = Omit<ToolContext<Record<string, unknown>, ConnectionKind>, 'connection'> & {
+  readonly connection: NamedConnection | undefined
+}
+
+/** Any tool, as the registry holds them (each tool's handler types are checked by defineTool). */
+export interface AnyToolDefinition extends Omit<ToolDefinition<z.ZodRawShape, ConnectionKind>, 'handler'> {
+  handler(ctx: AnyToolContext): Promise<ToolResult>
 }

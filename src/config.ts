@@ -1,0 +1,72 @@
+import { z } from 'zod'
+
+/** Asymmetric JWS algorithms a relying party may accept. HS* and `none` are not expressible. */
+export const ASYMMETRIC_ALGORITHMS = [
+  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
+] as const
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+
+/** The gateway's configuration file (`airlock serve --config <file>`), after env overrides. */
+export const gatewayConfigSchema = z.strictObject({
+  $schema: z.string().optional(),
+  /** The OIDC issuer, compared as an exact string with the token's `iss` and the discovery document. */
+  issuer: httpUrl,
+  /** Expected `aud`; defaults to the canonical MCP endpoint URL (publicUrl + /mcp). */
+  audience: z.string().min(1).optional(),
+  /** Dot path to the groups claim (string or array of strings). */
+  groupsClaim: z.string().min(1).default('groups'),
+  algorithms: z
+    .array(z.enum(ASYMMETRIC_ALGORITHMS, { error: `expected one of ${ASYMMETRIC_ALGORITHMS.join(', ')} (HS* and none are never allowed)` }))
+    .min(1)
+    .default([...ASYMMETRIC_ALGORITHMS]),
+  clockToleranceSeconds: z.number().int().min(0).max(120).default(30),
+  /** Refuse tokens whose `iat` is older than this. */
+  maxTokenAgeSeconds: z.number().int().min(1).optional(),
+  listen: z
+    .strictObject({
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+    })
+    .default({ host: '127.0.0.1', port: 8080 }),
+  /** The URL agents use to reach the gateway (behind a load balancer: its public origin). */
+  publicUrl: httpUrl.optional(),
+  /** Browser origins allowed to call /mcp; requests without Origin are always fine. */
+  allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'expected an origin such as "https://app.example.com"')).default([]),
+  /** Extra Host header values accepted besides the public URL's host. */
+  allowedHosts: z.array(z.string().min(1)).default([]),
+  scopesSupported: z.array(z.string().min(1)).default([]),
+  /** Policy files or directories. */
+  policy: z.array(z.string().min(1)).min(1),
+  audit: z
+    .strictObject({
+      path: z.string().min(1),
+      durability: z.enum(['write', 'fsync']).default('fsync'),
+      redactKeys: z.array(z.string().min(1)).default([]),
+    }),
+  sessions: z
+    .strictObject({
+      idleTimeoutSeconds: z.number().int().min(10).max(86_400).default(600),
+      maxPerSubject: z.number().int().min(1).max(1000).default(16),
+      maxTotal: z.number().int().min(1).max(1_000_000).default(50_000),
+    })
+    .default({ idleTimeoutSeconds: 600, maxPerSubject: 16, maxTotal: 50_000 }),
+  /** Per-service AWS endpoint overrides (the sandbox's emulators); unset in production. */
+  awsEndpoints: z
+    .strictObject({ rdsData: httpUrl.optional(), ssm: httpUrl.optional(), eks: httpUrl.optional(), sts: httpUrl.optional() })
+    .default({}),
+})
+
+export type GatewayConfigInput = z.input<typeof gatewayConfigSchema>
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>
+
+/** publicUrl without a trailing slash; defaults to the listen address. */
+export function publicOrigin(config: GatewayConfig): string {
+  const url = config.publicUrl ?? `http://${config.listen.host}:${config.listen.port}`
+  return url.replace(/\/+$/, '')
+}
+
+/** The canonical URL of the MCP endpoint: the resource identifier and default audience. */
+export function mcpResourceUrl(config: GatewayConfig): string {
+  return `${publicOrigin(config)}/mcp`
+}

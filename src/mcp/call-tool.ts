@@ -1,0 +1,174 @@
+import { randomBytes } from 'node:crypto'
+import type { Principal } from '../auth/principal.js'
+import type { AuditEvent, AuditSink } from '../audit/audit-event.js'
+import type { Clock } from '../clock.js'
+import { AirlockError, InputError, PolicyError } from '../errors.js'
+import { evaluate } from '../policy/evaluate.js'
+import type { Policy } from '../policy/policy.js'
+import type { ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
+import { callerError, fixedText } from './tool-error-text.js'
+import type { ToolCatalog } from './tool-catalog.js'
+
+/** The MCP `tools/call` result shape. */
+export interface CallResult {
+  [key: string]: unknown
+  content: { type: 'text'; text: string }[]
+  structuredContent?: Record<string, unknown>
+  isError?: boolean
+}
+
+/** The part of a session a call may read and shorten. */
+export interface CallSession {
+  readonly idHash: string
+  readonly createdAt: number
+  expiresAt: number
+}
+
+export interface CallRequest {
+  readonly principal: Principal
+  readonly session: CallSession
+  readonly name: string
+  readonly rawArgs: Record<string, unknown> | undefined
+  readonly signal: AbortSignal
+  readonly progress: (update: ProgressUpdate) => Promise<void>
+}
+
+export interface ToolCallerOptions {
+  readonly catalog: ToolCatalog
+  readonly policy: () => Policy
+  readonly deps: ToolDeps
+  readonly audit: AuditSink
+  readonly clock: Clock
+  readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
+  /** Full error detail for operators (never shown to the agent). */
+  readonly logError: (message: string, error: unknown) => void
+}
+
+export type ToolCaller = (request: CallRequest) => Promise<CallResult>
+
+function actorOf(principal: Principal): NonNullable<AuditEvent['actor']> {
+  return {
+    iss: principal.issuer,
+    sub: principal.subject,
+    groups: principal.groups,
+    ...(principal.email === undefined ? {} : { email: principal.email }),
+  }
+}
+
+function errorResult(code: string, text: string, correlationId: string): CallResult {
+  return { content: [{ type: 'text', text: `[${code}] ${text} (correlation id ${correlationId})` }], isError: true }
+}
+
+function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
+  return error.issues.map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`).join('; ')
+}
+
+/**
+ * The `tools/call` pipeline: policy re-evaluated at call time, arguments validated, the tool run,
+ * and the outcome audited (and flushed) before anything is returned.
+ */
+export function createToolCaller(options: ToolCallerOptions): ToolCaller {
+  const { catalog, clock, audit } = options
+
+  return async function callTool(request) {
+    const correlationId = randomBytes(6).toString('hex')
+    const started = clock.now()
+    const raw = request.rawArgs ?? {}
+    const requestedConnection = typeof raw.connection === 'string' ? raw.connection : undefined
+    const base = {
+      type: 'tools.call' as const,
+      actor: actorOf(request.principal),
+      session: request.session.idHash,
+      tool: request.name,
+      correlationId,
+      ...(requestedConnection === undefined ? {} : { connection: requestedConnection }),
+    }
+
+    async function finish(event: Omit<AuditEvent, 'type'>, result: CallResult): Promise<CallResult> {
+      const durationMs = clock.now() - started
+      const resultBytes = Buffer.byteLength(JSON.stringify(result))
+      try {
+        await audit.write({ ...base, ...event, durationMs, resultBytes })
+      } catch (error) {
+        options.logError(`audit write failed for call ${correlationId}`, error)
+        return errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId)
+      }
+      return result
+    }
+
+    const entry = catalog.find(request.name)
+    const decision = evaluate(
+      options.policy(),
+      request.principal,
+      { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection },
+      started,
+    )
+    if (entry === undefined || !decision.allow) {
+      const reason = decision.allow ? 'UNKNOWN_TOOL' : decision.reason
+      const message = decision.allow ? `There is no tool named ${JSON.stringify(request.name)}.` : decision.message
+      const code = !decision.allow && decision.reason === 'APPROVAL_REQUIRED' ? 'APPROVAL_REQUIRED' : 'POLICY_DENIED'
+      return finish(
+        { decision: 'deny', outcome: 'denied', code, reason, ...(decision.allow || decision.grantId === undefined ? {} : { grantId: decision.grantId }) },
+        errorResult(code, callerError(new PolicyError(code, message)).text, correlationId),
+      )
+    }
+
+    const { grant, grantId } = decision
+    // A session lives at most the ttl of each grant it uses, and never past a grant's notAfter.
+    const grantDeadline = Math.min(request.session.createdAt + grant.ttl * 1000, started + decision.ttlSeconds * 1000)
+    if (started >= grantDeadline) {
+      request.session.expiresAt = Math.min(request.session.expiresAt, started)
+      return finish(
+        { decision: 'deny', outcome: 'denied', code: 'SESSION_EXPIRED', reason: 'GRANT_TTL_ELAPSED', grantId },
+        errorResult('SESSION_EXPIRED', fixedText('SESSION_EXPIRED'), correlationId),
+      )
+    }
+    request.session.expiresAt = Math.min(request.session.expiresAt, grantDeadline)
+
+    const parsed = entry.args.safeParse(raw)
+    if (!parsed.success) {
+      const error = new InputError('INPUT_INVALID', zodIssues(parsed.error))
+      return finish(
+        { decision: 'allow', grantId, outcome: 'error', code: error.code, reason: error.message },
+        errorResult(error.code, callerError(error).text, correlationId),
+      )
+    }
+    const { connection: _connection, ...args } = parsed.data
+    const redacted = options.redactArgs(args)
+
+    try {
+      const result = await entry.tool.handler({
+        principal: request.principal,
+        grant,
+        connection: decision.connection,
+        args,
+        deps: options.deps,
+        signal: request.signal,
+        progress: request.progress,
+        session: { expiresAt: request.session.expiresAt },
+        policy: options.policy(),
+      })
+      return finish(
+        { decision: 'allow', grantId, outcome: 'ok', args: redacted, ...(result.audit === undefined ? {} : { detail: result.audit }) },
+        {
+          content: [{ type: 'text', text: result.text }],
+          ...(result.structured === undefined ? {} : { structuredContent: result.structured }),
+        },
+      )
+    } catch (error) {
+      const { code, text } = callerError(error)
+      if (!(error instanceof AirlockError)) options.logError(`tool ${request.name} failed (correlation id ${correlationId})`, error)
+      return finish(
+        {
+          decision: 'allow',
+          grantId,
+          outcome: 'error',
+          code,
+          args: redacted,
+          reason: error instanceof Error ? error.message : String(error),
+        },
+        errorResult(code, text, correlationId),
+      )
+    }
+  }
+}

@@ -1,0 +1,145 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import type { Principal } from '../auth/principal.js'
+import type { AuditSink } from '../audit/audit-event.js'
+import type { Clock } from '../clock.js'
+import type { AuthError } from '../errors.js'
+import { toolAccess } from '../policy/tool-access.js'
+import { DEFAULT_TTL_SECONDS } from '../policy/policy-schema.js'
+import type { Policy } from '../policy/policy.js'
+import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
+import { createToolCaller, type CallSession } from './call-tool.js'
+import { createHttpGateway, type GatewaySession } from './http-gateway.js'
+import { createPrincipalBinding } from './principal-binding.js'
+import { createSessionRegistry, type SessionRecord, type SessionRegistry } from './session-registry.js'
+import { createSessionServer } from './session-server.js'
+import { createToolCatalog } from './tool-catalog.js'
+
+export interface GatewayOptions {
+  readonly resource: string
+  readonly resourceMetadata: Record<string, unknown>
+  readonly allowedHosts: readonly string[]
+  readonly allowedOrigins: readonly string[]
+  readonly authenticate: (authorization: string | undefined) => Promise<Principal>
+  readonly challenge: (error: AuthError | undefined) => { header: string; body: Record<string, unknown> }
+  readonly tools: readonly AnyToolDefinition[]
+  readonly policy: () => Policy
+  readonly deps: ToolDeps
+  readonly audit: AuditSink
+  readonly clock: Clock
+  readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
+  readonly sessions: { readonly idleTimeoutSeconds: number; readonly maxPerSubject: number; readonly maxTotal: number }
+  readonly logError: (message: string, error: unknown) => void
+}
+
+interface LiveSession extends GatewaySession {
+  readonly server: Server
+}
+
+export interface Gateway {
+  readonly handler: (req: IncomingMessage, res: ServerResponse) => void
+  readonly sessions: SessionRegistry<LiveSession>
+  /** Tells every connected client to refetch tools/list (after a policy reload). */
+  notifyToolsChanged(): void
+  close(): Promise<void>
+}
+
+/** Wires catalog, policy, sessions, auth and audit into the gateway's request handler. */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { clock, audit } = options
+  const catalog = createToolCatalog(options.tools)
+  const principals = createPrincipalBinding()
+  const caller = createToolCaller({
+    catalog,
+    policy: options.policy,
+    deps: options.deps,
+    audit,
+    clock,
+    redactArgs: options.redactArgs,
+    logError: options.logError,
+  })
+
+  const sessions = createSessionRegistry<LiveSession>({
+    clock,
+    idleTimeoutMs: options.sessions.idleTimeoutSeconds * 1000,
+    maxPerSubject: options.sessions.maxPerSubject,
+    maxTotal: options.sessions.maxTotal,
+    onEnd(session, reason) {
+      audit
+        .write({ type: 'session.end', actor: { iss: session.issuer, sub: session.subject, groups: [] }, session: (session as SessionRecord & CallSession).idHash, reason })
+        .catch((error: unknown) => options.logError('audit write failed for session end', error))
+    },
+  })
+
+  /** A new session may live as long as the longest ttl among the caller's grants; each use shortens it. */
+  function initialTtlMs(principal: Principal, now: number): number {
+    let longest = 0
+    const policy = options.policy()
+    for (const tool of options.tools) {
+      for (const grant of toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, now).grants) {
+        longest = Math.max(longest, grant.ttl)
+      }
+    }
+    return (longest > 0 ? longest : DEFAULT_TTL_SECONDS) * 1000
+  }
+
+  async function openSession(id: string, idHash: string, principal: Principal): Promise<SessionRecord<LiveSession>> {
+    const now = clock.now()
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => id,
+      onsessionclosed: () => sessions.end(id, 'deleted'),
+    })
+    const record: SessionRecord<LiveSession> & CallSession = {
+      id,
+      idHash,
+      issuer: principal.issuer,
+      subject: principal.subject,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: now + initialTtlMs(principal, now),
+      handle: undefined as unknown as LiveSession,
+    }
+    const server = createSessionServer({
+      catalog,
+      caller,
+      policy: options.policy,
+      clock,
+      audit,
+      session: record,
+      principalOf: principals.resolve,
+      logError: options.logError,
+    })
+    await server.connect(transport)
+    Object.assign(record, { handle: { transport, server, close: () => server.close() } satisfies LiveSession })
+    return record
+  }
+
+  const handler = createHttpGateway({
+    resource: options.resource,
+    resourceMetadata: options.resourceMetadata,
+    allowedHosts: new Set(options.allowedHosts.map((h) => h.toLowerCase())),
+    allowedOrigins: new Set(options.allowedOrigins),
+    authenticate: options.authenticate,
+    challenge: options.challenge,
+    sessions,
+    openSession,
+    principals,
+    audit,
+    clock,
+    logError: options.logError,
+  })
+
+  return {
+    handler,
+    sessions,
+    notifyToolsChanged() {
+      for (const session of sessions.all()) {
+        session.handle.server.sendToolListChanged().catch(() => {
+          // No open stream for this session: the client sees the new list on its next tools/list.
+        })
+      }
+    },
+    close: () => sessions.closeAll(),
+  }
+}

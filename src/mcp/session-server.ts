@@ -1,0 +1,68 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js'
+import type { Principal } from '../auth/principal.js'
+import type { AuditSink } from '../audit/audit-event.js'
+import type { Clock } from '../clock.js'
+import type { Policy } from '../policy/policy.js'
+import type { CallSession, ToolCaller } from './call-tool.js'
+import type { ToolCatalog } from './tool-catalog.js'
+
+export const SERVER_INFO = { name: 'airlock', title: 'Airlock', version: '0.1.0' } as const
+
+const INSTRUCTIONS =
+  'Airlock gives you policy-scoped access to infrastructure. Call list_connections to see what you may reach ' +
+  'and with which limits, and whoami for your identity and session expiry. Denials are final for this session ' +
+  'unless the policy changes; errors carry a code and a correlation id.'
+
+export interface SessionServerOptions {
+  readonly catalog: ToolCatalog
+  readonly caller: ToolCaller
+  readonly policy: () => Policy
+  readonly clock: Clock
+  readonly audit: AuditSink
+  readonly session: CallSession
+  /** The principal verified for the HTTP request that carries this message. */
+  readonly principalOf: (extra: { authInfo?: unknown }) => Principal
+  readonly logError: (message: string, error: unknown) => void
+}
+
+/** One low-level MCP server per session: tools/list and tools/call are computed per caller, per request. */
+export function createSessionServer(options: SessionServerOptions): Server {
+  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS })
+
+  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
+    const principal = options.principalOf(extra)
+    const tools = options.catalog.list(options.policy(), principal, options.clock.now())
+    await options.audit.write({
+      type: 'tools.list',
+      actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
+      session: options.session.idHash,
+      detail: { tools: tools.map((t) => t.name) },
+    })
+    return { tools }
+  })
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const progressToken = request.params._meta?.progressToken
+    return options.caller({
+      principal: options.principalOf(extra),
+      session: options.session,
+      name: request.params.name,
+      rawArgs: request.params.arguments,
+      signal: extra.signal,
+      progress: async (update) => {
+        if (progressToken === undefined) return
+        try {
+          await extra.sendNotification({
+            method: 'notifications/progress',
+            params: { progressToken, progress: update.progress, ...(update.total === undefined ? {} : { total: update.total }), ...(update.message === undefined ? {} : { message: update.message }) },
+          })
+        } catch (error) {
+          options.logError('progress notification failed', error)
+        }
+      },
+    })
+  })
+
+  return server
+}

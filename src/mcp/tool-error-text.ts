@@ -1,0 +1,59 @@
+import { AirlockError, GuardError, InputError, PolicyError, UpstreamError } from '../errors.js'
+
+/** Fixed, caller-safe sentences per code; anything unlisted falls back to a generic one. */
+const TEXT: Readonly<Record<string, string>> = {
+  POLICY_DENIED: 'Access denied by policy.',
+  APPROVAL_REQUIRED: 'This access requires human approval, which has not been granted.',
+  SESSION_EXPIRED: 'Your session has expired for this access; reconnect (initialize a new session) to continue.',
+  INPUT_INVALID: 'The tool arguments are invalid.',
+  SQL_PARSE_FAILED: 'The SQL could not be parsed, so it was refused.',
+  SQL_MULTIPLE_STATEMENTS: 'Exactly one SQL statement is allowed per call.',
+  SQL_NOT_READ_ONLY: 'This connection is read-only for you, and the statement is not a plain read.',
+  COMMAND_SYNTAX_REFUSED: 'The command uses shell syntax that is not allowed (operators, substitutions, redirections, globs or variables).',
+  COMMAND_NOT_ALLOWED: 'The command does not match any command your grant allows.',
+  INSTANCE_NOT_ALLOWED: 'That instance is not part of this connection.',
+  K8S_NOT_ALLOWED: 'Your grant does not allow this Kubernetes operation.',
+  AWS_THROTTLED: 'AWS is throttling requests; try again shortly.',
+  AWS_DENIED: 'The gateway is not permitted to perform this AWS operation.',
+  AWS_CREDENTIALS: 'The gateway could not obtain its AWS credentials.',
+  AWS_NOT_FOUND: 'The AWS resource behind this connection was not found.',
+  AWS_UNAVAILABLE: 'The AWS service is unavailable; try again shortly.',
+  AWS_ERROR: 'The AWS call failed.',
+  DB_ERROR: 'The database returned an error.',
+  DB_TIMEOUT: 'The statement exceeded its time limit.',
+  RESULT_TOO_LARGE: 'The result is larger than allowed; narrow the query.',
+  INSTANCE_UNAVAILABLE: 'The instance is not reachable through SSM (offline or not managed).',
+  COMMAND_TIMED_OUT: 'The command exceeded its time limit.',
+  K8S_FORBIDDEN: 'The cluster refused this operation for the gateway.',
+  K8S_NOT_FOUND: 'The Kubernetes object was not found.',
+  K8S_CONFLICT: 'The Kubernetes object changed concurrently; try again.',
+  K8S_ERROR: 'The Kubernetes API call failed.',
+  CANCELLED: 'The call was cancelled.',
+  AUDIT_UNAVAILABLE: 'The call could not be recorded in the audit trail, so its result is withheld.',
+  INTERNAL: 'The gateway failed to complete the call.',
+}
+
+export interface CallerError {
+  readonly code: string
+  readonly text: string
+}
+
+/**
+ * What the agent is told about an error. Policy and guard messages are written for the caller
+ * (they describe the agent's own request); upstream errors expose only their vetted public detail.
+ */
+export function callerError(error: unknown): CallerError {
+  if (!(error instanceof AirlockError)) return { code: 'INTERNAL', text: TEXT.INTERNAL ?? '' }
+  const base = TEXT[error.code] ?? TEXT.INTERNAL ?? ''
+  if (error instanceof PolicyError || error instanceof GuardError || error instanceof InputError) {
+    return { code: error.code, text: `${base} ${error.message}` }
+  }
+  if (error instanceof UpstreamError && error.publicDetail !== undefined) {
+    return { code: error.code, text: `${base} ${error.publicDetail}` }
+  }
+  return { code: error.code, text: base }
+}
+
+export function fixedText(code: string): string {
+  return TEXT[code] ?? TEXT.INTERNAL ?? ''
+}

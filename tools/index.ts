@@ -1,0 +1,6 @@
+import type { AnyToolDefinition } from './define-tool.js'
+import listConnections from './list-connections.js'
+import whoami from './whoami.js'
+
+/** Every tool the gateway offers. Adding a tool = adding its file and one line here. */
+export const registeredTools: readonly AnyToolDefinition[] = [whoami, listConnections]
