@@ -1,0 +1,145 @@
+import type { ConnectionKind, NamedConnection } from './connection-schema.js'
+import { grantNotAfterMs } from './grant-matches.js'
+import { policyErrorMap } from './policy-error-map.js'
+import { formatIssuePath, type PolicyIssue } from './policy-issue.js'
+import { policyFileSchema, type Grant, type PolicyFile } from './policy-schema.js'
+import type { Policy } from './policy.js'
+import { sqlConstraintsSchema } from './sql-constraints.js'
+
+/** One policy file's parsed JSON and the name to report it by. */
+export interface PolicyDocument {
+  readonly source: string
+  readonly data: unknown
+}
+
+export type BuildPolicyResult =
+  | { readonly ok: true; readonly policy: Policy; readonly warnings: readonly PolicyIssue[] }
+  | { readonly ok: false; readonly issues: readonly PolicyIssue[]; readonly warnings: readonly PolicyIssue[] }
+
+export interface BuildPolicyOptions {
+  /** When given, grants already past `notAfter` are reported as warnings. */
+  readonly nowMs?: number
+}
+
+// Which constraint block belongs to which connection kind.
+const BLOCKS = [
+  ['sql', 'rds-data'],
+  ['ssm', 'ssm'],
+  ['kubectl', 'eks'],
+] as const satisfies readonly (readonly [keyof Grant, ConnectionKind])[]
+
+interface Located {
+  readonly source: string
+  readonly path: string
+}
+
+/**
+ * Validates policy documents and merges them into one immutable {@link Policy}: connection and
+ * grant ids are unique across all files (and across each other, since `sources` is keyed by id),
+ * every grant's connections exist, and constraint blocks match the kinds a grant reaches. A grant
+ * reaching an rds-data connection without `sql` gets the schema's sql defaults (read-only). Pure:
+ * expected problems are returned as issues, nothing is thrown.
+ */
+export function buildPolicy(documents: readonly PolicyDocument[], options: BuildPolicyOptions = {}): BuildPolicyResult {
+  const issues: PolicyIssue[] = []
+  const warnings: PolicyIssue[] = []
+  const files: { source: string; file: PolicyFile }[] = []
+  for (const { source, data } of documents) {
+    const parsed = policyFileSchema.safeParse(data, { error: policyErrorMap })
+    if (parsed.success) files.push({ source, file: parsed.data })
+    else for (const issue of parsed.error.issues) issues.push({ source, path: formatIssuePath(issue.path), message: issue.message })
+  }
+
+  const connections = new Map<string, NamedConnection>()
+  const grants: Grant[] = []
+  const sources = new Map<string, string>()
+  const defined = new Map<string, Located & { what: string }>()
+  const grantLocations: Located[] = []
+
+  const claim = (id: string, what: string, at: Located): boolean => {
+    const earlier = defined.get(id)
+    if (earlier !== undefined) {
+      const where = earlier.source === at.source ? earlier.path : `${earlier.source} (${earlier.path})`
+      issues.push({ ...at, message: `${what} id ${JSON.stringify(id)} is already used by a ${earlier.what} in ${where}` })
+      return false
+    }
+    defined.set(id, { ...at, what })
+    sources.set(id, at.source)
+    return true
+  }
+
+  for (const { source, file } of files) {
+    for (const [id, connection] of Object.entries(file.connections)) {
+      if (claim(id, 'connection', { source, path: formatIssuePath(['connections', id]) })) {
+        connections.set(id, Object.freeze({ ...connection, id }))
+      }
+    }
+  }
+  for (const { source, file } of files) {
+    file.grants.forEach((grant, index) => {
+      const at = { source, path: formatIssuePath(['grants', index]) }
+      if (claim(grant.id, 'grant', { source, path: `${at.path}.id` })) {
+        grants.push(grant)
+        grantLocations.push(at)
+      }
+    })
+  }
+
+  const checked = grants.map((grant, i) => {
+    const at = grantLocations[i] ?? { source: '', path: '' }
+    return checkGrant(grant, at, connections, issues, warnings, options.nowMs)
+  })
+
+  if (issues.length > 0) return { ok: false, issues, warnings }
+  const policy: Policy = Object.freeze({
+    connections,
+    grants: Object.freeze(checked.map((g) => Object.freeze(g))),
+    sources,
+  })
+  return { ok: true, policy, warnings }
+}
+
+function checkGrant(
+  grant: Grant,
+  at: Located,
+  connections: ReadonlyMap<string, NamedConnection>,
+  issues: PolicyIssue[],
+  warnings: PolicyIssue[],
+  nowMs: number | undefined,
+): Grant {
+  const kinds = new Set<ConnectionKind>()
+  grant.connections.forEach((id, j) => {
+    const connection = connections.get(id)
+    if (connection === undefined) {
+      issues.push({ source: at.source, path: `${at.path}.connections[${j}]`, message: `unknown connection ${JSON.stringify(id)}` })
+    } else kinds.add(connection.kind)
+  })
+
+  for (const [block, kind] of BLOCKS) {
+    const present = grant[block] !== undefined
+    if (present && !kinds.has(kind)) {
+      issues.push({
+        source: at.source,
+        path: `${at.path}.${block}`,
+        message: `"${block}" limits apply only to ${kind} connections, and this grant reaches none`,
+      })
+    }
+    if (!present && kinds.has(kind) && block !== 'sql') {
+      warnings.push({
+        source: at.source,
+        path: at.path,
+        message: `grant reaches a ${kind} connection but sets no "${block}" limits, so no ${block === 'ssm' ? 'command' : 'kubectl action'} is allowed there`,
+      })
+    }
+  }
+
+  const notAfter = grantNotAfterMs(grant)
+  if (notAfter !== undefined && !Number.isFinite(notAfter)) {
+    issues.push({ source: at.source, path: `${at.path}.notAfter`, message: 'not a valid instant' })
+  } else if (notAfter !== undefined && nowMs !== undefined && notAfter <= nowMs) {
+    warnings.push({ source: at.source, path: `${at.path}.notAfter`, message: `grant expired at ${grant.notAfter ?? ''}; it allows nothing` })
+  }
+
+  if (grant.sql === undefined && kinds.has('rds-data')) return { ...grant, sql: sqlConstraintsSchema.parse({}) }
+  return grant
+}

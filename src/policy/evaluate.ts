@@ -1,0 +1,100 @@
+import type { ConnectionKind, NamedConnection } from './connection-schema.js'
+import { grantIsExpired, grantMatchesIdentity, grantNeedsApproval, grantTtlSeconds, type PolicyIdentity } from './grant-matches.js'
+import type { Grant } from './policy-schema.js'
+import type { Policy } from './policy.js'
+
+/** Why a request was denied; stable strings, recorded in the audit trail. */
+export type DenyReason =
+  | 'NO_GRANT'
+  | 'CONNECTION_REQUIRED'
+  | 'CONNECTION_NOT_EXPECTED'
+  | 'UNKNOWN_CONNECTION'
+  | 'CONNECTION_NOT_GRANTED'
+  | 'WRONG_CONNECTION_KIND'
+  | 'GRANT_EXPIRED'
+  | 'APPROVAL_REQUIRED'
+
+export interface AccessRequest {
+  readonly tool: string
+  /** The kinds the tool serves; empty for tools that take no connection. */
+  readonly connectionKinds: readonly ConnectionKind[]
+  /** The connection id the caller named, if any. */
+  readonly connection?: string | undefined
+}
+
+export type Decision =
+  | {
+      readonly allow: true
+      readonly grantId: string
+      readonly grant: Grant
+      readonly connection: NamedConnection | undefined
+      /** How long a session may rely on this grant: its ttl, capped at its `notAfter`. */
+      readonly ttlSeconds: number
+    }
+  | {
+      readonly allow: false
+      readonly reason: DenyReason
+      /** One sentence safe to show the caller: it names only the tool, the connection id they gave and their own grant. */
+      readonly message: string
+      readonly grantId?: string
+    }
+
+/**
+ * Decides one tool call; deny by default. A grant applies when it matches the identity (a shared
+ * group or the exact subject), lists the tool, lists the named connection (of a kind the tool
+ * serves; tools without connection kinds take none), and is before its `notAfter`. The first
+ * applicable grant in policy order wins: files in the order given, grants in file order. Grants
+ * with `approval` never allow yet; they turn a deny into APPROVAL_REQUIRED when nothing else allows.
+ */
+export function evaluate(policy: Policy, principal: PolicyIdentity, request: AccessRequest, nowMs: number): Decision {
+  const { tool } = request
+  const toolGrants = policy.grants.filter((g) => grantMatchesIdentity(g, principal) && g.tools.includes(tool))
+  if (toolGrants.length === 0) return deny('NO_GRANT', `You have no grant for tool ${tool}.`)
+
+  let candidates: readonly Grant[]
+  let connection: NamedConnection | undefined
+  if (request.connectionKinds.length === 0) {
+    if (request.connection !== undefined) {
+      return deny('CONNECTION_NOT_EXPECTED', `Tool ${tool} takes no connection.`)
+    }
+    candidates = toolGrants
+  } else {
+    if (request.connection === undefined || request.connection === '') {
+      return deny('CONNECTION_REQUIRED', `Tool ${tool} needs a connection.`)
+    }
+    const id = request.connection
+    // Unknown and not-granted read the same to the caller, so ids cannot be probed for existence.
+    const notGranted = `Connection ${JSON.stringify(id)} is unknown or not granted to you for ${tool}.`
+    connection = policy.connections.get(id)
+    if (connection === undefined) return deny('UNKNOWN_CONNECTION', notGranted)
+    if (!request.connectionKinds.includes(connection.kind)) {
+      const grantedElsewhere = policy.grants.some((g) => grantMatchesIdentity(g, principal) && g.connections.includes(id))
+      return grantedElsewhere
+        ? deny('WRONG_CONNECTION_KIND', `Connection ${JSON.stringify(id)} is not one tool ${tool} can use.`)
+        : deny('CONNECTION_NOT_GRANTED', notGranted)
+    }
+    candidates = toolGrants.filter((g) => g.connections.includes(id))
+    if (candidates.length === 0) return deny('CONNECTION_NOT_GRANTED', notGranted)
+  }
+
+  const live = candidates.filter((g) => !grantIsExpired(g, nowMs))
+  const expired = candidates[0]
+  if (live.length === 0 && expired !== undefined) {
+    return deny('GRANT_EXPIRED', `Your grant ${JSON.stringify(expired.id)} for ${tool} has expired.`, expired.id)
+  }
+  const usable = live.find((g) => !grantNeedsApproval(g))
+  if (usable !== undefined) {
+    return { allow: true, grantId: usable.id, grant: usable, connection, ttlSeconds: grantTtlSeconds(usable, nowMs) }
+  }
+  const pending = live[0]
+  if (pending === undefined) return deny('NO_GRANT', `You have no grant for tool ${tool}.`)
+  return deny(
+    'APPROVAL_REQUIRED',
+    `Tool ${tool} needs approval under grant ${JSON.stringify(pending.id)}, and approvals are not available yet.`,
+    pending.id,
+  )
+}
+
+function deny(reason: DenyReason, message: string, grantId?: string): Decision {
+  return grantId === undefined ? { allow: false, reason, message } : { allow: false, reason, message, grantId }
+}

@@ -1,0 +1,62 @@
+import { z } from 'zod'
+import { DEFAULT_TTL_SECONDS, policyFileSchema } from './policy-schema.js'
+
+export const POLICY_SCHEMA_ID = 'urn:airlock:policy-file:v1'
+
+// Help text shown by editors; keyed by the property path inside the generated schema.
+const DESCRIPTIONS: readonly (readonly [readonly string[], string])[] = [
+  [['$schema'], 'Path or URL of this JSON Schema, for editors.'],
+  [['version'], 'Policy file format version; always 1.'],
+  [['connections'], 'AWS resources the gateway may reach, by id. The gateway calls AWS as itself, never with the agent\'s token.'],
+  [['grants'], 'Who may use which tools on which connections. Deny by default; the first matching grant in file order decides.'],
+  [['grants', 'id'], 'Stable id, recorded in every audit event this grant decides.'],
+  [['grants', 'groups'], 'Any of these groups (from the token\'s groups claim), compared exactly.'],
+  [['grants', 'subjects'], 'Or any of these exact token subjects (`sub`), compared exactly.'],
+  [['grants', 'connections'], 'Connection ids this grant reaches; empty for tools that use no connection.'],
+  [['grants', 'tools'], 'Tool names this grant allows, e.g. "sql_query".'],
+  [['grants', 'ttl'], 'How long a session using this grant may live, e.g. "15m"; at most "12h".'],
+  [['grants', 'notAfter'], 'The grant stops working at this instant (ISO 8601 with offset).'],
+  [['grants', 'approval'], 'Reserved: a grant with approval is not usable until human approvals exist.'],
+  [['grants', 'sql'], 'Limits for sql_query on rds-data connections.'],
+  [['grants', 'ssm'], 'Limits for ssm_run: argv templates of the only commands allowed.'],
+  [['grants', 'kubectl'], 'Limits for kubectl on eks connections.'],
+]
+
+/** The JSON Schema (draft-07) for policy files as people write them, generated from the zod schema. */
+export function policyJsonSchema(): Record<string, unknown> {
+  const generated = z.toJSONSchema(policyFileSchema, { io: 'input', target: 'draft-7', unrepresentable: 'throw' })
+  const schema: Record<string, unknown> = {
+    $schema: generated.$schema,
+    $id: POLICY_SCHEMA_ID,
+    title: 'Airlock policy file',
+    description: 'Connections and grants for the Airlock MCP gateway. Several files are merged; ids are unique across them.',
+    ...withoutKey(generated, '$schema'),
+  }
+  for (const [path, description] of DESCRIPTIONS) {
+    const node = propertyAt(schema, path)
+    if (node === undefined) throw new TypeError(`policy schema has no property ${path.join('.')}`)
+    node.description = description
+  }
+  const ttl = propertyAt(schema, ['grants', 'ttl'])
+  // The ttl default is stored in seconds after parsing; show it the way people write it.
+  if (ttl !== undefined) ttl.default = `${DEFAULT_TTL_SECONDS / 60}m`
+  return schema
+}
+
+function withoutKey(object: Record<string, unknown>, key: string): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(object).filter(([k]) => k !== key))
+}
+
+// Walks `properties` (and array `items`) down a path of property names.
+function propertyAt(schema: Record<string, unknown>, path: readonly string[]): Record<string, unknown> | undefined {
+  let node: unknown = schema
+  for (const name of path) {
+    if (isRecord(node) && isRecord(node.items)) node = node.items
+    node = isRecord(node) && isRecord(node.properties) ? node.properties[name] : undefined
+  }
+  return isRecord(node) ? node : undefined
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}

@@ -1,0 +1,155 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import type { ConnectionKind } from '../../src/policy/connection-schema.js'
+import { evaluate, type DenyReason } from '../../src/policy/evaluate.js'
+import type { PolicyIdentity } from '../../src/policy/grant-matches.js'
+import { eks, policyOf, rds, ssm } from './policy-fixture.js'
+
+const NOW = Date.parse('2026-06-01T12:00:00Z')
+
+const policy = policyOf({
+  version: 1,
+  connections: { 'orders-db': rds, 'reports-db': rds, 'web-fleet': ssm, 'demo-cluster': eks },
+  grants: [
+    { id: 'basics', groups: ['dba', 'sre'], tools: ['whoami'] },
+    { id: 'dba-read', groups: ['dba'], connections: ['orders-db'], tools: ['sql_query'], ttl: '15m', sql: { maxRows: 200 } },
+    { id: 'dba-write', groups: ['dba'], connections: ['orders-db', 'reports-db'], tools: ['sql_query'], ttl: '5m', sql: { mode: 'read-write' } },
+    { id: 'alice-only', subjects: ['alice'], connections: ['web-fleet'], tools: ['ssm_run'], ssm: { commands: [['uptime']] } },
+    { id: 'old', groups: ['contractors'], connections: ['orders-db'], tools: ['sql_query'], notAfter: '2026-06-01T12:00:00Z', sql: {} },
+    { id: 'soon', groups: ['temps'], connections: ['orders-db'], tools: ['sql_query'], ttl: '1h', notAfter: '2026-06-01T12:05:00Z', sql: {} },
+    {
+      id: 'restart',
+      groups: ['sre'],
+      connections: ['demo-cluster'],
+      tools: ['kubectl'],
+      approval: { approverGroups: ['leads'] },
+      kubectl: { verbs: ['rollout-restart'], resources: ['deployments'], namespaces: ['shop'] },
+    },
+    {
+      id: 'read-cluster',
+      groups: ['viewers'],
+      connections: ['demo-cluster'],
+      tools: ['kubectl'],
+      kubectl: { verbs: ['get'], resources: ['pods'], namespaces: ['shop'] },
+    },
+    {
+      id: 'viewers-restart',
+      groups: ['viewers'],
+      connections: ['demo-cluster'],
+      tools: ['kubectl'],
+      approval: { approverGroups: ['leads'] },
+      kubectl: { verbs: ['rollout-restart'], resources: ['deployments'], namespaces: ['shop'] },
+    },
+    { id: 'expired-restart', groups: ['ops'], connections: ['demo-cluster'], tools: ['kubectl'], notAfter: '2026-01-01T00:00:00Z', approval: { approverGroups: ['leads'] }, kubectl: { verbs: ['get'], resources: ['pods'], namespaces: ['x'] } },
+  ],
+})
+
+const SQL = { tool: 'sql_query', connectionKinds: ['rds-data'] as ConnectionKind[] }
+const SSM = { tool: 'ssm_run', connectionKinds: ['ssm'] as ConnectionKind[] }
+const KUBE = { tool: 'kubectl', connectionKinds: ['eks'] as ConnectionKind[] }
+const WHOAMI = { tool: 'whoami', connectionKinds: [] as ConnectionKind[] }
+
+const dba: PolicyIdentity = { groups: ['dba'], subject: 'bob' }
+const sre: PolicyIdentity = { groups: ['sre'], subject: 'carol' }
+
+interface Row {
+  readonly name: string
+  readonly who: PolicyIdentity
+  readonly request: { tool: string; connectionKinds: ConnectionKind[]; connection?: string }
+  readonly now?: number
+}
+type DenyRow = Row & { readonly reason: DenyReason; readonly grantId?: string }
+type AllowRow = Row & { readonly grantId: string; readonly ttlSeconds: number }
+
+const denies: DenyRow[] = [
+  { name: 'no groups at all (mallory)', who: { groups: [], subject: 'mallory' }, request: { ...SQL, connection: 'orders-db' }, reason: 'NO_GRANT' },
+  { name: 'wrong group', who: { groups: ['analysts'], subject: 'x' }, request: { ...SQL, connection: 'orders-db' }, reason: 'NO_GRANT' },
+  { name: 'group case differs', who: { groups: ['DBA'], subject: 'x' }, request: { ...SQL, connection: 'orders-db' }, reason: 'NO_GRANT' },
+  { name: 'subject case differs', who: { groups: [], subject: 'Alice' }, request: { ...SSM, connection: 'web-fleet' }, reason: 'NO_GRANT' },
+  { name: 'subject given as a group', who: { groups: ['alice'] }, request: { ...SSM, connection: 'web-fleet' }, reason: 'NO_GRANT' },
+  { name: 'tool not granted', who: dba, request: { ...SSM, connection: 'web-fleet' }, reason: 'NO_GRANT' },
+  { name: 'unknown tool', who: dba, request: { tool: 'drop_database', connectionKinds: ['rds-data'], connection: 'orders-db' }, reason: 'NO_GRANT' },
+  { name: 'connection not granted', who: sre, request: { ...KUBE, connection: 'orders-db' }, reason: 'CONNECTION_NOT_GRANTED' },
+  { name: 'connection of another grant only', who: { groups: ['temps'] }, request: { ...SQL, connection: 'reports-db' }, reason: 'CONNECTION_NOT_GRANTED' },
+  { name: 'unknown connection', who: dba, request: { ...SQL, connection: 'orders-dbx' }, reason: 'UNKNOWN_CONNECTION' },
+  { name: 'missing connection', who: dba, request: SQL, reason: 'CONNECTION_REQUIRED' },
+  { name: 'empty connection id', who: dba, request: { ...SQL, connection: '' }, reason: 'CONNECTION_REQUIRED' },
+  { name: 'connection given to a connection-less tool', who: dba, request: { ...WHOAMI, connection: 'orders-db' }, reason: 'CONNECTION_NOT_EXPECTED' },
+  { name: 'wrong kind (granted elsewhere)', who: { groups: ['dba'], subject: 'alice' }, request: { ...SQL, connection: 'web-fleet' }, reason: 'WRONG_CONNECTION_KIND' },
+  { name: 'wrong kind, not granted at all', who: dba, request: { ...SQL, connection: 'demo-cluster' }, reason: 'CONNECTION_NOT_GRANTED' },
+  { name: 'expired exactly at notAfter', who: { groups: ['contractors'] }, request: { ...SQL, connection: 'orders-db' }, reason: 'GRANT_EXPIRED', grantId: 'old' },
+  { name: 'expired after notAfter', who: { groups: ['temps'] }, request: { ...SQL, connection: 'orders-db' }, now: NOW + 5 * 60_000, reason: 'GRANT_EXPIRED', grantId: 'soon' },
+  { name: 'approval-only grant', who: sre, request: { ...KUBE, connection: 'demo-cluster' }, reason: 'APPROVAL_REQUIRED', grantId: 'restart' },
+  { name: 'expired approval grant', who: { groups: ['ops'] }, request: { ...KUBE, connection: 'demo-cluster' }, reason: 'GRANT_EXPIRED', grantId: 'expired-restart' },
+]
+
+const allows: AllowRow[] = [
+  { name: 'group grants a connection-less tool', who: sre, request: WHOAMI, grantId: 'basics', ttlSeconds: 900 },
+  { name: 'first matching grant wins', who: dba, request: { ...SQL, connection: 'orders-db' }, grantId: 'dba-read', ttlSeconds: 900 },
+  { name: 'a later grant reaches another connection', who: dba, request: { ...SQL, connection: 'reports-db' }, grantId: 'dba-write', ttlSeconds: 300 },
+  { name: 'exact subject', who: { groups: [], subject: 'alice' }, request: { ...SSM, connection: 'web-fleet' }, grantId: 'alice-only', ttlSeconds: 900 },
+  { name: 'ttl capped at notAfter', who: { groups: ['temps'] }, request: { ...SQL, connection: 'orders-db' }, now: NOW + 60_000, grantId: 'soon', ttlSeconds: 240 },
+  { name: 'usable grant beats an approval grant', who: { groups: ['viewers'] }, request: { ...KUBE, connection: 'demo-cluster' }, grantId: 'read-cluster', ttlSeconds: 900 },
+]
+
+describe('evaluate', () => {
+  it('has more deny rows than allow rows', () => {
+    assert.ok(denies.length > allows.length)
+  })
+
+  for (const row of denies) {
+    it(`denies: ${row.name}`, () => {
+      const decision = evaluate(policy, row.who, row.request, row.now ?? NOW)
+      assert.equal(decision.allow, false)
+      if (decision.allow) return
+      assert.equal(decision.reason, row.reason)
+      assert.equal(decision.grantId, row.grantId)
+      assert.match(decision.message, /^[A-Z].*\.$/)
+    })
+  }
+
+  for (const row of allows) {
+    it(`allows: ${row.name}`, () => {
+      const decision = evaluate(policy, row.who, row.request, row.now ?? NOW)
+      assert.equal(decision.allow, true, decision.allow ? '' : decision.message)
+      if (!decision.allow) return
+      assert.equal(decision.grantId, row.grantId)
+      assert.equal(decision.grant.id, row.grantId)
+      assert.equal(decision.ttlSeconds, row.ttlSeconds)
+      assert.equal(decision.connection?.id, row.request.connection)
+    })
+  }
+
+  it('denies everything under an empty policy', () => {
+    const empty = policyOf({ version: 1 })
+    for (const request of [WHOAMI, { ...SQL, connection: 'orders-db' }]) {
+      const decision = evaluate(empty, dba, request, NOW)
+      assert.deepEqual(decision.allow ? 'allowed' : decision.reason, 'NO_GRANT')
+    }
+  })
+
+  it('does not tell unknown connections apart from ungranted ones', () => {
+    const unknown = evaluate(policy, dba, { ...SQL, connection: 'secret-db' }, NOW)
+    const ungranted = evaluate(policy, { groups: ['temps'] }, { ...SQL, connection: 'reports-db' }, NOW)
+    assert.ok(!unknown.allow && !ungranted.allow)
+    assert.equal(unknown.message.replace('secret-db', 'X'), ungranted.message.replace('reports-db', 'X'))
+  })
+
+  it('names only the caller’s own grant and the id they gave', () => {
+    const decision = evaluate(policy, sre, { ...KUBE, connection: 'demo-cluster' }, NOW)
+    assert.ok(!decision.allow)
+    assert.equal(decision.message, 'Tool kubectl needs approval under grant "restart", and approvals are not available yet.')
+    for (const other of ['dba-read', 'dba-write', 'alice-only', 'arn:', 'demo"', 'us-east-1']) assert.ok(!decision.message.includes(other), other)
+  })
+
+  it('follows policy order across files', () => {
+    const twoFiles = policyOf(
+      { version: 1, connections: { 'orders-db': rds }, grants: [{ id: 'a-first', groups: ['dba'], connections: ['orders-db'], tools: ['sql_query'], ttl: '1m', sql: {} }] },
+      { version: 1, grants: [{ id: 'b-second', groups: ['dba'], connections: ['orders-db'], tools: ['sql_query'], ttl: '2m', sql: {} }] },
+    )
+    const decision = evaluate(twoFiles, dba, { ...SQL, connection: 'orders-db' }, NOW)
+    assert.ok(decision.allow)
+    assert.equal(decision.grantId, 'a-first')
+    assert.equal(decision.ttlSeconds, 60)
+  })
+})
