@@ -1,0 +1,160 @@
+import { createLocalJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JSONWebKeySet, type JWSHeaderParameters } from 'jose'
+import { z } from 'zod'
+import type { Clock } from '../clock.js'
+import { AuthError, UpstreamError } from '../errors.js'
+import { fetchJson, type FetchLike } from './fetch-json.js'
+import { DEFAULT_DISCOVERY_TIMEOUT_MS, discoverIssuer } from './oidc-discovery.js'
+import { parseIssuerUrl } from './secure-url.js'
+
+/** Resolves the verification key for a token's protected header; the shape `jwtVerify` accepts. */
+export type KeyResolver = (protectedHeader: JWSHeaderParameters, token: FlattenedJWSInput) => Promise<CryptoKey>
+
+export interface JwksCacheOptions {
+  readonly issuer: string
+  readonly clock: Clock
+  readonly fetch?: FetchLike
+  readonly timeoutMs?: number
+  /** Minimum time between two fetch attempts (unknown `kid`, failures). Default 30 s. */
+  readonly cooldownMs?: number
+  /** Age after which known keys are refreshed in the background on the next request. Default 10 min. */
+  readonly refreshIntervalMs?: number
+  readonly allowInsecureLoopback?: boolean
+  /** Told about every failed refresh (for logs). The error never contains a token. */
+  readonly onRefreshError?: (error: UpstreamError) => void
+}
+
+export interface JwksCache {
+  /** The key resolver to hand to `jwtVerify` (or to `createTokenVerifier` as `keys`). */
+  readonly getKey: KeyResolver
+  /** Fetches discovery and JWKS now, unless an attempt is in the cooldown; true when keys are held. */
+  readonly refresh: () => Promise<boolean>
+}
+
+export const DEFAULT_JWKS_COOLDOWN_MS = 30_000
+export const DEFAULT_JWKS_REFRESH_INTERVAL_MS = 10 * 60_000
+
+// Loose: only `keys` must be an array of objects naming a `kty`; jose checks the rest.
+const jwksSchema = z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })) })
+
+type LocalKeySet = ReturnType<typeof createLocalJWKSet>
+
+/**
+ * A cached, self-refreshing view of the issuer's JWKS (RFC 7517) found through OIDC discovery.
+ * Known keys keep working while the issuer is down; an unknown `kid` refetches at most once per
+ * cooldown; with no key set ever fetched every token is refused (fail closed).
+ * `getKey` throws `AuthError` `AUTH_INVALID` with failure `unknown_key` or `issuer_unavailable`.
+ * Throws `TypeError` at construction for an invalid issuer or durations.
+ */
+export function createJwksCache(options: JwksCacheOptions): JwksCache {
+  const allowInsecureLoopback = options.allowInsecureLoopback ?? false
+  parseIssuerUrl(options.issuer, allowInsecureLoopback)
+  const cooldownMs = options.cooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS
+  const refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_JWKS_REFRESH_INTERVAL_MS
+  if (!(cooldownMs >= 0) || !(refreshIntervalMs > 0)) throw new TypeError('cooldownMs and refreshIntervalMs must be positive')
+  const fetchImpl = options.fetch ?? globalThis.fetch
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS
+  const { clock } = options
+
+  let keySet: LocalKeySet | undefined
+  let fetchedAt = 0
+  let jwksUri: string | undefined
+  let lastAttemptAt: number | undefined
+  let lastError: UpstreamError | undefined
+  let inflight: Promise<boolean> | undefined
+
+  async function load(): Promise<void> {
+    // Discovery is redone after a failure so a moved jwks_uri is picked up.
+    jwksUri ??= (
+      await discoverIssuer({ issuer: options.issuer, fetch: fetchImpl, timeoutMs, allowInsecureLoopback })
+    ).jwksUri
+    const body = await fetchJson(jwksUri, { fetch: fetchImpl, timeoutMs })
+    const parsed = jwksSchema.safeParse(body)
+    if (!parsed.success) {
+      throw new UpstreamError('OIDC_INVALID', `JWKS at ${jwksUri} is not a key set`, { cause: parsed.error })
+    }
+    const jwks: JSONWebKeySet = { keys: parsed.data.keys }
+    try {
+      keySet = createLocalJWKSet(jwks)
+    } catch (cause) {
+      throw new UpstreamError('OIDC_INVALID', `JWKS at ${jwksUri} is malformed`, { cause })
+    }
+    fetchedAt = clock.now()
+  }
+
+  function attempt(): Promise<boolean> {
+    lastAttemptAt = clock.now()
+    inflight = load().then(
+      () => {
+        lastError = undefined
+        return true
+      },
+      (error: unknown) => {
+        jwksUri = undefined
+        lastError =
+          error instanceof UpstreamError
+            ? error
+            : new UpstreamError('OIDC_UNAVAILABLE', `refreshing keys for ${options.issuer} failed`, { cause: error })
+        options.onRefreshError?.(lastError)
+        return keySet !== undefined
+      },
+    )
+    void inflight.finally(() => {
+      inflight = undefined
+    })
+    return inflight
+  }
+
+  function inCooldown(): boolean {
+    return lastAttemptAt !== undefined && clock.now() - lastAttemptAt < cooldownMs
+  }
+
+  /** Joins a running attempt, or starts one when the cooldown allows. */
+  async function refresh(): Promise<boolean> {
+    if (inflight !== undefined) return inflight
+    if (inCooldown()) return keySet !== undefined
+    return attempt()
+  }
+
+  function unavailable(): AuthError {
+    return new AuthError('AUTH_INVALID', 'issuer_unavailable', `bearer token refused (issuer_unavailable): no signing keys for ${options.issuer} could be fetched`, {
+      cause: lastError,
+    })
+  }
+
+  function unknownKey(cause: unknown): AuthError {
+    return new AuthError('AUTH_INVALID', 'unknown_key', 'bearer token refused (unknown_key): no key in the issuer JWKS matches the token kid and alg', { cause })
+  }
+
+  async function resolve(set: LocalKeySet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+    try {
+      return await set(header, token)
+    } catch (error) {
+      // Several keys for one kid/alg is ambiguous: refuse rather than try each.
+      if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
+        throw unknownKey(error)
+      }
+      throw error
+    }
+  }
+
+  async function getKey(header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+    if (keySet === undefined) {
+      await refresh()
+      if (keySet === undefined) throw unavailable()
+    } else if (clock.now() - fetchedAt >= refreshIntervalMs && inflight === undefined && !inCooldown()) {
+      // Stale but usable: refresh in the background, answer from what we hold.
+      void attempt()
+    }
+    const held = keySet
+    try {
+      return await resolve(held, header, token)
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error
+      await refresh()
+      if (keySet === held) throw error
+      return resolve(keySet, header, token)
+    }
+  }
+
+  return { getKey, refresh }
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod'
+import { UpstreamError } from '../errors.js'
+import { fetchJson, type FetchLike } from './fetch-json.js'
+import { isSecureUrl, parseIssuerUrl } from './secure-url.js'
+
+/** The parts of an OpenID Provider Metadata document that the relying party uses. */
+export interface IssuerMetadata {
+  readonly issuer: string
+  readonly jwksUri: string
+}
+
+export interface DiscoverIssuerOptions {
+  /** The configured issuer identifier; the document must name exactly this string. */
+  readonly issuer: string
+  readonly fetch?: FetchLike
+  readonly timeoutMs?: number
+  /** Permit http issuer and `jwks_uri` on 127.0.0.1, localhost or [::1] (local development and tests). */
+  readonly allowInsecureLoopback?: boolean
+}
+
+export const DEFAULT_DISCOVERY_TIMEOUT_MS = 5_000
+
+// Loose: other systems' payloads carry many fields we do not use.
+const metadataSchema = z.looseObject({
+  issuer: z.string().min(1),
+  jwks_uri: z.string().min(1),
+})
+
+/**
+ * The discovery URL for an issuer: `/.well-known/openid-configuration` appended to the issuer's
+ * path, after removing one terminating slash (OpenID Connect Discovery 1.0 §4).
+ * Throws `TypeError` for an issuer that is not a valid identifier.
+ */
+export function discoveryUrl(issuer: string, allowInsecureLoopback = false): string {
+  const url = parseIssuerUrl(issuer, allowInsecureLoopback)
+  const path = url.pathname.endsWith('/') ? url.pathname.slice(0, -1) : url.pathname
+  return `${url.origin}${path}/.well-known/openid-configuration`
+}
+
+/**
+ * Fetches and checks the issuer's discovery document (OpenID Connect Discovery 1.0 §4):
+ * `issuer` must equal the configured issuer exactly (§4.3) and `jwks_uri` must be https.
+ * Throws `UpstreamError` `OIDC_UNAVAILABLE` or `OIDC_INVALID`; `TypeError` for a bad issuer.
+ */
+export async function discoverIssuer(options: DiscoverIssuerOptions): Promise<IssuerMetadata> {
+  const allowInsecureLoopback = options.allowInsecureLoopback ?? false
+  const url = discoveryUrl(options.issuer, allowInsecureLoopback)
+  const body = await fetchJson(url, {
+    fetch: options.fetch ?? globalThis.fetch,
+    timeoutMs: options.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS,
+  })
+  const parsed = metadataSchema.safeParse(body)
+  if (!parsed.success) {
+    throw new UpstreamError('OIDC_INVALID', `discovery document at ${url} lacks issuer or jwks_uri`, {
+      cause: parsed.error,
+    })
+  }
+  if (parsed.data.issuer !== options.issuer) {
+    throw new UpstreamError(
+      'OIDC_INVALID',
+      `discovery document at ${url} names issuer ${JSON.stringify(parsed.data.issuer)}, expected ${JSON.stringify(options.issuer)}`,
+    )
+  }
+  let jwksUrl: URL
+  try {
+    jwksUrl = new URL(parsed.data.jwks_uri)
+  } catch (cause) {
+    throw new UpstreamError('OIDC_INVALID', `discovery document at ${url} has an invalid jwks_uri`, { cause })
+  }
+  if (!isSecureUrl(jwksUrl, allowInsecureLoopback)) {
+    throw new UpstreamError('OIDC_INVALID', `discovery document at ${url} has a jwks_uri that is not https`)
+  }
+  return { issuer: parsed.data.issuer, jwksUri: jwksUrl.href }
+}

@@ -1,0 +1,315 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { inspect } from 'node:util'
+import { exportSPKI, generateKeyPair, importJWK } from 'jose'
+import { createManualClock, type ManualClock } from '../../src/clock.js'
+import { AuthError, type AuthErrorCode, type AuthFailure } from '../../src/errors.js'
+import { createJwksCache } from '../../src/auth/jwks-cache.js'
+import { createTokenVerifier, type TokenVerifierOptions } from '../../src/auth/verify-token.js'
+import { startTestIssuer, type TestIssuer, type TestKeyAlg } from '../support/test-issuer.js'
+
+const START = Date.UTC(2026, 0, 1, 12, 0, 0)
+
+interface Fixture {
+  readonly clock: ManualClock
+  readonly idp: TestIssuer
+  readonly verifier: ReturnType<typeof createTokenVerifier>
+}
+
+async function setUp(
+  algs: readonly TestKeyAlg[] = ['RS256'],
+  overrides: Partial<TokenVerifierOptions> = {},
+): Promise<Fixture> {
+  const clock = createManualClock(START)
+  const idp = await startTestIssuer({ clock, algs })
+  const cache = createJwksCache({ issuer: idp.issuer, clock, allowInsecureLoopback: true })
+  const verifier = createTokenVerifier({
+    issuer: idp.issuer,
+    audience: idp.audience,
+    algorithms: ['RS256'],
+    clockToleranceSeconds: 30,
+    groupsClaim: 'groups',
+    keys: cache.getKey,
+    clock,
+    ...overrides,
+  })
+  return { clock, idp, verifier }
+}
+
+/** Asserts the refusal class and that nothing of the token leaks into the error. */
+async function assertRefused(
+  verifier: Fixture['verifier'],
+  header: string | undefined,
+  failure: AuthFailure,
+  code: AuthErrorCode = 'AUTH_INVALID',
+): Promise<void> {
+  const error: unknown = await verifier.verify(header).then(
+    () => assert.fail(`expected a refusal (${failure})`),
+    (rejection: unknown) => rejection,
+  )
+  assert.ok(error instanceof AuthError, `expected AuthError, got ${inspect(error)}`)
+  assert.equal(error.failure, failure, error.message)
+  assert.equal(error.code, code)
+  assert.match(error.message, new RegExp(failure === 'missing' ? 'Authorization' : `\\(${failure}\\)`))
+  const rendered = inspect(error, { depth: 20 })
+  for (const part of (header ?? '').replace(/^\S+ +/, '').split('.')) {
+    if (part.length >= 16) assert.ok(!rendered.includes(part), 'the error must not contain the token')
+  }
+}
+
+const now = (): number => Math.floor(START / 1000)
+
+describe('createTokenVerifier refusals (RS256 issuer)', () => {
+  let f: Fixture
+  before(async () => {
+    f = await setUp()
+  })
+  after(async () => {
+    await f.idp.stop()
+  })
+  const bearer = (token: string): string => `Bearer ${token}`
+
+  it('refuses a request without credentials as AUTH_MISSING', async () => {
+    await assertRefused(f.verifier, undefined, 'missing', 'AUTH_MISSING')
+    await assertRefused(f.verifier, '', 'missing', 'AUTH_MISSING')
+  })
+
+  it('treats a non-Bearer scheme as no credentials (RFC 6750 §3.1)', async () => {
+    const token = await f.idp.mint()
+    await assertRefused(f.verifier, `Basic ${Buffer.from('a:b').toString('base64')}`, 'missing', 'AUTH_MISSING')
+    await assertRefused(f.verifier, `DPoP ${token}`, 'missing', 'AUTH_MISSING')
+    await assertRefused(f.verifier, token, 'missing', 'AUTH_MISSING')
+  })
+
+  it('refuses a Bearer header without a token, with two tokens, or with a non-JWS', async () => {
+    const token = await f.idp.mint()
+    await assertRefused(f.verifier, 'Bearer', 'malformed')
+    await assertRefused(f.verifier, 'Bearer ', 'malformed')
+    await assertRefused(f.verifier, `Bearer ${token} ${token}`, 'malformed')
+    await assertRefused(f.verifier, `Bearer ${token},Bearer ${token}`, 'malformed')
+    await assertRefused(f.verifier, 'Bearer abc.def', 'malformed')
+    await assertRefused(f.verifier, `Bearer ${token}.x.y`, 'malformed')
+    await assertRefused(f.verifier, 'Bearer ab+c.de/f.ghi', 'malformed')
+    const notJson = `${Buffer.from('not json').toString('base64url')}.e30.c2ln`
+    await assertRefused(f.verifier, bearer(notJson), 'malformed')
+    const noAlg = `${Buffer.from('{"typ":"JWT"}').toString('base64url')}.e30.c2ln`
+    await assertRefused(f.verifier, bearer(noAlg), 'malformed')
+  })
+
+  it('refuses a really signed token larger than 8 KiB', async () => {
+    const token = await f.idp.mint({ padding: 'x'.repeat(8 * 1024) })
+    await assertRefused(f.verifier, bearer(token), 'too_large')
+  })
+
+  it('refuses alg none, HS256 signed with the public key, and algs outside the list', async () => {
+    await assertRefused(f.verifier, bearer(f.idp.mintUnsecured()), 'alg_not_allowed')
+    const publicKey = await importJWK(f.idp.publicJwk(), 'RS256')
+    if (publicKey instanceof Uint8Array) assert.fail('expected an RSA public key')
+    const pem = await exportSPKI(publicKey)
+    const withPem = await f.idp.mint({}, { alg: 'HS256', key: new TextEncoder().encode(pem) })
+    await assertRefused(f.verifier, bearer(withPem), 'alg_not_allowed')
+    const withJwk = await f.idp.mint({}, { alg: 'HS256', key: new TextEncoder().encode(JSON.stringify(f.idp.publicJwk())) })
+    await assertRefused(f.verifier, bearer(withJwk), 'alg_not_allowed')
+    for (const alg of ['RS512', 'PS256']) {
+      const { privateKey } = await generateKeyPair(alg)
+      await assertRefused(f.verifier, bearer(await f.idp.mint({}, { alg, key: privateKey })), 'alg_not_allowed')
+    }
+  })
+
+  it('refuses tokens that name their own key (jku, jwk, x5u, x5c)', async () => {
+    const jwk = f.idp.publicJwk()
+    for (const header of [
+      { jku: `${f.idp.issuer}/jwks` },
+      { jwk: { kty: jwk.kty, n: jwk.n, e: jwk.e } },
+      { x5u: 'https://evil.example/cert.pem' },
+      { x5c: ['MIIB'] },
+    ]) {
+      await assertRefused(f.verifier, bearer(await f.idp.mint({}, { header })), 'forbidden_header')
+    }
+  })
+
+  it('refuses a token signed by a key the issuer does not hold', async () => {
+    const { privateKey } = await generateKeyPair('RS256')
+    const forged = await f.idp.mint({}, { kid: f.idp.currentKid, key: privateKey })
+    await assertRefused(f.verifier, bearer(forged), 'bad_signature')
+  })
+
+  it('refuses an unknown kid and a missing kid that matches no single key', async () => {
+    await assertRefused(f.verifier, bearer(await f.idp.mint({}, { kid: 'not-a-key' })), 'unknown_key')
+    // The only RS256 key would match a kid-less token; an EC-signed one cannot.
+    const { privateKey } = await generateKeyPair('ES256')
+    const ec = createTokenVerifier({
+      issuer: f.idp.issuer,
+      audience: f.idp.audience,
+      algorithms: ['ES256'],
+      clockToleranceSeconds: 0,
+      groupsClaim: 'groups',
+      keys: createJwksCache({ issuer: f.idp.issuer, clock: f.clock, allowInsecureLoopback: true }).getKey,
+      clock: f.clock,
+    })
+    const token = await f.idp.mint({}, { alg: 'ES256', key: privateKey, header: { kid: undefined } })
+    await assertRefused(ec, bearer(token), 'unknown_key')
+  })
+
+  it('refuses a wrong or missing issuer', async () => {
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ iss: 'https://evil.example' })), 'wrong_issuer')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ iss: `${f.idp.issuer}/` })), 'wrong_issuer')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ iss: undefined })), 'wrong_issuer')
+  })
+
+  it('refuses a wrong or missing audience', async () => {
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ aud: 'https://other.example/mcp' })), 'wrong_audience')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ aud: ['a', 'b'] })), 'wrong_audience')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ aud: undefined })), 'wrong_audience')
+  })
+
+  it('refuses expired tokens beyond the tolerance and tokens without exp', async () => {
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ exp: now() - 31 })), 'expired')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ exp: undefined })), 'missing_claim')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ exp: String(now() + 60) })), 'invalid_claims')
+  })
+
+  it('refuses nbf or iat in the future beyond the tolerance', async () => {
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ nbf: now() + 31 })), 'not_yet_valid')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ iat: now() + 31 })), 'not_yet_valid')
+  })
+
+  it('refuses a missing, empty or non-string sub', async () => {
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ sub: undefined })), 'missing_claim')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ sub: '' })), 'invalid_claims')
+    await assertRefused(f.verifier, bearer(await f.idp.mint({ sub: 42 })), 'invalid_claims')
+  })
+
+  it('refuses a groups claim that is not a string or a string array', async () => {
+    for (const groups of [42, null, { a: 'b' }, ['ok', 7], true]) {
+      await assertRefused(f.verifier, bearer(await f.idp.mint({ groups })), 'invalid_claims')
+    }
+  })
+})
+
+describe('createTokenVerifier with maxTokenAgeSeconds', () => {
+  let f: Fixture
+  before(async () => {
+    f = await setUp(['RS256'], { maxTokenAgeSeconds: 600 })
+  })
+  after(async () => {
+    await f.idp.stop()
+  })
+
+  it('refuses a token older than the maximum age, one without iat, and one from the future', async () => {
+    const old = await f.idp.mint({ iat: now() - 631, exp: now() + 300 })
+    await assertRefused(f.verifier, `Bearer ${old}`, 'too_old')
+    await assertRefused(f.verifier, `Bearer ${await f.idp.mint({ iat: undefined })}`, 'missing_claim')
+    await assertRefused(f.verifier, `Bearer ${await f.idp.mint({ iat: now() + 31 })}`, 'not_yet_valid')
+  })
+
+  it('accepts a token within the maximum age', async () => {
+    const principal = await f.verifier.verify(`Bearer ${await f.idp.mint({ iat: now() - 600 })}`)
+    assert.equal(principal.subject, 'agent-1')
+  })
+})
+
+describe('createTokenVerifier accepts', () => {
+  let f: Fixture
+  before(async () => {
+    f = await setUp(['RS256'], { groupsClaim: 'realm_access.roles' })
+  })
+  after(async () => {
+    await f.idp.stop()
+  })
+
+  it('returns the principal with email, name, expiry and jti', async () => {
+    const token = await f.idp.mint({ email: 'a@example.com', name: 'Agent', jti: 'tok-1', realm_access: { roles: ['dba', 'ops'] } })
+    const principal = await f.verifier.verify(`Bearer ${token}`)
+    assert.deepEqual(principal, {
+      issuer: f.idp.issuer,
+      subject: 'agent-1',
+      groups: ['dba', 'ops'],
+      expiresAt: now() + 300,
+      email: 'a@example.com',
+      name: 'Agent',
+      tokenId: 'tok-1',
+    })
+  })
+
+  it('accepts an audience array and a lower-case scheme; omits non-string email', async () => {
+    const token = await f.idp.mint({ aud: ['https://other.example', f.idp.audience], email: 7, jti: undefined })
+    const principal = await f.verifier.verify(`bearer ${token}`)
+    assert.equal(principal.email, undefined)
+    assert.equal(principal.tokenId, undefined)
+    assert.deepEqual(principal.groups, [])
+    await f.verifier.verify(`BEARER ${token}`)
+  })
+
+  it('accepts exp, nbf and iat within the clock tolerance', async () => {
+    const token = await f.idp.mint({ exp: now() - 29, nbf: now() + 29, iat: now() + 29 })
+    assert.equal((await f.verifier.verify(`Bearer ${token}`)).subject, 'agent-1')
+  })
+})
+
+describe('createTokenVerifier groups claim lookup', () => {
+  let f: Fixture
+  before(async () => {
+    f = await setUp()
+  })
+  after(async () => {
+    await f.idp.stop()
+  })
+  const verifierFor = (groupsClaim: string): Fixture['verifier'] =>
+    createTokenVerifier({
+      issuer: f.idp.issuer,
+      audience: f.idp.audience,
+      algorithms: ['RS256'],
+      clockToleranceSeconds: 0,
+      groupsClaim,
+      keys: createJwksCache({ issuer: f.idp.issuer, clock: f.clock, allowInsecureLoopback: true }).getKey,
+      clock: f.clock,
+    })
+
+  it('reads a single string, a URL-like claim name and a nested path', async () => {
+    assert.deepEqual((await f.verifier.verify(`Bearer ${await f.idp.mint({ groups: 'dba' })}`)).groups, ['dba'])
+    const url = verifierFor('https://example.com/groups')
+    const urlToken = await f.idp.mint({ 'https://example.com/groups': ['a', 'a', 'b'] })
+    assert.deepEqual((await url.verify(`Bearer ${urlToken}`)).groups, ['a', 'b'])
+    const nested = verifierFor('realm_access.roles')
+    const missing = await f.idp.mint({ realm_access: { other: 1 } })
+    assert.deepEqual((await nested.verify(`Bearer ${missing}`)).groups, [])
+    await assertRefused(nested, `Bearer ${await f.idp.mint({ realm_access: { roles: 'x'.length } })}`, 'invalid_claims')
+  })
+})
+
+describe('createTokenVerifier with other key types', () => {
+  for (const alg of ['ES256', 'EdDSA'] as const) {
+    it(`verifies ${alg} tokens and refuses RS256 when only ${alg} is allowed`, async () => {
+      const f = await setUp([alg, 'RS256'], { algorithms: [alg] })
+      try {
+        const principal = await f.verifier.verify(`Bearer ${await f.idp.mint({ groups: ['x'] })}`)
+        assert.deepEqual(principal.groups, ['x'])
+        await assertRefused(f.verifier, `Bearer ${await f.idp.mint({}, { alg: 'RS256' })}`, 'alg_not_allowed')
+      } finally {
+        await f.idp.stop()
+      }
+    })
+  }
+})
+
+describe('createTokenVerifier construction', () => {
+  it('throws TypeError for symmetric, none, unknown or no algorithms', async () => {
+    const base = {
+      issuer: 'https://idp.example',
+      audience: 'https://airlock.example/mcp',
+      clockToleranceSeconds: 0,
+      groupsClaim: 'groups',
+      keys: createJwksCache({ issuer: 'https://idp.example', clock: createManualClock(START) }).getKey,
+      clock: createManualClock(START),
+    }
+    for (const algorithms of [['HS256'], ['none'], ['RS256', 'HS512'], [], ['XYZ']]) {
+      // Configuration can come from untyped JSON: the runtime check must hold on its own.
+      const fromJson: Record<string, unknown> = { algorithms }
+      assert.throws(() => createTokenVerifier(Object.assign({ ...base, algorithms: ['RS256' as const] }, fromJson)), TypeError)
+    }
+    assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], clockToleranceSeconds: -1 }), TypeError)
+    assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], groupsClaim: '' }), TypeError)
+    assert.doesNotThrow(() => createTokenVerifier({ ...base, algorithms: ['RS256', 'ES256', 'EdDSA'] }))
+  })
+})
