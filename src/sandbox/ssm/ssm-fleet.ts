@@ -1,0 +1,97 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { z } from 'zod'
+import type { DescribeInstanceInformationRequest } from './ssm-requests.js'
+import { ssmFault, type SsmFault } from './ssm-fault.js'
+
+export const sandboxInstanceSchema = z.strictObject({
+  instanceId: z.string().regex(/^(i|mi)-[0-9a-f]{8,17}$/),
+  name: z.string().min(1).max(255),
+  tags: z.record(z.string().min(1).max(128), z.string().max(256)).optional(),
+  online: z.boolean().optional(),
+})
+export type SandboxInstance = z.input<typeof sandboxInstanceSchema>
+
+/** The demo fleet the sandbox starts with. */
+export const DEMO_INSTANCES: readonly SandboxInstance[] = [
+  { instanceId: 'i-0a1b2c3d4e5f60001', name: 'web-1', tags: { role: 'web' } },
+  { instanceId: 'i-0a1b2c3d4e5f60002', name: 'web-2', tags: { role: 'web' } },
+]
+
+export interface FleetInstance {
+  readonly instanceId: string
+  readonly name: string
+  /** Includes `Name`. */
+  readonly tags: Readonly<Record<string, string>>
+  online: boolean
+  /** Working directory and HOME of the instance's scripts. */
+  readonly dir: string
+  readonly ipAddress: string
+}
+
+/** Creates each instance's working directory with a small fake log tree (plain files only). */
+export async function createFleet(instances: readonly SandboxInstance[], root: string): Promise<Map<string, FleetInstance>> {
+  const fleet = new Map<string, FleetInstance>()
+  for (const [index, raw] of instances.entries()) {
+    const spec = sandboxInstanceSchema.parse(raw)
+    if (fleet.has(spec.instanceId)) throw new TypeError(`duplicate sandbox instance ${spec.instanceId}`)
+    const dir = join(root, spec.instanceId)
+    await mkdir(join(dir, 'var', 'log', 'app'), { recursive: true })
+    await writeFile(join(dir, 'var', 'log', 'syslog'), `${spec.name} systemd[1]: Started sandbox instance.\n`)
+    await writeFile(join(dir, 'var', 'log', 'app', 'app.log'), `${spec.name} app: listening on :8080\n${spec.name} app: GET /health 200\n`)
+    fleet.set(spec.instanceId, {
+      instanceId: spec.instanceId,
+      name: spec.name,
+      tags: { ...spec.tags, Name: spec.name },
+      online: spec.online ?? true,
+      dir,
+      ipAddress: `10.0.0.${(index % 250) + 4}`,
+    })
+  }
+  return fleet
+}
+
+function matchesFilter(instance: FleetInstance, key: string, values: readonly string[]): boolean | SsmFault {
+  if (key.startsWith('tag:')) {
+    const value = instance.tags[key.slice(4)]
+    return value !== undefined && values.includes(value)
+  }
+  switch (key) {
+    case 'InstanceIds':
+      return values.includes(instance.instanceId)
+    case 'PingStatus':
+      return values.includes(instance.online ? 'Online' : 'ConnectionLost')
+    case 'PlatformTypes':
+      return values.includes('Linux')
+    case 'ResourceType':
+      return values.includes('EC2Instance')
+    case 'tag-key':
+      return values.some((v) => v in instance.tags)
+    default:
+      return ssmFault('InvalidFilterKey', `The filter key ${key} is not valid.`)
+  }
+}
+
+/** Applies DescribeInstanceInformation's two (mutually exclusive) filter styles. */
+export function filterInstances(
+  fleet: ReadonlyMap<string, FleetInstance>,
+  request: DescribeInstanceInformationRequest,
+): FleetInstance[] | SsmFault {
+  const legacy = request.InstanceInformationFilterList ?? []
+  const filters = request.Filters ?? []
+  if (legacy.length > 0 && filters.length > 0) {
+    return ssmFault('InvalidFilter', 'InstanceInformationFilterList and Filters cannot be used together.')
+  }
+  const all = [...legacy.map((f) => ({ key: f.key, values: f.valueSet })), ...filters.map((f) => ({ key: f.Key, values: f.Values }))]
+  const out: FleetInstance[] = []
+  for (const instance of fleet.values()) {
+    let keep = true
+    for (const filter of all) {
+      const verdict = matchesFilter(instance, filter.key, filter.values)
+      if (typeof verdict !== 'boolean') return verdict
+      keep &&= verdict
+    }
+    if (keep) out.push(instance)
+  }
+  return out
+}
