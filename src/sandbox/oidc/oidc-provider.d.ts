@@ -1,0 +1,28 @@
+// The oidc-provider package ships no type declarations; this covers the surface the dev IdP uses.
+declare module 'oidc-provider' {
+  import type { IncomingMessage, ServerResponse } from 'node:http'
+
+  export class Provider {
+    constructor(issuer: string, configuration: Record<string, unknown>)
+    readonly issuer: string
+    proxy: boolean
+    callback(): (req: IncomingMessage, res: ServerResponse) => void
+    on(event: string, listener: (...args: unknown[]) => void): this
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown>; grantId?: string; session?: { accountId: string } }>
+    interactionResult(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<string>
+    interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>
+    readonly Grant: new (properties: { accountId: string; clientId: string }) => OidcGrant
+  }
+
+  export interface OidcGrant {
+    addOIDCScope(scope: string): void
+    addResourceScope(resource: string, scope: string): void
+    save(): Promise<string>
+  }
+
+  export const errors: {
+    readonly InvalidTarget: new (description?: string) => Error
+  }
+
+  export default Provider
+}
