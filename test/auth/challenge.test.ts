@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { AuthError, type AuthFailure } from '../../src/errors.js'
+import { AUTH_FAILURE_DESCRIPTIONS, authFailureBody, bearerChallenge } from '../../src/auth/challenge.js'
+
+const META = 'https://airlock.example/.well-known/oauth-protected-resource/mcp'
+
+describe('bearerChallenge (RFC 6750 §3, RFC 9728 §5.1)', () => {
+  it('names only the metadata URL when no token was sent', () => {
+    assert.equal(bearerChallenge({ resourceMetadataUrl: META }), `Bearer resource_metadata="${META}"`)
+    const missing = new AuthError('AUTH_MISSING', 'missing', 'no Authorization header')
+    assert.equal(bearerChallenge({ resourceMetadataUrl: META, error: missing }), `Bearer resource_metadata="${META}"`)
+    assert.equal(
+      bearerChallenge({ resourceMetadataUrl: META, error: missing, scope: 'airlock:use' }),
+      `Bearer resource_metadata="${META}", scope="airlock:use"`,
+    )
+  })
+
+  it('adds invalid_token and the fixed description for a refused token', () => {
+    const expired = new AuthError('AUTH_INVALID', 'expired', 'bearer token refused (expired): eyJhbGciOi...')
+    assert.equal(
+      bearerChallenge({ resourceMetadataUrl: META, error: expired }),
+      `Bearer resource_metadata="${META}", error="invalid_token", error_description="The token has expired"`,
+    )
+    const unavailable = new AuthError('AUTH_INVALID', 'issuer_unavailable', 'x')
+    assert.equal(
+      bearerChallenge({ resourceMetadataUrl: META, error: unavailable }),
+      `Bearer resource_metadata="${META}", error="invalid_token", error_description="The token issuer cannot be reached, try again later"`,
+    )
+  })
+
+  it('adds insufficient_scope with the scope for a forbidden request', () => {
+    const forbidden = new AuthError('AUTH_FORBIDDEN', 'invalid_claims', 'no grant')
+    assert.equal(
+      bearerChallenge({ resourceMetadataUrl: META, error: forbidden, scope: 'airlock:use airlock:admin' }),
+      `Bearer resource_metadata="${META}", scope="airlock:use airlock:admin", error="insufficient_scope", error_description="The token does not grant access to this resource"`,
+    )
+  })
+
+  it('never echoes the log message', () => {
+    const error = new AuthError('AUTH_INVALID', 'bad_signature', 'bearer token refused: SECRET-TOKEN')
+    assert.ok(!bearerChallenge({ resourceMetadataUrl: META, error }).includes('SECRET'))
+    assert.ok(!JSON.stringify(authFailureBody(error)).includes('SECRET'))
+  })
+
+  it('throws TypeError for values that cannot be quoted safely', () => {
+    assert.throws(() => bearerChallenge({ resourceMetadataUrl: 'https://a.example/"x' }), TypeError)
+    assert.throws(() => bearerChallenge({ resourceMetadataUrl: 'https://a.example/\\x' }), TypeError)
+    assert.throws(() => bearerChallenge({ resourceMetadataUrl: 'https://a.example/\nx' }), TypeError)
+    assert.throws(() => bearerChallenge({ resourceMetadataUrl: META, scope: 'a"b' }), TypeError)
+    assert.throws(() => bearerChallenge({ resourceMetadataUrl: META, scope: '' }), TypeError)
+    assert.throws(() => bearerChallenge({ resourceMetadataUrl: META, scope: 'a  b' }), TypeError)
+  })
+
+  it('has a quotable one-line description for every failure class', () => {
+    const failures: readonly AuthFailure[] = [
+      'missing', 'malformed', 'too_large', 'alg_not_allowed', 'forbidden_header', 'unknown_key', 'bad_signature',
+      'wrong_issuer', 'wrong_audience', 'expired', 'missing_claim', 'not_yet_valid', 'too_old', 'invalid_claims',
+      'issuer_unavailable',
+    ]
+    assert.equal(Object.keys(AUTH_FAILURE_DESCRIPTIONS).length, failures.length)
+    for (const failure of failures) {
+      const text = AUTH_FAILURE_DESCRIPTIONS[failure]
+      assert.match(text, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, failure)
+      const error = new AuthError('AUTH_INVALID', failure, 'x')
+      assert.ok(bearerChallenge({ resourceMetadataUrl: META, error }).endsWith(`error_description="${text}"`))
+    }
+  })
+})
+
+describe('authFailureBody', () => {
+  it('states the class in one line', () => {
+    assert.deepEqual(authFailureBody(new AuthError('AUTH_MISSING', 'missing', 'x')), {
+      error: 'unauthorized',
+      error_description: 'A bearer token is required',
+    })
+    assert.deepEqual(authFailureBody(new AuthError('AUTH_INVALID', 'wrong_audience', 'x')), {
+      error: 'invalid_token',
+      error_description: 'The token is not intended for this resource',
+    })
+    assert.deepEqual(authFailureBody(new AuthError('AUTH_FORBIDDEN', 'invalid_claims', 'x')), {
+      error: 'insufficient_scope',
+      error_description: 'The token does not grant access to this resource',
+    })
+  })
+})
