@@ -4,6 +4,8 @@ export interface CliIo {
   readonly stderr: (text: string) => void
   readonly cwd: string
   readonly env: Readonly<Record<string, string | undefined>>
+  /** Aborted on SIGINT/SIGTERM; long-running commands (serve, sandbox) stop cleanly when it fires. */
+  readonly shutdown?: AbortSignal
 }
 
 /** A subcommand: returns the process exit code. */

@@ -1,0 +1,35 @@
+import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
+import type { CliCommand, CliIo } from './cli-io.js'
+import { createServeCommand } from './serve-command.js'
+
+const USAGE = `usage: airlock <command>
+
+  serve --config <file>        run the gateway
+  sandbox                      run the local sandbox (dev IdP, AWS emulators, gateway)
+  token <alice|bob|mallory>    print a fresh sandbox access token
+  policy check <paths…>        validate policy files
+  policy explain --groups a,b  show what an identity may do, and which grant gives it
+  policy schema                print the policy JSON Schema
+  audit verify <file>          check the audit hash chain
+`
+
+/** The composition root's command table; each entry is loaded only when run. */
+const commands: Record<string, () => Promise<CliCommand>> = {
+  serve: async () => createServeCommand({ awsCredentials: () => fromNodeProviderChain() }),
+  audit: async () => (await import('./audit-command.js')).auditCommand,
+}
+
+/** Runs one CLI invocation; returns the exit code. */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [name, ...rest] = argv
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout(USAGE)
+    return name === undefined ? 2 : 0
+  }
+  const load = commands[name]
+  if (load === undefined) {
+    io.stderr(`airlock: unknown command ${JSON.stringify(name)}\n${USAGE}`)
+    return 2
+  }
+  return (await load())(rest, io)
+}

@@ -1,0 +1,48 @@
+import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import { AirlockError } from '../errors.js'
+import type { CliCommand, CliIo } from './cli-io.js'
+import { loadGatewayConfig } from './load-config.js'
+import { systemClock } from '../clock.js'
+import { createLogger } from './logger.js'
+import { startGateway } from './start-gateway.js'
+
+export interface ServeCommandDeps {
+  /** The gateway's own AWS credentials (SDK default chain: IRSA web identity in EKS). */
+  readonly awsCredentials: (io: CliIo) => AwsCredentialIdentityProvider
+}
+
+/** Waits until the shutdown signal fires (never, without one). */
+export function untilShutdown(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal === undefined) return
+    if (signal.aborted) resolve()
+    else signal.addEventListener('abort', () => resolve(), { once: true })
+  })
+}
+
+/** `airlock serve --config <file>`: runs the gateway until SIGINT/SIGTERM. */
+export function createServeCommand(deps: ServeCommandDeps): CliCommand {
+  return async function serve(argv, io) {
+    const index = argv.indexOf('--config')
+    const file = index >= 0 ? argv[index + 1] : io.env.AIRLOCK_CONFIG
+    if (file === undefined || file.startsWith('--')) {
+      io.stderr('usage: airlock serve --config <file>   (or set AIRLOCK_CONFIG)\n')
+      return 2
+    }
+    const logger = createLogger(io.stderr, systemClock.now)
+    try {
+      const config = await loadGatewayConfig(file, io.env, io.cwd)
+      const running = await startGateway({ config, awsCredentials: deps.awsCredentials(io), logger })
+      logger.info('airlock is listening', { mcp: running.resource, audience: running.audience, issuer: config.issuer })
+      await untilShutdown(io.shutdown)
+      await running.close()
+      return 0
+    } catch (error) {
+      if (error instanceof AirlockError) {
+        for (const line of error.message.split('\n')) io.stderr(`airlock: ${line}\n`)
+        return 1
+      }
+      throw error
+    }
+  }
+}

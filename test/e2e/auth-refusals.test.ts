@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { generateKeyPair, SignJWT } from 'jose'
+import { startE2E, type E2E } from './support/start-e2e.js'
+import { INITIALIZE, postMcp } from './support/raw-http.js'
+
+describe('gateway refuses every bad bearer token with an RFC 6750 challenge', () => {
+  let e2e: E2E
+  before(async () => {
+    e2e = await startE2E()
+  })
+  after(() => e2e.close())
+
+  const expectInvalid = async (token: string, description: RegExp) => {
+    const response = await postMcp(e2e.gateway.resource, INITIALIZE, { authorization: `Bearer ${token}` })
+    assert.equal(response.status, 401)
+    const challenge = response.headers.get('www-authenticate') ?? ''
+    assert.match(challenge, /^Bearer resource_metadata="http:\/\/127\.0\.0\.1:\d+\/\.well-known\/oauth-protected-resource\/mcp"/)
+    assert.match(challenge, /error="invalid_token"/)
+    assert.match(challenge, description)
+    assert.ok(!response.text.includes(token), 'the body never echoes the token')
+    assert.ok(!challenge.includes(token.slice(0, 20)))
+  }
+
+  it('no token: 401 with resource_metadata and no error attribute', async () => {
+    const response = await postMcp(e2e.gateway.resource, INITIALIZE)
+    assert.equal(response.status, 401)
+    const challenge = response.headers.get('www-authenticate') ?? ''
+    assert.match(challenge, /^Bearer resource_metadata="[^"]+"$/)
+    assert.doesNotMatch(challenge, /error=/)
+  })
+
+  it('a token in the query string is never accepted', async () => {
+    const token = await e2e.token('alice', ['dba'])
+    const response = await postMcp(`${e2e.gateway.resource}?access_token=${token}`, INITIALIZE)
+    assert.equal(response.status, 401)
+    assert.doesNotMatch(response.headers.get('www-authenticate') ?? '', /error=/)
+  })
+
+  it('wrong signing key', async () => {
+    const { privateKey } = await generateKeyPair('RS256')
+    await expectInvalid(await e2e.issuer.mint({ aud: e2e.gateway.audience }, { key: privateKey }), /error_description="[^"]+"/)
+  })
+
+  it('wrong issuer', async () => {
+    await expectInvalid(await e2e.token('alice', ['dba'], { iss: 'https://evil.example' }), /error_description/)
+  })
+
+  it('wrong audience, and audience missing', async () => {
+    await expectInvalid(await e2e.issuer.mint({ sub: 'alice', aud: 'https://other.example/mcp' }), /error_description/)
+    await expectInvalid(await e2e.issuer.mint({ sub: 'alice', aud: undefined }), /error_description/)
+  })
+
+  it('expired, and without exp', async () => {
+    const now = Math.floor(e2e.clock.now() / 1000)
+    await expectInvalid(await e2e.token('alice', ['dba'], { iat: now - 600, exp: now - 120 }), /expired/i)
+    await expectInvalid(await e2e.token('alice', ['dba'], { exp: undefined }), /error_description/)
+  })
+
+  it('not yet valid (nbf in the future beyond tolerance)', async () => {
+    const now = Math.floor(e2e.clock.now() / 1000)
+    await expectInvalid(await e2e.token('alice', ['dba'], { nbf: now + 300 }), /error_description/)
+  })
+
+  it('missing sub', async () => {
+    await expectInvalid(await e2e.token('alice', ['dba'], { sub: undefined }), /error_description/)
+  })
+
+  it('alg none', async () => {
+    await expectInvalid(e2e.issuer.mintUnsecured({ sub: 'alice', groups: ['dba'], aud: e2e.gateway.audience }), /error_description/)
+  })
+
+  it('HS256 signed with the public key as the HMAC secret', async () => {
+    const jwk = e2e.issuer.publicJwk()
+    const secret = new TextEncoder().encode(JSON.stringify(jwk))
+    const now = Math.floor(e2e.clock.now() / 1000)
+    const forged = await new SignJWT({ sub: 'alice', groups: ['dba'] })
+      .setProtectedHeader({ alg: 'HS256', kid: e2e.issuer.currentKid })
+      .setIssuer(e2e.issuer.issuer)
+      .setAudience(e2e.gateway.audience)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
+      .sign(secret)
+    await expectInvalid(forged, /error_description/)
+  })
+
+  it('jku, jwk and x5u headers are refused (keys are never taken from the token)', async () => {
+    for (const header of [{ jku: 'http://127.0.0.1:1/jwks' }, { jwk: e2e.issuer.publicJwk() }, { x5u: 'http://127.0.0.1:1/cert' }]) {
+      await expectInvalid(await e2e.issuer.mint({ sub: 'alice', aud: e2e.gateway.audience }, { header }), /error_description/)
+    }
+  })
+
+  it('unknown kid', async () => {
+    await expectInvalid(await e2e.issuer.mint({ sub: 'alice', aud: e2e.gateway.audience }, { kid: 'no-such-key' }), /error_description/)
+  })
+
+  it('oversized and malformed tokens', async () => {
+    await expectInvalid(await e2e.token('alice', ['dba'], { padding: 'x'.repeat(9000) }), /error_description/)
+    await expectInvalid('not.a.jwt', /error_description/)
+  })
+
+  it('serves RFC 9728 metadata on both well-known paths', async () => {
+    for (const path of ['/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource']) {
+      const response = await fetch(`${e2e.gateway.origin}${path}`)
+      assert.equal(response.status, 200)
+      const metadata = (await response.json()) as Record<string, unknown>
+      assert.equal(metadata.resource, e2e.gateway.resource)
+      assert.deepEqual(metadata.authorization_servers, [e2e.issuer.issuer])
+      assert.deepEqual(metadata.bearer_methods_supported, ['header'])
+    }
+  })
+
+  it('records auth failures in the audit trail without the token', async () => {
+    const token = await e2e.token('alice', ['dba'], { iss: 'https://evil.example' })
+    await postMcp(e2e.gateway.resource, INITIALIZE, { authorization: `Bearer ${token}` })
+    const { readFile } = await import('node:fs/promises')
+    const audit = await readFile(e2e.auditPath, 'utf8')
+    assert.match(audit, /"type":"auth.failure"/)
+    assert.match(audit, /"reason":"wrong_issuer"/)
+    assert.ok(!audit.includes(token))
+  })
+})

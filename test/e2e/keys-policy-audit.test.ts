@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict'
+import { readFile, writeFile } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { after, before, describe, it } from 'node:test'
+import { verifyAuditFile } from '../../src/audit/verify-audit.js'
+import { E2E_POLICY, startE2E, type E2E } from './support/start-e2e.js'
+import { INITIALIZE, postMcp } from './support/raw-http.js'
+
+async function initStatus(e2e: E2E, token: string): Promise<number> {
+  return (await postMcp(e2e.gateway.resource, INITIALIZE, { authorization: `Bearer ${token}` })).status
+}
+
+/** Polls until `check` passes or 3 s elapse (hot reload promises 2 s). */
+async function eventually(check: () => Promise<boolean>): Promise<boolean> {
+  for (let i = 0; i < 30; i++) {
+    if (await check()) return true
+    await sleep(100)
+  }
+  return false
+}
+
+describe('signing keys: rotation and issuer outage', () => {
+  let e2e: E2E
+  before(async () => {
+    e2e = await startE2E()
+  })
+  after(() => e2e.close())
+
+  it('picks up a rotated key (new kid) after the refetch cooldown', async () => {
+    assert.equal(await initStatus(e2e, await e2e.token('alice', ['dba'])), 200)
+    await e2e.issuer.rotate()
+    e2e.clock.advance(31_000)
+    assert.equal(await initStatus(e2e, await e2e.token('alice', ['dba'])), 200)
+  })
+
+  it('keeps verifying known keys while the issuer is down, and refuses unknown kids', async () => {
+    const known = await e2e.token('alice', ['dba'])
+    e2e.issuer.setDown(true)
+    try {
+      e2e.clock.advance(31_000)
+      assert.equal(await initStatus(e2e, known), 200)
+      await e2e.issuer.rotate()
+      e2e.clock.advance(31_000)
+      assert.equal(await initStatus(e2e, await e2e.token('alice', ['dba'])), 401)
+    } finally {
+      e2e.issuer.setDown(false)
+    }
+  })
+})
+
+describe('policy hot reload', () => {
+  let e2e: E2E
+  before(async () => {
+    e2e = await startE2E()
+  })
+  after(() => e2e.close())
+
+  it('changes the tool list and denies the next call after a policy edit; a broken file keeps the old policy', async () => {
+    const token = await e2e.token('alice', ['dba'])
+    const { client } = await e2e.connect(token)
+    assert.deepEqual((await client.listTools()).tools.map((t) => t.name).sort(), ['list_connections', 'whoami'])
+
+    await e2e.writePolicy({ ...E2E_POLICY, grants: [{ id: 'sre-whoami', groups: ['sre'], tools: ['whoami'] }] })
+    assert.ok(await eventually(async () => (await client.listTools()).tools.length === 0), 'reload within 3 s')
+    const denied = await client.callTool({ name: 'whoami', arguments: {} })
+    assert.equal(denied.isError, true)
+    assert.match(JSON.stringify(denied.content), /POLICY_DENIED/)
+
+    await writeFile(e2e.policyPath, '{ "version": 1, "grants": [ { "id": "x", "groups": ["dba"], "tools": ["whoami"], "tll": "5m" } ] }')
+    await sleep(2500)
+    assert.equal((await client.listTools()).tools.length, 0, 'the broken file did not replace the last good policy')
+
+    await e2e.writePolicy(E2E_POLICY)
+    assert.ok(await eventually(async () => (await client.listTools()).tools.length === 2), 'a later fix applies')
+    const audit = await readFile(e2e.auditPath, 'utf8')
+    assert.match(audit, /"type":"policy.reload_failed"[^\n]*tll/)
+  })
+})
+
+describe('audit trail', () => {
+  let e2e: E2E
+  before(async () => {
+    e2e = await startE2E()
+  })
+  after(() => e2e.close())
+
+  it('records every call with identity and grant, verifies, and detects an edited line', async () => {
+    const { client } = await e2e.connect(await e2e.token('alice', ['dba']))
+    await client.callTool({ name: 'whoami', arguments: {} })
+    const mallory = await e2e.connect(await e2e.token('mallory', []))
+    await mallory.client.callTool({ name: 'whoami', arguments: {} })
+
+    const lines = (await readFile(e2e.auditPath, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>)
+    const calls = lines.filter((l) => l.type === 'tools.call')
+    const allowed = calls.find((l) => (l.actor as { sub: string }).sub === 'alice')
+    const denied = calls.find((l) => (l.actor as { sub: string }).sub === 'mallory')
+    assert.equal(allowed?.grantId, 'dba-self')
+    assert.equal(allowed?.outcome, 'ok')
+    assert.equal(typeof allowed?.durationMs, 'number')
+    assert.equal(typeof allowed?.resultBytes, 'number')
+    assert.equal(denied?.decision, 'deny')
+    assert.equal(denied?.reason, 'NO_GRANT')
+    assert.ok(lines.some((l) => l.type === 'session.start'))
+
+    assert.deepEqual((await verifyAuditFile(e2e.auditPath)).ok, true)
+    const text = await readFile(e2e.auditPath, 'utf8')
+    await writeFile(e2e.auditPath, text.replace('"outcome":"ok"', '"outcome":"no"'))
+    const broken = await verifyAuditFile(e2e.auditPath)
+    assert.equal(broken.ok, false)
+  })
+})
