@@ -1,0 +1,105 @@
+import { z } from 'zod'
+import { createResultMasker } from '../src/guard/masking/create-result-masker.js'
+import { checkSql } from '../src/guard/sql/check-sql.js'
+import { sqlConstraintsSchema } from '../src/policy/sql-constraints.js'
+import { defineTool } from './define-tool.js'
+import { columnInfo, fieldToValue, valueToField } from './sql-query/field-to-value.js'
+import type { CellValue } from './sql-query/field-to-value.js'
+import { formatResultTable } from './sql-query/format-result-table.js'
+import { runStatement } from './sql-query/run-statement.js'
+
+const MAX_SQL_BYTES = 100 * 1024
+const MAX_PARAMETERS = 200
+
+const parameterName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a parameter name such as "user_id"')
+const parameterValue = z.union([z.string().max(MAX_SQL_BYTES), z.number(), z.boolean(), z.null()])
+
+export default defineTool({
+  name: 'sql_query',
+  title: 'Run one SQL statement',
+  description:
+    'Runs exactly one SQL statement on a database connection through the RDS Data API and returns the rows. ' +
+    'Read-only grants accept plain SELECT/VALUES/TABLE, SHOW and EXPLAIN (no ANALYZE) calling built-in functions only; ' +
+    'read-write grants also accept DML and DDL. Pass values as `parameters` and refer to them as `:name` in the SQL. ' +
+    'Results are capped at the grant\'s row limit and sensitive values may be masked.',
+  connectionKinds: ['rds-data'],
+  input: {
+    sql: z
+      .string()
+      .min(1)
+      .refine((sql) => Buffer.byteLength(sql, 'utf8') <= MAX_SQL_BYTES, 'at most 100 KB of SQL')
+      .describe('One SQL statement; use :name placeholders for values.'),
+    parameters: z
+      .record(parameterName, parameterValue)
+      .refine((p) => Object.keys(p).length <= MAX_PARAMETERS, `at most ${MAX_PARAMETERS} parameters`)
+      .optional()
+      .describe('Values bound to :name placeholders (never spliced into the SQL).'),
+  },
+  output: {
+    columns: z.array(z.object({ name: z.string(), type: z.string() })),
+    rows: z.array(z.array(z.unknown())),
+    rowCount: z.number().int(),
+    truncated: z.boolean(),
+  },
+  annotations(grant) {
+    const readOnly = sqlConstraintsSchema.parse(grant.sql ?? {}).mode === 'read-only'
+    return { readOnlyHint: readOnly, destructiveHint: !readOnly, idempotentHint: readOnly, openWorldHint: false }
+  },
+  async handler(ctx) {
+    const constraints = sqlConstraintsSchema.parse(ctx.grant.sql ?? {})
+    const connection = ctx.connection
+    // Denials happen here, before any AWS call.
+    const check = await checkSql({ engine: connection.engine, sql: ctx.args.sql, mode: constraints.mode })
+    const parameters = Object.entries(ctx.args.parameters ?? {}).map(([name, value]) => ({ name, value: valueToField(value) }))
+    const client = ctx.deps.aws.rdsData({ region: connection.region, roleArn: connection.roleArn, principal: ctx.principal })
+    const secretArn = constraints.mode === 'read-only' ? connection.readOnlySecretArn ?? connection.secretArn : connection.secretArn
+    const notify = (message: string, progress: number) => {
+      ctx.progress({ progress, total: 3, message }).catch(() => undefined)
+    }
+    notify('starting transaction', 0)
+    const { output, rolledBack } = await runStatement({
+      client,
+      engine: connection.engine,
+      mode: constraints.mode,
+      resourceArn: connection.resourceArn,
+      secretArn,
+      database: connection.database,
+      sql: ctx.args.sql,
+      parameters,
+      timeoutMs: constraints.timeoutSeconds * 1000,
+      signal: ctx.signal,
+      progress: (message) => notify(message, 1),
+    })
+    const records = output.records ?? []
+    const truncated = records.length > constraints.maxRows
+    const kept = truncated ? records.slice(0, constraints.maxRows) : records
+    notify(`fetched ${records.length} rows`, 2)
+    const columns = (output.columnMetadata ?? []).map(columnInfo)
+    const rows: CellValue[][] = kept.map((record) => record.map(fieldToValue))
+    const masked = createResultMasker(constraints)({ columns, rows })
+    const returnsRows = columns.length > 0
+    const rowCount = returnsRows ? masked.rows.length : output.numberOfRecordsUpdated ?? 0
+    const text = returnsRows
+      ? formatResultTable(columns, masked.rows, truncated, constraints.maxRows)
+      : `OK, ${rowCount} row${rowCount === 1 ? '' : 's'} affected`
+    notify('done', 3)
+    return {
+      text,
+      structured: { columns: columns.map(({ name, type }) => ({ name, type })), rows: masked.rows, rowCount, truncated },
+      audit: {
+        engine: check.engine,
+        mode: check.mode,
+        statementKind: check.statementKind,
+        tables: check.tables,
+        functions: check.functions,
+        parameterNames: parameters.map((p) => p.name),
+        readOnlySecret: secretArn !== connection.secretArn,
+        rowCount,
+        rowsReturnedByDatabase: records.length,
+        truncated,
+        masking: masked.report,
+        ...(constraints.mode === 'read-only' ? { rolledBack } : {}),
+      },
+    }
+  },
+})
