@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import type { z } from 'zod'
+import type { Principal } from '../../src/auth/principal.js'
+import { createAwsClients } from '../../src/cli/aws-clients.js'
+import { systemClock } from '../../src/clock.js'
+import { AirlockError } from '../../src/errors.js'
+import { ssmConnectionSchema, type NamedConnection, type SsmConnection } from '../../src/policy/connection-schema.js'
+import { grantSchema, type Grant } from '../../src/policy/policy-schema.js'
+import { createCredentialStore } from '../../src/sandbox/sigv4/credential-store.js'
+import { startSsmEmulator, type SsmEmulator } from '../../src/sandbox/ssm/start-ssm-emulator.js'
+import { createTrail, type Trail } from '../../src/sandbox/trail.js'
+import type { ProgressUpdate, ToolContext } from '../../tools/define-tool.js'
+import ssmRun from '../../tools/ssm-run.js'
+import { ESCAPE_FIXTURES, TEST_TEMPLATES } from '../guard/shell/escape-fixtures.js'
+
+const KEY = { accessKeyId: 'AKIAIOSFODNN7TOOLTST', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYTOOLTESTKEY' }
+const GATEWAY = 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock'
+const WEB1 = 'i-0a1b2c3d4e5f60001'
+const WEB2 = 'i-0a1b2c3d4e5f60002'
+const DB = 'i-0a1b2c3d4e5f60003'
+const GONE = 'i-0a1b2c3d4e5f60004'
+
+const principal: Principal = { issuer: 'https://idp.example.com', subject: 'alice', groups: ['ops'], expiresAt: 4_000_000_000 }
+
+type Args = z.infer<z.ZodObject<typeof ssmRun.input>>
+
+function grant(ssm: unknown): Grant {
+  return grantSchema.parse({ id: 'ops-shell', groups: ['ops'], connections: ['web'], tools: ['ssm_run'], ...(ssm === undefined ? {} : { ssm }) })
+}
+
+function connection(input: Record<string, unknown>, id = 'web'): NamedConnection<SsmConnection> {
+  return { ...ssmConnectionSchema.parse({ kind: 'ssm', region: 'eu-west-1', ...input }), id }
+}
+
+describe('ssm_run', () => {
+  let trail: Trail
+  let emulator: SsmEmulator
+  let aws: ReturnType<typeof createAwsClients>
+  const defaultGrant = grant({ commands: [...TEST_TEMPLATES, ['sleep', '{int:1-60}'], ['head', '-c', '{int:1-100000}', '/dev/zero']], timeoutSeconds: 2, maxOutputBytes: 1000 })
+  const listed = connection({ instanceIds: [WEB1, WEB2, GONE] })
+
+  function ctx(args: Args, options: { grant?: Grant; connection?: NamedConnection<SsmConnection>; signal?: AbortSignal; progress?: ProgressUpdate[] } = {}): ToolContext<Args, 'ssm'> {
+    return {
+      principal,
+      grant: options.grant ?? defaultGrant,
+      connection: options.connection ?? listed,
+      args,
+      deps: { aws, clock: systemClock },
+      signal: options.signal ?? new AbortController().signal,
+      progress: async (update) => {
+        options.progress?.push(update)
+      },
+      session: { expiresAt: systemClock.now() + 60_000 },
+      policy: { connections: new Map(), grants: [], sources: new Map() },
+    }
+  }
+
+  async function refusedWith(promise: Promise<unknown>, code: string): Promise<void> {
+    await assert.rejects(promise, (e: unknown) => {
+      assert.ok(e instanceof AirlockError, String(e))
+      assert.equal(e.code, code, e.message)
+      return true
+    })
+  }
+
+  before(async () => {
+    trail = createTrail(systemClock)
+    const store = createCredentialStore([{ ...KEY, principalArn: GATEWAY }])
+    emulator = await startSsmEmulator({
+      store,
+      trail,
+      clock: systemClock,
+      instances: [
+        { instanceId: WEB1, name: 'web-1', tags: { role: 'web' } },
+        { instanceId: WEB2, name: 'web-2', tags: { role: 'web' } },
+        { instanceId: DB, name: 'db-1', tags: { role: 'db' } },
+        { instanceId: GONE, name: 'gone-1', tags: { role: 'web' }, online: false },
+      ],
+      deliveryDelayMs: 20,
+    })
+    aws = createAwsClients({ credentials: async () => KEY, endpoints: { ssm: emulator.endpoint }, maxAttempts: 1 })
+  })
+  after(() => emulator.close())
+
+  it('runs an allowed command and returns stdout with exit 0', async () => {
+    const result = await ssmRun.handler(ctx({ instance: WEB1, command: "echo 'hello'" }))
+    assert.deepEqual({ ...result.structured, durationMs: 0 }, { instance: WEB1, status: 'Success', exitCode: 0, stdout: 'hello\n', stderr: '', truncated: false, durationMs: 0 })
+    assert.match(result.text, /^i-0a1b2c3d4e5f60001: Success, exit 0/)
+    const exec = emulator.executions().at(-1)
+    assert.equal(exec?.script, "'echo' 'hello'")
+    assert.equal(exec?.principalArn, GATEWAY)
+    const send = trail.entries().find((e) => e.action === 'SendCommand' && e.detail?.['commandId'] === exec?.commandId)
+    assert.equal(send?.detail?.['comment'], 'airlock alice')
+  })
+
+  it('returns a failing exit code as a normal result', async () => {
+    const result = await ssmRun.handler(ctx({ instance: WEB1, command: 'cat /var/log/airlock-no-such-file.log' }))
+    assert.equal(result.structured?.['status'], 'Failed')
+    assert.equal(result.structured?.['exitCode'], 1)
+    assert.match(String(result.structured?.['stderr']), /No such file/)
+  })
+
+  it('reports the grant timeout as status TimedOut', async () => {
+    const progress: ProgressUpdate[] = []
+    const result = await ssmRun.handler(ctx({ instance: WEB1, command: 'sleep 30' }, { progress }))
+    assert.equal(result.structured?.['status'], 'TimedOut')
+    // A two-second run is polled while in progress, and the caller hears about it.
+    assert.ok(progress.length >= 1)
+    assert.match(progress[0]?.message ?? '', /^i-0a1b2c3d4e5f60001: (Pending|InProgress)$/)
+    assert.equal(result.structured?.['exitCode'], 137)
+  })
+
+  it('caps output at maxOutputBytes and says so', async () => {
+    const result = await ssmRun.handler(ctx({ instance: WEB1, command: 'head -c 5000 /dev/zero' }))
+    assert.equal(result.structured?.['truncated'], true)
+    assert.equal(Buffer.byteLength(String(result.structured?.['stdout'])), 1000)
+  })
+
+  it('resolves a Name tag value within the connection', async () => {
+    const result = await ssmRun.handler(ctx({ instance: 'web-2', command: 'uptime' }))
+    assert.equal(result.structured?.['instance'], WEB2)
+  })
+
+  it('resolves tag targets through DescribeInstanceInformation', async () => {
+    const tagged = connection({ targets: { 'tag:role': ['web'] } }, 'web-tagged')
+    const result = await ssmRun.handler(ctx({ instance: WEB2, command: 'df -h' }, { connection: tagged }))
+    assert.equal(result.structured?.['instance'], WEB2)
+    const lookups = trail.entries().filter((e) => e.action === 'DescribeInstanceInformation').length
+    await refusedWith(ssmRun.handler(ctx({ instance: DB, command: 'df -h' }, { connection: tagged })), 'INSTANCE_NOT_ALLOWED')
+    await refusedWith(ssmRun.handler(ctx({ instance: 'db-1', command: 'df -h' }, { connection: tagged })), 'INSTANCE_NOT_ALLOWED')
+    // The target lookup is cached; only the Name lookup for db-1 went to SSM.
+    assert.equal(trail.entries().filter((e) => e.action === 'DescribeInstanceInformation').length, lookups + 1)
+  })
+
+  it('refuses an instance outside the connection without any AWS call', async () => {
+    const before = trail.entries().length
+    const execs = emulator.executions().length
+    await refusedWith(ssmRun.handler(ctx({ instance: DB, command: 'uptime' })), 'INSTANCE_NOT_ALLOWED')
+    await refusedWith(ssmRun.handler(ctx({ instance: 'not a name; reboot', command: 'uptime' })), 'INSTANCE_NOT_ALLOWED')
+    assert.equal(trail.entries().length, before)
+    assert.equal(emulator.executions().length, execs)
+  })
+
+  it('maps an offline instance to INSTANCE_UNAVAILABLE', async () => {
+    await refusedWith(ssmRun.handler(ctx({ instance: GONE, command: 'uptime' })), 'INSTANCE_UNAVAILABLE')
+  })
+
+  it('maps throttling to AWS_THROTTLED', async () => {
+    emulator.failNext('SendCommand', 'ThrottlingException')
+    await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: 'uptime' })), 'AWS_THROTTLED')
+  })
+
+  it('maps refused credentials to AWS_CREDENTIALS without leaking the AWS body', async () => {
+    const forged = createAwsClients({ credentials: async () => ({ ...KEY, secretAccessKey: 'wrong' }), endpoints: { ssm: emulator.endpoint }, maxAttempts: 1 })
+    const context = { ...ctx({ instance: WEB1, command: 'uptime' }), deps: { aws: forged, clock: systemClock } }
+    await refusedWith(ssmRun.handler(context), 'AWS_CREDENTIALS')
+  })
+
+  it('cancels the command when the caller aborts', async () => {
+    const controller = new AbortController()
+    const running = ssmRun.handler(ctx({ instance: WEB1, command: 'sleep 20' }, { signal: controller.signal, grant: grant({ commands: [['sleep', '{int}']], timeoutSeconds: 30 }) }))
+    while (!trail.entries().some((e) => e.action === 'GetCommandInvocation' && e.detail?.['status'] === 'InProgress')) {
+      await new Promise((resolve) => setTimeout(resolve, 10))
+    }
+    controller.abort()
+    await refusedWith(running, 'CANCELLED')
+    assert.ok(trail.entries().some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'))
+  })
+
+  it('refuses without an ssm block in the grant', async () => {
+    await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: 'uptime' }, { grant: grant(undefined) })), 'POLICY_DENIED')
+  })
+
+  describe('escape fixtures through the tool', () => {
+    for (const fixture of ESCAPE_FIXTURES) {
+      it(`refuses ${fixture.name} before anything reaches an instance`, async () => {
+        const execs = emulator.executions().length
+        const sends = trail.entries().filter((e) => e.action === 'SendCommand').length
+        await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: fixture.input })), fixture.code)
+        assert.equal(emulator.executions().length, execs)
+        assert.equal(trail.entries().filter((e) => e.action === 'SendCommand').length, sends)
+      })
+    }
+    it('let no escape script reach any instance', () => {
+      for (const exec of emulator.executions()) {
+        assert.ok(!/reboot|pwned|\$\(|`/.test(exec.script), exec.script)
+      }
+    })
+  })
+})

@@ -1,0 +1,142 @@
+import { SendCommandCommand } from '@aws-sdk/client-ssm'
+import { z } from 'zod'
+import type { Clock } from '../src/clock.js'
+import { PolicyError, UpstreamError } from '../src/errors.js'
+import { matchTemplate } from '../src/guard/shell/match-template.js'
+import { quoteArgv } from '../src/guard/shell/quote-argv.js'
+import { MAX_COMMAND_BYTES, tokenizeCommand } from '../src/guard/shell/tokenize-command.js'
+import { parseCommandTemplate } from '../src/policy/command-template.js'
+import { defineTool } from './define-tool.js'
+import { mapSsmError } from './ssm-run/map-ssm-error.js'
+import { createInstanceResolver, type InstanceResolver } from './ssm-run/resolve-instance.js'
+import { waitForInvocation } from './ssm-run/wait-for-invocation.js'
+
+const STATUSES = ['Success', 'Failed', 'TimedOut', 'Cancelled'] as const
+/** SSM's own truncation markers (GetCommandInvocation keeps 24,000 / 8,000 characters). */
+const SSM_MARKERS = ['\n---Output truncated---', '\n---Error truncated----']
+/** SendCommand's TimeoutSeconds (time to reach the instance) has a floor of 30 s. */
+const MIN_DELIVERY_SECONDS = 30
+/** How long past the execution timeout the gateway keeps polling before it gives up. */
+const DEADLINE_SLACK_MS = 30_000
+
+// Tag lookups are cached briefly across calls, one cache per injected clock.
+const resolvers = new WeakMap<Clock, InstanceResolver>()
+function resolverFor(clock: Clock): InstanceResolver {
+  let resolver = resolvers.get(clock)
+  if (resolver === undefined) {
+    resolver = createInstanceResolver(clock)
+    resolvers.set(clock, resolver)
+  }
+  return resolver
+}
+
+function cutUtf8(text: string, maxBytes: number): string {
+  const bytes = Buffer.from(text, 'utf8')
+  if (bytes.length <= maxBytes) return text
+  return bytes.subarray(0, maxBytes).toString('utf8').replace(/\uFFFD+$/, '')
+}
+
+/** Caps stdout + stderr at `max` bytes, keeping at least a quarter for stderr when both are long. */
+function capOutput(stdout: string, stderr: string, max: number): { stdout: string; stderr: string; capped: boolean } {
+  const outBytes = Buffer.byteLength(stdout)
+  const errBytes = Buffer.byteLength(stderr)
+  if (outBytes + errBytes <= max) return { stdout, stderr, capped: false }
+  const errBudget = Math.min(errBytes, Math.max(max - outBytes, Math.floor(max / 4)))
+  return { stdout: cutUtf8(stdout, max - errBudget), stderr: cutUtf8(stderr, errBudget), capped: true }
+}
+
+/** Runs one allowed command on one instance of an SSM connection through Run Command. */
+export default defineTool({
+  name: 'ssm_run',
+  title: 'Run an allowed shell command on an instance',
+  description:
+    'Runs one shell command on an EC2 instance of an SSM connection, through AWS Systems Manager Run Command. ' +
+    'Only commands matching your grant\'s templates are accepted, as plain words: no pipes, redirections, ' +
+    'variables, globs or command chaining. A non-zero exit is reported as status Failed with its exit code.',
+  connectionKinds: ['ssm'],
+  input: {
+    instance: z.string().min(1).max(255).describe('Instance id (i-…) or its Name tag value'),
+    command: z.string().min(1).max(MAX_COMMAND_BYTES).describe('The command as you would type it, e.g. "systemctl status nginx"'),
+  },
+  output: {
+    instance: z.string(),
+    status: z.enum(STATUSES),
+    exitCode: z.number().int(),
+    stdout: z.string(),
+    stderr: z.string(),
+    truncated: z.boolean(),
+    durationMs: z.number().int(),
+  },
+  // The grant decides what the commands do; nothing here can prove them read-only.
+  annotations: () => ({ readOnlyHint: false, destructiveHint: true, idempotentHint: false, openWorldHint: false }),
+  async handler(ctx) {
+    const constraints = ctx.grant.ssm
+    if (constraints === undefined) {
+      throw new PolicyError('POLICY_DENIED', `grant "${ctx.grant.id}" allows ssm_run but lists no ssm.commands`)
+    }
+    if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before it started')
+    // The command is checked before anything reaches AWS.
+    const argv = await tokenizeCommand(ctx.args.command)
+    const templateIndex = matchTemplate(argv, constraints.commands.map((words) => parseCommandTemplate(words)))
+    const script = quoteArgv(argv)
+
+    const connection = ctx.connection
+    const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
+    const ssm = ctx.deps.aws.ssm(target)
+    const cacheKey = `${connection.id}|${connection.region}|${connection.roleArn ?? ''}`
+    const instanceId = await resolverFor(ctx.deps.clock).resolve(connection, ctx.args.instance, ssm, cacheKey)
+
+    const clock = ctx.deps.clock
+    const started = clock.now()
+    let commandId: string
+    try {
+      const sent = await ssm.send(
+        new SendCommandCommand({
+          DocumentName: 'AWS-RunShellScript',
+          InstanceIds: [instanceId],
+          TimeoutSeconds: Math.max(MIN_DELIVERY_SECONDS, constraints.timeoutSeconds),
+          Comment: `airlock ${ctx.principal.subject}`.slice(0, 100),
+          Parameters: { commands: [script], executionTimeout: [String(constraints.timeoutSeconds)] },
+        }),
+      )
+      commandId = sent.Command?.CommandId ?? ''
+    } catch (error) {
+      throw mapSsmError(error, 'SendCommand')
+    }
+    if (commandId === '') throw new UpstreamError('AWS_ERROR', 'SendCommand returned no CommandId')
+
+    const out = await waitForInvocation({
+      ssm,
+      commandId,
+      instanceId,
+      clock,
+      deadline: started + constraints.timeoutSeconds * 1000 + DEADLINE_SLACK_MS,
+      signal: ctx.signal,
+      progress: ctx.progress,
+    })
+    const status = z.enum(STATUSES).parse(out.Status)
+    const rawOut = out.StandardOutputContent ?? ''
+    const rawErr = out.StandardErrorContent ?? ''
+    const ssmTruncated = SSM_MARKERS.some((m) => rawOut.endsWith(m) || rawErr.endsWith(m))
+    const capped = capOutput(rawOut, rawErr, constraints.maxOutputBytes)
+    const structured = {
+      instance: instanceId,
+      status,
+      exitCode: out.ResponseCode ?? -1,
+      stdout: capped.stdout,
+      stderr: capped.stderr,
+      truncated: ssmTruncated || capped.capped,
+      durationMs: Math.max(0, Math.round(clock.now() - started)),
+    }
+    const text = [
+      `${instanceId}: ${status}, exit ${structured.exitCode}, ${structured.durationMs} ms${structured.truncated ? ' (output truncated)' : ''}`,
+      ...(structured.stdout === '' ? [] : ['--- stdout ---', structured.stdout]),
+      ...(structured.stderr === '' ? [] : ['--- stderr ---', structured.stderr]),
+    ].join('\n')
+    return {
+      text,
+      structured,
+      audit: { instanceId, commandId, templateIndex, argv0: argv[0], status, exitCode: structured.exitCode, truncated: structured.truncated },
+    }
+  },
+})
