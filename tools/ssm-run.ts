@@ -45,14 +45,22 @@ function capOutput(stdout: string, stderr: string, max: number): { stdout: strin
   return { stdout: cutUtf8(stdout, max - errBudget), stderr: cutUtf8(stderr, errBudget), capped: true }
 }
 
-/** Runs one allowed command on one instance of an SSM connection through Run Command. */
+/**
+ * Runs one allowed command on one instance of an SSM connection through Run Command. The command
+ * is tokenized, matched against the grant's templates and re-quoted before any AWS call; the
+ * instance must belong to the connection. Outcomes on the instance (Success, Failed, TimedOut by
+ * the agent, Cancelled by someone else) are results, not errors; the gateway throws only when it
+ * cannot get an outcome: CANCELLED (caller aborted; CancelCommand sent), COMMAND_TIMED_OUT (no
+ * result by the gateway's own deadline), INSTANCE_UNAVAILABLE, AWS_* codes.
+ */
 export default defineTool({
   name: 'ssm_run',
   title: 'Run an allowed shell command on an instance',
   description:
     'Runs one shell command on an EC2 instance of an SSM connection, through AWS Systems Manager Run Command. ' +
     'Only commands matching your grant\'s templates are accepted, as plain words: no pipes, redirections, ' +
-    'variables, globs or command chaining. A non-zero exit is reported as status Failed with its exit code.',
+    'variables, globs or command chaining. A non-zero exit is reported as status Failed with its exit code; ' +
+    'a run longer than the grant allows is stopped and reported as status TimedOut with the output so far.',
   connectionKinds: ['ssm'],
   input: {
     instance: z.string().min(1).max(255).describe('Instance id (i-…) or its Name tag value'),

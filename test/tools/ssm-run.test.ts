@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import type { z } from 'zod'
 import type { Principal } from '../../src/auth/principal.js'
 import { createAwsClients } from '../../src/cli/aws-clients.js'
-import { systemClock } from '../../src/clock.js'
+import { createManualClock, systemClock } from '../../src/clock.js'
 import { AirlockError } from '../../src/errors.js'
 import { ssmConnectionSchema, type NamedConnection, type SsmConnection } from '../../src/policy/connection-schema.js'
 import { grantSchema, type Grant } from '../../src/policy/policy-schema.js'
@@ -170,6 +170,33 @@ describe('ssm_run', () => {
 
   it('refuses without an ssm block in the grant', async () => {
     await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: 'uptime' }, { grant: grant(undefined) })), 'POLICY_DENIED')
+  })
+
+  it('gives up at its own deadline with COMMAND_TIMED_OUT and cancels the command', async () => {
+    const slowTrail = createTrail(systemClock)
+    const slow = await startSsmEmulator({
+      store: createCredentialStore([{ ...KEY, principalArn: GATEWAY }]),
+      trail: slowTrail,
+      clock: systemClock,
+      instances: [{ instanceId: WEB1, name: 'web-1' }],
+      deliveryDelayMs: 600_000,
+    })
+    try {
+      const clock = createManualClock(systemClock.now())
+      const slowAws = createAwsClients({ credentials: async () => KEY, endpoints: { ssm: slow.endpoint }, maxAttempts: 1 })
+      const context = { ...ctx({ instance: WEB1, command: 'uptime' }), deps: { aws: slowAws, clock } }
+      const running = ssmRun.handler(context)
+      // Never delivered: the gateway keeps retrying InvocationDoesNotExist until its clock passes the deadline.
+      while (!slowTrail.entries().some((e) => e.action === 'GetCommandInvocation' && e.outcome === 'InvocationDoesNotExist')) {
+        await new Promise((resolve) => setTimeout(resolve, 10))
+      }
+      clock.advance(3_600_000)
+      await refusedWith(running, 'COMMAND_TIMED_OUT')
+      assert.ok(slowTrail.entries().some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'))
+      assert.equal(slow.executions().length, 0)
+    } finally {
+      await slow.close()
+    }
   })
 
   describe('escape fixtures through the tool', () => {
