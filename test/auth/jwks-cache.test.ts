@@ -86,6 +86,21 @@ describe('createJwksCache', () => {
     await assertFailure(f.verify(oldToken), 'unknown_key')
   })
 
+  it('keeps verifying the old key after a rotation that does not drop it', async () => {
+    const f = await setUp()
+    const oldKid = f.idp.currentKid
+    const oldToken = await f.idp.mint()
+    await f.verify(oldToken)
+    await f.idp.rotate()
+    f.clock.advance(30_000)
+    assert.equal((await f.verify(await f.idp.mint())).subject, 'agent-1')
+    assert.equal(f.idp.jwksRequests, 2)
+    assert.equal((await f.verify(oldToken)).subject, 'agent-1')
+    assert.equal((await f.verify(await f.idp.mint({}, { kid: oldKid }))).subject, 'agent-1')
+    assert.equal(f.idp.publicJwk(oldKid).d, undefined)
+    assert.equal(f.idp.jwksRequests, 2)
+  })
+
   it('lets a flood of unknown kids cause at most one JWKS fetch per cooldown', async () => {
     const f = await setUp()
     await f.verify(await f.idp.mint())
@@ -165,6 +180,9 @@ describe('createJwksCache', () => {
     assert.equal((await f.verify(token)).subject, 'agent-1')
     assert.equal(f.idp.discoveryRequests, 2)
     assert.equal(f.refreshErrors.length, 1)
+    const logged = inspect(f.refreshErrors, { depth: 20 })
+    assert.match(logged, /HTTP 503/)
+    for (const part of token.split('.')) assert.ok(!logged.includes(part), 'refresh errors must not carry the token')
   })
 
   it('refuses every token when discovery names another issuer', async () => {
