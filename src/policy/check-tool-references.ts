@@ -30,7 +30,7 @@ export function checkToolReferences(policy: Policy, tools: readonly ToolKinds[])
         issues.push({
           source,
           path,
-          message: `tool ${name} needs a ${tool.connectionKinds.join(' or ')} connection, and this grant lists none`,
+          message: `tool ${name} needs a connection of kind ${tool.connectionKinds.join(' or ')}, and this grant lists none`,
         })
       }
     })

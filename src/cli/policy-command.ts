@@ -1,0 +1,159 @@
+import { parseArgs } from 'node:util'
+import { systemClock, type Clock } from '../clock.js'
+import { buildPolicy } from '../policy/build-policy.js'
+import { checkToolReferences } from '../policy/check-tool-references.js'
+import { explainAccess, type AccessExplanation, type GrantLimits } from '../policy/explain-access.js'
+import { policyJsonSchema } from '../policy/policy-json-schema.js'
+import { formatPolicyIssue } from '../policy/policy-issue.js'
+import type { ToolKinds } from '../policy/tool-access.js'
+import type { CliCommand, CliIo } from './cli-io.js'
+import { readPolicyFiles } from './policy-files.js'
+
+export const DEFAULT_EXPLAIN_POLICY = 'policies/demo.json'
+
+const USAGE = 'usage: airlock policy check <paths…> | policy explain --groups a,b [--subject s] [--policy <paths>] [--json] | policy schema'
+const EXPLAIN_USAGE = 'usage: airlock policy explain --groups a,b [--subject s] [--policy <paths>] [--json]'
+
+export interface PolicyCommandDeps {
+  /** The gateway's tools, so `check` can flag grants naming tools that do not exist or cannot fit. */
+  readonly tools: readonly ToolKinds[]
+  readonly clock?: Clock
+}
+
+/**
+ * `airlock policy check <paths…>`: exit 0 and a summary when valid, 1 with one `file: path: message`
+ * line per problem. `policy explain`: what an identity may do and which grant gives it (policy from
+ * `--policy`, else AIRLOCK_POLICY, else policies/demo.json). `policy schema`: the JSON Schema.
+ * Usage errors exit 2 with one line. `argv` is what follows `airlock policy`.
+ */
+export function createPolicyCommand(deps: PolicyCommandDeps): CliCommand {
+  const clock = deps.clock ?? systemClock
+  return async function policyCommand(argv, io) {
+    const [sub, ...rest] = argv
+    switch (sub) {
+      case 'check':
+        return check(rest, io, deps.tools, clock)
+      case 'explain':
+        return explain(rest, io, deps.tools, clock)
+      case 'schema':
+        if (rest.length > 0) return usage(io, 'usage: airlock policy schema')
+        io.stdout(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`)
+        return 0
+      default:
+        return usage(io, USAGE)
+    }
+  }
+}
+
+function usage(io: CliIo, line: string): number {
+  io.stderr(`${line}\n`)
+  return 2
+}
+
+async function check(argv: readonly string[], io: CliIo, tools: readonly ToolKinds[], clock: Clock): Promise<number> {
+  if (argv.length === 0 || argv.some((a) => a.startsWith('-'))) return usage(io, 'usage: airlock policy check <paths…>')
+  const files = await readPolicyFiles(argv, { cwd: io.cwd })
+  const built = buildPolicy(files.documents, { nowMs: clock.now() })
+  const issues = [...files.issues, ...(built.ok ? checkToolReferences(built.policy, tools) : built.issues)]
+  for (const warning of built.warnings) io.stdout(`${formatPolicyIssue({ ...warning, message: `warning: ${warning.message}` })}\n`)
+  if (issues.length > 0 || !built.ok) {
+    for (const issue of issues) io.stdout(`${formatPolicyIssue(issue)}\n`)
+    return 1
+  }
+  const { policy } = built
+  const warnings = built.warnings.length === 0 ? '' : `, ${plural(built.warnings.length, 'warning')}`
+  io.stdout(
+    `OK: ${plural(files.documents.length, 'file')}, ${plural(policy.connections.size, 'connection')}, ${plural(policy.grants.length, 'grant')}${warnings}\n`,
+  )
+  return 0
+}
+
+async function explain(argv: readonly string[], io: CliIo, tools: readonly ToolKinds[], clock: Clock): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        groups: { type: 'string' },
+        subject: { type: 'string' },
+        policy: { type: 'string', multiple: true },
+        json: { type: 'boolean' },
+      },
+      allowPositionals: false,
+      strict: true,
+    })
+  } catch {
+    return usage(io, EXPLAIN_USAGE)
+  }
+  const { values } = parsed
+  if (values.groups === undefined && values.subject === undefined) return usage(io, EXPLAIN_USAGE)
+  const groups = splitList(values.groups)
+  const subject = values.subject === undefined || values.subject === '' ? undefined : values.subject
+  const paths = values.policy !== undefined ? values.policy.flatMap((p) => splitList(p)) : splitList(io.env.AIRLOCK_POLICY ?? DEFAULT_EXPLAIN_POLICY)
+  if (paths.length === 0) return usage(io, EXPLAIN_USAGE)
+
+  const nowMs = clock.now()
+  const files = await readPolicyFiles(paths, { cwd: io.cwd })
+  const built = buildPolicy(files.documents, { nowMs })
+  if (files.issues.length > 0 || !built.ok) {
+    for (const issue of [...files.issues, ...(built.ok ? [] : built.issues)]) io.stderr(`${formatPolicyIssue(issue)}\n`)
+    return 1
+  }
+  const explanation = explainAccess(built.policy, { groups, subject }, nowMs, { tools })
+  if (values.json === true) {
+    io.stdout(`${JSON.stringify({ identity: { groups, ...(subject === undefined ? {} : { subject }) }, ...explanation }, null, 2)}\n`)
+  } else {
+    io.stdout(renderExplanation(groups, subject, explanation))
+  }
+  return 0
+}
+
+function renderExplanation(groups: readonly string[], subject: string | undefined, explanation: AccessExplanation): string {
+  const lines = [`identity: groups ${groups.length === 0 ? '(none)' : groups.join(', ')}; subject ${subject ?? '(none)'}`]
+  for (const tool of explanation.tools) {
+    if (tool.connections.length === 0) lines.push(`${tool.tool}: grant ${tool.grantId} (${limitsText(tool.limits)})`)
+    for (const c of tool.connections) lines.push(`${tool.tool} on ${c.connection} (${c.kind}): grant ${c.grantId} (${limitsText(c.limits)})`)
+  }
+  for (const a of explanation.approvalRequired) {
+    const on = a.connections.length === 0 ? '' : ` on ${a.connections.join(', ')}`
+    lines.push(`needs approval: grant ${a.grantId} (${a.tools.join(', ')}${on}; approvers ${a.approverGroups.join(', ')})`)
+  }
+  for (const e of explanation.expired) lines.push(`expired: grant ${e.grantId} (notAfter ${e.notAfter})`)
+  if (explanation.tools.length === 0 && explanation.approvalRequired.length === 0) lines.push('no access: no grant matches this identity')
+  return `${lines.join('\n')}\n`
+}
+
+function limitsText(limits: GrantLimits): string {
+  const parts = [`ttl ${duration(limits.ttlSeconds)}`]
+  if (limits.notAfter !== undefined) parts.push(`until ${limits.notAfter}`)
+  if (limits.sql !== undefined) {
+    const { sql } = limits
+    parts.push(`${sql.mode}, max ${sql.maxRows} rows, timeout ${sql.timeoutSeconds}s`)
+    const masks = Object.entries(sql.maskColumns).map(([column, rule]) => `${column}=${rule}`)
+    if (masks.length > 0) parts.push(`mask ${masks.join(', ')}`)
+  }
+  if (limits.ssm !== undefined) {
+    parts.push(`commands ${limits.ssm.commands.map((c) => c.join(' ')).join(' | ')}`)
+    parts.push(`timeout ${limits.ssm.timeoutSeconds}s, output up to ${limits.ssm.maxOutputBytes} bytes`)
+  }
+  if (limits.kubectl !== undefined) {
+    const k = limits.kubectl
+    parts.push(`verbs ${k.verbs.join(',')}; resources ${k.resources.join(',')}; namespaces ${k.namespaces.join(',')}`)
+    if (k.revealSecretValues) parts.push('secret values shown')
+  }
+  return parts.join('; ')
+}
+
+function duration(seconds: number): string {
+  if (seconds % 3600 === 0) return `${seconds / 3600}h`
+  if (seconds % 60 === 0) return `${seconds / 60}m`
+  return `${seconds}s`
+}
+
+function splitList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '')
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`
+}

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { after, before, describe, it } from 'node:test'
+import type { CliIo } from '../../src/cli/cli-io.js'
+import { createPolicyCommand } from '../../src/cli/policy-command.js'
+import { createManualClock } from '../../src/clock.js'
+import type { ConnectionKind } from '../../src/policy/connection-schema.js'
+
+const repo = fileURLToPath(new URL('../../', import.meta.url))
+const TOOLS: { name: string; connectionKinds: ConnectionKind[] }[] = [
+  { name: 'whoami', connectionKinds: [] },
+  { name: 'list_connections', connectionKinds: [] },
+  { name: 'sql_query', connectionKinds: ['rds-data'] },
+  { name: 'ssm_run', connectionKinds: ['ssm'] },
+  { name: 'kubectl', connectionKinds: ['eks'] },
+]
+const command = createPolicyCommand({ tools: TOOLS, clock: createManualClock(Date.parse('2026-06-01T12:00:00Z')) })
+
+async function run(argv: string[], options: { cwd?: string; env?: Record<string, string> } = {}) {
+  let stdout = ''
+  let stderr = ''
+  const io: CliIo = { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t), cwd: options.cwd ?? repo, env: options.env ?? {} }
+  const code = await command(argv, io)
+  return { code, stdout, stderr }
+}
+
+let dir: string
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'airlock-policy-command-'))
+  const rds = {
+    kind: 'rds-data', region: 'us-east-1', engine: 'postgres', database: 'd',
+    resourceArn: 'arn:aws:rds:us-east-1:111122223333:cluster:c', secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s',
+  }
+  await writeFile(join(dir, 'tools.json'), JSON.stringify({
+    version: 1,
+    connections: { db: rds },
+    grants: [
+      { id: 'typo', groups: ['g'], connections: ['db'], tools: ['sql_querry'] },
+      { id: 'no-fit', groups: ['g'], connections: ['db'], tools: ['whoami', 'kubectl'] },
+    ],
+  }))
+  await writeFile(join(dir, 'bad.json'), '{"version": 1, "grants": [{"id": "x", "groups": ["g"], "tools": ["whoami"], "sql": {"mode": "rw"}}]}')
+  await writeFile(join(dir, 'expired.json'), JSON.stringify({ version: 1, grants: [{ id: 'old', groups: ['g'], tools: ['whoami'], notAfter: '2026-01-01T00:00:00Z' }] }))
+})
+after(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('airlock policy check', () => {
+  it('accepts the demo policy and every example', async () => {
+    assert.deepEqual(await run(['check', 'policies/demo.json', 'policies/examples']), {
+      code: 0,
+      stdout: 'OK: 4 files, 7 connections, 14 grants\n',
+      stderr: '',
+    })
+  })
+
+  it('prints one line per problem and exits 1', async () => {
+    const result = await run(['check', 'bad.json'], { cwd: dir })
+    assert.equal(result.code, 1)
+    assert.equal(result.stdout, 'bad.json: grants[0].sql.mode: expected "read-only" | "read-write"\n')
+  })
+
+  it('flags unknown tools and tools none of the grant’s connections fit', async () => {
+    const result = await run(['check', 'tools.json'], { cwd: dir })
+    assert.equal(result.code, 1)
+    assert.equal(
+      result.stdout,
+      'tools.json: grants[0].tools[0]: unknown tool "sql_querry"; known tools: whoami, list_connections, sql_query, ssm_run, kubectl\n' +
+        'tools.json: grants[1].tools[1]: tool kubectl needs a connection of kind eks, and this grant lists none\n',
+    )
+  })
+
+  it('reports missing files and passes warnings through with exit 0', async () => {
+    assert.deepEqual(await run(['check', 'missing.json'], { cwd: dir }), { code: 1, stdout: 'missing.json: no such file or directory\n', stderr: '' })
+    assert.deepEqual(await run(['check', 'expired.json'], { cwd: dir }), {
+      code: 0,
+      stdout: 'expired.json: grants[0].notAfter: warning: grant expired at 2026-01-01T00:00:00Z; it allows nothing\nOK: 1 file, 0 connections, 1 grant, 1 warning\n',
+      stderr: '',
+    })
+  })
+
+  it('needs at least one path', async () => {
+    assert.deepEqual(await run(['check']), { code: 2, stdout: '', stderr: 'usage: airlock policy check <paths…>\n' })
+    assert.equal((await run(['check', '--strict', 'x.json'])).code, 2)
+  })
+})
+
+describe('airlock policy explain', () => {
+  it('shows an SRE their tools, connections, limits and deciding grants', async () => {
+    const result = await run(['explain', '--groups', 'sre', '--subject', 'carol'])
+    assert.equal(result.code, 0)
+    assert.equal(
+      result.stdout,
+      [
+        'identity: groups sre; subject carol',
+        'whoami: grant self-service (ttl 15m)',
+        'list_connections: grant self-service (ttl 15m)',
+        'ssm_run on web-fleet (ssm): grant sre-web-commands (ttl 15m; commands uptime | df -h | systemctl status {word} | journalctl -u {word} -n {int} | tail -n {int} {path:/var/log/**} | cat {path:/var/log/**}; timeout 30s, output up to 24000 bytes)',
+        'kubectl on demo-cluster (eks): grant sre-cluster-read (ttl 30m; verbs get,list,describe,logs,events; resources pods,deployments,replicasets,services,configmaps,events,namespaces; namespaces shop,monitoring)',
+        'needs approval: grant sre-cluster-restart (kubectl on demo-cluster; approvers sre-leads)',
+        '',
+      ].join('\n'),
+    )
+  })
+
+  it('shows a DBA the masked read-only database', async () => {
+    const result = await run(['explain', '--groups', 'dba'])
+    assert.ok(result.stdout.includes('sql_query on orders-db (rds-data): grant dba-orders-read (ttl 15m; read-only, max 200 rows, timeout 30s; mask *.email=redact, customers.phone=last4)\n'))
+    assert.ok(!result.stdout.includes('analysts-orders-write'))
+  })
+
+  it('gives mallory (no groups) nothing', async () => {
+    assert.deepEqual(await run(['explain', '--groups', '', '--subject', 'mallory']), {
+      code: 0,
+      stdout: 'identity: groups (none); subject mallory\nno access: no grant matches this identity\n',
+      stderr: '',
+    })
+  })
+
+  it('prints JSON with --json, from the policy named by --policy', async () => {
+    const result = await run(['explain', '--groups', 'analysts', '--policy', 'policies/demo.json', '--json'])
+    assert.equal(result.code, 0)
+    const parsed: unknown = JSON.parse(result.stdout)
+    assert.deepEqual(parsed, {
+      identity: { groups: ['analysts'] },
+      tools: [
+        { tool: 'whoami', grantId: 'self-service', limits: { ttlSeconds: 900 }, connections: [] },
+        { tool: 'list_connections', grantId: 'self-service', limits: { ttlSeconds: 900 }, connections: [] },
+        {
+          tool: 'sql_query',
+          grantId: 'analysts-orders-write',
+          limits: { ttlSeconds: 600 },
+          connections: [
+            {
+              connection: 'orders-db',
+              kind: 'rds-data',
+              grantId: 'analysts-orders-write',
+              limits: {
+                ttlSeconds: 600,
+                sql: { mode: 'read-write', maxRows: 1000, timeoutSeconds: 30, maskColumns: {}, detectors: { awsKeys: true, emails: true, cardNumbers: true } },
+              },
+            },
+          ],
+        },
+      ],
+      approvalRequired: [],
+      expired: [],
+    })
+  })
+
+  it('uses AIRLOCK_POLICY when --policy is absent, and fails on an invalid policy', async () => {
+    const result = await run(['explain', '--groups', 'g'], { cwd: dir, env: { AIRLOCK_POLICY: 'bad.json' } })
+    assert.deepEqual(result, { code: 1, stdout: '', stderr: 'bad.json: grants[0].sql.mode: expected "read-only" | "read-write"\n' })
+  })
+
+  it('refuses bad usage with one line and exit 2', async () => {
+    const line = 'usage: airlock policy explain --groups a,b [--subject s] [--policy <paths>] [--json]\n'
+    assert.deepEqual(await run(['explain']), { code: 2, stdout: '', stderr: line })
+    assert.deepEqual(await run(['explain', '--groups']), { code: 2, stdout: '', stderr: line })
+    assert.deepEqual(await run(['explain', '--groups', 'a', '--bogus']), { code: 2, stdout: '', stderr: line })
+    assert.deepEqual(await run(['explain', '--groups', 'a', 'extra']), { code: 2, stdout: '', stderr: line })
+  })
+})
+
+describe('airlock policy schema', () => {
+  it('prints exactly the committed schema file', async () => {
+    const result = await run(['schema'])
+    assert.equal(result.code, 0)
+    assert.equal(result.stdout, await readFile(join(repo, 'policies', 'policy.schema.json'), 'utf8'))
+  })
+
+  it('takes no arguments; unknown subcommands are usage errors', async () => {
+    assert.deepEqual(await run(['schema', 'x']), { code: 2, stdout: '', stderr: 'usage: airlock policy schema\n' })
+    const usage = 'usage: airlock policy check <paths…> | policy explain --groups a,b [--subject s] [--policy <paths>] [--json] | policy schema\n'
+    assert.deepEqual(await run([]), { code: 2, stdout: '', stderr: usage })
+    assert.deepEqual(await run(['frob']), { code: 2, stdout: '', stderr: usage })
+  })
+})
