@@ -76,6 +76,8 @@ describe('ssm_run', () => {
         { instanceId: WEB2, name: 'web-2', tags: { role: 'web' } },
         { instanceId: DB, name: 'db-1', tags: { role: 'db' } },
         { instanceId: GONE, name: 'gone-1', tags: { role: 'web' }, online: false },
+        { instanceId: 'i-0a1b2c3d4e5f60005', name: 'twin', tags: { role: 'web' } },
+        { instanceId: 'i-0a1b2c3d4e5f60006', name: 'twin', tags: { role: 'web' } },
       ],
       deliveryDelayMs: 20,
     })
@@ -131,6 +133,13 @@ describe('ssm_run', () => {
     await refusedWith(ssmRun.handler(ctx({ instance: 'db-1', command: 'df -h' }, { connection: tagged })), 'INSTANCE_NOT_ALLOWED')
     // The target lookup is cached; only the Name lookup for db-1 went to SSM.
     assert.equal(trail.entries().filter((e) => e.action === 'DescribeInstanceInformation').length, lookups + 1)
+  })
+
+  it('refuses a Name that matches several instances of the connection', async () => {
+    const tagged = connection({ targets: { 'tag:role': ['web'] } }, 'web-twins')
+    const execs = emulator.executions().length
+    await refusedWith(ssmRun.handler(ctx({ instance: 'twin', command: 'uptime' }, { connection: tagged })), 'INPUT_INVALID')
+    assert.equal(emulator.executions().length, execs)
   })
 
   it('refuses an instance outside the connection without any AWS call', async () => {
