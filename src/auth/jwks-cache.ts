@@ -94,7 +94,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
           error instanceof UpstreamError
             ? error
             : new UpstreamError('OIDC_UNAVAILABLE', `refreshing keys for ${options.issuer} failed`, { cause: error })
-        options.onRefreshError?.(lastError)
+        try {
+          options.onRefreshError?.(lastError)
+        } catch {
+          // A failing logger must not turn a refresh failure into an unhandled rejection.
+        }
         return keySet !== undefined
       },
     )
@@ -116,13 +120,13 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   function unavailable(): AuthError {
-    return new AuthError('AUTH_INVALID', 'issuer_unavailable', `bearer token refused (issuer_unavailable): no signing keys for ${options.issuer} could be fetched`, {
-      cause: lastError,
-    })
+    const message = `bearer token refused (issuer_unavailable): no signing keys for ${options.issuer} could be fetched`
+    return new AuthError('AUTH_INVALID', 'issuer_unavailable', message, { cause: lastError })
   }
 
   function unknownKey(cause: unknown): AuthError {
-    return new AuthError('AUTH_INVALID', 'unknown_key', 'bearer token refused (unknown_key): no key in the issuer JWKS matches the token kid and alg', { cause })
+    const message = 'bearer token refused (unknown_key): no key in the issuer JWKS matches the token kid and alg'
+    return new AuthError('AUTH_INVALID', 'unknown_key', message, { cause })
   }
 
   async function resolve(set: LocalKeySet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {

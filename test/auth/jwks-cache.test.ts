@@ -185,6 +185,12 @@ describe('createJwksCache', () => {
     for (const part of token.split('.')) assert.ok(!logged.includes(part), 'refresh errors must not carry the token')
   })
 
+  it('survives an onRefreshError callback that throws', async () => {
+    const f = await setUp({}, { onRefreshError: () => { throw new Error('logger broke') } })
+    f.idp.setDown(true)
+    await assertFailure(f.verify(await f.idp.mint()), 'issuer_unavailable')
+  })
+
   it('refuses every token when discovery names another issuer', async () => {
     const f = await setUp({ discoveryOverrides: { issuer: 'https://elsewhere.example' } })
     await assertFailure(f.verify(await f.idp.mint()), 'issuer_unavailable')
