@@ -8,14 +8,22 @@ declare module 'oidc-provider' {
     proxy: boolean
     callback(): (req: IncomingMessage, res: ServerResponse) => void
     on(event: string, listener: (...args: unknown[]) => void): this
-    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<{ uid: string; prompt: { name: string }; params: Record<string, unknown>; grantId?: string; session?: { accountId: string } }>
+    interactionDetails(req: IncomingMessage, res: ServerResponse): Promise<unknown>
     interactionResult(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<string>
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>
-    readonly Grant: new (properties: { accountId: string; clientId: string }) => OidcGrant
+    readonly Grant: OidcGrantModel
+  }
+
+  export interface OidcGrantModel {
+    new (properties: { accountId: string; clientId: string }): OidcGrant
+    find(id: string): Promise<OidcGrant | undefined>
   }
 
   export interface OidcGrant {
+    readonly accountId: string
+    readonly clientId: string
     addOIDCScope(scope: string): void
+    addOIDCClaims(claims: readonly string[]): void
     addResourceScope(resource: string, scope: string): void
     save(): Promise<string>
   }

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
-import { Provider, errors } from 'oidc-provider'
-import { DEV_IDENTITIES, DEV_IDENTITY_NAMES, devClientSecret, isDevIdentity } from './dev-identities.js'
+import { Provider } from 'oidc-provider'
+import { createDevIdpConfiguration } from './dev-idp-configuration.js'
+import { DEV_IDENTITY_NAMES, devClientSecret } from './dev-identities.js'
 import type { DevIdentity } from './dev-identities.js'
+import { createDevLoginHandler } from './dev-login.js'
 import { requestClientToken } from './request-client-token.js'
 
 export interface DevIdpOptions {
@@ -38,13 +41,15 @@ export interface DevIdp {
  * confidential client (client_id = identity) allowed the client-credentials grant; with a
  * resource indicator for `audience` it gets an RS256 JWT access token (`typ: at+jwt`) with
  * `sub` = the identity, `aud` = audience, `groups`, and `exp`. Other resources are refused
- * (invalid_target). The provider keeps its own time (it reads the system clock itself).
+ * (invalid_target). Interactive clients (e.g. MCP Inspector) register dynamically (`/reg`) and
+ * use authorization code + PKCE, signing in as a demo identity on a password-less page.
+ * The provider keeps its own time (it reads the system clock itself).
  */
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const host = options.host ?? '127.0.0.1'
   if (host !== '127.0.0.1') throw new TypeError('the dev IdP binds loopback only')
   const { audience } = options
-  const audienceHref = new URL(audience).href
+  if (!URL.canParse(audience)) throw new TypeError('audience must be an absolute URL')
   const ttl = options.accessTokenTtlSeconds ?? 600
   if (!Number.isInteger(ttl) || ttl < 1) throw new TypeError('accessTokenTtlSeconds must be a positive integer')
 
@@ -64,39 +69,30 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   if (address === null || typeof address === 'string') throw new TypeError('server has no TCP address')
   const issuer = `http://${host}:${(address satisfies AddressInfo).port}`
 
-  const provider = new Provider(issuer, {
-    clients: clients.map((client) => ({
-      client_id: client.id,
-      client_secret: client.secret,
-      grant_types: ['client_credentials'],
-      response_types: [],
-      redirect_uris: [],
-      token_endpoint_auth_method: 'client_secret_basic',
-    })),
-    jwks: { keys: [signingJwk] },
-    cookies: { keys: [randomBytes(32).toString('base64url')] },
-    features: {
-      devInteractions: { enabled: false },
-      clientCredentials: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: () => audience,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx: unknown, resource: string) => {
-          if (URL.parse(resource)?.href !== audienceHref) throw new errors.InvalidTarget('unknown resource')
-          return { scope: 'mcp', audience, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }
-        },
-      },
-    },
-    extraTokenClaims: (_ctx: unknown, token: { accountId?: unknown; clientId?: unknown }) => {
-      const who = typeof token.accountId === 'string' ? token.accountId : token.clientId
-      return typeof who === 'string' && isDevIdentity(who) ? { groups: [...DEV_IDENTITIES[who].groups] } : undefined
-    },
-    ttl: { ClientCredentials: ttl, AccessToken: ttl },
-  })
+  let provider: Provider
+  try {
+    const cookieKey = randomBytes(32).toString('base64url')
+    provider = new Provider(issuer, createDevIdpConfiguration({ audience, accessTokenTtlSeconds: ttl, signingJwk, cookieKey }))
+  } catch (error) {
+    server.close()
+    throw error
+  }
   // Koa logs unexpected errors to the console by default; the dev IdP reports them per request instead.
   provider.on('server_error', () => undefined)
-  server.on('request', provider.callback())
+  const callback = provider.callback()
+  const devLogin = createDevLoginHandler(provider)
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (allowRegistrationFromLoopback(req, res)) return
+    devLogin(req, res).then(
+      (handled) => {
+        if (!handled) callback(req, res)
+      },
+      () => {
+        res.statusCode = 500
+        res.end()
+      },
+    )
+  })
 
   const tokenEndpoint = `${issuer}/token`
   return {
@@ -111,4 +107,24 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
         server.closeAllConnections()
       }),
   }
+}
+
+const LOOPBACK_ORIGIN = /^http:\/\/(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$/
+
+/**
+ * oidc-provider sends no CORS headers on dynamic registration; browser-based dev tools on
+ * loopback need them. Answers the preflight itself (returns true) and decorates the POST.
+ */
+function allowRegistrationFromLoopback(req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin
+  if (new URL(req.url ?? '/', 'http://dev-idp').pathname !== '/reg' || origin === undefined || !LOOPBACK_ORIGIN.test(origin)) return false
+  res.setHeader('access-control-allow-origin', origin)
+  res.setHeader('vary', 'origin')
+  if (req.method !== 'OPTIONS') return false
+  res.statusCode = 204
+  res.setHeader('access-control-allow-methods', 'POST')
+  res.setHeader('access-control-allow-headers', 'content-type, authorization')
+  res.setHeader('access-control-max-age', '600')
+  res.end()
+  return true
 }

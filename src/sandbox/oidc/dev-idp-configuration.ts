@@ -1,0 +1,73 @@
+import type { JWK } from 'jose'
+import { errors } from 'oidc-provider'
+import { DEV_IDENTITIES, DEV_IDENTITY_NAMES, devClientSecret, isDevIdentity } from './dev-identities.js'
+
+export interface DevIdpConfigurationOptions {
+  readonly audience: string
+  readonly accessTokenTtlSeconds: number
+  readonly signingJwk: JWK
+  readonly cookieKey: string
+}
+
+/** The resource server scope; tokens for the gateway carry it when a client asks for it. */
+export const DEV_IDP_SCOPE = 'mcp'
+
+interface ResourceContext {
+  readonly oidc?: { readonly params?: { readonly grant_type?: unknown } }
+}
+interface ClientLike {
+  readonly clientId?: unknown
+}
+interface TokenLike {
+  readonly accountId?: unknown
+  readonly clientId?: unknown
+}
+
+/**
+ * oidc-provider configuration for the sandbox: the demo identities as confidential
+ * client-credentials clients, open dynamic registration for interactive tools (authorization
+ * code + PKCE, login at /interaction/:uid), and JWT access tokens only for `audience`.
+ */
+export function createDevIdpConfiguration(options: DevIdpConfigurationOptions): Record<string, unknown> {
+  const { audience, accessTokenTtlSeconds: ttl } = options
+  const audienceHref = new URL(audience).href
+  return {
+    clients: DEV_IDENTITY_NAMES.map((id) => ({
+      client_id: id,
+      client_secret: devClientSecret(id),
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    })),
+    jwks: { keys: [options.signingJwk] },
+    cookies: { keys: [options.cookieKey] },
+    scopes: ['openid', 'offline_access'],
+    findAccount: (_ctx: unknown, sub: string) =>
+      isDevIdentity(sub) ? { accountId: sub, claims: () => ({ sub, groups: [...DEV_IDENTITIES[sub].groups] }) } : undefined,
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: () => audience,
+        useGrantedResource: () => true,
+        getResourceServerInfo: (ctx: ResourceContext, resource: string, client: ClientLike) => {
+          if (URL.parse(resource)?.href !== audienceHref) throw new errors.InvalidTarget('unknown resource')
+          // A dynamically registered client acts for a person who signed in, never as itself.
+          const asItself = ctx.oidc?.params?.grant_type === 'client_credentials'
+          if (asItself && !(typeof client.clientId === 'string' && isDevIdentity(client.clientId))) {
+            throw new errors.InvalidTarget('client credentials are for the demo identities only')
+          }
+          return { scope: DEV_IDP_SCOPE, audience, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }
+        },
+      },
+    },
+    extraTokenClaims: (_ctx: unknown, token: TokenLike) => {
+      const who = typeof token.accountId === 'string' ? token.accountId : token.clientId
+      return typeof who === 'string' && isDevIdentity(who) ? { groups: [...DEV_IDENTITIES[who].groups] } : undefined
+    },
+    ttl: { ClientCredentials: ttl, AccessToken: ttl },
+  }
+}
