@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { createManualClock } from '../../src/clock.js'
+import { createJwksCache } from '../../src/auth/jwks-cache.js'
+import { createTokenVerifier } from '../../src/auth/verify-token.js'
+import { assertRefused, now, setUp, START, type Fixture } from './verifier-fixture.js'
+
+describe('createTokenVerifier accepts', () => {
+  let f: Fixture
+  before(async () => {
+    f = await setUp(['RS256'], { groupsClaim: 'realm_access.roles' })
+  })
+  after(async () => {
+    await f.idp.stop()
+  })
+
+  it('returns the principal with email, name, expiry and jti', async () => {
+    const token = await f.idp.mint({ email: 'a@example.com', name: 'Agent', jti: 'tok-1', realm_access: { roles: ['dba', 'ops'] } })
+    const principal = await f.verifier.verify(`Bearer ${token}`)
+    assert.deepEqual(principal, {
+      issuer: f.idp.issuer,
+      subject: 'agent-1',
+      groups: ['dba', 'ops'],
+      expiresAt: now() + 300,
+      email: 'a@example.com',
+      name: 'Agent',
+      tokenId: 'tok-1',
+    })
+  })
+
+  it('accepts an audience array and a lower-case scheme; omits non-string email', async () => {
+    const token = await f.idp.mint({ aud: ['https://other.example', f.idp.audience], email: 7, jti: undefined })
+    const principal = await f.verifier.verify(`bearer ${token}`)
+    assert.equal(principal.email, undefined)
+    assert.equal(principal.tokenId, undefined)
+    assert.deepEqual(principal.groups, [])
+    await f.verifier.verify(`BEARER ${token}`)
+  })
+
+  it('accepts exp, nbf and iat within the clock tolerance', async () => {
+    const token = await f.idp.mint({ exp: now() - 29, nbf: now() + 29, iat: now() + 29 })
+    assert.equal((await f.verifier.verify(`Bearer ${token}`)).subject, 'agent-1')
+  })
+})
+
+describe('createTokenVerifier groups claim lookup', () => {
+  let f: Fixture
+  before(async () => {
+    f = await setUp()
+  })
+  after(async () => {
+    await f.idp.stop()
+  })
+  const verifierFor = (groupsClaim: string): Fixture['verifier'] =>
+    createTokenVerifier({
+      issuer: f.idp.issuer,
+      audience: f.idp.audience,
+      algorithms: ['RS256'],
+      clockToleranceSeconds: 0,
+      groupsClaim,
+      keys: createJwksCache({ issuer: f.idp.issuer, clock: f.clock, allowInsecureLoopback: true }).getKey,
+      clock: f.clock,
+    })
+
+  it('reads a single string, a URL-like claim name and a nested path', async () => {
+    assert.deepEqual((await f.verifier.verify(`Bearer ${await f.idp.mint({ groups: 'dba' })}`)).groups, ['dba'])
+    const url = verifierFor('https://example.com/groups')
+    const urlToken = await f.idp.mint({ 'https://example.com/groups': ['a', 'a', 'b'] })
+    assert.deepEqual((await url.verify(`Bearer ${urlToken}`)).groups, ['a', 'b'])
+    const nested = verifierFor('realm_access.roles')
+    const missing = await f.idp.mint({ realm_access: { other: 1 } })
+    assert.deepEqual((await nested.verify(`Bearer ${missing}`)).groups, [])
+    await assertRefused(nested, `Bearer ${await f.idp.mint({ realm_access: { roles: 'x'.length } })}`, 'invalid_claims')
+  })
+})
+
+describe('createTokenVerifier with other key types', () => {
+  for (const alg of ['ES256', 'EdDSA'] as const) {
+    it(`verifies ${alg} tokens and refuses RS256 when only ${alg} is allowed`, async () => {
+      const f = await setUp([alg, 'RS256'], { algorithms: [alg] })
+      try {
+        const principal = await f.verifier.verify(`Bearer ${await f.idp.mint({ groups: ['x'] })}`)
+        assert.deepEqual(principal.groups, ['x'])
+        await assertRefused(f.verifier, `Bearer ${await f.idp.mint({}, { alg: 'RS256' })}`, 'alg_not_allowed')
+      } finally {
+        await f.idp.stop()
+      }
+    })
+  }
+})
+
+describe('createTokenVerifier construction', () => {
+  it('throws TypeError for symmetric, none, unknown or no algorithms', async () => {
+    const base = {
+      issuer: 'https://idp.example',
+      audience: 'https://airlock.example/mcp',
+      clockToleranceSeconds: 0,
+      groupsClaim: 'groups',
+      keys: createJwksCache({ issuer: 'https://idp.example', clock: createManualClock(START) }).getKey,
+      clock: createManualClock(START),
+    }
+    for (const algorithms of [['HS256'], ['none'], ['RS256', 'HS512'], [], ['XYZ']]) {
+      // Configuration can come from untyped JSON: the runtime check must hold on its own.
+      const fromJson: Record<string, unknown> = { algorithms }
+      assert.throws(() => createTokenVerifier(Object.assign({ ...base, algorithms: ['RS256' as const] }, fromJson)), TypeError)
+    }
+    assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], clockToleranceSeconds: -1 }), TypeError)
+    assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], groupsClaim: '' }), TypeError)
+    assert.doesNotThrow(() => createTokenVerifier({ ...base, algorithms: ['RS256', 'ES256', 'EdDSA'] }))
+  })
+})
