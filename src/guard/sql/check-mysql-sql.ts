@@ -68,6 +68,9 @@ export function checkMysqlSql(sql: string, mode: SqlMode): SqlCheck {
   // Executable comments hide code from the parser in every mode.
   if (facts.executableComment) throw refuse(mode, 'executable comment /*! … */ runs hidden SQL')
   if (facts.multipleStatements) throw new GuardError('SQL_MULTIPLE_STATEMENTS', 'expected exactly one statement, found a separator followed by more SQL')
+  if (facts.confusable) {
+    throw new GuardError('SQL_PARSE_FAILED', 'the statement reads differently under MySQL SQL modes or to the server than to the parser ("--" without a following space, nested comments, or backslashes inside quotes)')
+  }
   const { ast, tableList } = parse(sql)
   const statements = Array.isArray(ast) ? ast : [ast]
   if (statements.length > 1) throw new GuardError('SQL_MULTIPLE_STATEMENTS', `expected exactly one statement, found ${statements.length}`)

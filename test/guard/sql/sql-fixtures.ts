@@ -140,6 +140,10 @@ export const mysqlBypasses: readonly BypassFixture[] = [
   { name: 'hash comment hides nothing', sql: 'SELECT 1 # ;\n; DROP TABLE accounts', code: MULTI },
   { name: 'backslash read differently under NO_BACKSLASH_ESCAPES', sql: "SELECT 'a\\'; DROP TABLE accounts; -- '", code: MULTI },
   { name: 'double quote read differently under ANSI_QUOTES', sql: 'SELECT "a\\"; DROP TABLE accounts; -- "', code: MULTI },
+  { name: '"--x" hides a call from the parser, not the server', sql: 'SELECT 1 --SLEEP(5)\n', code: PARSE },
+  { name: '"--x" hides a stored function call', sql: 'SELECT id --test.airlock_writer()\nFROM accounts', code: PARSE },
+  { name: 'nested comment MySQL does not nest', sql: 'SELECT 1 /* /* */ , SLEEP(5) -- */', code: PARSE },
+  { name: 'quote extent depends on NO_BACKSLASH_ESCAPES', sql: "SELECT 'x\\', SLEEP(5), ''' '", code: PARSE },
   { name: 'EXPLAIN DELETE', sql: 'EXPLAIN DELETE FROM accounts', code: PARSE },
   { name: 'misspelt keyword', sql: 'SELEC * FROM accounts', code: PARSE },
 ]
@@ -181,4 +185,6 @@ export const mysqlReads: readonly string[] = [
   'SELECT id FROM accounts;',
   'SELECT NOW(), LOWER(owner), IFNULL(balance, 0), CAST(balance AS CHAR) FROM accounts',
   'SELECT * FROM accounts WHERE id = :id',
+  'SELECT id FROM accounts -- comment with a space\n',
+  "SELECT 'a\\\\b' AS escaped_backslash, balance - -1 AS spaced_minus FROM accounts",
 ]
