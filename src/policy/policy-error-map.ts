@@ -25,6 +25,10 @@ export const policyErrorMap: z.core.$ZodErrorMap = (issue) => {
     case 'invalid_format':
       if (issue.format === 'datetime') return 'expected an ISO 8601 date-time with an offset, such as "2026-12-31T23:59:59Z"'
       return undefined
+    case 'invalid_key': {
+      const inner = issue.issues.map((i) => i.message).filter((m) => m !== '')
+      return inner.length === 0 ? 'invalid key' : `invalid key: ${inner.join('; ')}`
+    }
     case 'unrecognized_keys':
       return unknownKeys(issue.keys, knownKeys(issue.inst))
     default:

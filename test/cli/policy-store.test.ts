@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createPolicyStore, type PolicyStore, type PolicyStoreOptions } from '../../src/cli/policy-store.js'
+import { createManualClock } from '../../src/clock.js'
 import { ConfigError } from '../../src/errors.js'
 
 type Event = { kind: 'reload'; grants: string[] } | { kind: 'error'; lines: readonly string[] }
@@ -159,6 +160,14 @@ describe('createPolicyStore', () => {
     assert.equal(await store.reload(), false)
     assert.deepEqual(store.current().grants.map((g) => g.id), ['two'])
     assert.equal(events.pending(), 0)
+  })
+
+  it('reports warnings such as an expired grant on load', async () => {
+    const dir = await setup('warn', { 'a.json': JSON.stringify({ version: 1, grants: [{ id: 'old', groups: ['g'], tools: ['whoami'], notAfter: '2026-01-01T00:00:00Z' }] }) })
+    const warnings: string[] = []
+    const store = await open({ paths: [dir], watch: false, clock: createManualClock(Date.parse('2026-06-01T00:00:00Z')), onWarning: (lines) => warnings.push(...lines) })
+    store.close()
+    assert.deepEqual(warnings, [`${join(dir, 'a.json')}: grants[0].notAfter: grant expired at 2026-01-01T00:00:00Z; it allows nothing`])
   })
 
   it('can refuse grants naming tools the gateway does not have', async () => {

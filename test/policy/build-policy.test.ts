@@ -144,6 +144,23 @@ describe('buildPolicy', () => {
     )
   })
 
+  it('quotes path segments that are not plain words, and explains bad record keys', () => {
+    const cluster = { ...eks, extra: 1 }
+    assert.deepEqual(lines([{ source: 'a.json', data: file([], { 'Orders DB': eks, 'db.prod': cluster }) }]), [
+      'a.json: connections["Orders DB"]: invalid key: expected a lowercase id (a-z, 0-9, ".", "_", "-")',
+      'a.json: connections["db.prod"]: unknown key "extra"; allowed: kind, description, region, roleArn, cluster',
+    ])
+    assert.deepEqual(lines([{ source: 'a.json', data: file([{ ...grant, sql: { maskColumns: { '*.email': 'blur' } } }]) }]), [
+      'a.json: grants[0].sql.maskColumns["*.email"]: expected "redact" | "hash" | "last4"',
+    ])
+  })
+
+  it('reports bad ssm command templates at the offending word', () => {
+    const messages = lines([{ source: 'a.json', data: file([{ id: 'w', groups: ['x'], connections: ['web'], tools: ['ssm_run'], ssm: { commands: [['uptime'], ['journalctl', '-n', '{itn:1-5}']] } }], { web: ssm }) }])
+    assert.equal(messages.length, 1)
+    assert.match(messages[0] ?? '', /^a\.json: grants\[0\]\.ssm\.commands\[1\]\[2\]: .*itn/)
+  })
+
   it('accepts an empty list of documents as an empty policy', () => {
     const result = buildPolicy([])
     assert.ok(result.ok)
