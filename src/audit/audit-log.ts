@@ -14,6 +14,8 @@ export interface AuditLogOptions {
    * 'write': resolve once the record is in the kernel, which survives a crash of this process.
    */
   readonly durability?: 'write' | 'fsync'
+  /** Called after each group commit with the number of records it made durable (metrics). */
+  readonly onCommit?: (records: number) => void
 }
 
 export interface AuditLog extends AuditSink {
@@ -81,6 +83,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       }
       seq = nextSeq
       prev = nextPrev
+      options.onCommit?.(batch.length)
       for (const item of batch) item.resolve()
     }
     flushing = false

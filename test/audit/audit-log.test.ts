@@ -74,7 +74,8 @@ describe('openAuditLog', () => {
 
   it('group-commits 500 concurrent writes in order with contiguous seq', async () => {
     const path = join(dir, 'concurrent.jsonl')
-    const log = await openAuditLog({ path, clock })
+    const commits: number[] = []
+    const log = await openAuditLog({ path, clock, onCommit: (n) => commits.push(n) })
     await Promise.all(Array.from({ length: 500 }, (_, i) => log.write({ type: 'tools.call', correlationId: `c${i}` })))
     // A second wave while the first may still be settling, from a different tick.
     await Promise.all(Array.from({ length: 50 }, async (_, i) => {
@@ -82,11 +83,24 @@ describe('openAuditLog', () => {
       await log.write({ type: 'tools.list', correlationId: `d${i}` })
     }))
     await log.close()
+    // Writes issued in the same tick share one write + fdatasync.
+    assert.equal(commits[0], 500)
+    assert.equal(commits.reduce((a, b) => a + b, 0), 550)
     const records = (await lines(path)).map((line) => JSON.parse(line))
     assert.equal(records.length, 550)
     records.forEach((record, i) => assert.equal(record.seq, i + 1))
     assert.deepEqual(records.slice(0, 500).map((r) => r.correlationId), Array.from({ length: 500 }, (_, i) => `c${i}`))
     assert.deepEqual(await verifyAuditFile(path).then((r) => r.ok), true)
+  })
+
+  it('appends the writes queued during a commit in one following commit', async () => {
+    const commits: number[] = []
+    const log = await openAuditLog({ path: join(dir, 'queued.jsonl'), clock, onCommit: (n) => commits.push(n) })
+    const first = log.write({ type: 'gateway.start' })
+    await new Promise((resolve) => setImmediate(resolve))
+    await Promise.all([first, ...Array.from({ length: 100 }, () => log.write({ type: 'tools.list' }))])
+    await log.close()
+    assert.deepEqual(commits, [1, 100])
   })
 
   it('rejects a failed write and every write after it (fail closed)', async () => {
