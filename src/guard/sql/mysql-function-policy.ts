@@ -39,7 +39,7 @@ const READ_ONLY_ALLOWED = new Set(
   addtime subtime datediff timediff timestampdiff timestampadd date_format time_format str_to_date
   from_unixtime unix_timestamp last_day makedate maketime extract period_add period_diff to_days
   from_days to_seconds sec_to_time time_to_sec convert_tz get_format
-  if ifnull nullif coalesce isnull
+  if ifnull nullif coalesce isnull exists any some all
   database schema version user current_user session_user system_user connection_id found_rows row_count
   charset collation coercibility
   cast convert binary uuid inet_aton inet_ntoa inet6_aton inet6_ntoa is_ipv4 is_ipv6 is_uuid`.split(/\s+/).filter((s) => s !== ''),

@@ -186,5 +186,6 @@ export const mysqlReads: readonly string[] = [
   'SELECT NOW(), LOWER(owner), IFNULL(balance, 0), CAST(balance AS CHAR) FROM accounts',
   'SELECT * FROM accounts WHERE id = :id',
   'SELECT id FROM accounts -- comment with a space\n',
+  'SELECT id FROM accounts a WHERE EXISTS (SELECT 1 FROM accounts b WHERE b.id = a.id) AND id = ANY (SELECT id FROM accounts)',
   "SELECT 'a\\\\b' AS escaped_backslash, balance - -1 AS spaced_minus FROM accounts",
 ]
