@@ -66,12 +66,23 @@ function elapsed(inv: Invocation): string {
 const noNotification = { NotificationArn: '', NotificationEvents: [], NotificationType: '' }
 const noCloudWatch = { CloudWatchLogGroupName: '', CloudWatchOutputEnabled: false }
 
+/** A command's overall status from its invocations'. */
+function aggregateStatus(invocations: readonly Invocation[]): InvocationStatus {
+  // Targets that matched nothing: SSM reports the command as finished with TargetCount 0.
+  if (invocations.length === 0) return 'Success'
+  if (invocations.every((i) => i.status === 'Pending')) return 'Pending'
+  if (invocations.some((i) => !TERMINAL.has(i.status))) return 'InProgress'
+  for (const status of ['Cancelled', 'TimedOut', 'Failed'] as const) {
+    if (invocations.some((i) => i.status === status)) return status
+  }
+  return 'Success'
+}
+
 /** Command as SendCommand and ListCommands return it. */
 export function renderCommand(cmd: CommandRecord, region: string): Record<string, unknown> {
   const invocations = [...cmd.invocations.values()]
   const done = invocations.filter((i) => TERMINAL.has(i.status))
-  const aggregate: InvocationStatus = done.length < invocations.length ? (done.length === 0 && invocations.every((i) => i.status === 'Pending') ? 'Pending' : 'InProgress')
-    : invocations.every((i) => i.status === 'Success') ? 'Success' : invocations.some((i) => i.status === 'Cancelled') ? 'Cancelled' : invocations.some((i) => i.status === 'TimedOut') ? 'TimedOut' : 'Failed'
+  const aggregate = aggregateStatus(invocations)
   return {
     CommandId: cmd.commandId,
     DocumentName: cmd.documentName,
