@@ -1,6 +1,8 @@
 import type { AnyToolDefinition } from './define-tool.js'
 import listConnections from './list-connections.js'
+import sqlQuery from './sql-query.js'
+import ssmRun from './ssm-run.js'
 import whoami from './whoami.js'
 
 /** Every tool the gateway offers. Adding a tool = adding its file and one line here. */
-export const registeredTools: readonly AnyToolDefinition[] = [whoami, listConnections]
+export const registeredTools: readonly AnyToolDefinition[] = [whoami, listConnections, sqlQuery, ssmRun]

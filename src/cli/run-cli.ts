@@ -1,4 +1,7 @@
-import { fromNodeProviderChain } from '@aws-sdk/credential-providers'
+import { STSClient } from '@aws-sdk/client-sts'
+import { gatewayCredentials } from '../aws/gateway-credentials.js'
+import { createRoleCredentials } from '../aws/role-credentials.js'
+import { systemClock } from '../clock.js'
 import type { CliCommand, CliIo } from './cli-io.js'
 import { createServeCommand } from './serve-command.js'
 
@@ -15,8 +18,18 @@ const USAGE = `usage: airlock <command>
 
 /** The composition root's command table; each entry is loaded only when run. */
 const commands: Record<string, () => Promise<CliCommand>> = {
-  serve: async () => createServeCommand({ awsCredentials: () => fromNodeProviderChain() }),
+  serve: async () =>
+    createServeCommand({
+      aws(io) {
+        const credentials = gatewayCredentials(io.env)
+        const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION
+        const sts = new STSClient({ credentials, ...(region === undefined ? {} : { region }) })
+        return { credentials, roleCredentials: createRoleCredentials({ sts, clock: systemClock }) }
+      },
+    }),
   audit: async () => (await import('./audit-command.js')).auditCommand,
+  sandbox: async () => (await import('./sandbox-command.js')).sandboxCommand,
+  token: async () => (await import('./token-command.js')).tokenCommand,
 }
 
 /** Runs one CLI invocation; returns the exit code. */

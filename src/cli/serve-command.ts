@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import type { AwsTarget } from '../aws/aws-clients.js'
 import { AirlockError } from '../errors.js'
 import type { CliCommand, CliIo } from './cli-io.js'
 import { loadGatewayConfig } from './load-config.js'
@@ -6,9 +7,15 @@ import { systemClock } from '../clock.js'
 import { createLogger } from './logger.js'
 import { startGateway } from './start-gateway.js'
 
-export interface ServeCommandDeps {
+export interface GatewayAwsIdentity {
   /** The gateway's own AWS credentials (SDK default chain: IRSA web identity in EKS). */
-  readonly awsCredentials: (io: CliIo) => AwsCredentialIdentityProvider
+  readonly credentials: AwsCredentialIdentityProvider
+  /** Per-connection roles, assumed by the gateway as itself and tagged with the agent's identity. */
+  readonly roleCredentials?: (roleArn: string, target: AwsTarget) => AwsCredentialIdentityProvider
+}
+
+export interface ServeCommandDeps {
+  readonly aws: (io: CliIo) => GatewayAwsIdentity
 }
 
 /** Waits until the shutdown signal fires (never, without one). */
@@ -32,7 +39,13 @@ export function createServeCommand(deps: ServeCommandDeps): CliCommand {
     const logger = createLogger(io.stderr, systemClock.now)
     try {
       const config = await loadGatewayConfig(file, io.env, io.cwd)
-      const running = await startGateway({ config, awsCredentials: deps.awsCredentials(io), logger })
+      const aws = deps.aws(io)
+      const running = await startGateway({
+        config,
+        awsCredentials: aws.credentials,
+        ...(aws.roleCredentials === undefined ? {} : { roleCredentials: aws.roleCredentials }),
+        logger,
+      })
       logger.info('airlock is listening', { mcp: running.resource, audience: running.audience, issuer: config.issuer })
       await untilShutdown(io.shutdown)
       await running.close()

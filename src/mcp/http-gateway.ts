@@ -66,6 +66,11 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     } catch (auditError) {
       options.logError('audit write failed for auth failure', auditError)
     }
+    if (error.failure === 'issuer_unavailable') {
+      // Refused (fail closed), but not as invalid_token: the token may be fine and clients should retry, not discard it.
+      sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached to verify tokens; retry shortly.' }, { 'retry-after': '5', ...cors })
+      return
+    }
     sendJson(res, 401, body, { 'www-authenticate': header, ...cors })
   }
 

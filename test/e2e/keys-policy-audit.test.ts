@@ -48,6 +48,24 @@ describe('signing keys: rotation and issuer outage', () => {
   })
 })
 
+describe('issuer unreachable at start-up', () => {
+  let e2e: E2E
+  before(async () => {
+    e2e = await startE2E({ issuerDownAtStart: true })
+  })
+  after(() => e2e.close())
+
+  it('refuses every token with 503 until the issuer answers, then verifies', async () => {
+    const token = await e2e.token('alice', ['dba'])
+    const refused = await postMcp(e2e.gateway.resource, INITIALIZE, { authorization: `Bearer ${token}` })
+    assert.equal(refused.status, 503)
+    assert.equal(refused.headers.get('retry-after'), '5')
+    e2e.issuer.setDown(false)
+    e2e.clock.advance(31_000)
+    assert.equal(await initStatus(e2e, token), 200)
+  })
+})
+
 describe('policy hot reload', () => {
   let e2e: E2E
   before(async () => {

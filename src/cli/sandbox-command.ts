@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises'
+import { join, relative } from 'node:path'
+import { z } from 'zod'
+import type { CliCommand, CliIo } from './cli-io.js'
+import { untilShutdown } from './serve-command.js'
+import { startSandbox, type Sandbox } from './start-sandbox.js'
+
+const trailEntrySchema = z.looseObject({
+  at: z.string(),
+  service: z.string(),
+  action: z.string(),
+  principalArn: z.string(),
+  sourceIdentity: z.string().optional(),
+  outcome: z.string(),
+})
+
+/** How to connect, printed once the sandbox is up. */
+export function connectInstructions(sandbox: Sandbox, cwd: string): string {
+  const url = sandbox.gatewayUrl
+  const rel = (p: string) => relative(cwd, p) || p
+  return `
+Airlock sandbox is running. Ctrl-C stops everything.
+
+  MCP endpoint    ${url}
+  OIDC issuer     ${sandbox.idp.issuer}   (dev IdP: alice = dba, bob = sre, mallory = no groups)
+  Audit log       ${rel(sandbox.paths.audit)}   (npx airlock audit verify ${rel(sandbox.paths.audit)})
+  AWS call trail  ${rel(sandbox.paths.trail)}   (npx airlock sandbox trail)
+
+A fresh access token (printed alone, valid 10 minutes):
+  npx airlock token alice
+
+MCP Inspector (UI): npx @modelcontextprotocol/inspector
+  Transport "Streamable HTTP", URL ${url},
+  Authentication: header "Authorization" = "Bearer <output of npx airlock token alice>"
+MCP Inspector (CLI):
+  npx @modelcontextprotocol/inspector --cli ${url} --transport http \\
+    --header "Authorization: Bearer $(npx airlock token alice)" --method tools/list
+
+Claude Code:
+  claude mcp add --transport http airlock ${url} --header "Authorization: Bearer $(npx airlock token alice)"
+
+Try: alice → sql_query on orders-db (read-only, emails masked); bob → ssm_run on web-fleet and
+kubectl on demo-cluster (a pod in namespace shop is crash-looping); mallory → nothing.
+`
+}
+
+async function printTrail(io: CliIo): Promise<number> {
+  let text: string
+  try {
+    text = await readFile(join(io.cwd, '.airlock', 'trail.jsonl'), 'utf8')
+  } catch {
+    io.stderr('airlock: no sandbox trail here: start the sandbox with npm start\n')
+    return 1
+  }
+  for (const line of text.split('\n')) {
+    if (line.trim() === '') continue
+    const parsed = trailEntrySchema.safeParse(JSON.parse(line))
+    if (!parsed.success) continue
+    const e = parsed.data
+    io.stdout(`${e.at}  ${e.service}:${e.action}  ${e.outcome}  by ${e.principalArn}${e.sourceIdentity === undefined ? '' : `  source-identity=${e.sourceIdentity}`}\n`)
+  }
+  return 0
+}
+
+/** `airlock sandbox [--port N]` runs everything locally; `airlock sandbox trail` prints the AWS call trail. */
+export const sandboxCommand: CliCommand = async function sandbox(argv, io) {
+  if (argv[0] === 'trail') return printTrail(io)
+  const portIndex = argv.indexOf('--port')
+  const portText = portIndex >= 0 ? argv[portIndex + 1] : (io.env.AIRLOCK_SANDBOX_PORT ?? '8080')
+  const port = Number(portText)
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    io.stderr('usage: airlock sandbox [--port <0-65535>] | airlock sandbox trail\n')
+    return 2
+  }
+  io.stderr('starting the sandbox: dev IdP, STS, RDS Data API, SSM, EKS, Kubernetes API, gateway…\n')
+  let running: Sandbox
+  try {
+    running = await startSandbox({ cwd: io.cwd, port, onGatewayLog: (line) => io.stderr(`gateway ${line}\n`) })
+  } catch (error) {
+    io.stderr(`airlock: the sandbox could not start: ${error instanceof Error ? error.message : String(error)}\n`)
+    return 1
+  }
+  io.stdout(connectInstructions(running, io.cwd))
+  await untilShutdown(io.shutdown)
+  io.stderr('stopping the sandbox…\n')
+  await running.close()
+  return 0
+}
