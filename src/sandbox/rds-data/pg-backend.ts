@@ -92,6 +92,8 @@ export function createPgBackend(config: PgBackendConfig): SqlBackend {
         done = true
         try {
           await client.query(sqlText)
+          // Settings made inside the transaction must not reach the next caller of this connection.
+          await client.query('DISCARD ALL')
           client.release()
         } catch (err) {
           client.release(true)

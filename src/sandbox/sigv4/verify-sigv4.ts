@@ -3,7 +3,6 @@ import type { Clock } from '../../clock.js'
 import type { CredentialStore, SandboxCredential } from './credential-store.js'
 import {
   EMPTY_SHA256,
-  canonicalHeaderValue,
   canonicalPath,
   canonicalQuery,
   computeSignature,
@@ -15,6 +14,7 @@ import {
   type QueryParam,
 } from './sigv4-canonical.js'
 import { sigV4Failure, type SigV4Failure } from './sigv4-failure.js'
+import { canonicalHeaderLines, isWellFormed, parseAuthorization, parseScope, type CredentialScope } from './sigv4-parse.js'
 
 /** A request as an emulator received it, before any parsing of path, query or body. */
 export interface SignedRequest {
@@ -47,19 +47,10 @@ export interface VerifySigV4Options {
 }
 
 const DEFAULT_SKEW_MS = 5 * 60 * 1000
-const SIGNATURE_HEX = /^[0-9a-f]{64}$/
-const SIGNED_HEADERS = /^[a-z0-9!#$%&'*+.^_`|~-]+(;[a-z0-9!#$%&'*+.^_`|~-]+)*$/
 const MAX_PRESIGN_SECONDS = 604_800
 
-interface Scope {
-  readonly accessKeyId: string
-  readonly date: string
-  readonly region: string
-  readonly service: string
-}
-
 interface Signed {
-  readonly scope: Scope
+  readonly scope: CredentialScope
   readonly amzDate: string
   readonly signature: string
   readonly canonicalRequest: string
@@ -190,7 +181,7 @@ export function verifyPresignedUrl(url: URL, headers: Readonly<Record<string, st
   if (!/^[1-9]\d{0,5}$/.test(expires) || Number(expires) > MAX_PRESIGN_SECONDS) {
     return sigV4Failure('incomplete', 'X-Amz-Expires must be between 1 and 604800 seconds.')
   }
-  if (!SIGNATURE_HEX.test(signature) || !SIGNED_HEADERS.test(signedHeaderList) || !isSortedUnique(signedHeaderList.split(';'))) {
+  if (!isWellFormed(signedHeaderList, signature)) {
     return sigV4Failure('incomplete', 'X-Amz-Signature or X-Amz-SignedHeaders is malformed.')
   }
   const scope = parseScope(credential, amzDate, opts.service)
@@ -247,62 +238,6 @@ function checkSignature(signed: Signed, opts: { store: CredentialStore; clock: C
   }
 }
 
-type ParsedAuthorization = { ok: true; credential: string; signedHeaders: string; signature: string } | SigV4Failure
-
-function parseAuthorization(value: string): ParsedAuthorization {
-  const prefix = 'AWS4-HMAC-SHA256 '
-  if (!value.startsWith(prefix)) return sigV4Failure('incomplete', 'Unsupported authorization type; only AWS4-HMAC-SHA256 is accepted.')
-  const fields = new Map<string, string>()
-  for (const part of value.slice(prefix.length).split(',')) {
-    const trimmed = part.trim()
-    const eq = trimmed.indexOf('=')
-    if (eq <= 0) return sigV4Failure('incomplete', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.`)
-    const name = trimmed.slice(0, eq)
-    if (fields.has(name)) return sigV4Failure('incomplete', `Authorization header repeats '${name}'.`)
-    fields.set(name, trimmed.slice(eq + 1))
-  }
-  const credential = fields.get('Credential')
-  const signedHeaders = fields.get('SignedHeaders')
-  const signature = fields.get('Signature')
-  if (credential === undefined || signedHeaders === undefined || signature === undefined || fields.size !== 3) {
-    return sigV4Failure('incomplete', `Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters.`)
-  }
-  if (!SIGNATURE_HEX.test(signature)) return sigV4Failure('incomplete', 'Signature must be 64 lowercase hexadecimal characters.')
-  if (!SIGNED_HEADERS.test(signedHeaders) || !isSortedUnique(signedHeaders.split(';'))) {
-    return sigV4Failure('incomplete', 'SignedHeaders must be lowercase header names, sorted, separated by semicolons.')
-  }
-  return { ok: true, credential, signedHeaders, signature }
-}
-
-function parseScope(credential: string, amzDate: string, service: string): Scope | SigV4Failure {
-  const parts = credential.split('/')
-  const [accessKeyId, date, region, scopeService, terminator] = parts
-  if (parts.length !== 5 || accessKeyId === undefined || accessKeyId === '' || date === undefined || region === undefined ||
-    scopeService === undefined || terminator === undefined) {
-    return sigV4Failure('incomplete', 'Credential must have exactly 5 slash-separated components: <key>/<date>/<region>/<service>/aws4_request.')
-  }
-  if (terminator !== 'aws4_request') return sigV4Failure('bad_scope', "Credential should be scoped with a valid terminator: 'aws4_request'.")
-  if (date !== amzDate.slice(0, 8)) {
-    return sigV4Failure(
-      'bad_scope',
-      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
-    )
-  }
-  if (!/^[a-z0-9-]{1,64}$/.test(region)) return sigV4Failure('bad_scope', 'Credential should be scoped to a valid region.')
-  if (scopeService !== service) return sigV4Failure('bad_scope', `Credential should be scoped to correct service: '${service}'.`)
-  return { accessKeyId, date, region, service: scopeService }
-}
-
-function canonicalHeaderLines(signed: readonly string[], get: (name: string) => string | undefined): string | undefined {
-  const lines: string[] = []
-  for (const name of signed) {
-    const value = get(name)
-    if (value === undefined) return undefined
-    lines.push(`${name}:${canonicalHeaderValue(value)}\n`)
-  }
-  return lines.join('')
-}
-
 function requestPayloadHash(req: SignedRequest, allowUnsigned: boolean): string | SigV4Failure {
   const actual = sha256Hex(req.body)
   const declared = headerValue(req.headers, 'x-amz-content-sha256')
@@ -318,13 +253,4 @@ function headerValue(headers: IncomingHttpHeaders, name: string): string | undef
   const value = headers[name]
   if (value === undefined) return undefined
   return Array.isArray(value) ? value.join(',') : value
-}
-
-function isSortedUnique(names: readonly string[]): boolean {
-  for (let i = 1; i < names.length; i++) {
-    const prev = names[i - 1]
-    const cur = names[i]
-    if (prev === undefined || cur === undefined || prev >= cur) return false
-  }
-  return true
 }

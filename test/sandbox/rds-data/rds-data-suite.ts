@@ -148,6 +148,9 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
     it("returns the database's error as DatabaseErrorException", async () => {
       await assert.rejects(exec({ sql: 'SELECT * FROM rdsd_no_such_table' }), awsError('DatabaseErrorException', 400, suite.missingTableError))
       await assert.rejects(exec({ sql: 'SELEC 1' }), awsError('DatabaseErrorException', 400))
+      // One statement per call, as the service allows.
+      await assert.rejects(exec({ sql: `SELECT 1; DELETE FROM ${table}` }), awsError('DatabaseErrorException', 400))
+      assert.ok(((await count()) ?? 0) > 0)
     })
 
     it('refuses a missing parameter and array parameters with BadRequestException', async () => {
@@ -166,7 +169,11 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
     if (suite.sleep !== undefined) {
       const sleepSql = suite.sleep
       it('times out a long statement with StatementTimeoutException', async () => {
-        await assert.rejects(exec({ sql: sleepSql(3) }), awsError('StatementTimeoutException', 400))
+        await assert.rejects(exec({ sql: sleepSql(3) }), (err: unknown) => {
+          awsError('StatementTimeoutException', 400)(err)
+          assert.equal(typeof Reflect.get(err instanceof Error ? err : {}, 'dbConnectionId'), 'number')
+          return true
+        })
       })
     }
 
