@@ -284,6 +284,11 @@ describe('sql_query', () => {
       await assert.rejects(sqlQuery.handler(c), (e: unknown) => e instanceof UpstreamError && e.code === 'AWS_CREDENTIALS' && e.publicDetail === undefined)
     })
 
+    it('reports a result over the Data API size limit as RESULT_TOO_LARGE, and rolls back', async () => {
+      const { calls } = await refused({ sql: "SELECT repeat('x', 100000) FROM generate_series(1, 20)" }, 'RESULT_TOO_LARGE')
+      assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
+    })
+
     it('maps an unknown cluster to AWS_NOT_FOUND', async () => {
       const missing = connection({ engine: 'postgres', resourceArn: 'arn:aws:rds:eu-west-1:111122223333:cluster:missing', secretArn: PG_SECRET })
       await refused({ sql: 'SELECT 1' }, 'AWS_NOT_FOUND', { connection: missing })
