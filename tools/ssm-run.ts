@@ -94,6 +94,7 @@ export default defineTool({
     const cacheKey = `${connection.id}|${connection.region}|${connection.roleArn ?? ''}`
     const instanceId = await resolverFor(ctx.deps.clock).resolve(connection, ctx.args.instance, ssm, cacheKey)
 
+    if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before SendCommand')
     const clock = ctx.deps.clock
     const started = clock.now()
     let commandId: string

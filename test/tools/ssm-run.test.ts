@@ -177,6 +177,14 @@ describe('ssm_run', () => {
     assert.ok(trail.entries().some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'))
   })
 
+  it('sends nothing when the call is already aborted', async () => {
+    const controller = new AbortController()
+    controller.abort()
+    const sends = trail.entries().filter((e) => e.action === 'SendCommand').length
+    await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: 'uptime' }, { signal: controller.signal })), 'CANCELLED')
+    assert.equal(trail.entries().filter((e) => e.action === 'SendCommand').length, sends)
+  })
+
   it('refuses without an ssm block in the grant', async () => {
     await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: 'uptime' }, { grant: grant(undefined) })), 'POLICY_DENIED')
   })
