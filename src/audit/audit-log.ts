@@ -40,15 +40,18 @@ const RESERVED = ['seq', 'ts', 'prev'] as const
  * write is in flight goes out in the next single write (and fdatasync). After any I/O failure
  * every pending and later write rejects (fail closed).
  *
- * Throws ConfigError CONFIG_INVALID when the existing file ends in a partial or invalid record:
- * appending after it would hide the damage, so an operator must inspect (`airlock audit verify`)
- * and move the file aside.
+ * Throws ConfigError CONFIG_INVALID when the file cannot be opened, or when it ends in a partial
+ * or invalid record: appending after that would hide the damage, so an operator must inspect
+ * (`airlock audit verify`) and move the file aside. The log does not lock the file: one writer
+ * (one AuditLog in one process) per path.
  */
 export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> {
   const { path, clock } = options
   const durability = options.durability ?? 'fsync'
   const { seq: lastSeq, prev: lastPrev } = await resumePoint(path)
-  const handle = await open(path, 'a', 0o600)
+  const handle = await open(path, 'a', 0o600).catch((error: unknown) => {
+    throw new ConfigError('CONFIG_INVALID', `audit log ${path}: cannot open for appending`, { cause: error })
+  })
 
   let seq = lastSeq
   let prev = lastPrev
@@ -154,7 +157,9 @@ async function resumePoint(path: string): Promise<{ seq: number; prev: string }>
     },
   )
   if (!exists) return { seq: 0, prev: AUDIT_GENESIS_PREV }
-  const { lines, partial, size } = await readTailLines(path, 1)
+  const { lines, partial, size } = await readTailLines(path, 1).catch((error: unknown) => {
+    throw new ConfigError('CONFIG_INVALID', `audit log ${path}: cannot read`, { cause: error })
+  })
   if (size === 0) return { seq: 0, prev: AUDIT_GENESIS_PREV }
   const last = lines[0]
   if (partial.length > 0 || last === undefined) {

@@ -72,6 +72,11 @@ describe('openAuditLog', () => {
     await assert.rejects(openAuditLog({ path: notRecord, clock }), (e: unknown) => e instanceof ConfigError && /not an audit record/.test(e.message))
   })
 
+  it('reports a path it cannot open as a configuration error', async () => {
+    await assert.rejects(openAuditLog({ path: dir, clock }), (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG_INVALID')
+    await assert.rejects(openAuditLog({ path: join(dir, 'no-such-dir', 'a.jsonl'), clock }), (e: unknown) => e instanceof ConfigError && /cannot open/.test(e.message))
+  })
+
   it('group-commits 500 concurrent writes in order with contiguous seq', async () => {
     const path = join(dir, 'concurrent.jsonl')
     const commits: number[] = []
