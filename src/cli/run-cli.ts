@@ -2,6 +2,7 @@ import { STSClient } from '@aws-sdk/client-sts'
 import { gatewayCredentials } from '../aws/gateway-credentials.js'
 import { createRoleCredentials } from '../aws/role-credentials.js'
 import { systemClock } from '../clock.js'
+import { registeredTools } from '../../tools/index.js'
 import type { CliCommand, CliIo } from './cli-io.js'
 import { createServeCommand } from './serve-command.js'
 
@@ -14,6 +15,9 @@ const USAGE = `usage: airlock <command>
   policy explain --groups a,b  show what an identity may do, and which grant gives it
   policy schema                print the policy JSON Schema
   audit verify <file>          check the audit hash chain
+  iam-policy                   generate the least-privilege IAM policy, IRSA trust and RBAC
+  verify                       check an agent environment, a live gateway or an IAM role
+  sandbox trail                print the sandbox's AWS call trail
 `
 
 /** The composition root's command table; each entry is loaded only when run. */
@@ -29,6 +33,9 @@ const commands: Record<string, () => Promise<CliCommand>> = {
     }),
   audit: async () => (await import('./audit-command.js')).auditCommand,
   sandbox: async () => (await import('./sandbox-command.js')).sandboxCommand,
+  policy: async () => (await import('./policy-command.js')).createPolicyCommand({ tools: registeredTools }),
+  'iam-policy': async () => (await import('./iam-policy-command.js')).iamPolicyCommand,
+  verify: async () => (await import('./verify-command.js')).verifyCommand,
   token: async () => (await import('./token-command.js')).tokenCommand,
 }
 
