@@ -63,10 +63,12 @@ async function ensureParser(): Promise<void> {
 /**
  * Replaces Data API `:name` placeholders with `$n` so the real PostgreSQL grammar accepts them.
  * Uses the server's own scanner, so text inside strings, comments and `::` casts is untouched.
+ * The scanner reports UTF-8 byte offsets, so the splice works on bytes, not UTF-16 indexes.
  */
 function bindPlaceholders(sql: string): string {
   const tokens = scanSync(sql).tokens
-  let out = ''
+  const bytes = Buffer.from(sql, 'utf8')
+  const parts: Buffer[] = []
   let from = 0
   let n = 0
   for (let i = 0; i < tokens.length - 1; i++) {
@@ -75,11 +77,12 @@ function bindPlaceholders(sql: string): string {
     if (colon === undefined || name === undefined) continue
     if (colon.text !== ':' || name.start !== colon.end || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name.text)) continue
     n += 1
-    out += `${sql.slice(from, colon.start)}$${n}`
+    parts.push(bytes.subarray(from, colon.start), Buffer.from(`$${n}`))
     from = name.end
     i += 1
   }
-  return out + sql.slice(from)
+  parts.push(bytes.subarray(from))
+  return Buffer.concat(parts).toString('utf8')
 }
 
 function parseOne(sql: string): { kind: string; body: Json } {

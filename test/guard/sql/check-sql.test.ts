@@ -35,6 +35,11 @@ describe('checkSql read-only, PostgreSQL', () => {
     await assert.rejects(checkSql({ engine: 'postgres', sql: 'SELECT pg_sleep(1)', mode: 'read-only' }), /pg_sleep/)
     await assert.rejects(checkSql({ engine: 'postgres', sql: 'WITH d AS (DELETE FROM t RETURNING 1) SELECT 1', mode: 'read-only' }), /DeleteStmt/)
   })
+  it('finds placeholders after multi-byte text (scanner offsets are UTF-8 bytes)', async () => {
+    const check = await checkSql({ engine: 'postgres', sql: "SELECT 'éé😀' AS e, lower(owner) FROM accounts WHERE id = :id AND owner = :owner", mode: 'read-only' })
+    assert.deepEqual(check.functions, ['lower'])
+    await refusedWith('postgres', 'read-only', "SELECT '😀😀😀😀' || :x, pg_sleep(1)", 'SQL_NOT_READ_ONLY')
+  })
   it('keeps `::` casts and strings that look like placeholders intact', async () => {
     const check = await checkSql({ engine: 'postgres', sql: "SELECT ':x' || id::text FROM accounts WHERE id = :id", mode: 'read-only' })
     assert.deepEqual(check.tables, ['accounts'])
