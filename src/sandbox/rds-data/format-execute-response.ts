@@ -25,7 +25,8 @@ export function formatExecuteResponse(result: StatementResult, options: Response
     const rows = result.rows.map((row) => row.map((field, i) => applyReturnTypes(field, columns[i], options)))
     if (options.formatRecordsAs === 'JSON') body.formattedRecords = JSON.stringify(rows.map((row) => toJsonRecord(row, columns)))
     else body.records = rows
-    if (options.includeResultMetadata) body.columnMetadata = columns
+    // The service leaves columnMetadata blank when records are formatted as JSON.
+    if (options.includeResultMetadata && options.formatRecordsAs !== 'JSON') body.columnMetadata = columns
   }
   const text = JSON.stringify(body)
   if (Buffer.byteLength(text) > options.maxResponseBytes) throw new RdsDataError('BadRequestException', RESPONSE_TOO_LARGE)

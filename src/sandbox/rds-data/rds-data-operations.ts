@@ -1,4 +1,4 @@
-import { formatExecuteResponse } from './format-execute-response.js'
+import { RESPONSE_TOO_LARGE, formatExecuteResponse } from './format-execute-response.js'
 import {
   BatchExecuteStatementRequest,
   BeginTransactionRequest,
@@ -74,14 +74,22 @@ export const executeStatement: Operation = async (ctx, input, detail) => {
     req.transactionId === undefined
       ? await binding.backend.execute(req.sql, parameters, options)
       : await ctx.transactions.use(req.transactionId, req.resourceArn, req.secretArn, (tx) => tx.execute(req.sql, parameters, options))
-  return {
-    body: formatExecuteResponse(result, {
-      includeResultMetadata: req.includeResultMetadata === true,
-      formatRecordsAs: req.formatRecordsAs ?? 'NONE',
-      decimalReturnType: req.resultSetOptions?.decimalReturnType ?? 'STRING',
-      longReturnType: req.resultSetOptions?.longReturnType ?? 'LONG',
-      maxResponseBytes: req.formatRecordsAs === 'JSON' ? ctx.maxResponseBytes * 10 : ctx.maxResponseBytes,
-    }),
+  try {
+    return {
+      body: formatExecuteResponse(result, {
+        includeResultMetadata: req.includeResultMetadata === true,
+        formatRecordsAs: req.formatRecordsAs ?? 'NONE',
+        decimalReturnType: req.resultSetOptions?.decimalReturnType ?? 'STRING',
+        longReturnType: req.resultSetOptions?.longReturnType ?? 'LONG',
+        maxResponseBytes: req.formatRecordsAs === 'JSON' ? ctx.maxResponseBytes * 10 : ctx.maxResponseBytes,
+      }),
+    }
+  } catch (err) {
+    // The service ends the transaction when a result is too large to return.
+    if (req.transactionId !== undefined && err instanceof RdsDataError && err.message === RESPONSE_TOO_LARGE) {
+      await ctx.transactions.finish(req.transactionId, req.resourceArn, req.secretArn, (tx) => tx.rollback()).catch(() => undefined)
+    }
+    throw err
   }
 }
 

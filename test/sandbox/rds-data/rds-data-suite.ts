@@ -80,8 +80,9 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
     })
 
     it('formats records as JSON and applies resultSetOptions', async () => {
-      const out = await exec({ sql: `SELECT id, name, amount FROM ${table} WHERE id IN (1, 2) ORDER BY id`, formatRecordsAs: 'JSON' })
+      const out = await exec({ sql: `SELECT id, name, amount FROM ${table} WHERE id IN (1, 2) ORDER BY id`, formatRecordsAs: 'JSON', includeResultMetadata: true })
       assert.equal(out.records, undefined)
+      assert.equal(out.columnMetadata, undefined)
       assert.deepEqual(JSON.parse(out.formattedRecords ?? ''), [
         { id: 1, name: "O'Brien :notaparam", amount: '12.34' },
         { id: 2, name: 'b', amount: '0.50' },
@@ -164,6 +165,12 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
     it('caps the response size like the service', async () => {
       const sql = `WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < 200) SELECT n, '${'x'.repeat(500)}' FROM s`
       await assert.rejects(exec({ sql }), awsError('BadRequestException', 400, /^Database returned more than the allowed response size limit$/))
+      const { transactionId } = await h.client().send(new BeginTransactionCommand(base))
+      await exec({ sql: `INSERT INTO ${table} (id, name, amount) VALUES (13, 'tx', 1)`, transactionId })
+      await assert.rejects(exec({ sql, transactionId }), awsError('BadRequestException', 400, /response size limit/))
+      // Like the service, the transaction does not survive it.
+      await assert.rejects(exec({ sql: 'SELECT 1', transactionId }), awsError('TransactionNotFoundException', 404))
+      assert.equal(await count('id = 13'), 0)
     })
 
     if (suite.sleep !== undefined) {
