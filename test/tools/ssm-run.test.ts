@@ -168,13 +168,16 @@ describe('ssm_run', () => {
 
   it('cancels the command when the caller aborts', async () => {
     const controller = new AbortController()
+    const from = trail.entries().length
     const running = ssmRun.handler(ctx({ instance: WEB1, command: 'sleep 20' }, { signal: controller.signal, grant: grant({ commands: [['sleep', '{int}']], timeoutSeconds: 30 }) }))
-    while (!trail.entries().some((e) => e.action === 'GetCommandInvocation' && e.detail?.['status'] === 'InProgress')) {
+    while (!trail.entries().slice(from).some((e) => e.action === 'GetCommandInvocation' && e.detail?.['status'] === 'InProgress')) {
       await new Promise((resolve) => setTimeout(resolve, 10))
     }
     controller.abort()
     await refusedWith(running, 'CANCELLED')
-    assert.ok(trail.entries().some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'))
+    assert.ok(trail.entries().slice(from).some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'))
+    const exec = emulator.executions().at(-1)
+    assert.equal(exec?.script, "'sleep' '20'")
   })
 
   it('sends nothing when the call is already aborted', async () => {
