@@ -2,6 +2,19 @@ import { checkMysqlSql } from './check-mysql-sql.js'
 import { checkPostgresSql } from './check-postgres-sql.js'
 import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
 
+/*
+ * Read-only is layered; this guard is the first layer, not the only one:
+ *   1. this guard, which refuses before any AWS call;
+ *   2. the transaction: PostgreSQL read-only calls run in a READ ONLY transaction, and every
+ *      read-only call (both engines) ends in a rollback, so DML that got past the guard is undone;
+ *   3. a read-only database user (`readOnlySecretArn`), the only layer that also stops what a
+ *      transaction cannot (DDL's implicit commit on MySQL, non-transactional tables, functions
+ *      called implicitly by views, row-level security policies, triggers, or PostgreSQL's
+ *      `row.func` attribute notation for user functions that take a row type).
+ * Functions lean on an allowlist in read-only mode because a user-defined function can write;
+ * an unknown function is refused rather than guessed about.
+ */
+
 /**
  * Decides whether one SQL statement may run under a grant's mode, parsing it with the engine's
  * real grammar (libpg-query for PostgreSQL, node-sql-parser's MySQL/MariaDB grammars for MySQL)
