@@ -69,7 +69,7 @@ export async function runStatement(options: RunStatementOptions): Promise<RunSta
     if (transactionId === undefined || transactionId === '') throw new UpstreamError('AWS_ERROR', 'BeginTransaction returned no transactionId')
     if (options.engine === 'postgres') {
       step = 'transaction setup'
-      // Must precede any query in the transaction.
+      // Before the caller's statement, so the server refuses any write the guard missed.
       if (options.mode === 'read-only') await execute('SET TRANSACTION READ ONLY')
       // Local to this transaction; the guard parsed with standard strings, so the server must too.
       await execute("SELECT set_config('statement_timeout', :ms, true), set_config('standard_conforming_strings', 'on', true)", [
