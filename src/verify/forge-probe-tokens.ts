@@ -1,0 +1,73 @@
+import { exportSPKI, generateKeyPair, importJWK, SignJWT, base64url } from 'jose'
+import { z } from 'zod'
+import type { Clock } from '../clock.js'
+import { fetchJson } from './fetch-json.js'
+
+export interface ProbeTokens {
+  readonly algNone: string
+  readonly hs256WithPublicKey: string
+  readonly unknownKey: string
+  /** Whether the issuer's real public key was used for the HS256 confusion token. */
+  readonly publicKeyFound: boolean
+}
+
+const discoverySchema = z.looseObject({ jwks_uri: z.string() })
+const publicKeySchema = z.union([
+  z.object({ kty: z.literal('RSA'), n: z.string(), e: z.string(), kid: z.string().optional() }),
+  z.object({ kty: z.literal('EC'), crv: z.string(), x: z.string(), y: z.string(), kid: z.string().optional() }),
+])
+const jwksSchema = z.looseObject({ keys: z.array(z.unknown()) })
+
+/**
+ * Tokens a correct resource server must refuse, with plausible claims (the issuer from the
+ * metadata, the MCP URL as audience, a future expiry) so only the signature is wrong.
+ */
+export async function forgeProbeTokens(input: {
+  readonly mcpUrl: string
+  readonly authorizationServer: string | undefined
+  readonly clock: Clock
+  readonly fetch: typeof fetch
+  readonly timeoutMs: number
+}): Promise<ProbeTokens> {
+  const now = Math.floor(input.clock.now() / 1000)
+  const iss = input.authorizationServer ?? new URL(input.mcpUrl).origin
+  const claims = { iss, aud: input.mcpUrl, sub: 'airlock-verify-probe', iat: now, exp: now + 300, scope: 'openid' }
+  const algNone = `${base64url.encode(JSON.stringify({ alg: 'none', typ: 'JWT' }))}.${base64url.encode(JSON.stringify(claims))}.`
+
+  const attacker = await generateKeyPair('RS256', { extractable: true })
+  const unknownKey = await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'airlock-verify-unknown-key' }).sign(attacker.privateKey)
+
+  // Algorithm confusion: the issuer's RSA/EC public key (PEM) used as an HMAC secret.
+  let pem = await exportSPKI(attacker.publicKey)
+  let kid = 'airlock-verify-unknown-key'
+  let publicKeyFound = false
+  const jwks = await issuerJwks(input)
+  const key = jwks?.keys.map((k) => publicKeySchema.safeParse(k)).find((r) => r.success)?.data
+  if (key !== undefined) {
+    try {
+      const jwk = key.kty === 'RSA' ? { kty: key.kty, n: key.n, e: key.e } : { kty: key.kty, crv: key.crv, x: key.x, y: key.y }
+      const alg = key.kty === 'RSA' ? 'RS256' : key.crv === 'P-384' ? 'ES384' : key.crv === 'P-521' ? 'ES512' : 'ES256'
+      const imported = await importJWK({ ...jwk, ext: true }, alg, { extractable: true })
+      if (typeof imported !== 'object' || !('type' in imported) || imported.type !== 'public') throw new TypeError('not a public key')
+      pem = await exportSPKI(imported)
+      kid = key.kid ?? kid
+      publicKeyFound = true
+    } catch {
+      publicKeyFound = false
+    }
+  }
+  const hs256WithPublicKey = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid }).sign(new TextEncoder().encode(pem))
+  return { algNone, hs256WithPublicKey, unknownKey, publicKeyFound }
+}
+
+async function issuerJwks(input: { readonly authorizationServer: string | undefined; readonly fetch: typeof fetch; readonly timeoutMs: number }) {
+  if (input.authorizationServer === undefined) return undefined
+  const base = input.authorizationServer.replace(/\/$/, '')
+  for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
+    const discovery = discoverySchema.safeParse(await fetchJson(input.fetch, base + path, input.timeoutMs))
+    if (!discovery.success) continue
+    const jwks = jwksSchema.safeParse(await fetchJson(input.fetch, discovery.data.jwks_uri, input.timeoutMs))
+    if (jwks.success) return jwks.data
+  }
+  return undefined
+}
