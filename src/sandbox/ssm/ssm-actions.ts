@@ -145,7 +145,8 @@ export function sendCommand(state: SsmState, call: SsmCall): SsmOutcome | SsmFau
     commandId: randomUUID(),
     documentName: DOCUMENT,
     comment: req.Comment ?? '',
-    parameters: { ...parameters, executionTimeout: [String(executionTimeout)] },
+    // Echoed as sent, like SSM; the document's defaults are not filled in.
+    parameters: { ...parameters },
     instanceIds: hasIds ? instanceIds : [],
     targets: req.Targets ?? [],
     requestedAt: state.clock.now(),
