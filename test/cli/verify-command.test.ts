@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, it } from 'node:test'
+import type { CliIo } from '../../src/cli/cli-io.js'
+import { createVerifyCommand } from '../../src/cli/verify-command.js'
+import { systemClock } from '../../src/clock.js'
+import { startFixtureGateway, type FixtureGateway } from '../verify/fixture-gateway.js'
+
+interface Captured extends CliIo {
+  readonly out: string[]
+  readonly err: string[]
+}
+const capture = (cwd: string, env: Record<string, string | undefined>): Captured => {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, stdout: (t) => out.push(t), stderr: (t) => err.push(t), cwd, env }
+}
+const verify = createVerifyCommand({ clock: systemClock })
+
+const CLUSTER = 'arn:aws:rds:eu-west-1:111122223333:cluster:orders'
+const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders-rw'
+const POLICY = {
+  version: 1,
+  connections: {
+    orders: { kind: 'rds-data', region: 'eu-west-1', engine: 'postgres', database: 'orders', resourceArn: CLUSTER, secretArn: SECRET },
+  },
+  grants: [{ id: 'read', groups: ['dba'], connections: ['orders'], tools: ['sql_query'] }],
+}
+
+describe('airlock verify', () => {
+  let home: string
+  let project: string
+  let good: FixtureGateway
+  let bad: FixtureGateway
+  before(async () => {
+    home = await mkdtemp(join(tmpdir(), 'airlock-verify-cmd-'))
+    project = join(home, 'project')
+    await mkdir(project)
+    await writeFile(join(project, 'policy.json'), JSON.stringify(POLICY))
+    good = await startFixtureGateway()
+    bad = await startFixtureGateway({ anyAudience: true, noResourceMetadata: true })
+  })
+  after(async () => {
+    await good.close()
+    await bad.close()
+    await rm(home, { recursive: true, force: true })
+  })
+
+  it('--agent-env passes a clean HOME from io.env', async () => {
+    const io = capture(project, { HOME: join(home, 'clean-home') })
+    assert.equal(await verify(['--agent-env'], io), 0, io.out.join(''))
+    assert.match(io.out.join(''), /^PASS  agent-env  no AWS key material/m)
+  })
+
+  it('--agent-env fails on a planted key, naming where and masking it', async () => {
+    const dirty = join(home, 'dirty-home')
+    await mkdir(join(dirty, '.aws'), { recursive: true })
+    await writeFile(join(dirty, '.aws', 'credentials'), '[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n')
+    const io = capture(project, { HOME: dirty })
+    assert.equal(await verify(['--agent-env'], io), 1)
+    const text = io.out.join('')
+    assert.match(text, /^FAIL  agent-env\.file  access key id \(AKIA…MPLE\)  \[~\/\.aws\/credentials:2\]$/m)
+    assert.doesNotMatch(text, /AKIAIOSFODNN7EXAMPLE/)
+    assert.match(text, /verify: 0 passed, 1 failed, 0 warnings/)
+  })
+
+  it('--agent-env reads the environment from io.env, not the process', async () => {
+    const io = capture(project, { HOME: join(home, 'clean-home'), AWS_SESSION_TOKEN: 'IQoJb3JpZ2luX2VjEXAMPLEabcdefgh' })
+    assert.equal(await verify(['--agent-env', '--json'], io), 1)
+    const report = JSON.parse(io.out.join('')) as { ok: boolean; checks: { id: string; status: string; summary: string }[] }
+    assert.equal(report.ok, false)
+    assert.deepEqual(report.checks.map((c) => [c.id, c.status, c.summary]), [['agent-env.variable', 'FAIL', 'AWS_SESSION_TOKEN is set (…efgh)']])
+  })
+
+  it('--gateway passes a correct server with valid, expired and wrong-audience tokens (tokens from files too)', async () => {
+    await writeFile(join(project, 'token'), `${await good.mint()}\n`)
+    const io = capture(project, {})
+    const code = await verify(
+      ['--gateway', good.mcpUrl, '--token', '@token', '--expired-token', await good.mint({ expiresInSeconds: -60 }), '--wrong-audience-token', await good.mint({ aud: 'https://x.example/mcp' }), '--json'],
+      io,
+    )
+    const report = JSON.parse(io.out.join('')) as { ok: boolean; checks: { id: string; status: string }[] }
+    assert.equal(code, 0, JSON.stringify(report.checks.filter((c) => c.status !== 'PASS')))
+    assert.equal(report.ok, true)
+    assert.equal(report.checks.length, 10)
+  })
+
+  it('--gateway fails a misconfigured server', async () => {
+    const io = capture(project, {})
+    const code = await verify(['--gateway', bad.mcpUrl, '--wrong-audience-token', await bad.mint({ aud: 'https://x.example/mcp' })], io)
+    assert.equal(code, 1)
+    const text = io.out.join('')
+    assert.match(text, /^FAIL  gateway\.resource-metadata /m)
+    assert.match(text, /^FAIL  gateway\.wrong-audience +token for another audience: expected 401, got 200/m)
+    assert.match(text, /^PASS  gateway\.alg-none /m)
+  })
+
+  it('--role-policy passes the generated policy and fails a wildcard role', async () => {
+    const generated = {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Action: ['rds-data:BatchExecuteStatement', 'rds-data:BeginTransaction', 'rds-data:CommitTransaction', 'rds-data:ExecuteStatement', 'rds-data:RollbackTransaction'],
+          Resource: CLUSTER,
+        },
+        { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: SECRET },
+      ],
+    }
+    await writeFile(join(project, 'least.json'), JSON.stringify(generated))
+    await writeFile(join(project, 'wide.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['rds-data:*', 'secretsmanager:GetSecretValue'], Resource: '*' }] }))
+    const ok = capture(project, {})
+    assert.equal(await verify(['--role-policy', 'least.json', '--policy', 'policy.json'], ok), 0, ok.out.join(''))
+    const wide = capture(project, { AIRLOCK_POLICY: 'policy.json' })
+    assert.equal(await verify(['--role-policy', 'wide.json'], wide), 1)
+    assert.match(wide.out.join(''), /FAIL  role-policy\.wildcard-action +wildcard action "rds-data:\*"/)
+    assert.match(wide.out.join(''), /FAIL  role-policy\.wildcard-resource/)
+    const unreadable = capture(project, {})
+    assert.equal(await verify(['--role-policy', 'absent.json', '--policy', 'policy.json'], unreadable), 1)
+    assert.match(unreadable.out.join(''), /FAIL  role-policy\.invalid/)
+    const badPolicy = capture(project, {})
+    assert.equal(await verify(['--role-policy', 'least.json', '--policy', 'missing.json'], badPolicy), 1)
+    assert.match(badPolicy.err.join(''), /missing\.json: no such file/)
+  })
+
+  const USAGE: string[][] = [[], ['--json'], ['--token', 'x', '--agent-env'], ['--gateway', 'ftp://x'], ['--bogus'], ['stray'], ['--agent-env', '--token-file', 'x'], ['--role-policy', 'least.json', '--account', 'abc'], ['--gateway', 'http://127.0.0.1:9/mcp', '--token', '@absent']]
+  for (const argv of USAGE) {
+    it(`exits 2 on usage error: ${argv.join(' ') || '(none)'}`, async () => {
+      const io = capture(project, {})
+      assert.equal(await verify(argv, io), 2)
+      assert.match(io.err.join(''), /usage: airlock verify/)
+    })
+  }
+})
