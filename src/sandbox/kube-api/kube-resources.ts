@@ -27,9 +27,9 @@ export const KUBE_RESOURCE_TYPES: readonly KubeResourceType[] = [
   core('secrets', 'Secret', true, []),
   core('events', 'Event', true, ['ev']),
   apps('deployments', 'Deployment', ['deploy'], ['get', 'list', 'patch', 'update'], ['scale']),
-  apps('replicasets', 'ReplicaSet', ['rs']),
+  apps('replicasets', 'ReplicaSet', ['rs'], ['get', 'list', 'patch', 'update'], ['scale']),
   apps('statefulsets', 'StatefulSet', ['sts'], ['get', 'list', 'patch', 'update'], ['scale']),
-  apps('daemonsets', 'DaemonSet', ['ds']),
+  apps('daemonsets', 'DaemonSet', ['ds'], ['get', 'list', 'patch', 'update']),
   batch('jobs', 'Job', []),
   batch('cronjobs', 'CronJob', ['cj']),
 ]

@@ -1,0 +1,54 @@
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node'
+import type { EksClusterInfo } from './eks-cluster-info.js'
+import type { EksTokenSource } from './eks-token.js'
+
+/** Typed Kubernetes API clients for one cluster, authenticated with one EKS token. */
+export interface KubeApis {
+  readonly core: CoreV1Api
+  readonly apps: AppsV1Api
+  readonly batch: BatchV1Api
+}
+
+export interface KubeApiTarget {
+  /** https URL of the API server (DescribeCluster endpoint). */
+  readonly server: string
+  /** Base64 PEM CA bundle (DescribeCluster certificateAuthority.data); TLS is always verified against it. */
+  readonly caData: string
+  readonly token: string
+}
+
+/** Builds the clients from an in-memory kubeconfig: one cluster, one bearer-token user, TLS verified. */
+export function createKubeApis(target: KubeApiTarget): KubeApis {
+  const config = new KubeConfig()
+  config.loadFromOptions({
+    clusters: [{ name: 'eks', server: target.server, caData: target.caData, skipTLSVerify: false }],
+    users: [{ name: 'airlock-gateway', token: target.token }],
+    contexts: [{ name: 'airlock', cluster: 'eks', user: 'airlock-gateway' }],
+    currentContext: 'airlock',
+  })
+  return {
+    core: config.makeApiClient(CoreV1Api),
+    apps: config.makeApiClient(AppsV1Api),
+    batch: config.makeApiClient(BatchV1Api),
+  }
+}
+
+export interface KubeClientSource {
+  /** Clients for the cluster, rebuilt whenever its EKS token is regenerated. */
+  apis(cluster: EksClusterInfo): Promise<KubeApis>
+}
+
+/** Keeps one set of clients per cluster and swaps them when the token source hands out a new token. */
+export function createKubeClientSource(tokens: EksTokenSource): KubeClientSource {
+  const current = new Map<string, { token: string; server: string; caData: string; apis: KubeApis }>()
+  return {
+    async apis(cluster) {
+      const { token } = await tokens.token(cluster.name)
+      const hit = current.get(cluster.arn)
+      if (hit !== undefined && hit.token === token && hit.server === cluster.endpoint && hit.caData === cluster.caData) return hit.apis
+      const apis = createKubeApis({ server: cluster.endpoint, caData: cluster.caData, token })
+      current.set(cluster.arn, { token, server: cluster.endpoint, caData: cluster.caData, apis })
+      return apis
+    },
+  }
+}

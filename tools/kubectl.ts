@@ -1,0 +1,62 @@
+import { z } from 'zod'
+import { GuardError, UpstreamError } from '../src/errors.js'
+import { KUBE_RESOURCES, KUBE_VERBS, kubectlConstraintsSchema } from '../src/policy/kubectl-constraints.js'
+import { defineTool } from './define-tool.js'
+import { checkKubeAccess, isWriteVerb } from './kubectl/check-kube-access.js'
+import { runKubeVerb } from './kubectl/run-kube-verb.js'
+import { kubeApisFor } from './kubectl/kube-runtime.js'
+import { mapKubeError } from './kubectl/map-kube-error.js'
+
+const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
+const objectName = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
+
+/** Scoped Kubernetes access to an EKS cluster, authenticated as the gateway with an EKS token. */
+export default defineTool({
+  name: 'kubectl',
+  title: 'Inspect (and, where granted, act on) Kubernetes resources in an EKS cluster',
+  description:
+    'Structured kubectl for an EKS connection: get, list, describe, logs and events on the resources and namespaces your ' +
+    'grant names; scale, rollout-restart and delete-pod only where granted. Output is trimmed to what a person reads, ' +
+    'with a kubectl-like table. Secret values and env secret references are shown as <secret name/key> unless your grant reveals them.',
+  connectionKinds: ['eks'],
+  input: {
+    verb: z.enum(KUBE_VERBS).describe('get | list | describe | logs | events | scale | rollout-restart | delete-pod'),
+    resource: z.enum(KUBE_RESOURCES).describe('Resource type, plural (pods, deployments, …)'),
+    namespace: z.string().max(63).regex(dnsLabel, 'expected a namespace name').optional().describe('Namespace (required for namespaced resources)'),
+    name: z.string().max(253).regex(objectName, 'expected an object name').optional().describe('Object name (get, describe, logs, events for one object, and the write verbs)'),
+    labelSelector: z.string().max(1024).optional().describe('list/events: label selector, e.g. "app=payments"'),
+    fieldSelector: z.string().max(1024).optional().describe('list/events: field selector, e.g. "status.phase=Running"'),
+    container: z.string().max(63).regex(dnsLabel, 'expected a container name').optional().describe('logs: container name when the pod has several'),
+    tailLines: z.number().int().min(1).max(10_000).optional().describe('logs: last N lines (capped by your grant)'),
+    sinceSeconds: z.number().int().min(1).max(604_800).optional().describe('logs: only lines newer than this (capped by your grant)'),
+    replicas: z.number().int().min(0).max(1000).optional().describe('scale: desired replicas'),
+  },
+  annotations(grant) {
+    const verbs = grant.kubectl?.verbs ?? []
+    const writes = verbs.some(isWriteVerb)
+    return { readOnlyHint: !writes, destructiveHint: verbs.includes('delete-pod'), idempotentHint: !writes, openWorldHint: false }
+  },
+  async handler(ctx) {
+    if (ctx.grant.kubectl === undefined) throw new GuardError('K8S_NOT_ALLOWED', `grant "${ctx.grant.id}" allows kubectl but has no kubectl block`)
+    const parsed = kubectlConstraintsSchema.safeParse(ctx.grant.kubectl)
+    if (!parsed.success) throw new GuardError('K8S_NOT_ALLOWED', `grant "${ctx.grant.id}" has an unusable kubectl block`, { cause: parsed.error })
+    const constraints = parsed.data
+    // Everything the grant decides is settled before the cluster (or AWS) hears of the call.
+    const plan = checkKubeAccess(constraints, ctx.args)
+    if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'kubectl cancelled before it started')
+
+    const connection = ctx.connection
+    const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
+    const { apis } = await kubeApisFor(ctx.deps, target, connection.cluster, ctx.signal)
+    try {
+      const result = await runKubeVerb({ apis, args: ctx.args, plan, constraints, now: ctx.deps.clock.now() })
+      return {
+        text: result.text,
+        structured: result.structured,
+        audit: { cluster: connection.cluster, verb: ctx.args.verb, resource: ctx.args.resource, namespace: plan.namespace, name: ctx.args.name, ...result.audit },
+      }
+    } catch (error) {
+      throw mapKubeError(error, `kubectl ${ctx.args.verb} ${ctx.args.resource}`)
+    }
+  },
+})
