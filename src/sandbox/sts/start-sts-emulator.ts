@@ -18,6 +18,7 @@ export interface StsEmulatorOptions {
   readonly clock: Clock
   readonly roles: readonly StsRole[]
   readonly oidcProviders: readonly OidcProviderConfig[]
+  /** The account the emulator plays; reported for callers whose ARN names none. */
   readonly accountId: string
   /** Region recorded for unsigned calls; signed calls record their credential scope's region. */
   readonly region?: string
@@ -127,7 +128,7 @@ export async function startStsEmulator(options: StsEmulatorOptions): Promise<Sts
       reply(action, assumeRole(deps, params, who.credential), who)
       return
     }
-    reply(action, { result: getCallerIdentity(who.credential), trail: {} }, who)
+    reply(action, { result: getCallerIdentity(who.credential, options.accountId), trail: {} }, who)
   }
 
   const server = await startHttpServer(handle, options.port === undefined ? {} : { port: options.port })

@@ -148,9 +148,10 @@ export function assumeRole(deps: StsActionDeps, params: Params, caller: SandboxC
 }
 
 /** GetCallerIdentity: who signed the request, as IAM names it. */
-export function getCallerIdentity(caller: SandboxCredential): { readonly Account: string; readonly Arn: string; readonly UserId: string } {
+export function getCallerIdentity(caller: SandboxCredential, defaultAccount: string): { readonly Account: string; readonly Arn: string; readonly UserId: string } {
   const arn = caller.principalArn
-  const account = arn.split(':')[4] ?? ''
+  const fromArn = arn.split(':')[4] ?? ''
+  const account = /^\d{12}$/.test(fromArn) ? fromArn : defaultAccount
   const assumed = /^arn:[a-z-]+:sts::(\d{12}):assumed-role\/([^/]+)\/(.+)$/.exec(arn)
   if (assumed !== null) {
     const [, acct, roleName, session] = assumed
