@@ -25,7 +25,7 @@ export interface RunStatementOptions {
 
 export interface RunStatementResult {
   readonly output: ExecuteStatementCommandOutput
-  /** False when the closing rollback failed (the Data API drops the transaction after 3 minutes). */
+  /** False when the closing rollback failed (the Data API drops an idle transaction after 3 minutes). */
   readonly rolledBack: boolean
 }
 
@@ -94,7 +94,8 @@ export async function runStatement(options: RunStatementOptions): Promise<RunSta
       // Not tied to the caller's signal: a cancelled call must still end its transaction.
       rolledBack = await client
         .send(new RollbackTransactionCommand({ resourceArn, secretArn, transactionId }))
-        .then(() => true, () => false)
+        // The service ends some transactions itself (e.g. after a result too large to return).
+        .then(() => true, (error: unknown) => error instanceof Error && error.name === 'TransactionNotFoundException')
     }
   }
   if (output === undefined) throw new UpstreamError('AWS_ERROR', 'ExecuteStatement returned nothing')

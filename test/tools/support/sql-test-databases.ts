@@ -13,8 +13,15 @@ export const SEED = [
   { id: 5, owner: 'eve', email: 'eve@example.com', balance: '5.25', active: false, note: 'plain' },
 ] as const
 
-/** A scratch table in the shared PostgreSQL, queried directly to prove what the tool did or did not do. */
-export async function createPgTable(table: string): Promise<{ client: pg.Client; checksum(): Promise<string>; drop(): Promise<void> }> {
+/** A scratch table, queried directly (not through the tool) to prove what the tool did or did not do. */
+export interface ScratchTable {
+  checksum(): Promise<string>
+  /** Rows as plain JSON values. */
+  query(sql: string): Promise<unknown[]>
+  drop(): Promise<void>
+}
+
+export async function createPgTable(table: string): Promise<ScratchTable> {
   const client = new pg.Client({ connectionString: PG_URL })
   await client.connect()
   await client.query(`DROP TABLE IF EXISTS ${table}`)
@@ -25,7 +32,9 @@ export async function createPgTable(table: string): Promise<{ client: pg.Client;
     await client.query(`INSERT INTO ${table} VALUES ($1, $2, $3, $4, '2024-01-02T03:04:05Z', $5, ARRAY['a','b'], $6)`, [row.id, row.owner, row.email, row.balance, row.active, row.note])
   }
   return {
-    client,
+    async query(sql) {
+      return (await client.query(sql)).rows
+    },
     async checksum() {
       const res = await client.query<{ sum: string | null }>(`SELECT md5(string_agg(t::text, ',' ORDER BY id)) AS sum FROM ${table} t`)
       return `${res.rows[0]?.sum ?? 'empty'}`
@@ -37,7 +46,7 @@ export async function createPgTable(table: string): Promise<{ client: pg.Client;
   }
 }
 
-export async function createMysqlTable(table: string): Promise<{ connection: mysql.Connection; checksum(): Promise<string>; drop(): Promise<void> }> {
+export async function createMysqlTable(table: string): Promise<ScratchTable> {
   const connection = await mysql.createConnection({ uri: MYSQL_URI })
   await connection.query(`DROP TABLE IF EXISTS ${table}`)
   await connection.query(
@@ -47,7 +56,11 @@ export async function createMysqlTable(table: string): Promise<{ connection: mys
     await connection.query(`INSERT INTO ${table} VALUES (?, ?, ?, ?, '2024-01-02 03:04:05', ?, ?)`, [row.id, row.owner, row.email, row.balance, row.active, row.note])
   }
   return {
-    connection,
+    async query(sql) {
+      const [rows] = await connection.query(sql)
+      const plain: unknown = JSON.parse(JSON.stringify(rows))
+      return Array.isArray(plain) ? plain : []
+    },
     async checksum() {
       const [rows] = await connection.query(
         `SELECT MD5(GROUP_CONCAT(CONCAT_WS('|', id, owner, IFNULL(email, '-'), balance, created, active, IFNULL(note, '-')) ORDER BY id)) AS sum FROM ${table}`,

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
+import { after, before, describe, it } from 'node:test'
+import { z } from 'zod'
+import { UpstreamError } from '../../src/errors.js'
+import { runStatement } from '../../tools/sql-query/run-statement.js'
+import { mysqlBypasses } from '../guard/sql/sql-fixtures.js'
+import { actions, MY_CLUSTER, MY_SECRET, principal, readWrite, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
+
+describe('sql_query on MariaDB (RDS Data API emulator)', () => {
+  let h: SqlQueryHarness
+  before(async () => {
+    h = await startSqlQueryHarness('mysql')
+  })
+  after(() => h.close())
+
+  it('returns typed columns in a transaction that is rolled back', async () => {
+    const { result, calls } = await h.run({ sql: `SELECT id, owner, balance, active FROM ${h.table} WHERE id = :id`, parameters: { id: 1 } })
+    const columns = z.array(z.object({ name: z.string(), type: z.string() })).parse(result.structured?.['columns'])
+    assert.deepEqual(columns.map((c) => c.name), ['id', 'owner', 'balance', 'active'])
+    const rows = z.array(z.array(z.unknown())).parse(result.structured?.['rows'])
+    assert.equal(rows.length, 1)
+    assert.equal(rows[0]?.[0], 1)
+    assert.equal(rows[0]?.[1], 'ada')
+    assert.equal(rows[0]?.[2], '10.50')
+    assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
+  })
+
+  it('binds parameters as data', async () => {
+    const before = await h.checksum()
+    const injection = `x' OR '1'='1'; DROP TABLE ${h.table}; -- `
+    const { result } = await h.run({ sql: `SELECT id FROM ${h.table} WHERE owner = :owner`, parameters: { owner: injection } })
+    assert.deepEqual(result.structured?.['rows'], [])
+    assert.equal(await h.checksum(), before)
+  })
+
+  it('performs DML for a read-write grant', async () => {
+    const { result, calls } = await h.run({ sql: `UPDATE ${h.table} SET note = :note WHERE id = :id`, parameters: { note: 'changed', id: 5 } }, { grant: readWrite })
+    assert.equal(result.structured?.['rowCount'], 1)
+    assert.deepEqual(actions(calls).at(-1), 'CommitTransaction:ok')
+    assert.deepEqual(await h.query(`SELECT note FROM ${h.table} WHERE id = 5`), [{ note: 'changed' }])
+    await h.query(`UPDATE ${h.table} SET note = 'plain' WHERE id = 5`)
+  })
+
+  it('refuses every read-only bypass fixture before any AWS call, leaving the table unchanged', async () => {
+    const baseline = await h.checksum()
+    for (const fixture of mysqlBypasses) {
+      const { calls } = await h.refused({ sql: fixture.sql.replace(/\baccounts\b/g, h.table) }, fixture.code)
+      assert.equal(calls.length, 0, `${fixture.name} reached AWS`)
+      assert.equal(await h.checksum(), baseline, `${fixture.name} changed the table`)
+    }
+    assert.equal(existsSync('/tmp/airlock-x'), false)
+  })
+
+  it('holds without the guard: a write in the read-only call is rolled back', async () => {
+    const before = await h.checksum()
+    const { output, rolledBack } = await runStatement({
+      client: h.aws.rdsData({ region: 'eu-west-1', principal }),
+      engine: 'mysql',
+      mode: 'read-only',
+      resourceArn: MY_CLUSTER,
+      secretArn: MY_SECRET,
+      database: 'test',
+      sql: `DELETE FROM ${h.table}`,
+      parameters: [],
+      timeoutMs: 5000,
+      signal: new AbortController().signal,
+      progress: () => undefined,
+    })
+    assert.equal(output.numberOfRecordsUpdated, 5)
+    assert.equal(rolledBack, true)
+    assert.equal(await h.checksum(), before)
+  })
+
+  it('surfaces the database error text as DB_ERROR', async () => {
+    const { error, calls } = await h.refused({ sql: `SELECT nope FROM ${h.table}` }, 'DB_ERROR')
+    assert.ok(error instanceof UpstreamError)
+    assert.match(error.publicDetail ?? '', /Unknown column 'nope'/)
+    assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
+  })
+})
