@@ -13,6 +13,7 @@ import { createCredentialStore } from '../../src/sandbox/sigv4/credential-store.
 import { createTrail, type Trail } from '../../src/sandbox/trail.js'
 import type { ToolDeps, ToolResult } from '../../tools/define-tool.js'
 import kubectl from '../../tools/kubectl.js'
+import { checkKubeAccess, namespaceMatcher, type KubectlArgs } from '../../tools/kubectl/check-kube-access.js'
 import { GATEWAY, GATEWAY_MAPPING } from '../sandbox/kube-api/kube-harness.js'
 
 type KubectlInput = z.input<z.ZodObject<typeof kubectl.input>>
@@ -211,5 +212,49 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
     assert.deepEqual([kubectl.annotations(restart).readOnlyHint, kubectl.annotations(restart).destructiveHint], [false, false])
     const del = grantSchema.parse({ id: 'd', groups: ['g'], tools: ['kubectl'], kubectl: { ...READ, verbs: ['delete-pod'] } })
     assert.equal(kubectl.annotations(del).destructiveHint, true)
+  })
+})
+
+describe('checkKubeAccess (the grant, before any call)', () => {
+  const grant = (over: Partial<KubectlConstraints> = {}): KubectlConstraints => ({
+    verbs: ['get', 'list', 'logs'], resources: ['pods', 'deployments', 'namespaces'], namespaces: ['shop', 'team-*'],
+    logs: { maxLines: 500, maxBytes: 65_536, maxSinceSeconds: 86_400 }, revealSecretValues: false, ...over,
+  })
+  const allowed: Array<[string, KubectlArgs, KubectlConstraints]> = [
+    ['list pods in shop', { verb: 'list', resource: 'pods', namespace: 'shop' }, grant()],
+    ['get a deployment in a glob namespace', { verb: 'get', resource: 'deployments', namespace: 'team-a', name: 'api' }, grant()],
+    ['logs of a pod', { verb: 'logs', resource: 'pods', namespace: 'shop', name: 'p', tailLines: 10 }, grant()],
+    ['get a granted namespace object', { verb: 'get', resource: 'namespaces', name: 'team-b' }, grant()],
+    ['nodes with "*"', { verb: 'list', resource: 'nodes' }, grant({ resources: ['nodes'], namespaces: ['*'] })],
+    ['secrets when listed', { verb: 'get', resource: 'secrets', namespace: 'shop', name: 's' }, grant({ resources: ['secrets'] })],
+  ]
+  for (const [name, args, constraints] of allowed) {
+    test(`allows ${name}`, () => assert.doesNotThrow(() => checkKubeAccess(constraints, args)))
+  }
+  const refused: Array<[string, KubectlArgs, KubectlConstraints]> = [
+    ['a verb not granted', { verb: 'describe', resource: 'pods', namespace: 'shop', name: 'p' }, grant()],
+    ['scale without the verb', { verb: 'scale', resource: 'deployments', namespace: 'shop', name: 'd', replicas: 1 }, grant()],
+    ['rollout-restart without the verb', { verb: 'rollout-restart', resource: 'deployments', namespace: 'shop', name: 'd' }, grant()],
+    ['delete-pod without the verb', { verb: 'delete-pod', resource: 'pods', namespace: 'shop', name: 'p' }, grant()],
+    ['secrets not listed', { verb: 'list', resource: 'secrets', namespace: 'shop' }, grant()],
+    ['secrets not listed even with revealSecretValues', { verb: 'list', resource: 'secrets', namespace: 'shop' }, grant({ revealSecretValues: true })],
+    ['a namespace not granted', { verb: 'list', resource: 'pods', namespace: 'kube-system' }, grant()],
+    ['a namespace the glob does not cover', { verb: 'list', resource: 'pods', namespace: 'team' }, grant()],
+    ['a namespace with a glob prefix only', { verb: 'list', resource: 'pods', namespace: 'xteam-a' }, grant()],
+    ['nodes without "*"', { verb: 'list', resource: 'nodes' }, grant({ resources: ['nodes'] })],
+    ['a namespace object not granted', { verb: 'get', resource: 'namespaces', name: 'kube-system' }, grant()],
+  ]
+  for (const [name, args, constraints] of refused) {
+    test(`refuses ${name}`, () => assert.throws(() => checkKubeAccess(constraints, args), (e) => e instanceof GuardError && e.code === 'K8S_NOT_ALLOWED'))
+  }
+  test('a namespace list is filtered to the grant\'s globs', () => {
+    const plan = checkKubeAccess(grant(), { verb: 'list', resource: 'namespaces' })
+    assert.deepEqual(['shop', 'team-x', 'kube-system', 'default'].filter((n) => plan.namespaceFilter?.(n) ?? true), ['shop', 'team-x'])
+    assert.equal(checkKubeAccess(grant({ namespaces: ['*'] }), { verb: 'list', resource: 'namespaces' }).namespaceFilter, undefined)
+  })
+  test('glob metacharacters other than * and ? are literal', () => {
+    assert.equal(namespaceMatcher(['a.b'])('axb'), false)
+    assert.equal(namespaceMatcher(['team-?'])('team-a'), true)
+    assert.equal(namespaceMatcher(['team-?'])('team-ab'), false)
   })
 })
