@@ -66,6 +66,7 @@ async function ensureParser(): Promise<void> {
  * The scanner reports UTF-8 byte offsets, so the splice works on bytes, not UTF-16 indexes.
  */
 function bindPlaceholders(sql: string): string {
+  if (!sql.includes(':')) return sql
   const tokens = scanSync(sql).tokens
   const bytes = Buffer.from(sql, 'utf8')
   const parts: Buffer[] = []
