@@ -42,10 +42,14 @@ interface Authenticated {
  * Starts the STS emulator (awsQuery over HTTP on 127.0.0.1): AssumeRoleWithWebIdentity against
  * the configured OIDC providers, SigV4-signed AssumeRole and GetCallerIdentity. Issued temporary
  * credentials go into `store`, so every emulator accepts them and attributes calls to the session.
+ * @throws TypeError when a role is misconfigured.
  * https://docs.aws.amazon.com/STS/latest/APIReference/welcome.html
  */
 export async function startStsEmulator(options: StsEmulatorOptions): Promise<StsEmulator> {
-  for (const role of options.roles) stsRoleSchema.parse(role)
+  for (const role of options.roles) {
+    const checked = stsRoleSchema.safeParse(role)
+    if (!checked.success) throw new TypeError(`STS role ${role.roleArn}: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`)
+  }
   const deps = {
     store: options.store,
     clock: options.clock,

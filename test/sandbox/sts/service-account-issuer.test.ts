@@ -6,6 +6,9 @@ import { after, before, describe, it } from 'node:test'
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose'
 import { createManualClock } from '../../../src/clock.js'
 import { startServiceAccountIssuer, type ServiceAccountIssuer } from '../../../src/sandbox/service-account-issuer.js'
+import { createCredentialStore } from '../../../src/sandbox/sigv4/credential-store.js'
+import { startStsEmulator } from '../../../src/sandbox/sts/start-sts-emulator.js'
+import { createTrail } from '../../../src/sandbox/trail.js'
 
 describe('service-account token issuer', () => {
   const clock = createManualClock(Date.UTC(2026, 0, 1))
@@ -41,5 +44,22 @@ describe('service-account token issuer', () => {
     const rotated = await issuer.rotate()
     assert.equal(await readFile(issuer.tokenFile, 'utf8'), rotated)
     assert.equal(decodeJwt(rotated).exp, (before.exp ?? 0) + 600)
+  })
+})
+
+describe('startStsEmulator configuration', () => {
+  it('refuses a misconfigured role as programmer misuse', async () => {
+    const clock = createManualClock(0)
+    await assert.rejects(
+      startStsEmulator({
+        store: createCredentialStore(),
+        trail: createTrail(clock),
+        clock,
+        accountId: '111122223333',
+        oidcProviders: [],
+        roles: [{ roleArn: 'arn:aws:iam::1:role/x', trust: { principals: [] } }],
+      }),
+      (e: unknown) => e instanceof TypeError && /roleArn/.test(e.message) && /principals/.test(e.message),
+    )
   })
 })
