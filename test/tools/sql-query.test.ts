@@ -70,6 +70,7 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     assert.deepEqual(rows[0]?.[5], ['a', 'b'])
     assert.equal(result.structured?.['rowCount'], 2)
     assert.equal(result.structured?.['truncated'], false)
+    assert.equal(z.strictObject(sqlQuery.output ?? {}).safeParse(result.structured).success, true)
     assert.match(result.text, /^id \| owner \| balance \| created \| active \| tags\n1 \| ada \| 10\.50 \|/)
     assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
     assert.ok(calls.every((c) => c.principalArn === GATEWAY && c.detail?.['secretArn'] === PG_SECRET))
@@ -118,7 +119,8 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
 
   it('performs DML for a read-write grant and commits it', async () => {
     const { result, calls } = await h.run({ sql: `UPDATE ${h.table} SET balance = balance + :add WHERE id = :id`, parameters: { add: 1, id: 5 } }, { grant: readWrite })
-    assert.equal(result.structured?.['rowCount'], 1)
+    assert.deepEqual(result.structured, { columns: [], rows: [], rowCount: 1, truncated: false })
+    assert.equal(z.strictObject(sqlQuery.output ?? {}).safeParse(result.structured).success, true)
     assert.match(result.text, /1 row affected/)
     assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'CommitTransaction:ok'])
     assert.deepEqual(await h.query(`SELECT balance FROM ${h.table} WHERE id = 5`), [{ balance: '6.25' }])
