@@ -49,7 +49,7 @@ export default defineTool({
     const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
     const { apis } = await kubeApisFor(ctx.deps, target, connection.cluster, ctx.signal)
     try {
-      const result = await runKubeVerb({ apis, args: ctx.args, plan, constraints, now: ctx.deps.clock.now() })
+      const result = await untilAborted(runKubeVerb({ apis, args: ctx.args, plan, constraints, now: ctx.deps.clock.now() }), ctx.signal)
       return {
         text: result.text,
         structured: result.structured,
@@ -60,3 +60,13 @@ export default defineTool({
     }
   },
 })
+
+/** Gives up waiting when the caller cancels or the session ends (the API call itself is short-lived). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new UpstreamError('CANCELLED', 'kubectl cancelled'))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new UpstreamError('CANCELLED', 'kubectl cancelled while waiting for the cluster'))
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+  })
+}

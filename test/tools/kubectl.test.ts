@@ -47,7 +47,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
     await kube.close()
   })
 
-  async function call(input: KubectlInput, constraints: Partial<KubectlConstraints> | null = READ, cluster = 'demo'): Promise<ToolResult> {
+  async function call(input: KubectlInput, constraints: Partial<KubectlConstraints> | null = READ, cluster = 'demo', signal = new AbortController().signal): Promise<ToolResult> {
     const grant = grantSchema.parse({ id: 'k8s', groups: ['sre'], connections: ['demo'], tools: ['kubectl'], ...(constraints === null ? {} : { kubectl: constraints }) })
     return kubectl.handler({
       principal: { issuer: 'https://idp.example', subject: 'alice', groups: ['sre'], expiresAt: 4_000_000_000 },
@@ -55,7 +55,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
       connection: { id: 'demo', kind: 'eks', region: 'us-east-1', cluster },
       args: inputSchema.parse(input),
       deps,
-      signal: new AbortController().signal,
+      signal,
       progress: async () => {},
       session: { expiresAt: 4_000_000_000_000 },
       policy: { connections: new Map(), grants: [], sources: new Map() },
@@ -106,6 +106,14 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
     await refusedLocally({ verb: 'logs', resource: 'deployments', namespace: 'shop', name: 'checkout' }, READ, InputError, 'INPUT_INVALID')
     await refusedLocally({ verb: 'list', resource: 'pods' }, READ, InputError, 'INPUT_INVALID')
     assert.throws(() => inputSchema.parse({ verb: 'exec', resource: 'pods' }))
+  })
+
+  test('a cancelled call never reaches AWS or the cluster', async () => {
+    const kubeBefore = kube.requests().length
+    const eksBefore = trail.entries().length
+    await assert.rejects(call({ verb: 'list', resource: 'pods', namespace: 'shop' }, READ, 'demo', AbortSignal.abort()), (e) => e instanceof UpstreamError && e.code === 'CANCELLED')
+    assert.equal(kube.requests().length, kubeBefore)
+    assert.equal(trail.entries().length, eksBefore)
   })
 
   test('namespace globs allow matching namespaces', async () => {
