@@ -82,5 +82,5 @@ export function checkKubeAccess(constraints: KubectlConstraints, args: KubectlAr
 }
 
 export function isWriteVerb(verb: KubeVerb): boolean {
-  return (WRITE_VERBS as readonly string[]).includes(verb)
+  return WRITE_VERBS.some((w) => w === verb)
 }

@@ -109,7 +109,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions): Promise
     server.once('error', reject)
     server.listen(options.port ?? 0, host, () => resolve())
   })
-  const { port } = server.address() as AddressInfo
+  const address: AddressInfo | string | null = server.address()
+  if (address === null || typeof address === 'string') throw new TypeError('server has no TCP address')
+  const { port } = address
   serverAddress = `${host}:${port}`
   return {
     url: `https://${host}:${port}`,

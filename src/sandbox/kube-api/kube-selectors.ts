@@ -74,8 +74,8 @@ function fieldValue(object: KubeObject, path: string): string {
 export function getPath(object: unknown, path: string): unknown {
   let current: unknown = object
   for (const part of path.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined
-    current = (current as Record<string, unknown>)[part]
+    if (!isPlainObject(current)) return undefined
+    current = current[part]
   }
   return current
 }
@@ -104,4 +104,8 @@ function splitTopLevel(s: string): string[] {
   }
   out.push(s.slice(start))
   return out
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
 }

@@ -1,6 +1,6 @@
 import type { KubeFixtures, KubeLogLine } from './kube-fixtures.js'
 import { KUBE_RESOURCE_TYPES, apiVersionOf, type KubeResourceType } from './kube-resources.js'
-import { getPath, type KubeObject } from './kube-selectors.js'
+import { getPath, isPlainObject, type KubeObject } from './kube-selectors.js'
 
 /** The stand-in's etcd: objects by resource, namespace and name, with a global resourceVersion. */
 export interface KubeStore {
@@ -66,7 +66,7 @@ function namespaceOf(object: KubeObject): string | undefined {
 }
 
 export function asRecord(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? { ...(value as Record<string, unknown>) } : {}
+  return isPlainObject(value) ? { ...value } : {}
 }
 
 /** RFC 7386 JSON merge patch (also used for the strategic-merge patches kubectl sends for maps and scalars). */
