@@ -88,16 +88,18 @@ export function checkMysqlSql(sql: string, mode: SqlMode): SqlCheck {
   const functions = new Set<string>()
   walkTree(top, (node, key) => {
     const type = node['type']
+    // User variables and temporary tables stay with the pooled connection, readable by the next caller.
+    if (type === 'assign') throw refuse(mode, 'assigns a user variable that outlives the call')
+    if (typeof node['temporary'] === 'string') throw refuse(mode, 'temporary tables outlive the call on a shared connection')
     if (mode === 'read-only') {
       if (key === 'ast' && type !== 'select') throw refuse(mode, `contains a nested ${String(type)} statement`)
       if (typeof type === 'string' && WRITES.has(type)) throw refuse(mode, `contains a nested ${type} statement`)
       if (typeof node['locking_read'] === 'string' || isObject(node['locking_read'])) throw refuse(mode, `locking clause ${lockingText(node['locking_read'])} takes row locks`)
-      if (type === 'assign') throw refuse(mode, 'assigns a user variable')
     }
     const into = node['into']
     if (isObject(into) && (into['type'] === 'into' || into['expr'] !== undefined)) {
       const keyword = typeof into['keyword'] === 'string' ? into['keyword'].toUpperCase() : 'VAR'
-      if (mode === 'read-only' || keyword === 'OUTFILE' || keyword === 'DUMPFILE') throw refuse(mode, `SELECT … INTO ${keyword} writes its result`)
+      throw refuse(mode, keyword === 'VAR' ? 'SELECT … INTO a user variable outlives the call' : `SELECT … INTO ${keyword} writes its result`)
     }
     const fn = functionName(node)
     if (fn !== undefined) {

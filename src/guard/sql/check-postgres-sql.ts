@@ -166,9 +166,14 @@ export async function checkPostgresSql(sql: string, mode: SqlMode): Promise<SqlC
         const op = stringList(value['name']).map((p) => p.toLowerCase())
         if (op.length > 1 && op[0] !== 'pg_catalog') throw notReadOnly(`operator ${op.join('.')} is user-defined and may write`)
       }
-      if (key === 'RangeVar' && isObject(value)) {
-        const name = [value['catalogname'], value['schemaname'], value['relname']].filter((p): p is string => typeof p === 'string')
-        tables.add(name.join('.').toLowerCase())
+    }
+    // A RangeVar, wrapped (`{ RangeVar: … }` in FROM) or bare (`relation`, `view`, `sequence`).
+    if (typeof node['relname'] === 'string') {
+      const name = [node['catalogname'], node['schemaname'], node['relname']].filter((p): p is string => typeof p === 'string')
+      tables.add(name.join('.').toLowerCase())
+      if (node['relpersistence'] === 't') {
+        const reason = 'temporary objects outlive the call on a shared connection'
+        throw mode === 'read-only' ? notReadOnly(reason) : new GuardError('SQL_NOT_ALLOWED', `refused in every mode: ${reason}`)
       }
     }
   })

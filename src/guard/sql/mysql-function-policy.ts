@@ -16,6 +16,8 @@ const READ_ONLY_DENIED: readonly (readonly [RegExp, string])[] = [
 
 const ALWAYS_DENIED: readonly (readonly [RegExp, string])[] = [
   [/^(load_file)$/, 'reads server files'],
+  // Named locks belong to the session and stay with the pooled connection after the call.
+  [/^(get_lock|release_lock|release_all_locks)$/, 'takes or releases named locks held by the shared connection'],
   [/^(sys_exec|sys_eval|sys_set|sys_get)$/, 'runs server commands'],
 ]
 

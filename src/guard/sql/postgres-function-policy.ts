@@ -94,6 +94,8 @@ const ALWAYS_DENIED: readonly (readonly [RegExp, string])[] = [
   [/^(set_config)$/, 'changes settings that outlive the call'],
   [/^pg_(terminate|cancel)_backend$/, 'signals other sessions'],
   [/^dblink/, 'opens connections to other servers'],
+  // Session-level advisory locks stay with the pooled connection after the call; the _xact_ ones end with it.
+  [/^pg_(try_)?advisory_(lock|lock_shared|unlock|unlock_shared|unlock_all)$/, 'takes or releases session-level advisory locks'],
   [/^lo_(import|export)$/, 'reads or writes server files'],
   [/^pg_(read_file|read_binary_file|ls_dir|stat_file|file_write)$|^pg_ls_/, 'reads server files'],
   [/^pg_(reload_conf|rotate_logfile|switch_wal|promote|create_restore_point)$/, 'changes server state'],

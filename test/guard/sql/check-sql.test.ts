@@ -79,6 +79,9 @@ describe('checkSql read-write', () => {
     ['mysql', "UPDATE accounts SET owner = 'x' WHERE id = 1"],
     ['mysql', 'CREATE TABLE t2 (id int)'],
     ['mysql', 'SELECT SLEEP(0)'],
+    ['mysql', 'INSERT INTO accounts SELECT * FROM accounts_old'],
+    ['postgres', 'INSERT INTO accounts SELECT * FROM accounts_old'],
+    ['postgres', 'SELECT pg_advisory_xact_lock(1)'],
   ]
   for (const [engine, sql] of allowed) {
     it(`allows ${engine}: ${sql}`, async () => {
@@ -112,6 +115,14 @@ describe('checkSql read-write', () => {
     ['mysql', 'SET @x = 1', 'SQL_NOT_ALLOWED'],
     ['mysql', 'USE mysql', 'SQL_NOT_ALLOWED'],
     ['mysql', 'LOCK TABLES accounts WRITE', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'CREATE TEMP TABLE scratch (a int)', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'CREATE TEMPORARY VIEW v AS SELECT 1', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'SELECT * INTO TEMP scratch FROM accounts', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'SELECT pg_advisory_lock(1)', 'SQL_NOT_ALLOWED'],
+    ['mysql', 'CREATE TEMPORARY TABLE scratch (a int)', 'SQL_NOT_ALLOWED'],
+    ['mysql', 'SELECT owner INTO @x FROM accounts LIMIT 1', 'SQL_NOT_ALLOWED'],
+    ['mysql', 'SELECT @x := owner FROM accounts', 'SQL_NOT_ALLOWED'],
+    ['mysql', "SELECT GET_LOCK('a', 1)", 'SQL_NOT_ALLOWED'],
   ]
   for (const [engine, sql, code] of refused) {
     it(`refuses ${engine}: ${sql}`, () => refusedWith(engine, 'read-write', sql, code))
