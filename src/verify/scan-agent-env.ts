@@ -57,7 +57,7 @@ const HOME_CACHE_DIRS = ['.aws/sso/cache', '.aws/cli/cache']
  */
 export async function scanAgentEnv(input: AgentEnvInput): Promise<VerifyCheck[]> {
   const checks: VerifyCheck[] = []
-  let scanned = 0
+  let filesRead = 0
   for (const name of CREDENTIAL_VARS) {
     const value = input.env[name]
     if (value !== undefined && value !== '') checks.push(fail('agent-env.variable', `${name} is set (${maskSecret(value)})`, `environment: ${name}`))
@@ -66,7 +66,6 @@ export async function scanAgentEnv(input: AgentEnvInput): Promise<VerifyCheck[]>
     if (value === undefined || (CREDENTIAL_VARS as readonly string[]).includes(name)) continue
     for (const hit of scanText(`${name}=${value}`)) checks.push(fail('agent-env.variable', `${hit.kind} in ${name} (${hit.masked})`, `environment: ${name}`))
   }
-  scanned += 1
 
   const home = input.env['HOME'] ?? input.env['USERPROFILE']
   const files = new Set<string>()
@@ -89,7 +88,7 @@ export async function scanAgentEnv(input: AgentEnvInput): Promise<VerifyCheck[]>
   for (const file of [...files].sort()) {
     const text = await readSmallFile(file)
     if (text === undefined) continue
-    scanned += 1
+    filesRead += 1
     for (const hit of scanText(text)) {
       checks.push(fail('agent-env.file', `${hit.kind}${hit.masked === '' ? '' : ` (${hit.masked})`}`, `${display(file, home)}:${hit.line}`))
     }
@@ -103,7 +102,7 @@ export async function scanAgentEnv(input: AgentEnvInput): Promise<VerifyCheck[]>
     }
   }
   if (!checks.some((c) => c.status === 'FAIL')) {
-    checks.push(pass('agent-env', `no AWS key material in the environment or ${scanned - 1} config file(s) found`))
+    checks.push(pass('agent-env', `no AWS key material found (environment and ${filesRead} config file(s) checked)`))
   }
   return checks
 }

@@ -31,6 +31,7 @@ describe('scanAgentEnv', () => {
     await plant('project/.mcp.json', JSON.stringify({ mcpServers: { airlock: { type: 'http', url: 'https://airlock.example.com/mcp' } } }))
     const checks = await scan({ AWS_REGION: 'eu-west-1' })
     assert.deepEqual(checks.map((c) => c.status), ['PASS'])
+    assert.equal(checks[0]?.summary, 'no AWS key material found (environment and 3 config file(s) checked)')
   })
 
   const PLANTED: Array<[file: string, text: string, kind: RegExp, where: string]> = [
