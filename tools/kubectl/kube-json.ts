@@ -41,5 +41,10 @@ export function compact(object: Json): Json {
 
 /** Plain JSON from a client-node model object (wire field names; dates as ISO strings). */
 export function toPlain(value: unknown): unknown {
-  return value === undefined ? undefined : JSON.parse(JSON.stringify(value))
+  if (value === undefined) return undefined
+  // Kubernetes writes RFC 3339 times without fractional seconds; client-node's Dates would add ".000".
+  return JSON.parse(JSON.stringify(value, function wireTime(this: unknown, key: string, serialized: unknown) {
+    const original = isRecord(this) ? this[key] : undefined
+    return original instanceof Date ? original.toISOString().replace(/\.000Z$/, 'Z') : serialized
+  }))
 }
