@@ -5,7 +5,7 @@ import { z } from 'zod'
 import { UpstreamError } from '../../src/errors.js'
 import { runStatement } from '../../tools/sql-query/run-statement.js'
 import { mysqlBypasses } from '../guard/sql/sql-fixtures.js'
-import { actions, MY_CLUSTER, MY_SECRET, principal, readWrite, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
+import { actions, grant, MY_CLUSTER, MY_SECRET, principal, readWrite, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
 
 describe('sql_query on MariaDB (RDS Data API emulator)', () => {
   let h: SqlQueryHarness
@@ -77,5 +77,11 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     assert.ok(error instanceof UpstreamError)
     assert.match(error.publicDetail ?? '', /Unknown column 'nope'/)
     assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
+  })
+
+  it('times out as DB_TIMEOUT on the gateway\'s own deadline, and never commits', async () => {
+    const { calls } = await h.refused({ sql: 'SELECT SLEEP(3)' }, 'DB_TIMEOUT', { grant: grant({ mode: 'read-write', timeoutSeconds: 1 }) })
+    assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
+    assert.ok(!actions(calls).some((a) => a.startsWith('CommitTransaction')))
   })
 })
