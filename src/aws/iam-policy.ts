@@ -50,6 +50,8 @@ export const RDS_DATA_ACTIONS = [
 ] as const
 /** These SSM actions support no resource-level scoping (Service Authorization Reference): `*` only. */
 export const SSM_UNSCOPED_ACTIONS = ['ssm:CancelCommand', 'ssm:DescribeInstanceInformation', 'ssm:GetCommandInvocation', 'ssm:ListCommandInvocations'] as const
+/** IAM's limit on the total size of a role's inline policies (characters, whitespace excluded). */
+export const INLINE_POLICY_LIMIT = 10_240
 export const DEFAULT_SERVICE_ACCOUNT = { namespace: 'airlock', name: 'airlock-gateway' } as const
 
 /** Partition for a region: aws, aws-cn or aws-us-gov. */
@@ -208,6 +210,10 @@ export function generateIamPlan(policy: Policy, options: IamPlanOptions = {}): I
     if (gatewayRoleArn === undefined) warnings.push('connection roles need a trust policy naming the gateway role: pass --account or --gateway-role-arn')
   }
   if (statements.length === 0) warnings.push('no grant reaches any connection: the gateway role needs no permissions')
+  const size = JSON.stringify(document(statements)).length
+  if (size > INLINE_POLICY_LIMIT) {
+    warnings.push(`the gateway policy is ${size} characters; IAM allows ${INLINE_POLICY_LIMIT} for a role's inline policies: split connections across roles (roleArn)`)
+  }
   if (options.oidcProviderArn === undefined) warnings.push('no --oidc-provider-arn: the IRSA trust policy is not generated')
 
   return {

@@ -96,6 +96,8 @@ export function createRoleCredentials(options: RoleCredentialsOptions): (roleArn
       if (pending === undefined) {
         pending = assume(roleArn, target.principal)
           .then((fresh) => {
+            // Drop sessions that have expired so the cache does not grow with every subject ever seen.
+            for (const [k, v] of cache) if (v.credentials.expiration.getTime() <= options.clock.now()) cache.delete(k)
             cache.set(key, fresh)
             return fresh
           })

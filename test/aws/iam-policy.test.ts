@@ -215,3 +215,23 @@ describe('generateIamPlan', () => {
     assert.deepEqual(empty.eks, [])
   })
 })
+
+describe('generateIamPlan size warning', () => {
+  it('warns when the gateway policy exceeds the inline policy limit', () => {
+    const connections: Record<string, unknown> = {}
+    const ids: string[] = []
+    for (let i = 0; i < 60; i++) {
+      const id = `db-${i}`
+      ids.push(id)
+      connections[id] = {
+        kind: 'rds-data', region: 'eu-west-1', engine: 'postgres', database: 'd',
+        resourceArn: `arn:aws:rds:eu-west-1:${ACCOUNT}:cluster:some-rather-long-cluster-name-${i}`,
+        secretArn: `arn:aws:secretsmanager:eu-west-1:${ACCOUNT}:secret:some-rather-long-secret-name-${i}-AbCdEf`,
+      }
+    }
+    const big = generateIamPlan(policyOf({ version: 1, connections, grants: [{ id: 'all', groups: ['x'], connections: ids, tools: ['sql_query'] }] }), { accountId: ACCOUNT })
+    assert.ok(big.warnings.some((w) => /IAM allows 10240/.test(w)), JSON.stringify(big.warnings))
+    const small = generateIamPlan(POLICY, { accountId: ACCOUNT })
+    assert.ok(!small.warnings.some((w) => /IAM allows/.test(w)))
+  })
+})
