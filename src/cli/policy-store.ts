@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { readdir, stat } from 'node:fs/promises'
 import { basename, dirname, resolve } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Clock } from '../clock.js'
 import { ConfigError } from '../errors.js'
 import { buildPolicy } from '../policy/build-policy.js'
@@ -74,7 +75,14 @@ export async function createPolicyStore(options: PolicyStoreOptions): Promise<Po
   let debounce: NodeJS.Timeout | undefined
 
   const attempt = async (): Promise<boolean> => {
-    const result = await load()
+    let result = await load()
+    // A file caught mid-write fails to parse; when it changes again shortly, judge the settled version.
+    for (let tries = 0; !result.ok && tries < 3 && !closed; tries++) {
+      await sleep(debounceMs)
+      const next = await load()
+      if (next.fingerprint === result.fingerprint) break
+      result = next
+    }
     if (closed || result.fingerprint === lastFingerprint) return false
     lastFingerprint = result.fingerprint
     if (!result.ok) {

@@ -71,7 +71,7 @@ export function buildPolicy(documents: readonly PolicyDocument[], options: Build
   for (const { source, file } of files) {
     for (const [id, connection] of Object.entries(file.connections)) {
       if (claim(id, 'connection', { source, path: formatIssuePath(['connections', id]) })) {
-        connections.set(id, Object.freeze({ ...connection, id }))
+        connections.set(id, deepFreeze({ ...connection, id }))
       }
     }
   }
@@ -93,7 +93,7 @@ export function buildPolicy(documents: readonly PolicyDocument[], options: Build
   if (issues.length > 0) return { ok: false, issues, warnings }
   const policy: Policy = Object.freeze({
     connections,
-    grants: Object.freeze(checked.map((g) => Object.freeze(g))),
+    grants: Object.freeze(checked.map((g) => deepFreeze(g))),
     sources,
   })
   return { ok: true, policy, warnings }
@@ -142,4 +142,13 @@ function checkGrant(
 
   if (grant.sql === undefined && kinds.has('rds-data')) return { ...grant, sql: sqlConstraintsSchema.parse({}) }
   return grant
+}
+
+// The policy is shared by every request; freezing it turns an accidental write into an error.
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const child of Object.values(value)) deepFreeze(child)
+  }
+  return value
 }

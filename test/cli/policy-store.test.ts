@@ -54,6 +54,12 @@ async function setup(name: string, files: Record<string, string>): Promise<strin
   return dir
 }
 
+/** Replaces a file the way deployments should: write a sibling, then rename over it. */
+async function replace(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text)
+  await rename(`${file}.tmp`, file)
+}
+
 async function open(options: PolicyStoreOptions): Promise<PolicyStore> {
   return createPolicyStore({ pollIntervalMs: 200, debounceMs: 50, ...options })
 }
@@ -76,11 +82,11 @@ describe('createPolicyStore', () => {
     try {
       assert.deepEqual(store.current().grants.map((g) => g.id), ['one'])
 
-      await writeFile(join(dir, 'a.json'), grantFile('one', 'two'))
+      await replace(join(dir, 'a.json'), grantFile('one', 'two'))
       assert.deepEqual(await events.next(), { kind: 'reload', grants: ['one', 'two'] })
       assert.deepEqual(store.current().grants.map((g) => g.id), ['one', 'two'])
 
-      await writeFile(join(dir, 'a.json'), grantFile('one', 'two').replace('"tools"', '"tool"'))
+      await replace(join(dir, 'a.json'), grantFile('one', 'two').replace('"tools"', '"tool"'))
       assert.deepEqual(await events.next(), {
         kind: 'error',
         lines: [
@@ -90,7 +96,7 @@ describe('createPolicyStore', () => {
       })
       assert.deepEqual(store.current().grants.map((g) => g.id), ['one', 'two'])
 
-      await writeFile(join(dir, 'a.json'), grantFile('three'))
+      await replace(join(dir, 'a.json'), grantFile('three'))
       assert.deepEqual(await events.next(), { kind: 'reload', grants: ['three'] })
       assert.deepEqual(store.current().grants.map((g) => g.id), ['three'])
     } finally {
@@ -119,11 +125,11 @@ describe('createPolicyStore', () => {
     const events = recorder()
     const store = await open({ paths: [join(dir, 'a.json')], watch: false, onReload: events.onReload, onError: events.onError })
     try {
-      await writeFile(join(dir, 'a.json'), '{"version": 1, "grants": [')
+      await replace(join(dir, 'a.json'), '{"version": 1, "grants": [')
       const error = await events.next()
       assert.equal(error.kind, 'error')
       assert.match(error.kind === 'error' ? (error.lines[0] ?? '') : '', /a\.json:1:27: invalid JSON: unexpected end of file/)
-      await writeFile(join(dir, 'a.json'), grantFile('two'))
+      await replace(join(dir, 'a.json'), grantFile('two'))
       assert.deepEqual(await events.next(), { kind: 'reload', grants: ['two'] })
     } finally {
       store.close()
@@ -135,7 +141,7 @@ describe('createPolicyStore', () => {
     const events = recorder()
     const store = await open({ paths: [dir], onReload: events.onReload, onError: events.onError })
     try {
-      await writeFile(join(dir, 'b.json'), grantFile('one'))
+      await replace(join(dir, 'b.json'), grantFile('one'))
       assert.deepEqual(await events.next(), {
         kind: 'error',
         lines: [`${join(dir, 'b.json')}: grants[0].id: grant id "one" is already used by a grant in ${join(dir, 'a.json')} (grants[0].id)`],

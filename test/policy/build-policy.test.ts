@@ -26,6 +26,8 @@ describe('buildPolicy', () => {
     assert.equal(result.policy.sources.get('h'), 'b.json')
     assert.equal(result.policy.sources.get('orders-db'), 'a.json')
     assert.ok(Object.isFrozen(result.policy.grants))
+    assert.ok(Object.isFrozen(result.policy.grants[1]?.connections))
+    assert.ok(Object.isFrozen(result.policy.connections.get('web-fleet')))
   })
 
   it('gives a grant on an rds-data connection the read-only sql defaults when it sets none', () => {
