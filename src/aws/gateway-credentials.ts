@@ -6,7 +6,8 @@ export type GatewayEnv = Readonly<Record<string, string | undefined>>
 
 /**
  * The gateway's own AWS identity: the SDK default chain (IRSA web identity on EKS, then the
- * usual sources), with STS endpoint and region taken from `env`. Failures become one clear,
+ * usual sources), with the IRSA settings, STS endpoint and region taken from `env`; static keys,
+ * profiles and container credentials are read by the SDK itself from the process environment. Failures become one clear,
  * secret-free UpstreamError; the SDK error stays in `cause` for logs.
  * @throws UpstreamError AWS_CREDENTIALS when no credentials can be obtained.
  */
