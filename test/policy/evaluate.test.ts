@@ -44,10 +44,11 @@ const policy = policyOf({
   ],
 })
 
-const SQL = { tool: 'sql_query', connectionKinds: ['rds-data'] as ConnectionKind[] }
-const SSM = { tool: 'ssm_run', connectionKinds: ['ssm'] as ConnectionKind[] }
-const KUBE = { tool: 'kubectl', connectionKinds: ['eks'] as ConnectionKind[] }
-const WHOAMI = { tool: 'whoami', connectionKinds: [] as ConnectionKind[] }
+type ToolRequest = { tool: string; connectionKinds: ConnectionKind[] }
+const SQL: ToolRequest = { tool: 'sql_query', connectionKinds: ['rds-data'] }
+const SSM: ToolRequest = { tool: 'ssm_run', connectionKinds: ['ssm'] }
+const KUBE: ToolRequest = { tool: 'kubectl', connectionKinds: ['eks'] }
+const WHOAMI: ToolRequest = { tool: 'whoami', connectionKinds: [] }
 
 const dba: PolicyIdentity = { groups: ['dba'], subject: 'bob' }
 const sre: PolicyIdentity = { groups: ['sre'], subject: 'carol' }
