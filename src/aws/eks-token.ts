@@ -103,7 +103,9 @@ export function createEksTokenSource(options: EksTokenSourceOptions): EksTokenSo
 function formatQuery(query: SignedRequest['query']): string {
   const parts: string[] = []
   const all = query ?? {}
-  for (const key of Object.keys(all).sort()) {
+  // Sorted, with the signature last, as botocore and aws-sdk-go lay out presigned URLs.
+  const keys = Object.keys(all).sort((a, b) => Number(a === 'X-Amz-Signature') - Number(b === 'X-Amz-Signature') || (a < b ? -1 : a > b ? 1 : 0))
+  for (const key of keys) {
     const value = all[key]
     const values = value === null || value === undefined ? [] : Array.isArray(value) ? value : [value]
     for (const v of values) parts.push(`${escape(key)}=${escape(v)}`)

@@ -32,6 +32,7 @@ describe('createEksTokenSource', () => {
     assert.equal(q.get('X-Amz-SignedHeaders'), 'host;x-k8s-aws-id')
     assert.match(q.get('X-Amz-Signature') ?? '', /^[0-9a-f]{64}$/)
     assert.equal(expiresAt, START + 14 * 60_000)
+    assert.equal([...q.keys()].at(-1), 'X-Amz-Signature')
   })
 
   test('the signature depends on the cluster name (the signed x-k8s-aws-id header)', async () => {
