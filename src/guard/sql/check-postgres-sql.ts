@@ -17,6 +17,8 @@ const READ_ONLY_TOP = new Set(['SelectStmt', 'ExplainStmt', 'VariableShowStmt'])
 const NEVER: ReadonlyMap<string, string> = new Map([
   ['CopyStmt', 'COPY reads or writes server files or programs'],
   ['AlterSystemStmt', 'ALTER SYSTEM changes server configuration'],
+  ['AlterDatabaseSetStmt', 'ALTER DATABASE … SET changes settings for every session'],
+  ['CreateEventTrigStmt', 'event triggers run code on every DDL statement'],
   ['CreateExtensionStmt', 'CREATE EXTENSION installs server code'],
   ['AlterExtensionStmt', 'ALTER EXTENSION changes server code'],
   ['AlterExtensionContentsStmt', 'ALTER EXTENSION changes server code'],

@@ -116,6 +116,8 @@ describe('checkSql read-write', () => {
     ['mysql', 'USE mysql', 'SQL_NOT_ALLOWED'],
     ['mysql', 'LOCK TABLES accounts WRITE', 'SQL_NOT_ALLOWED'],
     ['postgres', 'CREATE TEMP TABLE scratch (a int)', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'ALTER DATABASE test SET search_path = evil', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'CREATE EVENT TRIGGER t ON ddl_command_start EXECUTE FUNCTION f()', 'SQL_NOT_ALLOWED'],
     ['postgres', 'CREATE TEMPORARY VIEW v AS SELECT 1', 'SQL_NOT_ALLOWED'],
     ['postgres', 'SELECT * INTO TEMP scratch FROM accounts', 'SQL_NOT_ALLOWED'],
     ['postgres', 'SELECT pg_advisory_lock(1)', 'SQL_NOT_ALLOWED'],
