@@ -152,6 +152,21 @@ describe('createPolicyStore', () => {
     }
   })
 
+  it('keeps the last good policy when a file disappears, and takes it back when it returns', async () => {
+    const dir = await setup('gone', { 'a.json': grantFile('one') })
+    const events = recorder()
+    const store = await open({ paths: [join(dir, 'a.json')], onReload: events.onReload, onError: events.onError })
+    try {
+      await rm(join(dir, 'a.json'))
+      assert.deepEqual(await events.next(), { kind: 'error', lines: [`${join(dir, 'a.json')}: no such file or directory`] })
+      assert.deepEqual(store.current().grants.map((g) => g.id), ['one'])
+      await replace(join(dir, 'a.json'), grantFile('two'))
+      assert.deepEqual(await events.next(), { kind: 'reload', grants: ['two'] })
+    } finally {
+      store.close()
+    }
+  })
+
   it('reload() applies a change at once, and close() stops watching', async () => {
     const dir = await setup('manual', { 'a.json': grantFile('one') })
     const events = recorder()
