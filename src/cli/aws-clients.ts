@@ -1,7 +1,7 @@
 import { EKSClient } from '@aws-sdk/client-eks'
 import { RDSDataClient } from '@aws-sdk/client-rds-data'
 import { SSMClient } from '@aws-sdk/client-ssm'
-import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import type { AwsCredentialIdentityProvider, RetryStrategyV2, StandardRetryToken } from '@smithy/types'
 import type { AwsClients, AwsTarget } from '../aws/aws-clients.js'
 
 export interface AwsClientOptions {
@@ -15,6 +15,24 @@ export interface AwsClientOptions {
    */
   readonly roleCredentials?: (roleArn: string, target: AwsTarget) => AwsCredentialIdentityProvider
   readonly maxAttempts?: number
+}
+
+/**
+ * Retries only throttling (the request was refused before it ran). A statement that failed with a
+ * 5xx or a dropped connection may already have run, and running DML twice is worse than an error.
+ */
+export function throttlingOnlyRetry(maxAttempts: number): RetryStrategyV2 {
+  const token = (count: number, delay: number): StandardRetryToken => ({ getRetryCount: () => count, getRetryDelay: () => delay, getRetryCost: () => 0 })
+  return {
+    acquireInitialRetryToken: async () => token(0, 0),
+    async refreshRetryTokenForRetry(previous, info) {
+      const count = previous.getRetryCount() + 1
+      if (info.errorType !== 'THROTTLING' || count >= maxAttempts) throw info.error ?? new Error('not retried')
+      // Exponential backoff with jitter, capped at 5 s.
+      return token(count, Math.min(5000, 100 * 2 ** count * (0.5 + Math.random() / 2)))
+    },
+    recordSuccess: () => {},
+  }
 }
 
 /** Builds (and caches per region and identity) the SDK clients the tools use. */
@@ -51,7 +69,8 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   }
 
   return {
-    rdsData: (target) => cached('rds-data', target, (c) => new RDSDataClient(c), options.endpoints?.rdsData),
+    rdsData: (target) =>
+      cached('rds-data', target, (c) => new RDSDataClient({ ...c, retryStrategy: throttlingOnlyRetry(options.maxAttempts ?? 3) }), options.endpoints?.rdsData),
     ssm: (target) => cached('ssm', target, (c) => new SSMClient(c), options.endpoints?.ssm),
     eks: (target) => cached('eks', target, (c) => new EKSClient(c), options.endpoints?.eks),
     credentials: (target) => credentialsFor(target),

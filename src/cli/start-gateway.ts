@@ -69,6 +69,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   try {
     policy = await createPolicyStore({
       paths: config.policy,
+      tools: tools.map((t) => ({ name: t.name, connectionKinds: t.connectionKinds })),
       onReload: () => {
         logger.info('policy reloaded')
         audit.write({ type: 'policy.reload' }).catch((error: unknown) => logger.error('audit write failed', error))

@@ -9,6 +9,7 @@ const TEXT: Readonly<Record<string, string>> = {
   SQL_PARSE_FAILED: 'The SQL could not be parsed, so it was refused.',
   SQL_MULTIPLE_STATEMENTS: 'Exactly one SQL statement is allowed per call.',
   SQL_NOT_READ_ONLY: 'This connection is read-only for you, and the statement is not a plain read.',
+  SQL_NOT_ALLOWED: 'This kind of statement is never allowed through Airlock (server files, session or transaction control, extensions, roles).',
   COMMAND_SYNTAX_REFUSED: 'The command uses shell syntax that is not allowed (operators, substitutions, redirections, globs or variables).',
   COMMAND_NOT_ALLOWED: 'The command does not match any command your grant allows.',
   INSTANCE_NOT_ALLOWED: 'That instance is not part of this connection.',
