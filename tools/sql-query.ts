@@ -6,6 +6,7 @@ import { defineTool } from './define-tool.js'
 import { columnInfo, fieldToValue, valueToField } from './sql-query/field-to-value.js'
 import type { CellValue } from './sql-query/field-to-value.js'
 import { formatResultTable } from './sql-query/format-result-table.js'
+import { withoutDataValues } from './sql-query/redact-database-message.js'
 import { runStatement } from './sql-query/run-statement.js'
 
 const MAX_SQL_BYTES = 100 * 1024
@@ -69,6 +70,8 @@ export default defineTool({
       timeoutMs: constraints.timeoutSeconds * 1000,
       signal: ctx.signal,
       progress: (message) => notify(message, 1),
+    }).catch((error: unknown) => {
+      throw withoutDataValues(error, constraints.detectors)
     })
     const records = output.records ?? []
     const truncated = records.length > constraints.maxRows

@@ -172,6 +172,20 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
   })
 
+  it('does not leak masked values through database error text', async () => {
+    const masking = grant({ mode: 'read-only', maskColumns: { '*.owner': 'redact', '*.email': 'redact' } })
+    const owners = (await h.query(`SELECT owner FROM ${h.table}`)).map((r) => String(Object.values(r as object)[0]))
+    assert.ok(owners.length > 0)
+    for (const sql of [`SELECT owner::int FROM ${h.table}`, `SELECT email::int FROM ${h.table} WHERE email IS NOT NULL`]) {
+      const { error } = await h.refused({ sql }, 'DB_ERROR', { grant: masking })
+      assert.ok(error instanceof UpstreamError)
+      const detail = error.publicDetail ?? ''
+      assert.match(detail, /invalid input syntax for type integer/)
+      for (const owner of owners) assert.ok(!detail.includes(`"${owner}"`), `${detail} leaks ${owner}`)
+      assert.ok(!detail.includes('@'), detail)
+    }
+  })
+
   it('times out as DB_TIMEOUT and rolls the transaction back', async () => {
     const { calls } = await h.refused({ sql: 'SELECT pg_sleep(3)' }, 'DB_TIMEOUT', { grant: grant({ mode: 'read-write', timeoutSeconds: 1 }) })
     assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
