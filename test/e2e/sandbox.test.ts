@@ -78,6 +78,16 @@ describe('the sandbox: dev IdP → gateway (IRSA, no static keys) → AWS emulat
       assert.match(entry.accessKeyId, /^ASIA/)
     }
     assert.ok(trail.some((e) => e.service === 'sts' && e.action === 'AssumeRoleWithWebIdentity' && e.outcome === 'ok'))
+    // orders-db names a per-connection role: the gateway assumed it as itself, tagged with alice's identity.
+    const sql = dataCalls.filter((e) => e.service === 'rds-data')
+    assert.ok(sql.length > 0)
+    for (const entry of sql) {
+      assert.equal(entry.principalArn, 'arn:aws:sts::111122223333:assumed-role/airlock-orders-access/airlock-alice')
+      assert.equal(entry.sourceIdentity, 'alice')
+    }
+    const ssm = dataCalls.filter((e) => e.service === 'ssm')
+    assert.ok(ssm.length > 0)
+    for (const entry of ssm) assert.equal(entry.principalArn, 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock-gateway')
     const config = await readFile(sandbox.paths.config, 'utf8')
     assert.doesNotMatch(config, /AKIA|ASIA|secretAccessKey/i)
   })

@@ -30,6 +30,7 @@ describe('policies/demo.json', () => {
       engine: 'postgres',
       database: 'orders',
       resourceArn: 'arn:aws:rds:us-east-1:111122223333:cluster:demo-orders',
+      roleArn: 'arn:aws:iam::111122223333:role/airlock-orders-access',
       secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:demo-orders-rw-Ab12Cd',
       readOnlySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:demo-orders-ro-Ef34Gh',
     })
