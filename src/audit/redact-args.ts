@@ -48,7 +48,7 @@ const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/
  * binary data and non-JSON values get markers. Pure: never mutates `args`.
  */
 export function redactArgs(args: unknown, options: RedactOptions = defaultRedactOptions): Record<string, unknown> {
-  const matchers = options.redactKeys.map(globToRegExp)
+  const matchers = compiledMatchers(options.redactKeys)
   const limits = {
     maxStringLength: options.maxStringLength,
     maxDepth: options.maxDepth ?? defaultRedactOptions.maxDepth ?? 8,
@@ -92,6 +92,17 @@ export function redactArgs(args: unknown, options: RedactOptions = defaultRedact
 
 function normalizeKey(key: string): string {
   return key.toLowerCase().replace(/[-_]/g, '')
+}
+
+// Options are built once per gateway; compiling their globs once keeps redaction off the hot path.
+const compiled = new WeakMap<readonly string[], readonly RegExp[]>()
+function compiledMatchers(keys: readonly string[]): readonly RegExp[] {
+  let matchers = compiled.get(keys)
+  if (matchers === undefined) {
+    matchers = keys.map(globToRegExp)
+    compiled.set(keys, matchers)
+  }
+  return matchers
 }
 
 function globToRegExp(glob: string): RegExp {
