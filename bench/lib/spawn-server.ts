@@ -1,0 +1,45 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createInterface } from 'node:readline'
+
+export interface ServerProcess {
+  readonly url: string
+  readonly child: ChildProcess
+  /** Resident set size and V8 heap in use of the server process after a full GC, in MiB. */
+  memory(): Promise<{ readonly rssMiB: number; readonly heapMiB: number }>
+  stop(): Promise<void>
+}
+
+/** Starts a bench server script as its own process; resolves once it prints `READY <url>`. */
+export function spawnServer(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve, reject) => {
+    const lines = createInterface({ input: child.stdout ?? process.stdin })
+    lines.on('line', (line) => {
+      if (!line.startsWith('READY ')) return
+      resolve({
+        url: line.slice(6).trim(),
+        child,
+        async memory() {
+          const line = new Promise<string>((done) => {
+            const onLine = (text: string) => {
+              if (!text.startsWith('GC ')) return
+              lines.off('line', onLine)
+              done(text.slice(3))
+            }
+            lines.on('line', onLine)
+          })
+          child.kill('SIGUSR2')
+          const usage: unknown = JSON.parse(await line)
+          const field = (name: string) => (typeof usage === 'object' && usage !== null && name in usage ? Number((usage as Record<string, unknown>)[name]) : Number.NaN)
+          return { rssMiB: field('rss') / 1048576, heapMiB: field('heapUsed') / 1048576 }
+        },
+        stop: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done())
+            child.kill('SIGTERM')
+          }),
+      })
+    })
+    child.once('exit', (code) => reject(new Error(`${script} exited (${code})`)))
+  })
+}
