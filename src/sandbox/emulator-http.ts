@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { InputError } from '../errors.js'
 
@@ -56,6 +56,20 @@ export interface StartedHttpServer {
   close(): Promise<void>
 }
 
+/** Listens on `host:port` (0 picks a free port) and resolves with the bound port. */
+export async function listenOn(server: Server, host: string, port: number): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => {
+      server.off('error', reject)
+      resolve()
+    })
+  })
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new TypeError('server has no TCP address')
+  return (address satisfies AddressInfo).port
+}
+
 /**
  * Starts an HTTP server on 127.0.0.1 (port 0 unless told otherwise). A handler that throws gets
  * a bare 500 so no internal message reaches the client.
@@ -73,16 +87,7 @@ export async function startHttpServer(
       })
   })
   const host = options.host ?? '127.0.0.1'
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new TypeError('server has no TCP address')
-  const { port } = address satisfies AddressInfo
+  const port = await listenOn(server, host, options.port ?? 0)
   const urlHost = host.includes(':') ? `[${host}]` : host
   return {
     url: `http://${urlHost}:${port}`,

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { createServer } from 'node:http'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { exportJWK, generateKeyPair } from 'jose'
 import { Provider } from 'oidc-provider'
+import { listenOn } from '../emulator-http.js'
 import { createDevIdpConfiguration } from './dev-idp-configuration.js'
 import { DEV_IDENTITY_NAMES, devClientSecret } from './dev-identities.js'
 import type { DevIdentity } from './dev-identities.js'
@@ -58,16 +58,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   const clients: DevIdpClient[] = DEV_IDENTITY_NAMES.map((id) => ({ id, secret: devClientSecret(id) }))
 
   const server = createServer()
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject)
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject)
-      resolve()
-    })
-  })
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new TypeError('server has no TCP address')
-  const issuer = `http://${host}:${(address satisfies AddressInfo).port}`
+  const issuer = `http://${host}:${await listenOn(server, host, options.port ?? 0)}`
 
   let provider: Provider
   try {
