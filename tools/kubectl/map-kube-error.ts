@@ -26,7 +26,7 @@ export function mapKubeError(error: unknown, operation: string): AirlockError {
         detail = undefined
       }
     }
-    if (status === 401) detail = 'The cluster did not authenticate the gateway (its IAM role is not mapped to a Kubernetes user).'
+    if (status === 401) detail = 'The cluster did not authenticate the gateway (its IAM role is not mapped to a Kubernetes user, or its token was refused).'
     return new UpstreamError(code, `${operation} failed with HTTP ${status}`, { cause: error, ...(detail === undefined ? {} : { publicDetail: detail }) })
   }
   const name = error instanceof Error ? error.name : ''

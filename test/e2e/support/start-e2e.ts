@@ -49,13 +49,15 @@ export interface E2EOptions {
   readonly config?: Partial<GatewayConfigInput>
   readonly tools?: readonly AnyToolDefinition[]
   readonly awsCredentials?: AwsCredentialIdentityProvider
+  /** Where the gateway's manual clock starts (default a fixed instant); emulators that sign or check time need real time. */
+  readonly startMs?: number
   /** Start the gateway while the issuer answers 503 (fail-closed start-up). */
   readonly issuerDownAtStart?: boolean
 }
 
 /** Starts a real issuer (discovery + JWKS over HTTP) and the real gateway on 127.0.0.1:0. */
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
-  const clock = createManualClock(Date.parse('2026-11-29T12:00:00Z'))
+  const clock = createManualClock(options.startMs ?? Date.parse('2026-11-29T12:00:00Z'))
   const issuer = await startTestIssuer({ clock })
   if (options.issuerDownAtStart === true) issuer.setDown(true)
   const dir = await mkdtemp(join(tmpdir(), 'airlock-e2e-'))

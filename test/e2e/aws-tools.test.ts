@@ -1,0 +1,165 @@
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { after, before, describe, it } from 'node:test'
+import pg from 'pg'
+import { systemClock } from '../../src/clock.js'
+import { startEksEmulator, type EksEmulator } from '../../src/sandbox/eks/start-eks-emulator.js'
+import { startKubeApiServer, type KubeApiServer } from '../../src/sandbox/kube-api/kube-api-server.js'
+import { createPgBackend } from '../../src/sandbox/rds-data/pg-backend.js'
+import { startRdsDataEmulator, type RdsDataEmulator } from '../../src/sandbox/rds-data/start-rds-data-emulator.js'
+import { createCredentialStore } from '../../src/sandbox/sigv4/credential-store.js'
+import { DEMO_INSTANCES } from '../../src/sandbox/ssm/ssm-fleet.js'
+import { startSsmEmulator, type SsmEmulator } from '../../src/sandbox/ssm/start-ssm-emulator.js'
+import { createTrail } from '../../src/sandbox/trail.js'
+import { startE2E, type E2E } from './support/start-e2e.js'
+
+const ACCOUNT = '111122223333'
+const CLUSTER_ARN = `arn:aws:rds:us-east-1:${ACCOUNT}:cluster:e2e-orders`
+const SECRET_ARN = `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:e2e-orders-Ab12Cd`
+const GATEWAY_SESSION = `arn:aws:sts::${ACCOUNT}:assumed-role/airlock-gateway/e2e`
+const credentials = { accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpperCase()}`, secretAccessKey: randomBytes(30).toString('base64'), sessionToken: randomBytes(40).toString('base64') }
+const table = `e2e_orders_${randomBytes(4).toString('hex')}`
+const databaseUrl = 'postgres://postgres@127.0.0.1:5432/test'
+
+type ToolResult = { isError?: boolean; content: unknown; structuredContent?: Record<string, unknown> }
+
+describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and the AWS emulators', () => {
+  const store = createCredentialStore([{ ...credentials, principalArn: GATEWAY_SESSION }])
+  const trail = createTrail(systemClock)
+  const backend = createPgBackend({ connectionString: databaseUrl })
+  const db = new pg.Client({ connectionString: databaseUrl })
+  let rds: RdsDataEmulator
+  let ssm: SsmEmulator
+  let kube: KubeApiServer
+  let eks: EksEmulator
+  let e2e: E2E
+  const calls = (service: string) => trail.entries().filter((e) => e.service === service).length
+
+  before(async () => {
+    await db.connect()
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY, customer text NOT NULL, email text, total numeric(10,2))`)
+    await db.query(`INSERT INTO ${table} VALUES (1, 'ada', 'ada@example.com', 10.50), (2, 'bob', 'bob@example.org', 3.00), (3, 'cy', NULL, 7.25)`)
+    rds = await startRdsDataEmulator({ store, trail, clock: systemClock, clusters: [{ resourceArn: CLUSTER_ARN, secrets: { [SECRET_ARN]: { backend } } }] })
+    ssm = await startSsmEmulator({ store, trail, clock: systemClock, instances: DEMO_INSTANCES })
+    kube = await startKubeApiServer({
+      store,
+      clock: systemClock,
+      clusterName: 'e2e',
+      region: 'us-east-1',
+      mappings: [{ roleArn: `arn:aws:iam::${ACCOUNT}:role/airlock-gateway`, username: 'airlock', groups: [], rules: [{ verbs: ['get', 'list'], resources: ['*'], namespaces: ['*'] }] }],
+    })
+    eks = await startEksEmulator({ store, trail, clock: systemClock, clusters: [{ name: 'e2e', region: 'us-east-1', endpoint: kube.url, caPem: kube.caPem }] })
+    const rdsConnection = { kind: 'rds-data', region: 'us-east-1', engine: 'postgres', database: 'test', resourceArn: CLUSTER_ARN, secretArn: SECRET_ARN }
+    e2e = await startE2E({
+      // The EKS token is presigned with the gateway's clock and checked against the stand-in's real one.
+      startMs: systemClock.now(),
+      awsCredentials: async () => credentials,
+      config: { awsEndpoints: { rdsData: rds.endpoint, ssm: ssm.endpoint, eks: eks.endpoint } },
+      policy: {
+        version: 1,
+        connections: {
+          orders: rdsConnection,
+          'other-db': { ...rdsConnection, database: 'other' },
+          web: { kind: 'ssm', region: 'us-east-1', instanceIds: ['i-0a1b2c3d4e5f60001'] },
+          cluster: { kind: 'eks', region: 'us-east-1', cluster: 'e2e' },
+        },
+        grants: [
+          { id: 'dba-read', groups: ['dba'], connections: ['orders'], tools: ['sql_query'], sql: { mode: 'read-only', maxRows: 2, maskColumns: { '*.email': 'redact' } } },
+          { id: 'analyst-write', groups: ['analysts'], connections: ['orders', 'other-db'], tools: ['sql_query'], sql: { mode: 'read-write' } },
+          { id: 'sre-ops', groups: ['sre'], connections: ['web', 'cluster'], tools: ['ssm_run', 'kubectl'], ssm: { commands: [['uptime'], ['echo', '{word}']] }, kubectl: { verbs: ['get', 'list'], resources: ['pods'], namespaces: ['shop'] } },
+        ],
+      },
+    })
+  })
+  after(async () => {
+    await e2e.close()
+    await Promise.allSettled([rds.close(), ssm.close(), eks.close(), kube.close()])
+    await db.query(`DROP TABLE IF EXISTS ${table}`)
+    await db.end()
+    await backend.close()
+  })
+
+  const call = async (sub: string, groups: string[], name: string, args: Record<string, unknown>): Promise<ToolResult> => {
+    const { client } = await e2e.connect(await e2e.token(sub, groups))
+    return (await client.callTool({ name, arguments: args })) as ToolResult
+  }
+
+  it('lists each tool with exactly the caller’s connections and annotations from the grant', async () => {
+    const { client } = await e2e.connect(await e2e.token('alice', ['dba']))
+    const sql = (await client.listTools()).tools.find((t) => t.name === 'sql_query')
+    assert.deepEqual((sql?.inputSchema.properties as Record<string, { enum?: string[] }>).connection?.enum, ['orders'])
+    assert.equal(sql?.annotations?.readOnlyHint, true)
+    const analyst = await e2e.connect(await e2e.token('carol', ['analysts']))
+    const write = (await analyst.client.listTools()).tools.find((t) => t.name === 'sql_query')
+    assert.deepEqual((write?.inputSchema.properties as Record<string, { enum?: string[] }>).connection?.enum, ['orders', 'other-db'])
+    assert.equal(write?.annotations?.destructiveHint, true)
+  })
+
+  it('reads with the row cap and masking, binding parameters as data', async () => {
+    const read = await call('alice', ['dba'], 'sql_query', { connection: 'orders', sql: `SELECT id, customer, email FROM ${table} ORDER BY id` })
+    assert.equal(read.isError, undefined, JSON.stringify(read.content))
+    assert.equal(read.structuredContent?.truncated, true)
+    assert.equal(read.structuredContent?.rowCount, 2)
+    assert.ok(!JSON.stringify(read.structuredContent).includes('@example'))
+    const injection = `x'); DROP TABLE ${table}; --`
+    const bound = await call('alice', ['dba'], 'sql_query', { connection: 'orders', sql: 'SELECT :v::text AS v', parameters: { v: injection } })
+    assert.deepEqual((bound.structuredContent?.rows as unknown[][])[0], [injection])
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, 3)
+  })
+
+  it('performs DML only under a read-write grant', async () => {
+    const refused = await call('alice', ['dba'], 'sql_query', { connection: 'orders', sql: `UPDATE ${table} SET total = 0` })
+    assert.match(JSON.stringify(refused.content), /SQL_NOT_READ_ONLY/)
+    const written = await call('carol', ['analysts'], 'sql_query', { connection: 'orders', sql: `INSERT INTO ${table} VALUES (4, 'dee', NULL, 1.00)` })
+    assert.equal(written.isError, undefined, JSON.stringify(written.content))
+    assert.equal(written.structuredContent?.rowCount, 1)
+    assert.equal((await db.query(`SELECT customer FROM ${table} WHERE id = 4`)).rows[0].customer, 'dee')
+    assert.equal((await db.query(`SELECT count(*)::int AS n FROM ${table} WHERE total = 0`)).rows[0].n, 0)
+  })
+
+  it('never reaches the Data API for a connection the caller is not granted', async () => {
+    const before = calls('rds-data')
+    const denied = await call('alice', ['dba'], 'sql_query', { connection: 'other-db', sql: 'SELECT 1' })
+    assert.equal(denied.isError, true)
+    assert.match(JSON.stringify(denied.content), /POLICY_DENIED/)
+    const unknown = await call('alice', ['dba'], 'sql_query', { connection: 'nope', sql: 'SELECT 1' })
+    assert.match(JSON.stringify(unknown.content), /POLICY_DENIED/)
+    assert.equal(calls('rds-data'), before)
+  })
+
+  it('runs an allowed command and refuses others before SSM is called', async () => {
+    const ok = await call('bob', ['sre'], 'ssm_run', { connection: 'web', instance: 'i-0a1b2c3d4e5f60001', command: 'echo hello' })
+    assert.equal(ok.isError, undefined, JSON.stringify(ok.content))
+    assert.equal(ok.structuredContent?.exitCode, 0)
+    assert.match(String(ok.structuredContent?.stdout), /^hello/)
+    const executions = ssm.executions().length
+    const before = calls('ssm')
+    for (const [instance, command] of [['i-0a1b2c3d4e5f60002', 'uptime'], ['i-0a1b2c3d4e5f60001', 'echo $(id)'], ['i-0a1b2c3d4e5f60001', 'rm -rf /']]) {
+      const refused = await call('bob', ['sre'], 'ssm_run', { connection: 'web', instance, command })
+      assert.equal(refused.isError, true)
+    }
+    assert.equal(calls('ssm'), before)
+    assert.equal(ssm.executions().length, executions)
+  })
+
+  it('lists pods in a granted namespace and refuses other resources and namespaces before the cluster is called', async () => {
+    const pods = await call('bob', ['sre'], 'kubectl', { connection: 'cluster', verb: 'list', resource: 'pods', namespace: 'shop' })
+    assert.equal(pods.isError, undefined, JSON.stringify(pods.content))
+    assert.match(JSON.stringify(pods.structuredContent), /payments/)
+    const requests = kube.requests().length
+    for (const args of [{ verb: 'list', resource: 'secrets', namespace: 'shop' }, { verb: 'list', resource: 'pods', namespace: 'kube-system' }, { verb: 'delete-pod', resource: 'pods', namespace: 'shop', name: 'x' }]) {
+      const refused = await call('bob', ['sre'], 'kubectl', { connection: 'cluster', ...args })
+      assert.equal(refused.isError, true)
+      assert.match(JSON.stringify(refused.content), /K8S_NOT_ALLOWED/)
+    }
+    assert.equal(kube.requests().length, requests)
+  })
+
+  it('audits every call with the deciding grant', async () => {
+    const { readFile } = await import('node:fs/promises')
+    const audit = await readFile(e2e.auditPath, 'utf8')
+    assert.match(audit, /"tool":"sql_query"[^\n]*"grantId":"analyst-write"[^\n]*"outcome":"ok"/)
+    assert.match(audit, /"tool":"kubectl"[^\n]*"grantId":"sre-ops"[^\n]*"outcome":"error"[^\n]*"code":"K8S_NOT_ALLOWED"/)
+    assert.ok(!audit.includes(credentials.secretAccessKey) && !audit.includes(credentials.sessionToken))
+  })
+})
