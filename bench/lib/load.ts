@@ -11,9 +11,87 @@ export interface LoadResult {
   readonly p99: number
 }
 
-function percentile(sorted: readonly number[], p: number): number {
+export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN
+}
+
+/** One worker's call: resolves true on success, false on an error result (thrown errors stop the run). */
+export type Call = () => Promise<boolean>
+
+/** Raw latencies of one recorded run. */
+export interface Sample {
+  readonly latencies: readonly number[]
+  readonly seconds: number
+  readonly errors: number
+}
+
+/**
+ * Has each worker run its call back to back: unrecorded for `warmupMs`, then recorded for
+ * `durationMs`. Latency is measured around each call.
+ */
+export async function sampleCalls(calls: readonly Call[], options: { readonly durationMs: number; readonly warmupMs: number }): Promise<Sample> {
+  const latencies: number[] = []
+  let errors = 0
+  const run = async (call: Call, until: number, record: boolean) => {
+    while (performance.now() < until) {
+      const started = performance.now()
+      const ok = await call()
+      const elapsed = performance.now() - started
+      if (record) {
+        latencies.push(elapsed)
+        if (!ok) errors++
+      }
+    }
+  }
+  const warm = performance.now() + options.warmupMs
+  await Promise.all(calls.map((c) => run(c, warm, false)))
+  const start = performance.now()
+  await Promise.all(calls.map((c) => run(c, start + options.durationMs, true)))
+  return { latencies, seconds: (performance.now() - start) / 1000, errors }
+}
+
+/** Percentiles and throughput over one or more samples taken at the same concurrency. */
+export function summarize(concurrency: number, samples: readonly Sample[]): LoadResult {
+  const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b)
+  const seconds = samples.reduce((sum, s) => sum + s.seconds, 0)
+  return {
+    concurrency,
+    calls: latencies.length,
+    errors: samples.reduce((sum, s) => sum + s.errors, 0),
+    throughput: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  }
+}
+
+/** {@link sampleCalls} summarized. */
+export async function runCalls(calls: readonly Call[], options: { readonly durationMs: number; readonly warmupMs: number }): Promise<LoadResult> {
+  return summarize(calls.length, [await sampleCalls(calls, options)])
+}
+
+/**
+ * Runs every variant in turn, `rounds` times, each for durationMs / rounds (warm-up likewise), so
+ * that load from outside the benchmark drifts across all variants alike. Calls are built once.
+ */
+export async function interleave(
+  concurrency: number,
+  variants: readonly (readonly [string, readonly Call[]])[],
+  options: { readonly durationMs: number; readonly warmupMs: number; readonly rounds: number },
+): Promise<Map<string, LoadResult>> {
+  const samples = new Map<string, Sample[]>(variants.map(([name]) => [name, []]))
+  const slice = { durationMs: options.durationMs / options.rounds, warmupMs: options.warmupMs / options.rounds }
+  for (let round = 0; round < options.rounds; round++) {
+    for (const [name, calls] of variants) samples.get(name)?.push(await sampleCalls(calls, slice))
+  }
+  return new Map([...samples].map(([name, list]) => [name, summarize(concurrency, list)]))
+}
+
+/** An official MCP SDK client connected over Streamable HTTP with the given headers. */
+export async function connectMcp(url: string, headers: Record<string, string>): Promise<Client> {
+  const client = new Client({ name: 'bench', version: '1.0.0' })
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }))
+  return client
 }
 
 /** Opens `concurrency` MCP sessions and has each call `tool` back to back for `durationMs`. */
@@ -24,39 +102,19 @@ export async function runLoad(options: {
   readonly warmupMs: number
   readonly headers: (worker: number) => Promise<Record<string, string>>
   readonly tool: string
+  readonly args?: (worker: number) => Record<string, unknown>
 }): Promise<LoadResult> {
-  const clients = await Promise.all(
-    Array.from({ length: options.concurrency }, async (_, worker) => {
-      const client = new Client({ name: 'bench', version: '1.0.0' })
-      await client.connect(new StreamableHTTPClientTransport(new URL(options.url), { requestInit: { headers: await options.headers(worker) } }))
-      return client
-    }),
-  )
-  const latencies: number[] = []
-  let errors = 0
-  const run = async (client: Client, until: number, record: boolean) => {
-    while (performance.now() < until) {
-      const started = performance.now()
-      const result = await client.callTool({ name: options.tool, arguments: {} })
-      const elapsed = performance.now() - started
-      if (result.isError === true) errors++
-      if (record) latencies.push(elapsed)
-    }
-  }
-  const warm = performance.now() + options.warmupMs
-  await Promise.all(clients.map((c) => run(c, warm, false)))
-  const start = performance.now()
-  await Promise.all(clients.map((c) => run(c, start + options.durationMs, true)))
-  const seconds = (performance.now() - start) / 1000
-  await Promise.all(clients.map((c) => c.close()))
-  latencies.sort((a, b) => a - b)
-  return {
-    concurrency: options.concurrency,
-    calls: latencies.length,
-    errors,
-    throughput: latencies.length / seconds,
-    p50: percentile(latencies, 50),
-    p99: percentile(latencies, 99),
+  const clients = await Promise.all(Array.from({ length: options.concurrency }, async (_, worker) => connectMcp(options.url, await options.headers(worker))))
+  try {
+    return await runCalls(
+      clients.map((client, worker) => {
+        const args = options.args?.(worker) ?? {}
+        return async () => (await client.callTool({ name: options.tool, arguments: args })).isError !== true
+      }),
+      options,
+    )
+  } finally {
+    await Promise.all(clients.map((c) => c.close()))
   }
 }
 

@@ -9,9 +9,12 @@ export interface ServerProcess {
   stop(): Promise<void>
 }
 
-/** Starts a bench server script as its own process; resolves once it prints `READY <url>`. */
-export function spawnServer(script: string, env: Record<string, string> = {}): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--expose-gc', '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
+/**
+ * Starts a bench server script as its own process; resolves once it prints `READY <url>`.
+ * `nodeArgs` go before the script (e.g. `--cpu-prof`).
+ */
+export function spawnServer(script: string, env: Record<string, string> = {}, nodeArgs: readonly string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout ?? process.stdin })
     lines.on('line', (line) => {

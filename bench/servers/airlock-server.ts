@@ -1,14 +1,25 @@
-// The real gateway, started as in production, for the load generator in bench/run.ts.
-import { mkdtemp, writeFile } from 'node:fs/promises'
+// The real gateway, started as in production, for the load generators in bench/.
+// BENCH_POLICY (policy JSON), BENCH_AWS_ENDPOINTS and BENCH_AWS_KEY point it at the emulators;
+// without them it serves whoami only and refuses every AWS call.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { z } from 'zod'
 import { startGateway } from '../../src/cli/start-gateway.js'
 import { gatewayConfigSchema } from '../../src/config.js'
 import { UpstreamError } from '../../src/errors.js'
 
+const WHOAMI_POLICY = { version: 1, grants: [{ id: 'bench', groups: ['bench'], tools: ['whoami'], ttl: '12h' }] }
+const keySchema = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })
+const json = (name: string): unknown => {
+  const text = process.env[name]
+  return text === undefined || text === '' ? undefined : JSON.parse(text)
+}
+
 const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'))
 const policy = join(dir, 'policy.json')
-await writeFile(policy, JSON.stringify({ version: 1, grants: [{ id: 'bench', groups: ['bench'], tools: ['whoami'], ttl: '12h' }] }))
+await writeFile(policy, JSON.stringify(json('BENCH_POLICY') ?? WHOAMI_POLICY))
+const key = keySchema.optional().parse(json('BENCH_AWS_KEY'))
 const running = await startGateway({
   config: gatewayConfigSchema.parse({
     issuer: process.env.BENCH_ISSUER,
@@ -16,9 +27,11 @@ const running = await startGateway({
     policy: [policy],
     audit: { path: join(dir, 'audit.jsonl'), durability: process.env.BENCH_DURABILITY ?? 'fsync' },
     sessions: { idleTimeoutSeconds: 3600, maxPerSubject: 1000, maxTotal: 1_000_000 },
+    awsEndpoints: json('BENCH_AWS_ENDPOINTS') ?? {},
   }),
   awsCredentials: async () => {
-    throw new UpstreamError('AWS_CREDENTIALS', 'no AWS in the benchmark')
+    if (key === undefined) throw new UpstreamError('AWS_CREDENTIALS', 'no AWS in the benchmark')
+    return key
   },
 })
 process.stdout.write(`READY ${running.resource}\n`)
@@ -29,5 +42,8 @@ process.on('SIGUSR2', () => {
   process.stdout.write(`GC ${JSON.stringify(process.memoryUsage())}\n`)
 })
 process.on('SIGTERM', () => {
-  void running.close().then(() => process.exit(0))
+  void running
+    .close()
+    .then(() => rm(dir, { recursive: true, force: true }))
+    .then(() => process.exit(0))
 })
