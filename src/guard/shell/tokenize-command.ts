@@ -1,6 +1,6 @@
-import { LangVariant, parse } from 'sh-syntax'
-import type { File } from 'sh-syntax'
 import { GuardError } from '../../errors.js'
+import { createPosixShellParser } from './posix-shell-parser.js'
+import type { PosixShellParser, ShFile } from './posix-shell-parser.js'
 
 export const MAX_COMMAND_BYTES = 4096
 
@@ -22,6 +22,9 @@ const UNQUOTED_REASONS: ReadonlyArray<readonly [RegExp, string]> = [
   [/[()]/, 'subshell or function syntax'],
   [/[\\]/, 'backslash escape'],
 ]
+
+// One parser for the process: its Go runtime starts on first use and is reused from then on.
+const defaultParser = createPosixShellParser()
 
 const RESERVED = new Set(['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time'])
 
@@ -82,14 +85,13 @@ function lexWords(input: string): LexedWord[] {
 }
 
 /** Cross-checks the structure with a real POSIX shell parser: one simple statement, nothing else. */
-function checkStructure(file: File, first: LexedWord, last: LexedWord): void {
-  const trailing: unknown = Reflect.get(file, 'Last')
-  if (Array.isArray(trailing) && trailing.length > 0) throw refuse('trailing comment')
+function checkStructure(file: ShFile, first: LexedWord, last: LexedWord): void {
+  if (file.Last != null && file.Last.length > 0) throw refuse('trailing comment')
   if (file.Stmts.length !== 1) throw refuse('more than one command')
   const stmt = file.Stmts[0]
   if (stmt === undefined || stmt.Cmd === null) throw refuse('no command')
   if (stmt.Comments.length > 0) throw refuse('comment')
-  if (stmt.Redirs.length > 0) throw refuse('redirection')
+  if (stmt.Redirs != null && stmt.Redirs.length > 0) throw refuse('redirection')
   if (stmt.Negated) throw refuse('negation')
   if (stmt.Background || stmt.Coprocess) throw refuse('background job')
   if (stmt.Semicolon.Line !== 0) throw refuse('command separator ";"')
@@ -106,7 +108,7 @@ function checkStructure(file: File, first: LexedWord, last: LexedWord): void {
  * way to make a check and a shell disagree.
  * @throws GuardError COMMAND_SYNTAX_REFUSED with the reason in the message.
  */
-export async function tokenizeCommand(input: string): Promise<string[]> {
+export async function tokenizeCommand(input: string, parser: PosixShellParser = defaultParser): Promise<string[]> {
   if (typeof input !== 'string') throw new TypeError('tokenizeCommand expects a string')
   if (Buffer.byteLength(input, 'utf8') > MAX_COMMAND_BYTES) throw refuse(`longer than ${MAX_COMMAND_BYTES} bytes`)
   if (input.includes('\0')) throw refuse('NUL byte')
@@ -121,12 +123,11 @@ export async function tokenizeCommand(input: string): Promise<string[]> {
   if (first.raw.includes('=')) throw refuse('variable assignment prefix')
   if (RESERVED.has(first.raw)) throw refuse(`reserved word "${first.raw}"`)
 
-  let file: File
-  try {
-    file = await parse(input, { variant: LangVariant.LangPOSIX, keepComments: true })
-  } catch (error) {
-    throw refuse('does not parse as a POSIX shell command', { cause: error })
+  const parsed = parser.parse(input)
+  if (!parsed.ok) {
+    const reason = parsed.failure === 'syntax' ? 'does not parse as a POSIX shell command' : 'shell parser unavailable'
+    throw refuse(reason, { cause: new Error(parsed.detail) })
   }
-  checkStructure(file, first, last)
+  checkStructure(parsed.file, first, last)
   return words.map((w) => w.value)
 }

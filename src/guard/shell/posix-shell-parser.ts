@@ -1,0 +1,199 @@
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+// Importing sh-syntax installs its Go runtime glue (`globalThis.Go` and the shims it needs).
+import { LangVariant } from 'sh-syntax'
+import { z } from 'zod'
+
+const offset = z.looseObject({ Offset: z.number().int(), Line: z.number().int() })
+
+/** The parts of mvdan/sh's syntax tree the shell guard looks at. */
+const shFileSchema = z.looseObject({
+  Stmts: z.array(
+    z.looseObject({
+      Comments: z.array(z.unknown()),
+      Cmd: z.looseObject({ Pos: offset, End: offset }).nullable(),
+      Redirs: z.array(z.unknown()).nullable(),
+      Negated: z.boolean(),
+      Background: z.boolean(),
+      Coprocess: z.boolean(),
+      Semicolon: offset,
+    }),
+  ),
+  Last: z.array(z.unknown()).nullish(),
+})
+export type ShFile = z.infer<typeof shFileSchema>
+
+const resultSchema = z.looseObject({
+  file: shFileSchema.nullish(),
+  parseError: z.looseObject({ Text: z.string() }).nullish(),
+  message: z.string().nullish(),
+})
+
+/** Why the parser did not return a tree; the guard turns every one of these into a refusal. */
+export type PosixParseFailure = 'syntax' | 'runtime'
+
+export type PosixParseResult =
+  | { readonly ok: true; readonly file: ShFile }
+  | { readonly ok: false; readonly failure: PosixParseFailure; readonly detail: string }
+
+/** Parses one shell line; never throws for bad input or a broken runtime (both are results). */
+export interface PosixShellParser {
+  parse(input: string): PosixParseResult
+}
+
+export interface PosixShellParserOptions {
+  /** Loads the parser's WebAssembly; defaults to sh-syntax's own main.wasm. */
+  readonly loadWasm?: () => Uint8Array
+}
+
+type WasmFunction = (...args: readonly (number | boolean)[]) => unknown
+
+interface Runtime {
+  /** The instance's linear memory as it is now (the buffer is replaced when memory grows). */
+  readonly buffer: () => ArrayBuffer
+  readonly wasmAlloc: WasmFunction
+  readonly process: WasmFunction
+  /** Linear memory right after the Go runtime started, before any parse. */
+  readonly image: Uint8Array
+  /** The image as runs of pages to copy and pages that are all zero (cheaper to fill). */
+  readonly runs: readonly (readonly [start: number, end: number, zero: boolean])[]
+}
+
+const PAGE = 4096
+const encoder = new TextEncoder()
+const decoder = new TextDecoder()
+
+// Node's WebAssembly global has no type declarations under this project's libs; it is reached
+// through globalThis and checked at run time instead.
+function wasmConstructor(name: 'Module' | 'Instance'): (...args: unknown[]) => unknown {
+  const api: unknown = Reflect.get(globalThis, 'WebAssembly')
+  const ctor: unknown = typeof api === 'object' && api !== null ? Reflect.get(api, name) : undefined
+  if (typeof ctor !== 'function') throw new TypeError(`WebAssembly.${name} is unavailable`)
+  return (...args) => Reflect.construct(ctor, args)
+}
+
+function exportedFunction(exports: object, name: string): WasmFunction {
+  const fn: unknown = Reflect.get(exports, name)
+  if (typeof fn !== 'function') throw new TypeError(`parser wasm has no export ${name}`)
+  return (...args) => Reflect.apply(fn, undefined, args)
+}
+
+function pageRuns(image: Uint8Array): Runtime['runs'] {
+  const zeroPage = Buffer.alloc(PAGE)
+  const runs: [number, number, boolean][] = []
+  for (let start = 0; start < image.byteLength; start += PAGE) {
+    const end = Math.min(start + PAGE, image.byteLength)
+    const zero = Buffer.from(image.buffer, image.byteOffset + start, end - start).equals(zeroPage.subarray(0, end - start))
+    const last = runs.at(-1)
+    if (last !== undefined && last[2] === zero) last[1] = end
+    else runs.push([start, end, zero])
+  }
+  return runs
+}
+
+/** Instantiates the module and starts its Go runtime once, keeping an image of its memory. */
+function startRuntime(compiled: unknown): Runtime {
+  const Go: unknown = Reflect.get(globalThis, 'Go')
+  if (typeof Go !== 'function') throw new TypeError('sh-syntax did not install its Go runtime glue')
+  const go = Object(Reflect.construct(Go, []))
+  const importObject: unknown = Reflect.get(go, 'importObject')
+  const run: unknown = Reflect.get(go, 'run')
+  if (typeof importObject !== 'object' || importObject === null || typeof run !== 'function') {
+    throw new TypeError('sh-syntax Go glue has an unexpected shape')
+  }
+  const instance: unknown = wasmConstructor('Instance')(compiled, importObject)
+  const exports: unknown = typeof instance === 'object' && instance !== null ? Reflect.get(instance, 'exports') : undefined
+  if (typeof exports !== 'object' || exports === null) throw new TypeError('parser wasm did not instantiate')
+  // main() is empty and returns at once; sh-syntax too calls `process` after the runtime finished main.
+  const exited: unknown = Reflect.apply(run, go, [instance])
+  void Promise.resolve(exited).catch(() => undefined)
+  if (Reflect.get(go, 'exited') !== true || Reflect.get(go, 'exitCode') !== 0) {
+    throw new TypeError('parser runtime did not start cleanly')
+  }
+  const memory: unknown = Reflect.get(exports, 'memory')
+  const buffer = (): ArrayBuffer => {
+    const current: unknown = typeof memory === 'object' && memory !== null ? Reflect.get(memory, 'buffer') : undefined
+    if (!(current instanceof ArrayBuffer)) throw new TypeError('parser wasm exports no memory')
+    return current
+  }
+  const image = new Uint8Array(buffer()).slice()
+  return { buffer, wasmAlloc: exportedFunction(exports, 'wasmAlloc'), process: exportedFunction(exports, 'process'), image, runs: pageRuns(image) }
+}
+
+function callProcess(rt: Runtime, text: Uint8Array): string {
+  // Every parse starts from the byte-identical memory of a freshly started runtime, as sh-syntax's
+  // own `parse` (a new instance per call) does. Reusing memory as a parse left it is unsafe: once
+  // the heap fills, TinyGo's collector runs and traps (after about 40 parses of 4 KiB lines).
+  const memory = new Uint8Array(rt.buffer())
+  for (const [start, end, zero] of rt.runs) {
+    if (zero) memory.fill(0, start, end)
+    else memory.set(rt.image.subarray(start, end), start)
+  }
+  const pointer = rt.wasmAlloc(text.byteLength)
+  if (typeof pointer !== 'number') throw new TypeError('wasmAlloc returned no pointer')
+  new Uint8Array(rt.buffer()).set(text, pointer)
+  // sh-syntax's processor arguments: filepath, text (pointer, length, capacity), print,
+  // keepComments, variant, stopAt, recoverErrors, then printer options (unused when parsing).
+  const result = rt.process(
+    0, 0, 0,
+    pointer, text.byteLength, text.byteLength,
+    false, true, LangVariant.LangPOSIX,
+    0, 0, 0,
+    0,
+    false, 2, true, true, true, false, false, false, false,
+  )
+  if (typeof result !== 'number') throw new TypeError('process returned no pointer')
+  const out = new Uint8Array(rt.buffer()).subarray(result)
+  const end = out.indexOf(0)
+  if (end < 0) throw new TypeError('process returned an unterminated result')
+  return decoder.decode(out.subarray(0, end))
+}
+
+function defaultWasm(): Uint8Array {
+  return readFileSync(createRequire(import.meta.url).resolve('sh-syntax/main.wasm'))
+}
+
+/**
+ * Creates a parser for one line of POSIX shell with mvdan/sh (sh-syntax's WebAssembly, comments
+ * kept). sh-syntax starts a new Go runtime per parse (about 100 ms); this one compiles and starts
+ * it once, on first use, and before each parse resets its memory to the image taken right after
+ * start, so a parse costs a memory reset instead of a runtime start and sees exactly the state a
+ * fresh runtime would. A syntax error, a trap, malformed output or memory growth is a
+ * `{ ok: false }` result (fail closed); after anything but a syntax error the runtime is dropped
+ * and the next parse starts a new one. The parse is synchronous, so calls cannot interleave.
+ */
+export function createPosixShellParser(options: PosixShellParserOptions = {}): PosixShellParser {
+  const loadWasm = options.loadWasm ?? defaultWasm
+  let compiled: unknown
+  let runtime: Runtime | undefined
+  return {
+    parse(input) {
+      if (typeof input !== 'string') throw new TypeError('parse expects a string')
+      let json: string
+      try {
+        compiled ??= wasmConstructor('Module')(loadWasm())
+        runtime ??= startRuntime(compiled)
+        const rt = runtime
+        json = callProcess(rt, encoder.encode(input))
+        if (rt.buffer().byteLength !== rt.image.byteLength) throw new TypeError('parser memory grew')
+      } catch (error) {
+        runtime = undefined
+        return { ok: false, failure: 'runtime', detail: error instanceof Error ? error.message : 'unknown failure' }
+      }
+      let raw: unknown
+      try {
+        raw = JSON.parse(json)
+      } catch {
+        runtime = undefined
+        return { ok: false, failure: 'runtime', detail: 'parser output is not JSON' }
+      }
+      const parsed = resultSchema.safeParse(raw)
+      if (!parsed.success) return { ok: false, failure: 'runtime', detail: 'parser output has an unexpected shape' }
+      const { file, parseError, message } = parsed.data
+      if (parseError != null) return { ok: false, failure: 'syntax', detail: parseError.Text }
+      if (message != null && message !== '') return { ok: false, failure: 'syntax', detail: message }
+      if (file == null) return { ok: false, failure: 'runtime', detail: 'parser returned no tree' }
+      return { ok: true, file }
+    },
+  }
+}
