@@ -39,7 +39,8 @@ export const defaultRedactOptions: RedactOptions = {
 }
 
 // A JWT (or JWS) anywhere in a string: a bearer credential that slipped into a free-text field.
-const JWT_PATTERN = /eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g
+// Anchored at a token boundary so "eyJeyJeyJ…" cannot make the scan quadratic.
+const JWT_PATTERN = /(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g
 
 /**
  * Copies tool arguments into a shape safe for the audit trail: values under secret-looking keys

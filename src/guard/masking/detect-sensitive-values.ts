@@ -12,7 +12,9 @@ const ACCESS_KEY_ID = /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|ABIA|ACCA)[A
 const NAMED_SECRET = /((?:aws)?_?secret(?:_?access)?_?key["']?\s*[:=]\s*["']?)([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])/gi
 /** A bare 40-character base64-ish token, the shape of an AWS secret access key. */
 const SECRET_SHAPE = /(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])/g
-const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g
+// Matches may only start at a boundary: without the lookbehind a long run of address characters
+// makes the scan quadratic, and one result cell could stall the gateway for everyone.
+const EMAIL = /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}/g
 /** 13–19 digits, optionally grouped by single spaces or dashes. */
 const CARD = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g
 
