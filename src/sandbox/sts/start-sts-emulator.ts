@@ -85,7 +85,8 @@ export async function startStsEmulator(options: StsEmulatorOptions): Promise<Sts
         outcome: isStsFault(outcome) ? outcome.code : 'ok',
         ...(isStsFault(outcome) ? {} : { detail: outcome.trail }),
       })
-      const headers = { 'x-amzn-requestid': requestId }
+      // AWS stamps responses with its own time; the SDK corrects its clock skew from this header.
+      const headers = { 'x-amzn-requestid': requestId, date: new Date(options.clock.now()).toUTCString() }
       if (isStsFault(outcome)) {
         if (wantsJson) sendJson(res, outcome.status, { Error: { Type: 'Sender', Code: outcome.code, Message: outcome.message }, RequestId: requestId }, headers)
         else sendText(res, outcome.status, stsErrorXml(outcome, requestId), 'text/xml', headers)
