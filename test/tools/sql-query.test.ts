@@ -181,7 +181,10 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
       assert.ok(error instanceof UpstreamError)
       const detail = error.publicDetail ?? ''
       assert.match(detail, /invalid input syntax for type integer/)
-      for (const owner of owners) assert.ok(!detail.includes(`"${owner}"`), `${detail} leaks ${owner}`)
+      for (const owner of owners) {
+        assert.ok(!detail.includes(`"${owner}"`), `${detail} leaks ${owner}`)
+        assert.ok(!error.message.includes(`"${owner}"`), `the audited message leaks ${owner}`)
+      }
       assert.ok(!detail.includes('@'), detail)
     }
   })

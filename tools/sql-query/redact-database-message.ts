@@ -27,8 +27,9 @@ export function redactDatabaseMessage(message: string, detectors: DetectorSettin
   return redactSensitiveText(text, detectors).text
 }
 
-/** The same error with its caller-visible database text redacted (other errors pass through). */
+/** The same error with its database text redacted for the caller and the audit (other errors pass through). */
 export function withoutDataValues(error: unknown, detectors: DetectorSettings): unknown {
   if (!(error instanceof UpstreamError) || error.publicDetail === undefined) return error
-  return new UpstreamError(error.code, error.message, { cause: error, publicDetail: redactDatabaseMessage(error.publicDetail, detectors) })
+  // The audit records `message`; it must not keep the values the caller may not see either.
+  return new UpstreamError(error.code, redactDatabaseMessage(error.message, detectors), { publicDetail: redactDatabaseMessage(error.publicDetail, detectors) })
 }
