@@ -4,6 +4,7 @@ import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { GuardError } from '../../../src/errors.js'
 import { matchTemplate } from '../../../src/guard/shell/match-template.js'
+import { createPosixShellParser } from '../../../src/guard/shell/posix-shell-parser.js'
 import { quoteArgv } from '../../../src/guard/shell/quote-argv.js'
 import { tokenizeCommand } from '../../../src/guard/shell/tokenize-command.js'
 import { parseCommandTemplate } from '../../../src/policy/command-template.js'
@@ -58,6 +59,19 @@ describe('allowed commands', () => {
       assert.deepEqual(await shellArgv(result.argv), argv)
     })
   }
+})
+
+describe('parser failure', () => {
+  it('refuses an otherwise allowed command when the shell parser cannot run (fail closed)', async () => {
+    const broken = createPosixShellParser({ loadWasm: () => Uint8Array.from([0, 1, 2]) })
+    await assert.rejects(tokenizeCommand('uptime', broken), (e: unknown) => {
+      assert.ok(e instanceof GuardError, `expected GuardError, got ${String(e)}`)
+      assert.equal(e.code, 'COMMAND_SYNTAX_REFUSED')
+      assert.match(e.message, /shell parser unavailable/)
+      return true
+    })
+    assert.deepEqual(await tokenizeCommand('uptime'), ['uptime'])
+  })
 })
 
 describe('quoteArgv', () => {
