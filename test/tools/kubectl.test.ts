@@ -86,6 +86,12 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
     assert.match(result.text, /<secret payments-db\/password>/)
   })
 
+  test('describe shows no events to a grant that does not include them', async () => {
+    const result = await call({ verb: 'describe', resource: 'pods', namespace: 'shop', name: PAYMENTS_POD }, { verbs: ['describe'], resources: ['pods'], namespaces: ['shop'] })
+    assert.doesNotMatch(result.text, /BackOff/)
+    assert.match(result.text, /your grant does not include events/)
+  })
+
   const denials: Array<[string, KubectlInput, Partial<KubectlConstraints> | null]> = [
     ['a verb the grant does not list (scale)', { verb: 'scale', resource: 'deployments', namespace: 'shop', name: 'checkout', replicas: 3 }, READ],
     ['a write verb (delete-pod)', { verb: 'delete-pod', resource: 'pods', namespace: 'shop', name: PAYMENTS_POD }, READ],
@@ -173,10 +179,11 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
     assert.match(result.text, /Warning\s+BackOff\s+pod\/payments/)
   })
 
-  test('Kubernetes 403 and 404 become K8S_FORBIDDEN and K8S_NOT_FOUND with the API server\'s message', async () => {
+  test('Kubernetes 403 becomes K8S_FORBIDDEN (API server text for operators only) and 404 K8S_NOT_FOUND with its message', async () => {
     const wide = { ...READ, resources: ['secrets' as const], namespaces: ['kube-system'] }
     await assert.rejects(call({ verb: 'list', resource: 'secrets', namespace: 'kube-system' }, wide), (e) =>
-      e instanceof UpstreamError && e.code === 'K8S_FORBIDDEN' && /cannot list resource "secrets"/.test(e.publicDetail ?? ''))
+      e instanceof UpstreamError && e.code === 'K8S_FORBIDDEN' && /cannot list resource "secrets"/.test(e.message) &&
+      e.publicDetail === "The cluster's RBAC does not allow the gateway this operation." && !/arn:aws/.test(e.publicDetail))
     await assert.rejects(call({ verb: 'get', resource: 'pods', namespace: 'shop', name: 'nope' }), (e) =>
       e instanceof UpstreamError && e.code === 'K8S_NOT_FOUND' && e.publicDetail === 'pods "nope" not found')
   })

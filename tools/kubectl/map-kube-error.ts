@@ -26,8 +26,12 @@ export function mapKubeError(error: unknown, operation: string): AirlockError {
         detail = undefined
       }
     }
+    // 401/403 texts name the gateway's IAM role, account and session: operators get them in the audit, agents a fixed sentence.
+    const raw = detail
     if (status === 401) detail = 'The cluster did not authenticate the gateway (its IAM role is not mapped to a Kubernetes user, or its token was refused).'
-    return new UpstreamError(code, `${operation} failed with HTTP ${status}`, { cause: error, ...(detail === undefined ? {} : { publicDetail: detail }) })
+    if (status === 403) detail = "The cluster's RBAC does not allow the gateway this operation."
+    const message = `${operation} failed with HTTP ${status}${raw === undefined || (status !== 401 && status !== 403) ? '' : `: ${raw}`}`
+    return new UpstreamError(code, message, { cause: error, ...(detail === undefined ? {} : { publicDetail: detail }) })
   }
   const name = error instanceof Error ? error.name : ''
   if (name === 'AbortError') return new UpstreamError('CANCELLED', `${operation} was cancelled`, { cause: error })

@@ -55,7 +55,13 @@ export async function runKubeVerb(input: RunInput): Promise<KubeVerbResult> {
       if (verb === 'get') {
         return { text: `${formatKubeTable(kind, [object], now)}\n\n${JSON.stringify(summary, null, 2)}`, structured: { verb, resource, kind, object: summary }, audit: {} }
       }
-      const events = namespace === undefined ? { items: [], note: 'events are not shown for cluster-scoped objects' } : await eventsFor(apis, namespace, kind, name)
+      // Events are shown only to grants that could read them anyway (the events verb or resource).
+      const mayReadEvents = input.constraints.verbs.includes('events') || input.constraints.resources.includes('events')
+      const events = !mayReadEvents
+        ? { items: [], note: 'events are not shown: your grant does not include events' }
+        : namespace === undefined
+          ? { items: [], note: 'events are not shown for cluster-scoped objects' }
+          : await eventsFor(apis, namespace, kind, name)
       const structured = { verb, resource, kind, object: summary, events: events.items.map(eventSummary), ...(events.note === undefined ? {} : { eventsNote: events.note }) }
       const eventText = events.note ?? formatKubeTable('Event', events.items, now)
       return { text: `${JSON.stringify(summary, null, 2)}\n\nEvents:\n${eventText}`, structured, audit: { events: events.items.length } }
