@@ -1,5 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import { CallToolRequestSchema, ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js'
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
@@ -31,15 +31,21 @@ export function createSessionServer(options: SessionServerOptions): Server {
   const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS })
 
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
-    const principal = options.principalOf(extra)
-    const tools = options.catalog.list(options.policy(), principal, options.clock.now())
-    await options.audit.write({
-      type: 'tools.list',
-      actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
-      session: options.session.idHash,
-      detail: { tools: tools.map((t) => t.name) },
-    })
-    return { tools }
+    try {
+      const principal = options.principalOf(extra)
+      const tools = options.catalog.list(options.policy(), principal, options.clock.now())
+      await options.audit.write({
+        type: 'tools.list',
+        actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
+        session: options.session.idHash,
+        detail: { tools: tools.map((t) => t.name) },
+      })
+      return { tools }
+    } catch (error) {
+      // The SDK would send error.message to the client; it may name files or internals.
+      options.logError('tools/list failed', error)
+      throw new McpError(ErrorCode.InternalError, 'The gateway could not list tools (nothing was recorded in the audit trail).')
+    }
   })
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {

@@ -127,3 +127,27 @@ describe('audit trail', () => {
     assert.equal(broken.ok, false)
   })
 })
+
+describe('audit unavailable: fail closed', () => {
+  let e2e: E2E
+  before(async () => {
+    e2e = await startE2E()
+  })
+  after(() => e2e.close())
+
+  it('withholds tool results and lists when nothing can be recorded, without leaking internals', async () => {
+    const { client } = await e2e.connect(await e2e.token('alice', ['dba']))
+    await e2e.gateway.audit.close()
+    const result = await client.callTool({ name: 'whoami', arguments: {} })
+    assert.equal(result.isError, true)
+    const text = JSON.stringify(result.content)
+    assert.match(text, /\[AUDIT_UNAVAILABLE\]/)
+    assert.doesNotMatch(text, /alice|subject/)
+    await assert.rejects(client.listTools(), (error: unknown) => {
+      const message = error instanceof Error ? error.message : ''
+      assert.match(message, /could not list tools/)
+      assert.ok(!message.includes(e2e.dir), 'no file paths')
+      return true
+    })
+  })
+})
