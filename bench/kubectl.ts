@@ -1,5 +1,6 @@
 // npm run bench:kubectl: kubectl list pods through the gateway vs @kubernetes/client-node called directly
 // with a cached EKS token, against the Kubernetes API stand-in.
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { createEksTokenSource } from '../src/aws/eks-token.js'
 import { createKubeApis } from '../src/aws/kube-client.js'
 import { systemClock } from '../src/clock.js'
@@ -10,7 +11,7 @@ import { createTrail } from '../src/sandbox/trail.js'
 import { GATEWAY, GATEWAY_MAPPING } from '../test/sandbox/kube-api/kube-harness.js'
 import { startBenchGateway } from './lib/bench-gateway.js'
 import { benchSettings } from './lib/bench-settings.js'
-import { connectMcp, interleave, type Call, type LoadResult } from './lib/load.js'
+import { connectMcp, interleave, sampleCalls, type Call, type LoadResult } from './lib/load.js'
 import { printComparison } from './lib/print-comparison.js'
 import { printCpuProfile } from './lib/print-cpu-profile.js'
 
@@ -39,14 +40,22 @@ const gateway = await startBenchGateway({
 const { token } = await createEksTokenSource({ credentials: async () => KEY, region: REGION, clock: systemClock }).token('demo')
 const apis = createKubeApis({ server: kube.url, caData: Buffer.from(kube.caPem).toString('base64'), token })
 
+const connect = (concurrency: number) => Promise.all(Array.from({ length: concurrency }, async (_, w) => connectMcp(gateway.url, await gateway.bearer(`bench-${w}`, ['bench']))))
+const listPods = (mcp: Client): Call => async () => {
+  const result = await mcp.callTool({ name: 'kubectl', arguments: { connection: 'bench-cluster', verb: 'list', resource: 'pods', namespace: 'shop' } })
+  return result.isError !== true
+}
+// Warm the gateway (token, cluster description, first-call loading, JIT) before the profile and the measured runs.
+const warm = await connect(2)
+await sampleCalls(warm.map(listPods), { durationMs: 0, warmupMs: settings.warmupMs })
+await Promise.all(warm.map((c) => c.close()))
+gateway.startProfile()
+
 const rows = []
 for (const concurrency of settings.levels) {
-  const clients = await Promise.all(Array.from({ length: concurrency }, async (_, w) => connectMcp(gateway.url, await gateway.bearer(`bench-${w}`, ['bench']))))
+  const clients = await connect(concurrency)
   const direct: Call[] = Array.from({ length: concurrency }, () => async () => (await apis.core.listNamespacedPod({ namespace: 'shop' })).items.length > 0)
-  const airlock: Call[] = clients.map((mcp) => async () => {
-    const result = await mcp.callTool({ name: 'kubectl', arguments: { connection: 'bench-cluster', verb: 'list', resource: 'pods', namespace: 'shop' } })
-    return result.isError !== true
-  })
+  const airlock: Call[] = clients.map(listPods)
   const results = await interleave(concurrency, [['direct', direct], ['airlock', airlock]], settings)
   await Promise.all(clients.map((c) => c.close()))
   const [d, a] = [results.get('direct'), results.get('airlock')]

@@ -12,7 +12,7 @@ import { GATEWAY, KEY, PG_CLUSTER, PG_RO_SECRET, PG_SECRET } from '../test/tools
 import { createPgTable, PG_URL } from '../test/tools/support/sql-test-databases.js'
 import { runStatement } from '../tools/sql-query/run-statement.js'
 import { startBenchGateway } from './lib/bench-gateway.js'
-import { connectMcp, interleave, type Call, type LoadResult } from './lib/load.js'
+import { connectMcp, interleave, sampleCalls, type Call, type LoadResult } from './lib/load.js'
 import { printComparison } from './lib/print-comparison.js'
 import { printCpuProfile } from './lib/print-cpu-profile.js'
 import { timePerCall } from './lib/time-per-call.js'
@@ -133,6 +133,12 @@ const mcpCalls = async (concurrency: number): Promise<{ calls: Call[]; close: ()
     },
   }
 }
+
+// Warm the gateway (first-call loading, JIT) before the profile and the measured runs.
+const warm = await mcpCalls(2)
+await sampleCalls(warm.calls, { durationMs: 0, warmupMs: settings.warmupMs })
+await warm.close()
+gateway.startProfile()
 
 const AIRLOCK = `airlock (audit ${settings.durability})`
 const rows = []

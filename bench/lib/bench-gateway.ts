@@ -9,6 +9,8 @@ export interface BenchGateway {
   readonly server: ServerProcess
   /** `Authorization` header with a real token from the bench issuer (minted once per subject). */
   bearer(subject: string, groups: readonly string[]): Promise<Record<string, string>>
+  /** Starts the gateway's CPU profile, if a profile directory was given; it is written on stop. */
+  startProfile(): void
   stop(): Promise<void>
 }
 
@@ -18,7 +20,7 @@ export interface BenchGatewayOptions {
   readonly awsKey: { readonly accessKeyId: string; readonly secretAccessKey: string }
   /** Audit durability; the production default is fsync. */
   readonly durability?: 'fsync' | 'write'
-  /** Write a V8 CPU profile of the gateway process into this directory when it stops. */
+  /** Where the gateway writes its CPU profile (see {@link BenchGateway.startProfile}) when it stops. */
   readonly cpuProfileDir?: string
 }
 
@@ -35,8 +37,8 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       BENCH_POLICY: JSON.stringify(options.policy),
       BENCH_AWS_ENDPOINTS: JSON.stringify(options.awsEndpoints),
       BENCH_AWS_KEY: JSON.stringify(options.awsKey),
+      BENCH_CPU_PROFILE: options.cpuProfileDir ?? '',
     },
-    options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`],
   )
   const tokens = new Map<string, string>()
   return {
@@ -50,6 +52,9 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
         tokens.set(subject, token)
       }
       return { authorization: `Bearer ${token}` }
+    },
+    startProfile() {
+      if (options.cpuProfileDir !== undefined) server.child.kill('SIGHUP')
     },
     async stop() {
       await server.stop()

@@ -2,6 +2,7 @@
 // BENCH_POLICY (policy JSON), BENCH_AWS_ENDPOINTS and BENCH_AWS_KEY point it at the emulators;
 // without them it serves whoami only and refuses every AWS call.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
@@ -41,9 +42,26 @@ process.on('SIGUSR2', () => {
   globalThis.gc?.()
   process.stdout.write(`GC ${JSON.stringify(process.memoryUsage())}\n`)
 })
+// BENCH_CPU_PROFILE: SIGHUP starts a CPU profile (after the load generator's warm-up, so start-up
+// and first-call loading stay out of it); SIGTERM writes it into that directory.
+const profileDir = process.env.BENCH_CPU_PROFILE === '' ? undefined : process.env.BENCH_CPU_PROFILE
+const inspector = new Session()
+let profiling = false
+process.on('SIGHUP', () => {
+  if (profileDir === undefined || profiling) return
+  profiling = true
+  inspector.connect()
+  void inspector.post('Profiler.enable').then(() => inspector.post('Profiler.start'))
+})
+async function writeProfile(): Promise<void> {
+  if (!profiling || profileDir === undefined) return
+  const { profile } = await inspector.post('Profiler.stop')
+  await writeFile(join(profileDir, `gateway-${process.pid}.cpuprofile`), JSON.stringify(profile))
+}
+
 process.on('SIGTERM', () => {
-  void running
-    .close()
+  void writeProfile()
+    .then(() => running.close())
     .then(() => rm(dir, { recursive: true, force: true }))
     .then(() => process.exit(0))
 })
