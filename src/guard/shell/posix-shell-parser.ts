@@ -53,10 +53,13 @@ interface Runtime {
   readonly buffer: () => ArrayBuffer
   readonly wasmAlloc: WasmFunction
   readonly process: WasmFunction
-  /** Linear memory right after the Go runtime started, before any parse. */
-  readonly image: Uint8Array
-  /** The image as runs of pages to copy and pages that are all zero (cheaper to fill). */
-  readonly runs: readonly (readonly [start: number, end: number, zero: boolean])[]
+  /** Size of linear memory right after the Go runtime started. */
+  readonly size: number
+  /**
+   * Linear memory right after the Go runtime started, before any parse, as runs of pages: the
+   * bytes of a run that is not all zero, `undefined` for one that is (most of the 10 MiB heap).
+   */
+  readonly image: readonly (readonly [start: number, end: number, bytes: Uint8Array | undefined])[]
 }
 
 const PAGE = 4096
@@ -78,17 +81,17 @@ function exportedFunction(exports: object, name: string): WasmFunction {
   return (...args) => Reflect.apply(fn, undefined, args)
 }
 
-function pageRuns(image: Uint8Array): Runtime['runs'] {
+function takeImage(memory: ArrayBuffer): Runtime['image'] {
   const zeroPage = Buffer.alloc(PAGE)
-  const runs: [number, number, boolean][] = []
-  for (let start = 0; start < image.byteLength; start += PAGE) {
-    const end = Math.min(start + PAGE, image.byteLength)
-    const zero = Buffer.from(image.buffer, image.byteOffset + start, end - start).equals(zeroPage.subarray(0, end - start))
+  const runs: [start: number, end: number, zero: boolean][] = []
+  for (let start = 0; start < memory.byteLength; start += PAGE) {
+    const end = Math.min(start + PAGE, memory.byteLength)
+    const zero = Buffer.from(memory, start, end - start).equals(zeroPage.subarray(0, end - start))
     const last = runs.at(-1)
     if (last !== undefined && last[2] === zero) last[1] = end
     else runs.push([start, end, zero])
   }
-  return runs
+  return runs.map(([start, end, zero]) => [start, end, zero ? undefined : new Uint8Array(memory.slice(start, end))])
 }
 
 /** Instantiates the module and starts its Go runtime once, keeping an image of its memory. */
@@ -116,8 +119,14 @@ function startRuntime(compiled: unknown): Runtime {
     if (!(current instanceof ArrayBuffer)) throw new TypeError('parser wasm exports no memory')
     return current
   }
-  const image = new Uint8Array(buffer()).slice()
-  return { buffer, wasmAlloc: exportedFunction(exports, 'wasmAlloc'), process: exportedFunction(exports, 'process'), image, runs: pageRuns(image) }
+  const initial = buffer()
+  return {
+    buffer,
+    wasmAlloc: exportedFunction(exports, 'wasmAlloc'),
+    process: exportedFunction(exports, 'process'),
+    size: initial.byteLength,
+    image: takeImage(initial),
+  }
 }
 
 function callProcess(rt: Runtime, text: Uint8Array): string {
@@ -125,9 +134,9 @@ function callProcess(rt: Runtime, text: Uint8Array): string {
   // own `parse` (a new instance per call) does. Reusing memory as a parse left it is unsafe: once
   // the heap fills, TinyGo's collector runs and traps (after about 40 parses of 4 KiB lines).
   const memory = new Uint8Array(rt.buffer())
-  for (const [start, end, zero] of rt.runs) {
-    if (zero) memory.fill(0, start, end)
-    else memory.set(rt.image.subarray(start, end), start)
+  for (const [start, end, bytes] of rt.image) {
+    if (bytes === undefined) memory.fill(0, start, end)
+    else memory.set(bytes, start)
   }
   const pointer = rt.wasmAlloc(text.byteLength)
   if (typeof pointer !== 'number') throw new TypeError('wasmAlloc returned no pointer')
@@ -175,7 +184,7 @@ export function createPosixShellParser(options: PosixShellParserOptions = {}): P
         runtime ??= startRuntime(compiled)
         const rt = runtime
         json = callProcess(rt, encoder.encode(input))
-        if (rt.buffer().byteLength !== rt.image.byteLength) throw new TypeError('parser memory grew')
+        if (rt.buffer().byteLength !== rt.size) throw new TypeError('parser memory grew')
       } catch (error) {
         runtime = undefined
         return { ok: false, failure: 'runtime', detail: error instanceof Error ? error.message : 'unknown failure' }
