@@ -8,6 +8,7 @@ import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import { AuthError } from '../errors.js'
 import type { SessionRecord, SessionRegistry } from './session-registry.js'
+import { createAuthFailureSampler } from './auth-failure-sampler.js'
 import type { PrincipalBinding } from './principal-binding.js'
 import { readBody } from './read-body.js'
 
@@ -54,6 +55,7 @@ function jsonRpcError(res: ServerResponse, status: number, code: number, message
 /** The gateway's HTTP surface: RFC 9728 metadata and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
 export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const resourceUrl = new URL(options.resource)
+  const authFailures = createAuthFailureSampler({ clock: options.clock, windowMs: 10_000, maxClients: 10_000 })
   function corsHeaders(origin: string | undefined): Record<string, string> {
     if (origin === undefined || !options.allowedOrigins.has(origin)) return {}
     return { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': CORS_EXPOSE_HEADERS }
@@ -61,10 +63,14 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
 
   async function refuse(req: IncomingMessage, res: ServerResponse, error: AuthError, cors: Record<string, string>): Promise<void> {
     const { header, body } = options.challenge(error)
-    try {
-      await options.audit.write({ type: 'auth.failure', code: error.code, reason: error.failure, client: req.socket.remoteAddress ?? 'unknown' })
-    } catch (auditError) {
-      options.logError('audit write failed for auth failure', auditError)
+    const client = req.socket.remoteAddress ?? 'unknown'
+    const sample = authFailures.admit(client)
+    if (sample.record) {
+      try {
+        await options.audit.write({ type: 'auth.failure', code: error.code, reason: error.failure, client, ...(sample.suppressed > 0 ? { detail: { suppressedSinceLastRecord: sample.suppressed } } : {}) })
+      } catch (auditError) {
+        options.logError('audit write failed for auth failure', auditError)
+      }
     }
     if (error.failure === 'issuer_unavailable') {
       // Refused (fail closed), but not as invalid_token: the token may be fine and clients should retry, not discard it.

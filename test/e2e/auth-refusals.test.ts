@@ -110,13 +110,16 @@ describe('gateway refuses every bad bearer token with an RFC 6750 challenge', ()
     }
   })
 
-  it('records auth failures in the audit trail without the token', async () => {
+  it('records auth failures in the audit trail without the token, one per client per 10 s with a count', async () => {
+    e2e.clock.advance(10_000)
     const token = await e2e.token('alice', ['dba'], { iss: 'https://evil.example' })
     await postMcp(e2e.gateway.resource, INITIALIZE, { authorization: `Bearer ${token}` })
     const { readFile } = await import('node:fs/promises')
     const audit = await readFile(e2e.auditPath, 'utf8')
     assert.match(audit, /"type":"auth.failure"/)
-    assert.match(audit, /"reason":"wrong_issuer"/)
+    const failures = audit.trim().split('\n').filter((line) => line.includes('"type":"auth.failure"'))
+    assert.match(failures.at(-1) ?? '', /"reason":"wrong_issuer"[^\n]*"suppressedSinceLastRecord":\d+/)
+    assert.ok(failures.length < 5, 'the earlier refusals in this suite were aggregated, not written one by one')
     assert.ok(!audit.includes(token))
   })
 })
