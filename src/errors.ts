@@ -50,6 +50,8 @@ export type GuardErrorCode =
   | 'SQL_NOT_READ_ONLY'
   /** Refused whatever the grant's mode (server files, DO, transaction control, …). */
   | 'SQL_NOT_ALLOWED'
+  /** The statement uses a column the grant masks other than by selecting it as is. */
+  | 'SQL_MASKED_COLUMN'
   | 'COMMAND_SYNTAX_REFUSED'
   | 'COMMAND_NOT_ALLOWED'
   | 'INSTANCE_NOT_ALLOWED'

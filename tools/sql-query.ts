@@ -50,7 +50,8 @@ export default defineTool({
     const constraints = sqlConstraintsSchema.parse(ctx.grant.sql ?? {})
     const connection = ctx.connection
     // Denials happen here, before any AWS call.
-    const check = await checkSql({ engine: connection.engine, sql: ctx.args.sql, mode: constraints.mode })
+    // Masking matches output labels, so the guard keeps masked columns from being read any other way.
+    const check = await checkSql({ engine: connection.engine, sql: ctx.args.sql, mode: constraints.mode, maskedColumns: Object.keys(constraints.maskColumns) })
     const parameters = Object.entries(ctx.args.parameters ?? {}).map(([name, value]) => ({ name, value: valueToField(value) }))
     const client = ctx.deps.aws.rdsData({ region: connection.region, roleArn: connection.roleArn, principal: ctx.principal })
     const secretArn = constraints.mode === 'read-only' ? connection.readOnlySecretArn ?? connection.secretArn : connection.secretArn

@@ -72,6 +72,21 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     assert.equal(await h.checksum(), before)
   })
 
+  it('refuses reading masked columns other than as is, and masks them when selected as is', async () => {
+    const masking = grant({ mode: 'read-only', maskColumns: { [`${h.table}.owner`]: 'last4', '*.email': 'redact' } })
+    const t = h.table
+    for (const sql of [`SELECT owner AS o FROM ${t}`, `SELECT REPLACE(email, '@', ' at ') AS e FROM ${t}`, `SELECT id FROM ${t} WHERE owner LIKE 'a%'`, `SELECT owner FROM ${t} ORDER BY 1`]) {
+      const { calls } = await h.refused({ sql }, 'SQL_MASKED_COLUMN', { grant: masking })
+      assert.equal(calls.length, 0, `${sql} reached AWS`)
+    }
+    for (const sql of [`SELECT id, owner, email FROM ${t} WHERE id = 1`, `SELECT * FROM ${t} WHERE id = 1`, `SELECT c.* FROM ${t} c WHERE c.id = 1`]) {
+      const { result } = await h.run({ sql }, { grant: masking })
+      const text = JSON.stringify(result.structured) + result.text
+      assert.ok(!text.includes('ada') && !text.includes('@example'), `${sql}: ${text}`)
+      assert.match(text, /\[redacted\]/)
+    }
+  })
+
   it('surfaces the database error text as DB_ERROR', async () => {
     const { error, calls } = await h.refused({ sql: `SELECT nope FROM ${h.table}` }, 'DB_ERROR')
     assert.ok(error instanceof UpstreamError)

@@ -1,5 +1,7 @@
 import nodeSqlParser from 'node-sql-parser'
 import { GuardError } from '../../errors.js'
+import { checkMysqlMasking } from './check-mysql-masking.js'
+import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgeMysqlFunction } from './mysql-function-policy.js'
 import { scanMysqlText } from './scan-mysql-text.js'
 import type { SqlCheck, SqlMode } from './sql-check.js'
@@ -63,7 +65,7 @@ function functionName(node: Json): { name: string; schema: string | undefined } 
 }
 
 /** Checks one MySQL/MariaDB statement; see checkSql for the rules. */
-export function checkMysqlSql(sql: string, mode: SqlMode): SqlCheck {
+export function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: MaskedColumnTest): SqlCheck {
   const facts = scanMysqlText(sql)
   // Executable comments hide code from the parser in every mode.
   if (facts.executableComment) throw refuse(mode, 'executable comment /*! … */ runs hidden SQL')
@@ -108,6 +110,7 @@ export function checkMysqlSql(sql: string, mode: SqlMode): SqlCheck {
       functions.add(fn.schema === undefined ? fn.name.toLowerCase() : `${fn.schema}.${fn.name}`.toLowerCase())
     }
   })
+  if (isMasked !== undefined) checkMysqlMasking(top, isMasked)
   const tables = new Set(tableList.map((entry) => entry.split('::').slice(1).filter((p) => p !== 'null').join('.').toLowerCase()))
   return { engine: 'mysql', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
 }

@@ -1,5 +1,7 @@
 import { loadModule, parseSync, scanSync } from 'libpg-query'
 import { GuardError } from '../../errors.js'
+import { checkPostgresMasking } from './check-postgres-masking.js'
+import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgePostgresFunction, normalizePostgresFunctionName } from './postgres-function-policy.js'
 import type { SqlCheck, SqlMode } from './sql-check.js'
 import { isObject, stringList, walkTree } from './walk-tree.js'
@@ -130,7 +132,7 @@ function checkExplain(body: Json): void {
 }
 
 /** Checks one PostgreSQL statement; see checkSql for the rules. */
-export async function checkPostgresSql(sql: string, mode: SqlMode): Promise<SqlCheck> {
+export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: MaskedColumnTest): Promise<SqlCheck> {
   await ensureParser()
   const { kind, body } = parseOne(sql)
   const never = NEVER.get(kind)
@@ -179,5 +181,6 @@ export async function checkPostgresSql(sql: string, mode: SqlMode): Promise<SqlC
       }
     }
   })
+  if (isMasked !== undefined) checkPostgresMasking(kind, body, isMasked)
   return { engine: 'postgres', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
 }

@@ -1,5 +1,6 @@
 import { checkMysqlSql } from './check-mysql-sql.js'
 import { checkPostgresSql } from './check-postgres-sql.js'
+import { createMaskedColumnTest } from './masked-column-test.js'
 import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
 
 /*
@@ -24,9 +25,14 @@ import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
  * through an agent tool (server files and programs, extensions, DO, transaction and session
  * control, roles).
  *
- * @throws GuardError SQL_PARSE_FAILED, SQL_MULTIPLE_STATEMENTS, SQL_NOT_READ_ONLY (read-only grants), SQL_NOT_ALLOWED (read-write grants)
+ * With `maskedColumns`, a column whose name matches the column part of a masked glob may only
+ * appear as a bare, un-renamed item of the outermost select list (masking matches output labels,
+ * so an alias, expression, filter, join, ordering or whole-row value would read it unmasked).
+ *
+ * @throws GuardError SQL_PARSE_FAILED, SQL_MULTIPLE_STATEMENTS, SQL_NOT_READ_ONLY (read-only grants), SQL_NOT_ALLOWED (read-write grants), SQL_MASKED_COLUMN
  */
 export async function checkSql(request: SqlCheckRequest): Promise<SqlCheck> {
-  if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode)
-  return checkMysqlSql(request.sql, request.mode)
+  const isMasked = createMaskedColumnTest(request.maskedColumns ?? [])
+  if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode, isMasked)
+  return checkMysqlSql(request.sql, request.mode, isMasked)
 }

@@ -5,6 +5,11 @@ export interface SqlCheckRequest {
   readonly engine: SqlEngine
   readonly sql: string
   readonly mode: SqlMode
+  /**
+   * The grant's `maskColumns` globs. When any is given, masked columns may only be selected as
+   * is (see checkSql); the masker then finds them under their own names.
+   */
+  readonly maskedColumns?: readonly string[]
 }
 
 /** Facts about a statement the guard accepted (for the audit record; never parameter values). */
