@@ -105,7 +105,11 @@ function checkStructure(file: ShFile, first: LexedWord, last: LexedWord): void {
  * Splits a command line as a POSIX shell would, accepting only one simple command of plain words
  * (literal, '…', or "…" without expansions). Any byte outside printable ASCII is refused, quoted
  * or not: nothing an allowed template accepts needs it, and look-alike characters are a classic
- * way to make a check and a shell disagree.
+ * way to make a check and a shell disagree. A strict lexer decides the words; a real POSIX parser
+ * (mvdan/sh, kept warm, well under a millisecond per line) must then agree that the line is one
+ * simple command at the same offsets. The parser is defence in depth: every refusal in the escape
+ * fixtures already comes from the lexer. If it cannot run, the command is refused.
+ * @param parser defaults to one parser per process, started on first use.
  * @throws GuardError COMMAND_SYNTAX_REFUSED with the reason in the message.
  */
 export async function tokenizeCommand(input: string, parser: PosixShellParser = defaultParser): Promise<string[]> {
@@ -126,7 +130,7 @@ export async function tokenizeCommand(input: string, parser: PosixShellParser = 
   const parsed = parser.parse(input)
   if (!parsed.ok) {
     const reason = parsed.failure === 'syntax' ? 'does not parse as a POSIX shell command' : 'shell parser unavailable'
-    throw refuse(reason, { cause: new Error(parsed.detail) })
+    throw refuse(reason, { cause: parsed })
   }
   checkStructure(parsed.file, first, last)
   return words.map((w) => w.value)

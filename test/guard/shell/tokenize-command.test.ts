@@ -61,6 +61,35 @@ describe('allowed commands', () => {
   }
 })
 
+describe('agreement with a real shell', () => {
+  // A fixed-seed generator over safe characters, quotes and metacharacters: every line the guard
+  // accepts must split into exactly the words /bin/sh gives. Only accepted lines reach the shell,
+  // and they are printed, never run, so a guard bug here cannot do more than print.
+  it('splits every accepted random line as /bin/sh does', async () => {
+    const safe = ['a', 'b', '-', '=', '.', '/', ' ', "'", '"']
+    const alphabet = [...safe, ...safe, ...safe, '$', '`', '\\', ';', '#', '~', '*', '!', '{', '}', '(', '&', '|', '<']
+    let seed = 42
+    const next = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0
+      return (seed >>> 16) % n
+    }
+    const accepted: [string, string[]][] = []
+    for (let i = 0; i < 3000; i++) {
+      const line = Array.from({ length: 1 + next(14) }, () => alphabet[next(alphabet.length)] ?? '').join('')
+      try {
+        accepted.push([line, await tokenizeCommand(line)])
+      } catch (e) {
+        assert.ok(e instanceof GuardError && e.code === 'COMMAND_SYNTAX_REFUSED', String(e))
+      }
+    }
+    assert.ok(accepted.length > 100, `only ${accepted.length} lines accepted`)
+    const script = accepted.map(([line]) => `printf '%s\\0' ${line}; printf '\\001\\0'`).join('\n')
+    const { stdout } = await run('/bin/sh', ['-c', script], { maxBuffer: 1 << 24 })
+    const seen = stdout.split('\u0001\0').slice(0, -1).map((chunk) => chunk.split('\0').slice(0, -1))
+    assert.deepEqual(seen, accepted.map(([, argv]) => argv))
+  })
+})
+
 describe('parser failure', () => {
   it('refuses an otherwise allowed command when the shell parser cannot run (fail closed)', async () => {
     const broken = createPosixShellParser({ loadWasm: () => Uint8Array.from([0, 1, 2]) })
