@@ -20,6 +20,9 @@ export interface RoleCredentialsOptions {
   readonly durationSeconds?: number
 }
 
+/** A session this close to expiry is not handed out as a fallback: the request it signs could outlive it. */
+const STILL_VALID_MARGIN_MS = 60_000
+
 const STS_NAME_CHARS = /[^\w+=,.@-]/g
 const MAX_NAME = 64
 
@@ -54,7 +57,8 @@ interface Cached {
 /**
  * Credentials for per-connection roles: the gateway assumes `roleArn` as itself, tagging the session
  * with the agent's identity (RoleSessionName + SourceIdentity). Cached per (role, issuer, subject)
- * until `refreshBeforeMs` before expiry; concurrent callers share one AssumeRole call.
+ * until `refreshBeforeMs` before expiry; concurrent callers share one AssumeRole call. When a refresh
+ * fails for any reason but a refusal, the cached session is used while it has a minute left.
  * @throws UpstreamError AWS_DENIED when STS refuses, AWS_CREDENTIALS for anything else.
  */
 export function createRoleCredentials(options: RoleCredentialsOptions): (roleArn: string, target: AwsTarget) => AwsCredentialIdentityProvider {
@@ -104,7 +108,15 @@ export function createRoleCredentials(options: RoleCredentialsOptions): (roleArn
           .finally(() => inflight.delete(key))
         inflight.set(key, pending)
       }
-      return (await pending).credentials
+      try {
+        return (await pending).credentials
+      } catch (error) {
+        // STS unreachable or failing while the current session is still valid: keep using it (as the
+        // SDK's own providers do) and try again on the next call. A refusal is never papered over.
+        const stillValid = hit !== undefined && options.clock.now() < hit.credentials.expiration.getTime() - STILL_VALID_MARGIN_MS
+        if (stillValid && error instanceof UpstreamError && error.code === 'AWS_CREDENTIALS') return hit.credentials
+        throw error
+      }
     }
   }
 }

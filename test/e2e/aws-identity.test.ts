@@ -9,7 +9,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
 import { DescribeInstanceInformationCommand, SSMClient } from '@aws-sdk/client-ssm'
-import { PGlite } from '@electric-sql/pglite'
+import pg from 'pg'
 import { gatewayCredentials } from '../../src/aws/gateway-credentials.js'
 import { createRoleCredentials } from '../../src/aws/role-credentials.js'
 import { SANDBOX } from '../../src/cli/sandbox-topology.js'
@@ -19,8 +19,9 @@ import { systemClock } from '../../src/clock.js'
 import { gatewayConfigSchema } from '../../src/config.js'
 import { startEksEmulator, type EksEmulator } from '../../src/sandbox/eks/start-eks-emulator.js'
 import { startKubeApiServer, type KubeApiServer } from '../../src/sandbox/kube-api/kube-api-server.js'
-import { createPgliteBackend } from '../../src/sandbox/rds-data/pglite-backend.js'
+import { createPgBackend } from '../../src/sandbox/rds-data/pg-backend.js'
 import { seedDemoDatabase } from '../../src/sandbox/rds-data/seed-demo.js'
+import type { SqlBackend } from '../../src/sandbox/rds-data/rds-data-types.js'
 import { startRdsDataEmulator, type RdsDataEmulator } from '../../src/sandbox/rds-data/start-rds-data-emulator.js'
 import { startServiceAccountIssuer, type ServiceAccountIssuer } from '../../src/sandbox/service-account-issuer.js'
 import { createCredentialStore, type SandboxCredential } from '../../src/sandbox/sigv4/credential-store.js'
@@ -34,6 +35,9 @@ import { startTestIssuer, type TestIssuer } from '../support/test-issuer.js'
 // this process so time can move: node:test's mocked Date is the one clock shared by the SDK
 // (signing, credential caching), the gateway and every emulator's SigV4 verifier.
 const MINUTE = 60_000
+const DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/test'
+// The demo orders schema, in a schema of its own: other test files share the database.
+const SCHEMA = `aws_identity_${Math.random().toString(36).slice(2, 10)}`
 const ORDERS_ROLE = SANDBOX.connectionRoleArns[0]
 const POLICY = resolve(import.meta.dirname, '..', '..', 'policies', 'demo.json')
 const ISOLATED_ENV = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']
@@ -68,7 +72,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
   let dir: string
   let sa: ServiceAccountIssuer
   let sts: StsEmulator
-  let db: PGlite
+  let backend: SqlBackend
   let rds: RdsDataEmulator
   let ssm: SsmEmulator
   let kube: KubeApiServer
@@ -91,21 +95,13 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     sa = await startServiceAccountIssuer({ clock: systemClock, tokenFile, namespace: SANDBOX.namespace, serviceAccount: SANDBOX.serviceAccount })
     // The gateway starts with a projected token that has already expired (claim 1).
     await sa.rotate({ expiresInSeconds: -60 })
-    sts = await startStsEmulator({
-      store,
-      trail,
-      clock: systemClock,
-      accountId: SANDBOX.account,
-      region: SANDBOX.region,
-      oidcProviders: [{ issuer: sa.issuer, jwksUri: sa.jwksUri }],
-      roles: [
-        { roleArn: SANDBOX.gatewayRoleArn, trust: { issuer: sa.issuer, audience: 'sts.amazonaws.com', subjects: [sa.subject] } },
-        { roleArn: ORDERS_ROLE, trust: { principals: [SANDBOX.gatewayRoleArn], allowSourceIdentity: true } },
-      ],
-    })
-    db = new PGlite()
-    await seedDemoDatabase(db)
-    const backend = createPgliteBackend({ db })
+    sts = await startSts()
+    const admin = new pg.Client({ connectionString: DATABASE_URL })
+    await admin.connect()
+    await admin.query(`CREATE SCHEMA ${SCHEMA}`)
+    await admin.end()
+    backend = createPgBackend({ connectionString: DATABASE_URL, poolConfig: { options: `-c search_path=${SCHEMA}` } })
+    await seedDemoDatabase(backend)
     rds = await startRdsDataEmulator({
       store,
       trail,
@@ -147,6 +143,23 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     })
   })
 
+  /** `revoked`: the orders role's trust no longer admits the gateway. */
+  function startSts(port?: number, revoked = false): Promise<StsEmulator> {
+    return startStsEmulator({
+      store,
+      trail,
+      clock: systemClock,
+      accountId: SANDBOX.account,
+      region: SANDBOX.region,
+      oidcProviders: [{ issuer: sa.issuer, jwksUri: sa.jwksUri }],
+      roles: [
+        { roleArn: SANDBOX.gatewayRoleArn, trust: { issuer: sa.issuer, audience: 'sts.amazonaws.com', subjects: [sa.subject] } },
+        { roleArn: ORDERS_ROLE, trust: { principals: [revoked ? `arn:aws:iam::${SANDBOX.account}:role/someone-else` : SANDBOX.gatewayRoleArn], allowSourceIdentity: true } },
+      ],
+      ...(port === undefined ? {} : { port }),
+    })
+  }
+
   after(async () => {
     await Promise.allSettled(clients.map((c) => c.close()))
     await gateway?.close()
@@ -154,7 +167,11 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     await Promise.allSettled(fronts.map((f) => new Promise((ok) => f.close(ok))))
     roleSts?.destroy()
     await Promise.allSettled([idp?.stop(), eks?.close(), kube?.close(), ssm?.close(), rds?.close(), sts?.close(), sa?.close()])
-    await db?.close()
+    await backend?.close()
+    const admin = new pg.Client({ connectionString: DATABASE_URL })
+    await admin.connect()
+    await admin.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`)
+    await admin.end()
     await rm(dir, { recursive: true, force: true })
     process.env = saved
     mock.timers.reset()
@@ -279,6 +296,33 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     await sa.rotate()
     ok(await uptime())
     assert.equal(sts_('AssumeRoleWithWebIdentity').length, 3)
+  })
+
+  it('keeps using a still-valid role session while STS is down, but not once STS refuses or the session has expired', async () => {
+    ok(await countOrders())
+    const current = issued('AssumeRole').at(-1)
+    assert.ok(current?.expiresAt !== undefined)
+    const assumed = sts_('AssumeRole').length
+    const port = Number(new URL(sts.endpoint).port)
+    await sts.close()
+    mock.timers.tick(current.expiresAt - Date.now() - 4 * MINUTE)
+    ok(await countOrders())
+    assert.equal(trail.entries().filter((e) => e.service === 'rds-data').at(-1)?.accessKeyId, current.accessKeyId)
+
+    // STS answers again, but the role's trust was withdrawn: a refusal is never papered over.
+    sts = await startSts(port, true)
+    const denied = await countOrders()
+    assert.equal(denied.isError, true)
+    assert.match(JSON.stringify(denied.content), /\[AWS_DENIED\]/)
+    await sts.close()
+
+    mock.timers.tick(5 * MINUTE)
+    const expired = await countOrders()
+    assert.equal(expired.isError, true)
+    assert.match(JSON.stringify(expired.content), /\[AWS_CREDENTIALS\]/)
+    sts = await startSts(port)
+    ok(await countOrders())
+    assert.equal(sts_('AssumeRole').length, assumed + 1)
   })
 
   it('never shows the agent an access key, secret or session token, whatever the tool and outcome', async () => {
