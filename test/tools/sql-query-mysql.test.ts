@@ -42,6 +42,15 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     await h.query(`UPDATE ${h.table} SET note = 'plain' WHERE id = 5`)
   })
 
+  it('refuses account management and triggers for a read-write grant, before any AWS call', async () => {
+    const user = `${h.table}_u`
+    for (const sql of [`CREATE USER ${user}`, `CREATE TRIGGER ${user} BEFORE INSERT ON ${h.table} FOR EACH ROW SET NEW.note = 'x'`, 'CALL airlock_wipe()']) {
+      const { calls } = await h.refused({ sql }, 'SQL_NOT_ALLOWED', { grant: readWrite })
+      assert.equal(calls.length, 0, `${sql} reached AWS`)
+    }
+    assert.deepEqual(await h.query(`SELECT COUNT(*) AS n FROM mysql.user WHERE user = '${user}'`), [{ n: 0 }])
+  })
+
   it('refuses every read-only bypass fixture before any AWS call, leaving the table unchanged', async () => {
     const baseline = await h.checksum()
     for (const fixture of mysqlBypasses) {

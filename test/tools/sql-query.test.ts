@@ -133,6 +133,24 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     assert.equal(existsSync('/tmp/airlock-sq-pwned'), false)
   })
 
+  it('refuses stored code and pg_temp objects for a read-write grant, before any AWS call', async () => {
+    const fn = `${h.table}_fn`
+    const attempts = [
+      `CREATE FUNCTION ${fn}() RETURNS int LANGUAGE plpgsql AS $f$ BEGIN PERFORM set_config('role', 'postgres', false); RETURN 1; END $f$`,
+      `CREATE PROCEDURE ${fn}() LANGUAGE sql AS $$ DELETE FROM ${h.table} $$`,
+      `CALL ${fn}()`,
+      `CREATE TRIGGER ${fn} AFTER INSERT ON ${h.table} FOR EACH ROW EXECUTE FUNCTION ${fn}()`,
+      `CREATE RULE ${fn} AS ON INSERT TO ${h.table} DO INSTEAD NOTHING`,
+      `CREATE TABLE pg_temp.${h.table} (id int)`,
+    ]
+    for (const sql of attempts) {
+      const { calls } = await h.refused({ sql }, 'SQL_NOT_ALLOWED', { grant: readWrite })
+      assert.equal(calls.length, 0, `${sql} reached AWS`)
+    }
+    assert.deepEqual(await h.query(`SELECT count(*)::int AS n FROM pg_catalog.pg_proc WHERE proname = '${fn}'`), [{ n: 0 }])
+    assert.deepEqual(await h.query(`SELECT count(*)::int AS n FROM pg_catalog.pg_rewrite WHERE rulename = '${fn}'`), [{ n: 0 }])
+  })
+
   it('refuses every read-only bypass fixture before any AWS call, leaving the table unchanged', async () => {
     const baseline = await h.checksum()
     for (const fixture of postgresBypasses) {

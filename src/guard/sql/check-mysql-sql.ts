@@ -15,7 +15,7 @@ const READ_ONLY_TOP = new Set(['select', 'show', 'explain', 'desc'])
 /**
  * Statement types never run through an agent tool: transaction control (the gateway owns the
  * transaction), session state on a pooled connection (SET, USE), table locks, server files
- * (LOAD DATA) and privileges.
+ * (LOAD DATA), privileges and stored procedures.
  */
 const NEVER: ReadonlyMap<string, string> = new Map([
   ['transaction', 'transaction control belongs to the gateway'],
@@ -26,6 +26,22 @@ const NEVER: ReadonlyMap<string, string> = new Map([
   ['load_data', 'LOAD DATA reads server or client files'],
   ['grant', 'privilege management is not available to agents'],
   ['revoke', 'privilege management is not available to agents'],
+  ['call', 'CALL runs a stored procedure the guard cannot inspect'],
+])
+
+/**
+ * Objects never created, altered or dropped through an agent tool: accounts and privileges, and
+ * stored code that later runs for other callers or on a schedule (functions, procedures,
+ * triggers, events). Statements the parser cannot read are refused as unparseable anyway.
+ */
+const NEVER_OBJECTS: ReadonlyMap<string, string> = new Map([
+  ['user', 'user management is not available to agents'],
+  ['role', 'role management is not available to agents'],
+  ['function', 'stored functions run code for later callers'],
+  ['procedure', 'stored procedures run code for later callers'],
+  ['trigger', "triggers run code on other callers' writes"],
+  ['event', 'events run code on a schedule'],
+  ['server', 'servers connect to other servers'],
 ])
 
 /** Statement types that change something; refused anywhere inside a read-only statement. */
@@ -81,6 +97,8 @@ export function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: MaskedColum
   const kind = top['type']
   const never = NEVER.get(kind)
   if (never !== undefined) throw refuse(mode, never)
+  const object = typeof top['keyword'] === 'string' ? NEVER_OBJECTS.get(top['keyword'].toLowerCase()) : undefined
+  if (object !== undefined && (kind === 'create' || kind === 'alter' || kind === 'drop' || kind === 'rename')) throw refuse(mode, object)
   if (mode === 'read-only') {
     if (!READ_ONLY_TOP.has(kind)) throw refuse(mode, `statement ${kind.toUpperCase()} is not a plain read`)
     if (kind === 'explain' && !(isObject(top['expr']) && top['expr']['type'] === 'select')) throw refuse(mode, 'EXPLAIN of a non-SELECT')

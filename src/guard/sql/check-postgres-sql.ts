@@ -50,7 +50,29 @@ const NEVER: ReadonlyMap<string, string> = new Map([
   ['CreateUserMappingStmt', 'user mappings hold credentials for other servers'],
   ['AlterUserMappingStmt', 'user mappings hold credentials for other servers'],
   ['ImportForeignSchemaStmt', 'foreign schemas connect to other servers'],
+  ['CreateFdwStmt', 'foreign-data wrappers install server code'],
+  // Stored code runs later, for other callers or with other privileges, beyond what the guard saw.
+  ['CreateFunctionStmt', 'functions and procedures run code the guard cannot inspect'],
+  ['AlterFunctionStmt', 'ALTER FUNCTION/PROCEDURE changes how stored code runs'],
+  ['CallStmt', 'CALL runs a procedure the guard cannot inspect'],
+  ['CreateTrigStmt', "triggers run code on other callers' writes"],
+  ['RuleStmt', "rules rewrite other callers' statements"],
+  ['CreatePLangStmt', 'procedural languages install server code'],
+  ['CreateCastStmt', 'casts call functions implicitly'],
+  ['CreateTransformStmt', 'transforms call functions implicitly'],
+  ['CreateConversionStmt', 'conversions call functions implicitly'],
 ])
+
+/** `CREATE OPERATOR` / `CREATE AGGREGATE` wrap functions the guard would refuse if called directly. */
+const NEVER_DEFINE: ReadonlyMap<string, string> = new Map([
+  ['OBJECT_OPERATOR', 'operators call functions the guard cannot see by name'],
+  ['OBJECT_AGGREGATE', 'aggregates call functions the guard cannot see by name'],
+])
+
+/** `pg_temp` (and the backend-specific `pg_temp_N`) resolves to the pooled session's temporary schema. */
+const TEMP_SCHEMA = /^pg_temp(_\d+)?$/i
+/** System schemas: reads are fine, writes are not. */
+const SYSTEM_SCHEMAS = new Set(['pg_catalog', 'information_schema', 'pg_toast'])
 
 let loading: Promise<void> | undefined
 
@@ -117,6 +139,14 @@ function notReadOnly(reason: string): GuardError {
   return new GuardError('SQL_NOT_READ_ONLY', `not read-only: ${reason}`)
 }
 
+/** A refusal that holds whatever the grant's mode. */
+function refuse(mode: SqlMode, reason: string): GuardError {
+  return mode === 'read-only' ? notReadOnly(reason) : new GuardError('SQL_NOT_ALLOWED', `refused in every mode: ${reason}`)
+}
+
+/** Keys under which a RangeVar is the object a statement changes, not one it reads. */
+const WRITE_TARGET_KEYS = new Set(['relation', 'relations', 'view', 'sequence', 'into', 'rel', 'typevar', 'objects'])
+
 function checkExplain(body: Json): void {
   for (const option of Array.isArray(body['options']) ? body['options'] : []) {
     const def = isObject(option) ? option['DefElem'] : undefined
@@ -143,9 +173,11 @@ export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: Ma
     if (!READ_ONLY_TOP.has(kind)) throw notReadOnly(`statement ${kind} is not a plain read`)
     if (kind === 'ExplainStmt') checkExplain(body)
   }
+  const defineKind = kind === 'DefineStmt' && typeof body['kind'] === 'string' ? NEVER_DEFINE.get(body['kind']) : undefined
+  if (defineKind !== undefined) throw refuse(mode, defineKind)
   const tables = new Set<string>()
   const functions = new Set<string>()
-  walkTree(body, (node) => {
+  walkTree(body, (node, parentKey) => {
     for (const [key, value] of Object.entries(node)) {
       if (key.endsWith('Stmt') && /^[A-Z]/.test(key)) {
         const nestedNever = NEVER.get(key)
@@ -171,8 +203,21 @@ export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: Ma
         if (op.length > 1 && op[0] !== 'pg_catalog') throw notReadOnly(`operator ${op.join('.')} is user-defined and may write`)
       }
     }
+    for (const value of Object.values(node)) {
+      const qualified = stringList(value)
+      if (qualified.length > 1 && TEMP_SCHEMA.test(qualified[0] ?? '')) throw refuse(mode, 'objects in pg_temp outlive the call on a shared connection')
+    }
+    if (kind === 'DropStmt' || kind === 'RenameStmt' || kind === 'AlterObjectSchemaStmt' || kind === 'CommentStmt') {
+      const qualified = stringList(isObject(node['List']) ? node['List']['items'] : undefined)
+      if (qualified.length > 1 && SYSTEM_SCHEMAS.has((qualified[0] ?? '').toLowerCase())) throw refuse(mode, `changes ${qualified.join('.')} in a system schema`)
+    }
     // A RangeVar, wrapped (`{ RangeVar: … }` in FROM) or bare (`relation`, `view`, `sequence`).
     if (typeof node['relname'] === 'string') {
+      const schema = typeof node['schemaname'] === 'string' ? node['schemaname'] : ''
+      if (TEMP_SCHEMA.test(schema)) throw refuse(mode, 'objects in pg_temp outlive the call on a shared connection')
+      if (SYSTEM_SCHEMAS.has(schema.toLowerCase()) && (WRITE_TARGET_KEYS.has(parentKey) || kind === 'TruncateStmt') && !READ_ONLY_TOP.has(kind)) {
+        throw refuse(mode, `writes to ${schema}.${node['relname']}`)
+      }
       const name = [node['catalogname'], node['schemaname'], node['relname']].filter((p): p is string => typeof p === 'string')
       tables.add(name.join('.').toLowerCase())
       if (node['relpersistence'] === 't') {

@@ -23,7 +23,8 @@ import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
  * SELECT/VALUES/TABLE, SHOW and EXPLAIN (no ANALYZE) of those, calling only allowlisted
  * side-effect-free built-in functions; read-write refuses the few statements that are never fine
  * through an agent tool (server files and programs, extensions, DO, transaction and session
- * control, roles).
+ * control, roles and users, stored code that runs later — functions, procedures, CALL, triggers,
+ * rules, events, operators, casts — objects in `pg_temp`, and writes to system catalogs).
  *
  * With `maskedColumns`, a column whose name matches the column part of a masked glob may only
  * appear as a bare, un-renamed item of the outermost select list (masking matches output labels,
