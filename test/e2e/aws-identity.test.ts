@@ -205,7 +205,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     })
 
   async function until(what: string, condition: () => boolean): Promise<void> {
-    for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 10))
+    for (let i = 0; i < 1000 && !condition(); i++) await new Promise((r) => setTimeout(r, 10))
     assert.ok(condition(), what)
   }
 
