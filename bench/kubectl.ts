@@ -9,7 +9,7 @@ import { startKubeApiServer } from '../src/sandbox/kube-api/kube-api-server.js'
 import { createCredentialStore } from '../src/sandbox/sigv4/credential-store.js'
 import { createTrail } from '../src/sandbox/trail.js'
 import { GATEWAY, GATEWAY_MAPPING } from '../test/sandbox/kube-api/kube-harness.js'
-import { startBenchGateway } from './lib/bench-gateway.js'
+import { startBenchGateway, withGatewayCpu } from './lib/bench-gateway.js'
 import { benchSettings } from './lib/bench-settings.js'
 import { connectMcp, interleave, sampleCalls, type Call, type LoadResult } from './lib/load.js'
 import { printComparison } from './lib/print-comparison.js'
@@ -56,7 +56,7 @@ for (const concurrency of settings.levels) {
   const clients = await connect(concurrency)
   const direct: Call[] = Array.from({ length: concurrency }, () => async () => (await apis.core.listNamespacedPod({ namespace: 'shop' })).items.length > 0)
   const airlock: Call[] = clients.map(listPods)
-  const results = await interleave(concurrency, [['direct', direct], ['airlock', airlock]], settings)
+  const results = await withGatewayCpu(gateway, 'airlock', () => interleave(concurrency, [['direct', direct], ['airlock', airlock]], settings))
   await Promise.all(clients.map((c) => c.close()))
   const [d, a] = [results.get('direct'), results.get('airlock')]
   if (d === undefined || a === undefined) throw new TypeError('missing run')

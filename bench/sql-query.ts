@@ -11,7 +11,7 @@ import { createTrail } from '../src/sandbox/trail.js'
 import { GATEWAY, KEY, PG_CLUSTER, PG_RO_SECRET, PG_SECRET } from '../test/tools/support/sql-query-harness.js'
 import { createPgTable, PG_URL } from '../test/tools/support/sql-test-databases.js'
 import { runStatement } from '../tools/sql-query/run-statement.js'
-import { startBenchGateway } from './lib/bench-gateway.js'
+import { startBenchGateway, withGatewayCpu } from './lib/bench-gateway.js'
 import { connectMcp, interleave, sampleCalls, type Call, type LoadResult } from './lib/load.js'
 import { printComparison } from './lib/print-comparison.js'
 import { printCpuProfile } from './lib/print-cpu-profile.js'
@@ -51,12 +51,13 @@ const TYPICAL: readonly [string, { postgres: string; mysql: string }][] = [
     },
   ],
 ]
-console.log('\ncheckSql (read-only), mean µs per statement, in-process, warmed up')
-console.log('statement          postgres   mysql')
+console.log('\ncheckSql (read-only), µs per statement, in-process, warmed up: median of 20 batches (quietest batch)')
+console.log('statement                postgres             mysql')
 for (const [name, sql] of TYPICAL) {
   const pg = await timePerCall(() => checkSql({ engine: 'postgres', sql: sql.postgres, mode: 'read-only' }))
   const my = await timePerCall(() => checkSql({ engine: 'mysql', sql: sql.mysql, mode: 'read-only' }))
-  console.log(`${name.padEnd(17)} ${pg.meanMicros.toFixed(1).padStart(9)} ${my.meanMicros.toFixed(1).padStart(7)}`)
+  const cell = (r: { medianMicros: number; bestMicros: number }) => `${r.medianMicros.toFixed(1).padStart(8)} (${r.bestMicros.toFixed(1).padStart(7)})`
+  console.log(`${name.padEnd(17)} ${cell(pg)} ${cell(my)}`)
 }
 
 const db = await createPgTable(table)
@@ -144,14 +145,16 @@ const AIRLOCK = `airlock (audit ${settings.durability})`
 const rows = []
 for (const concurrency of settings.levels) {
   const mcp = await mcpCalls(concurrency)
-  const results = await interleave(
-    concurrency,
-    [
-      ['single', Array.from({ length: concurrency }, (_, w) => directSingle(w))],
-      ['flow', Array.from({ length: concurrency }, (_, w) => directFlow(w))],
-      ['airlock', mcp.calls],
-    ],
-    settings,
+  const results = await withGatewayCpu(gateway, 'airlock', () =>
+    interleave(
+      concurrency,
+      [
+        ['single', Array.from({ length: concurrency }, (_, w) => directSingle(w))],
+        ['flow', Array.from({ length: concurrency }, (_, w) => directFlow(w))],
+        ['airlock', mcp.calls],
+      ],
+      settings,
+    ),
   )
   await mcp.close()
   const [single, flow, airlock] = [results.get('single'), results.get('flow'), results.get('airlock')]

@@ -12,7 +12,7 @@ import { createCredentialStore } from '../src/sandbox/sigv4/credential-store.js'
 import { startSsmEmulator } from '../src/sandbox/ssm/start-ssm-emulator.js'
 import { createTrail } from '../src/sandbox/trail.js'
 import { TEST_TEMPLATES } from '../test/guard/shell/escape-fixtures.js'
-import { startBenchGateway } from './lib/bench-gateway.js'
+import { startBenchGateway, withGatewayCpu } from './lib/bench-gateway.js'
 import { benchSettings } from './lib/bench-settings.js'
 import { connectMcp, interleave, percentile, type Call, type LoadResult } from './lib/load.js'
 import { printComparison } from './lib/print-comparison.js'
@@ -28,14 +28,14 @@ const KEY = { accessKeyId: 'AKIAIOSFODNN7BENCHSSM', secretAccessKey: 'wJalrXUtnF
 const GATEWAY = 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock'
 const COMMANDS = (process.env.BENCH_SSM_COMMANDS ?? 'uptime,sleep 1').split(',')
 
-console.log('\ntokenizeCommand + matchTemplate (as ssm_run does it: templates parsed per call), mean µs per call')
+console.log('\ntokenizeCommand + matchTemplate + quoteArgv (as ssm_run does it: templates parsed per call), µs per call: median of 20 batches (quietest)')
 for (const command of ['uptime', 'systemctl status nginx.service', 'journalctl -u nginx -n 200', 'tail -n 50 /var/log/nginx/error.log']) {
-  const { meanMicros } = await timePerCall(async () => {
+  const { medianMicros, bestMicros } = await timePerCall(async () => {
     const argv = await tokenizeCommand(command)
     matchTemplate(argv, TEST_TEMPLATES.map((words) => parseCommandTemplate(words)))
     return quoteArgv(argv)
   })
-  console.log(`${command.padEnd(40)} ${meanMicros.toFixed(1).padStart(8)}`)
+  console.log(`${command.padEnd(40)} ${medianMicros.toFixed(1).padStart(8)} (${bestMicros.toFixed(1)})`)
 }
 
 const maxWorkers = Math.max(...settings.levels)
@@ -135,7 +135,7 @@ for (const command of COMMANDS) {
       viaAirlock.push({ commandId: latestCommand(instance), instanceId: instance, returnedAt: systemClock.now() })
       return result.isError !== true
     })
-    const results = await interleave(concurrency, [['direct', direct], ['airlock', airlock]], settings)
+    const results = await withGatewayCpu(gateway, 'airlock', () => interleave(concurrency, [['direct', direct], ['airlock', airlock]], settings))
     await Promise.all(clients.map((c) => c.close()))
     const [d, a] = [results.get('direct'), results.get('airlock')]
     if (d === undefined || a === undefined) throw new TypeError('missing run')

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
 import { systemClock } from '../../src/clock.js'
 import { startTestIssuer, type TestIssuer } from '../../test/support/test-issuer.js'
+import type { LoadResult } from './load.js'
 import { spawnServer, type ServerProcess } from './spawn-server.js'
 
 export interface BenchGateway {
@@ -61,4 +62,17 @@ export async function startBenchGateway(options: BenchGatewayOptions): Promise<B
       await issuer.stop()
     },
   }
+}
+
+/**
+ * Runs `measure` and adds the gateway process's CPU time over it, shared out per call of
+ * `variant` (the gateway is idle while the direct variants run), to that variant's cpuPerCallMs.
+ */
+export async function withGatewayCpu(gateway: BenchGateway, variant: string, measure: () => Promise<Map<string, LoadResult>>): Promise<Map<string, LoadResult>> {
+  const before = await gateway.server.cpuMs()
+  const results = await measure()
+  const used = (await gateway.server.cpuMs()) - before
+  const result = results.get(variant)
+  if (result !== undefined) results.set(variant, { ...result, cpuPerCallMs: result.cpuPerCallMs + used / result.totalCalls })
+  return results
 }

@@ -9,6 +9,10 @@ export interface LoadResult {
   readonly throughput: number
   readonly p50: number
   readonly p99: number
+  /** CPU time of this (load generator) process per call, warm-up calls included, in ms. */
+  readonly cpuPerCallMs: number
+  /** Calls made during warm-up and recording together (to share out CPU measured elsewhere). */
+  readonly totalCalls: number
 }
 
 export function percentile(sorted: readonly number[], p: number): number {
@@ -24,6 +28,9 @@ export interface Sample {
   readonly latencies: readonly number[]
   readonly seconds: number
   readonly errors: number
+  readonly warmCalls: number
+  /** User + system CPU of this process over warm-up and recording, in µs. */
+  readonly cpuMicros: number
 }
 
 /**
@@ -33,6 +40,7 @@ export interface Sample {
 export async function sampleCalls(calls: readonly Call[], options: { readonly durationMs: number; readonly warmupMs: number }): Promise<Sample> {
   const latencies: number[] = []
   let errors = 0
+  let warmCalls = 0
   const run = async (call: Call, until: number, record: boolean) => {
     while (performance.now() < until) {
       const started = performance.now()
@@ -41,21 +49,28 @@ export async function sampleCalls(calls: readonly Call[], options: { readonly du
       if (record) {
         latencies.push(elapsed)
         if (!ok) errors++
+      } else {
+        warmCalls++
       }
     }
   }
+  const cpu = process.cpuUsage()
   const warm = performance.now() + options.warmupMs
   await Promise.all(calls.map((c) => run(c, warm, false)))
   const start = performance.now()
   await Promise.all(calls.map((c) => run(c, start + options.durationMs, true)))
-  return { latencies, seconds: (performance.now() - start) / 1000, errors }
+  const used = process.cpuUsage(cpu)
+  return { latencies, seconds: (performance.now() - start) / 1000, errors, warmCalls, cpuMicros: used.user + used.system }
 }
 
 /** Percentiles and throughput over one or more samples taken at the same concurrency. */
 export function summarize(concurrency: number, samples: readonly Sample[]): LoadResult {
   const latencies = samples.flatMap((s) => s.latencies).sort((a, b) => a - b)
   const seconds = samples.reduce((sum, s) => sum + s.seconds, 0)
+  const totalCalls = latencies.length + samples.reduce((sum, s) => sum + s.warmCalls, 0)
   return {
+    cpuPerCallMs: samples.reduce((sum, s) => sum + s.cpuMicros, 0) / 1000 / totalCalls,
+    totalCalls,
     concurrency,
     calls: latencies.length,
     errors: samples.reduce((sum, s) => sum + s.errors, 0),

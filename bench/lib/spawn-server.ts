@@ -1,11 +1,16 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createInterface } from 'node:readline'
+import { z } from 'zod'
+
+const cpuUsageSchema = z.object({ user: z.number(), system: z.number() })
 
 export interface ServerProcess {
   readonly url: string
   readonly child: ChildProcess
   /** Resident set size and V8 heap in use of the server process after a full GC, in MiB. */
   memory(): Promise<{ readonly rssMiB: number; readonly heapMiB: number }>
+  /** User + system CPU the server process has used so far, in ms. */
+  cpuMs(): Promise<number>
   stop(): Promise<void>
 }
 
@@ -22,6 +27,19 @@ export function spawnServer(script: string, env: Record<string, string> = {}, no
       resolve({
         url: line.slice(6).trim(),
         child,
+        async cpuMs() {
+          const line = new Promise<string>((done) => {
+            const onLine = (text: string) => {
+              if (!text.startsWith('CPU ')) return
+              lines.off('line', onLine)
+              done(text.slice(4))
+            }
+            lines.on('line', onLine)
+          })
+          child.kill('SIGWINCH')
+          const usage = cpuUsageSchema.parse(JSON.parse(await line))
+          return (usage.user + usage.system) / 1000
+        },
         async memory() {
           const line = new Promise<string>((done) => {
             const onLine = (text: string) => {

@@ -42,6 +42,11 @@ process.on('SIGUSR2', () => {
   globalThis.gc?.()
   process.stdout.write(`GC ${JSON.stringify(process.memoryUsage())}\n`)
 })
+// The load generator reads the gateway's CPU time around a run to share it out per call.
+process.on('SIGWINCH', () => {
+  process.stdout.write(`CPU ${JSON.stringify(process.cpuUsage())}\n`)
+})
+
 // BENCH_CPU_PROFILE: SIGHUP starts a CPU profile (after the load generator's warm-up, so start-up
 // and first-call loading stay out of it); SIGTERM writes it into that directory.
 const profileDir = process.env.BENCH_CPU_PROFILE === '' ? undefined : process.env.BENCH_CPU_PROFILE
