@@ -196,9 +196,9 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
   const uptime = () => call('bob', 'ssm_run', { connection: 'web-fleet', instance: 'i-0a1b2c3d4e5f60001', command: 'uptime' })
   const countOrders = () => call('alice', 'sql_query', { connection: 'orders-db', sql: 'SELECT count(*) AS n FROM orders' })
   const ok = (result: ToolResult): void => assert.equal(result.isError, undefined, JSON.stringify(result.content))
-  const sts_ = (action: string) => trail.entries().filter((e) => e.service === 'sts' && e.action === action && e.outcome === 'ok')
+  const stsOk = (action: string) => trail.entries().filter((e) => e.service === 'sts' && e.action === action && e.outcome === 'ok')
   const issued = (action: string): SandboxCredential[] =>
-    sts_(action).map((e) => {
+    stsOk(action).map((e) => {
       const credential = store.get(String(e.detail?.['issuedAccessKeyId']))
       assert.ok(credential !== undefined)
       return credential
@@ -214,11 +214,15 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
   async function refusals(credential: SandboxCredential): Promise<string[]> {
     probes++
     const credentials = { accessKeyId: credential.accessKeyId, secretAccessKey: credential.secretAccessKey, sessionToken: credential.sessionToken ?? '' }
-    const direct = [
-      new STSClient({ region: SANDBOX.region, endpoint: sts.endpoint, credentials, maxAttempts: 1 }).send(new GetCallerIdentityCommand({})),
-      new SSMClient({ region: SANDBOX.region, endpoint: ssm.endpoint, credentials, maxAttempts: 1 }).send(new DescribeInstanceInformationCommand({})),
-    ]
-    return Promise.all(direct.map((p) => p.then(() => 'accepted', (e: unknown) => (e instanceof Error ? e.name : 'unknown'))))
+    const stsClient = new STSClient({ region: SANDBOX.region, endpoint: sts.endpoint, credentials, maxAttempts: 1 })
+    const ssmClient = new SSMClient({ region: SANDBOX.region, endpoint: ssm.endpoint, credentials, maxAttempts: 1 })
+    const outcome = (p: Promise<unknown>) => p.then(() => 'accepted', (e: unknown) => (e instanceof Error ? e.name : 'unknown'))
+    try {
+      return await Promise.all([outcome(stsClient.send(new GetCallerIdentityCommand({}))), outcome(ssmClient.send(new DescribeInstanceInformationCommand({})))])
+    } finally {
+      stsClient.destroy()
+      ssmClient.destroy()
+    }
   }
 
   it('reports an expired projected token as a tool error, then recovers once the file is rotated, without a restart', async () => {
@@ -227,7 +231,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     const text = JSON.stringify(failed.content)
     assert.match(text, /\[AWS_CREDENTIALS\]/)
     assert.doesNotMatch(text, /eyJ|ASIA|ExpiredToken|<Error>|Token expired/)
-    assert.equal(sts_('AssumeRoleWithWebIdentity').length, 0)
+    assert.equal(stsOk('AssumeRoleWithWebIdentity').length, 0)
     assert.ok(trail.entries().some((e) => e.action === 'AssumeRoleWithWebIdentity' && e.outcome === 'ExpiredTokenException'))
     const sql = await countOrders()
     assert.equal(sql.isError, true)
@@ -241,8 +245,8 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     await sa.rotate()
     ok(await uptime())
     ok(await countOrders())
-    assert.equal(sts_('AssumeRoleWithWebIdentity').length, 1)
-    assert.equal(sts_('AssumeRole').length, 1)
+    assert.equal(stsOk('AssumeRoleWithWebIdentity').length, 1)
+    assert.equal(stsOk('AssumeRole').length, 1)
   })
 
   it('refreshes the per-connection role session before it expires; the old one is refused afterwards', async () => {
@@ -251,12 +255,12 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     // 4 minutes before expiry: inside the refresh window, still valid.
     mock.timers.tick(first.expiresAt - Date.now() - 4 * MINUTE)
     ok(await countOrders())
-    assert.equal(sts_('AssumeRole').length, 2)
+    assert.equal(stsOk('AssumeRole').length, 2)
     mock.timers.tick(5 * MINUTE)
     assert.deepEqual(await refusals(first), ['ExpiredToken', 'ExpiredTokenException'])
     ok(await countOrders())
     ok(await countOrders())
-    assert.equal(sts_('AssumeRole').length, 2, 'the refreshed session is reused')
+    assert.equal(stsOk('AssumeRole').length, 2, 'the refreshed session is reused')
     const sql = trail.entries().filter((e) => e.service === 'rds-data')
     assert.ok(sql.every((e) => e.outcome === 'ok' && e.sourceIdentity === 'alice'))
   })
@@ -269,13 +273,13 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     await sa.rotate()
     ok(await uptime())
     ok(await uptime())
-    await until('a second AssumeRoleWithWebIdentity', () => sts_('AssumeRoleWithWebIdentity').length === 2)
+    await until('a second AssumeRoleWithWebIdentity', () => stsOk('AssumeRoleWithWebIdentity').length === 2)
     mock.timers.tick(5 * MINUTE)
     assert.deepEqual(await refusals(first), ['ExpiredToken', 'ExpiredTokenException'])
     ok(await uptime())
     ok(await call('bob', 'kubectl', { connection: 'demo-cluster', verb: 'list', resource: 'pods', namespace: 'shop' }))
     ok(await countOrders())
-    assert.equal(sts_('AssumeRoleWithWebIdentity').length, 2)
+    assert.equal(stsOk('AssumeRoleWithWebIdentity').length, 2)
     // The only refused data calls are the probes above, made with the old sessions on purpose.
     const failedData = trail.entries().filter((e) => e.service !== 'sts' && e.outcome !== 'ok')
     assert.deepEqual(
@@ -295,14 +299,14 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     assert.match(JSON.stringify(failed.content), /\[AWS_CREDENTIALS\]/)
     await sa.rotate()
     ok(await uptime())
-    assert.equal(sts_('AssumeRoleWithWebIdentity').length, 3)
+    assert.equal(stsOk('AssumeRoleWithWebIdentity').length, 3)
   })
 
   it('keeps using a still-valid role session while STS is down, but not once STS refuses or the session has expired', async () => {
     ok(await countOrders())
     const current = issued('AssumeRole').at(-1)
     assert.ok(current?.expiresAt !== undefined)
-    const assumed = sts_('AssumeRole').length
+    const assumed = stsOk('AssumeRole').length
     const port = Number(new URL(sts.endpoint).port)
     await sts.close()
     mock.timers.tick(current.expiresAt - Date.now() - 4 * MINUTE)
@@ -322,7 +326,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     assert.match(JSON.stringify(expired.content), /\[AWS_CREDENTIALS\]/)
     sts = await startSts(port)
     ok(await countOrders())
-    assert.equal(sts_('AssumeRole').length, assumed + 1)
+    assert.equal(stsOk('AssumeRole').length, assumed + 1)
   })
 
   it('never shows the agent an access key, secret or session token, whatever the tool and outcome', async () => {
