@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
@@ -33,9 +32,7 @@ export interface GatewayOptions {
   readonly logError: (message: string, error: unknown) => void
 }
 
-interface LiveSession extends GatewaySession {
-  readonly server: Server
-}
+type LiveSession = GatewaySession
 
 export interface Gateway {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
@@ -86,10 +83,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   async function openSession(id: string, idHash: string, principal: Principal): Promise<SessionRecord<LiveSession>> {
     const now = clock.now()
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => id,
-      onsessionclosed: () => sessions.end(id, 'deleted'),
-    })
+    const inflight = new Map<string, AbortController>()
     const record: SessionRecord<LiveSession> & CallSession = {
       id,
       idHash,
@@ -98,20 +92,37 @@ export function createGateway(options: GatewayOptions): Gateway {
       createdAt: now,
       lastSeenAt: now,
       expiresAt: now + initialTtlMs(principal, now),
-      handle: undefined as unknown as LiveSession,
+      handle: {
+        async serve(req, res, body) {
+          // A fresh server per request (stateless SDK transport): the session itself is only this record.
+          const transport = new StreamableHTTPServerTransport({})
+          const server = createSessionServer({
+            catalog,
+            caller,
+            policy: options.policy,
+            clock,
+            audit,
+            session: record,
+            inflight,
+            principalOf: principals.resolve,
+            logError: options.logError,
+          })
+          // Closing the server when the response ends aborts whatever the client walked away from.
+          res.once('close', () => {
+            void server.close()
+          })
+          await server.connect(transport)
+          await transport.handleRequest(req, res, body)
+        },
+        cancel(requestId) {
+          inflight.get(String(requestId))?.abort()
+        },
+        async close() {
+          for (const controller of inflight.values()) controller.abort()
+          inflight.clear()
+        },
+      },
     }
-    const server = createSessionServer({
-      catalog,
-      caller,
-      policy: options.policy,
-      clock,
-      audit,
-      session: record,
-      principalOf: principals.resolve,
-      logError: options.logError,
-    })
-    await server.connect(transport)
-    Object.assign(record, { handle: { transport, server, close: () => server.close() } satisfies LiveSession })
     return record
   }
 
@@ -134,11 +145,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     handler,
     sessions,
     notifyToolsChanged() {
-      for (const session of sessions.all()) {
-        session.handle.server.sendToolListChanged().catch(() => {
-          // No open stream for this session: the client sees the new list on its next tools/list.
-        })
-      }
+      // Sessions hold no open stream to push notifications/tools/list_changed on; clients see the
+      // new list on their next tools/list, and tools/call re-evaluates the policy anyway.
     },
     close: () => sessions.closeAll(),
   }

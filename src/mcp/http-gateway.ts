@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
-import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
+import { CancelledNotificationSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
@@ -14,9 +13,15 @@ import { readBody } from './read-body.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 
-/** A live session's MCP objects. */
+/**
+ * A session as the gateway keeps it: a few hundred bytes. Each HTTP request is served by a fresh
+ * MCP server (see createGateway), so no SDK state lives between requests.
+ */
 export interface GatewaySession {
-  readonly transport: StreamableHTTPServerTransport
+  /** Serves one authenticated HTTP request of this session. */
+  serve(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void>
+  /** Aborts the in-flight request with this JSON-RPC id (notifications/cancelled). */
+  cancel(requestId: string | number): void
   close(): Promise<void>
 }
 
@@ -30,7 +35,7 @@ export interface HttpGatewayOptions {
   /** `WWW-Authenticate` value and one-line JSON body for a refused token. */
   readonly challenge: (error: AuthError | undefined) => { header: string; body: Record<string, unknown> }
   readonly sessions: SessionRegistry<GatewaySession>
-  /** Builds the MCP server + transport for a new session bound to `principal`. */
+  /** Creates the record of a new session bound to `principal`. */
   readonly openSession: (id: string, idHash: string, principal: Principal) => Promise<SessionRecord<GatewaySession>>
   readonly principals: PrincipalBinding
   readonly audit: AuditSink
@@ -50,6 +55,17 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
   sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null })
+}
+
+/** JSON-RPC ids named by notifications/cancelled messages in a request body. */
+function cancelledRequestIds(body: unknown): (string | number)[] {
+  const ids: (string | number)[] = []
+  for (const message of Array.isArray(body) ? body : [body]) {
+    const parsed = CancelledNotificationSchema.safeParse(message)
+    const requestId = parsed.success ? parsed.data.params.requestId : undefined
+    if (requestId !== undefined) ids.push(requestId)
+  }
+  return ids
 }
 
 /** The gateway's HTTP surface: RFC 9728 metadata and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
@@ -151,7 +167,8 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
         session: hashSessionId(id),
         detail: { expiresAt: new Date(record.expiresAt).toISOString() },
       })
-      await record.handle.transport.handleRequest(withAuth, res, body)
+      res.setHeader('mcp-session-id', id)
+      await record.handle.serve(withAuth, res, body)
       return
     }
 
@@ -170,7 +187,19 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       jsonRpcError(res, 404, -32001, 'Session not found.')
       return
     }
-    await found.session.handle.transport.handleRequest(withAuth, res, body)
+    if (req.method === 'DELETE') {
+      await options.sessions.end(id, 'deleted')
+      res.writeHead(200).end()
+      return
+    }
+    if (req.method === 'GET') {
+      // No standalone SSE stream: server-initiated messages travel on the POST that caused them.
+      res.setHeader('allow', 'POST, DELETE')
+      jsonRpcError(res, 405, -32000, 'This server does not offer a standalone SSE stream.')
+      return
+    }
+    for (const requestId of cancelledRequestIds(body)) found.session.handle.cancel(requestId)
+    await found.session.handle.serve(withAuth, res, body)
   }
 
   return function gateway(req, res) {

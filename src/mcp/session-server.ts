@@ -21,6 +21,8 @@ export interface SessionServerOptions {
   readonly clock: Clock
   readonly audit: AuditSink
   readonly session: CallSession
+  /** In-flight tools/call requests of the session by JSON-RPC id, for notifications/cancelled. */
+  readonly inflight: Map<string, AbortController>
   /** The principal verified for the HTTP request that carries this message. */
   readonly principalOf: (extra: { authInfo?: unknown }) => Principal
   readonly logError: (message: string, error: unknown) => void
@@ -28,7 +30,7 @@ export interface SessionServerOptions {
 
 /** One low-level MCP server per session: tools/list and tools/call are computed per caller, per request. */
 export function createSessionServer(options: SessionServerOptions): Server {
-  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: true } }, instructions: INSTRUCTIONS })
+  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS })
 
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     try {
@@ -50,24 +52,33 @@ export function createSessionServer(options: SessionServerOptions): Server {
 
   server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
     const progressToken = request.params._meta?.progressToken
-    return options.caller({
-      principal: options.principalOf(extra),
-      session: options.session,
-      name: request.params.name,
-      rawArgs: request.params.arguments,
-      signal: extra.signal,
-      progress: async (update) => {
-        if (progressToken === undefined) return
-        try {
-          await extra.sendNotification({
-            method: 'notifications/progress',
-            params: { progressToken, progress: update.progress, ...(update.total === undefined ? {} : { total: update.total }), ...(update.message === undefined ? {} : { message: update.message }) },
-          })
-        } catch (error) {
-          options.logError('progress notification failed', error)
-        }
-      },
-    })
+    // Cancellation arrives as a separate HTTP request (served by another server instance), so the
+    // session keeps the controller; a closed response aborts through extra.signal.
+    const key = String(extra.requestId)
+    const cancel = new AbortController()
+    options.inflight.set(key, cancel)
+    try {
+      return await options.caller({
+        principal: options.principalOf(extra),
+        session: options.session,
+        name: request.params.name,
+        rawArgs: request.params.arguments,
+        signal: AbortSignal.any([extra.signal, cancel.signal]),
+        progress: async (update) => {
+          if (progressToken === undefined) return
+          try {
+            await extra.sendNotification({
+              method: 'notifications/progress',
+              params: { progressToken, progress: update.progress, ...(update.total === undefined ? {} : { total: update.total }), ...(update.message === undefined ? {} : { message: update.message }) },
+            })
+          } catch (error) {
+            options.logError('progress notification failed', error)
+          }
+        },
+      })
+    } finally {
+      options.inflight.delete(key)
+    }
   })
 
   return server

@@ -66,7 +66,7 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
         grants: [
           { id: 'dba-read', groups: ['dba'], connections: ['orders'], tools: ['sql_query'], sql: { mode: 'read-only', maxRows: 2, maskColumns: { '*.email': 'redact' } } },
           { id: 'analyst-write', groups: ['analysts'], connections: ['orders', 'other-db'], tools: ['sql_query'], sql: { mode: 'read-write' } },
-          { id: 'sre-ops', groups: ['sre'], connections: ['web', 'cluster'], tools: ['ssm_run', 'kubectl'], ssm: { commands: [['uptime'], ['echo', '{word}']] }, kubectl: { verbs: ['get', 'list'], resources: ['pods'], namespaces: ['shop'] } },
+          { id: 'sre-ops', groups: ['sre'], connections: ['web', 'cluster'], tools: ['ssm_run', 'kubectl'], ssm: { commands: [['uptime'], ['echo', '{word}'], ['sleep', '{int:1-30}']] }, kubectl: { verbs: ['get', 'list'], resources: ['pods'], namespaces: ['shop'] } },
         ],
       },
     })
@@ -140,6 +140,25 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
     }
     assert.equal(calls('ssm'), before)
     assert.equal(ssm.executions().length, executions)
+  })
+
+  it('cancels a running command when the client cancels (notifications/cancelled), and reports progress', async () => {
+    const { client } = await e2e.connect(await e2e.token('bob', ['sre']))
+    const controller = new AbortController()
+    const progress: number[] = []
+    const running = client.callTool({ name: 'ssm_run', arguments: { connection: 'web', instance: 'i-0a1b2c3d4e5f60001', command: 'sleep 20' } }, undefined, {
+      signal: controller.signal,
+      onprogress: (p) => progress.push(p.progress),
+    })
+    for (let i = 0; i < 200 && !trail.entries().some((e) => e.action === 'SendCommand' && e.outcome === 'ok'); i++) {
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    await new Promise((r) => setTimeout(r, 400))
+    controller.abort()
+    await assert.rejects(running)
+    for (let i = 0; i < 100 && !trail.entries().some((e) => e.action === 'CancelCommand'); i++) await new Promise((r) => setTimeout(r, 50))
+    assert.ok(trail.entries().some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'), 'the gateway cancelled the SSM command')
+    assert.ok(progress.length > 0, 'progress notifications reached the client')
   })
 
   it('lists pods in a granted namespace and refuses other resources and namespaces before the cluster is called', async () => {
