@@ -8,7 +8,7 @@ import { UpstreamError } from '../../src/errors.js'
 import type { ProgressUpdate } from '../../tools/define-tool.js'
 import sqlQuery from '../../tools/sql-query.js'
 import { runStatement } from '../../tools/sql-query/run-statement.js'
-import { postgresBypasses } from '../guard/sql/sql-fixtures.js'
+import { postgresBypasses, postgresReads } from '../guard/sql/sql-fixtures.js'
 import {
   actions,
   connection,
@@ -149,6 +149,14 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     }
     assert.deepEqual(await h.query(`SELECT count(*)::int AS n FROM pg_catalog.pg_proc WHERE proname = '${fn}'`), [{ n: 0 }])
     assert.deepEqual(await h.query(`SELECT count(*)::int AS n FROM pg_catalog.pg_rewrite WHERE rulename = '${fn}'`), [{ n: 0 }])
+  })
+
+  it('runs every read-only read fixture (built-in operators, casts and functions) on the real server', async () => {
+    for (const sql of postgresReads) {
+      if (/^(SHOW|EXPLAIN)|:id/.test(sql)) continue
+      const { result } = await h.run({ sql: sql.replace(/\baccounts\b/g, h.table) })
+      assert.ok(Array.isArray(result.structured?.['rows']), sql)
+    }
   })
 
   it('refuses every read-only bypass fixture before any AWS call, leaving the table unchanged', async () => {

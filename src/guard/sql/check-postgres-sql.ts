@@ -2,6 +2,7 @@ import { loadModule, parseSync, scanSync } from 'libpg-query'
 import { GuardError } from '../../errors.js'
 import { checkPostgresMasking } from './check-postgres-masking.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
+import { judgePostgresOperator, judgePostgresType } from './postgres-operator-policy.js'
 import { judgePostgresFunction, normalizePostgresFunctionName } from './postgres-function-policy.js'
 import type { SqlCheck, SqlMode } from './sql-check.js'
 import { isObject, stringList, walkTree } from './walk-tree.js'
@@ -198,9 +199,18 @@ export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: Ma
         }
         functions.add(normalizePostgresFunctionName(parts))
       }
-      if (key === 'A_Expr' && isObject(value) && mode === 'read-only') {
-        const op = stringList(value['name']).map((p) => p.toLowerCase())
-        if (op.length > 1 && op[0] !== 'pg_catalog') throw notReadOnly(`operator ${op.join('.')} is user-defined and may write`)
+      if (mode === 'read-only' && isObject(value)) {
+        // Operators hide function calls: in expressions, ANY/ALL subqueries and ORDER BY … USING.
+        const operator = key === 'A_Expr' ? value['name'] : key === 'SubLink' ? value['operName'] : key === 'SortBy' ? value['useOp'] : undefined
+        const op = stringList(operator)
+        if (op.length > 0) {
+          const verdict = judgePostgresOperator(op)
+          if (!verdict.allowed) throw notReadOnly(verdict.reason ?? 'operator refused')
+        }
+        if (key === 'typeName' || key === 'TypeName') {
+          const verdict = judgePostgresType(stringList(value['names']))
+          if (!verdict.allowed) throw notReadOnly(verdict.reason ?? 'type refused')
+        }
       }
     }
     for (const value of Object.values(node)) {

@@ -43,7 +43,7 @@ const READ_ONLY_ALLOWED = new Set(
   ltrim rtrim lpad rpad concat concat_ws replace split_part strpos position left right reverse repeat
   initcap md5 sha224 sha256 sha384 sha512 encode decode format quote_ident quote_literal quote_nullable
   regexp_replace regexp_match regexp_matches regexp_split_to_array regexp_split_to_table regexp_count
-  regexp_like regexp_substr regexp_instr starts_with translate ascii chr to_hex string_to_array
+  regexp_like regexp_substr regexp_instr starts_with translate ascii chr to_hex string_to_array similar_to_escape
   string_to_table array_to_string overlay normalize is_normalized unistr casefold
   to_char to_number to_date to_timestamp to_ascii convert_from convert_to
   abs ceil ceiling floor round trunc sqrt cbrt power pow exp ln log log10 mod sign pi degrees radians
