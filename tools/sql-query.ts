@@ -22,7 +22,8 @@ export default defineTool({
     'Runs exactly one SQL statement on a database connection through the RDS Data API and returns the rows. ' +
     'Read-only grants accept plain SELECT/VALUES/TABLE, SHOW and EXPLAIN (no ANALYZE) calling built-in functions only; ' +
     'read-write grants also accept DML and DDL. Pass values as `parameters` and refer to them as `:name` in the SQL. ' +
-    'Results are capped at the grant\'s row limit and sensitive values may be masked.',
+    'Results are capped at the grant\'s row limit and sensitive values may be masked; ' +
+    'a masked column may only be selected as is (no alias, expression, filter, join or ordering on it).',
   connectionKinds: ['rds-data'],
   input: {
     sql: z
