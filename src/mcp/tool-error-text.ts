@@ -31,6 +31,8 @@ const TEXT: Readonly<Record<string, string>> = {
   K8S_CONFLICT: 'The Kubernetes object changed concurrently; try again.',
   K8S_ERROR: 'The Kubernetes API call failed.',
   CANCELLED: 'The call was cancelled.',
+  OIDC_UNAVAILABLE: 'The identity provider could not be reached.',
+  OIDC_INVALID: 'The identity provider returned an unusable answer.',
   AUDIT_UNAVAILABLE: 'The call could not be recorded in the audit trail, so its result is withheld.',
   INTERNAL: 'The gateway failed to complete the call.',
 }
