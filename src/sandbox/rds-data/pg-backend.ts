@@ -66,7 +66,11 @@ export function createPgBackend(config: PgBackendConfig): SqlBackend {
         const { result, settled } = await execOn(client, sql, parameters, options)
         // The connection goes back only once the statement has really finished (continueAfterTimeout).
         // Whatever the caller left behind (an open BEGIN, a SET) must not reach the next caller.
-        void settled.then(() => client.query('ROLLBACK; DISCARD ALL')).then(
+        // Two queries: sent as one string they form an implicit transaction, where DISCARD ALL fails.
+        void settled.then(async () => {
+          await client.query('ROLLBACK')
+          await client.query('DISCARD ALL')
+        }).then(
           () => release(false),
           () => release(true),
         )

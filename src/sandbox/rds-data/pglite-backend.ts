@@ -61,7 +61,11 @@ export function createPgliteBackend(config: PgliteBackendConfig): SqlBackend {
         const { result, settled } = await runPgStatement(session, sql, parameters, options)
         // Whatever the caller left behind (an open BEGIN, a SET) must not reach the next caller.
         void settled
-          .then(() => db.exec('ROLLBACK; DISCARD ALL'))
+          // Two statements: as one string they form an implicit transaction, where DISCARD ALL fails.
+          .then(async () => {
+            await db.exec('ROLLBACK')
+            await db.exec('DISCARD ALL')
+          })
           .catch(() => undefined)
           .then(release)
         return await result

@@ -58,6 +58,14 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
       await cleanup()
     })
 
+    if (suite.name !== 'mysql') {
+      it('resets session state after a call outside a transaction', async () => {
+        await exec({ sql: "SET application_name = 'left-behind'" })
+        const shown = await exec({ sql: 'SHOW application_name' })
+        assert.notEqual(shown.records?.[0]?.[0]?.stringValue, 'left-behind')
+      })
+    }
+
     it('inserts with typed parameters and reports numberOfRecordsUpdated', async () => {
       const out = await exec({
         sql: `INSERT INTO ${table} (id, name, amount) VALUES (:id, :name, :amount)`,
