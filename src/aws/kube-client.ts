@@ -1,4 +1,5 @@
-import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node'
+import { Agent } from 'node:https'
+import { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig, type RequestContext } from '@kubernetes/client-node'
 import type { EksClusterInfo } from './eks-cluster-info.js'
 import type { EksTokenSource } from './eks-token.js'
 
@@ -17,9 +18,27 @@ export interface KubeApiTarget {
   readonly token: string
 }
 
+/**
+ * client-node builds a new https.Agent for every API call, so every call paid a TLS handshake.
+ * This config hands out one keep-alive agent per cluster instead; it verifies the server against
+ * the cluster CA exactly as the per-call agents did.
+ */
+class KeepAliveKubeConfig extends KubeConfig {
+  readonly agent: Agent
+  constructor(caData: string) {
+    super()
+    this.agent = new Agent({ keepAlive: true, ca: Buffer.from(caData, 'base64'), rejectUnauthorized: true })
+  }
+
+  override async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await super.applySecurityAuthentication(context)
+    context.setAgent(this.agent)
+  }
+}
+
 /** Builds the clients from an in-memory kubeconfig: one cluster, one bearer-token user, TLS verified. */
 export function createKubeApis(target: KubeApiTarget): KubeApis {
-  const config = new KubeConfig()
+  const config = new KeepAliveKubeConfig(target.caData)
   config.loadFromOptions({
     clusters: [{ name: 'eks', server: target.server, caData: target.caData, skipTLSVerify: false }],
     users: [{ name: 'airlock-gateway', token: target.token }],

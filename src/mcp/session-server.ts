@@ -1,4 +1,5 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
 import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
@@ -28,9 +29,16 @@ export interface SessionServerOptions {
   readonly logError: (message: string, error: unknown) => void
 }
 
-/** One low-level MCP server per session: tools/list and tools/call are computed per caller, per request. */
+// A server is built per request; left alone, each would compile its own Ajv instance.
+const sharedValidator = new AjvJsonSchemaValidator()
+
+/** A low-level MCP server for one request of a session: tools/list and tools/call are computed per caller, per request. */
 export function createSessionServer(options: SessionServerOptions): Server {
-  const server = new Server(SERVER_INFO, { capabilities: { tools: { listChanged: false } }, instructions: INSTRUCTIONS })
+  const server = new Server(SERVER_INFO, {
+    capabilities: { tools: { listChanged: false } },
+    instructions: INSTRUCTIONS,
+    jsonSchemaValidator: sharedValidator,
+  })
 
   server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
     try {
