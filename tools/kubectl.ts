@@ -3,14 +3,24 @@ import { GuardError, UpstreamError } from '../src/errors.js'
 import { KUBE_RESOURCES, KUBE_VERBS, kubectlConstraintsSchema } from '../src/policy/kubectl-constraints.js'
 import { defineTool } from './define-tool.js'
 import { checkKubeAccess, isWriteVerb } from './kubectl/check-kube-access.js'
-import { runKubeVerb } from './kubectl/run-kube-verb.js'
-import { kubeApisFor } from './kubectl/kube-runtime.js'
-import { mapKubeError } from './kubectl/map-kube-error.js'
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const objectName = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
 
 /** Scoped Kubernetes access to an EKS cluster, authenticated as the gateway with an EKS token. */
+/**
+ * @kubernetes/client-node adds ~55 MB to the process, so the cluster side of this tool is loaded
+ * on its first call: a gateway that serves no EKS connection never pays for it.
+ */
+async function loadKubeRuntime() {
+  const [{ runKubeVerb }, { kubeApisFor }, { mapKubeError }] = await Promise.all([
+    import('./kubectl/run-kube-verb.js'),
+    import('./kubectl/kube-runtime.js'),
+    import('./kubectl/map-kube-error.js'),
+  ])
+  return { runKubeVerb, kubeApisFor, mapKubeError }
+}
+
 export default defineTool({
   name: 'kubectl',
   title: 'Inspect (and, where granted, act on) Kubernetes resources in an EKS cluster',
@@ -45,6 +55,7 @@ export default defineTool({
     const plan = checkKubeAccess(constraints, ctx.args)
     if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'kubectl cancelled before it started')
 
+    const { runKubeVerb, kubeApisFor, mapKubeError } = await loadKubeRuntime()
     const connection = ctx.connection
     const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
     const { apis } = await kubeApisFor(ctx.deps, target, connection.cluster, ctx.signal)

@@ -1,4 +1,3 @@
-import { checkMysqlSql } from './check-mysql-sql.js'
 import { checkPostgresSql } from './check-postgres-sql.js'
 import { createMaskedColumnTest } from './masked-column-test.js'
 import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
@@ -35,5 +34,7 @@ import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
 export async function checkSql(request: SqlCheckRequest): Promise<SqlCheck> {
   const isMasked = createMaskedColumnTest(request.maskedColumns ?? [])
   if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode, isMasked)
+  // The MySQL parser costs ~18 MB of memory: only gateways with MySQL connections load it.
+  const { checkMysqlSql } = await import('./check-mysql-sql.js')
   return checkMysqlSql(request.sql, request.mode, isMasked)
 }
