@@ -12,13 +12,20 @@ const objectName = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
  * @kubernetes/client-node adds ~55 MB to the process, so the cluster side of this tool is loaded
  * on its first call: a gateway that serves no EKS connection never pays for it.
  */
-async function loadKubeRuntime() {
+async function importKubeRuntime() {
   const [{ runKubeVerb }, { kubeApisFor }, { mapKubeError }] = await Promise.all([
     import('./kubectl/run-kube-verb.js'),
     import('./kubectl/kube-runtime.js'),
     import('./kubectl/map-kube-error.js'),
   ])
   return { runKubeVerb, kubeApisFor, mapKubeError }
+}
+
+// Memoized: even a cached import() goes through the module loader's resolve hooks on every call.
+let kubeRuntime: ReturnType<typeof importKubeRuntime> | undefined
+function loadKubeRuntime(): ReturnType<typeof importKubeRuntime> {
+  kubeRuntime ??= importKubeRuntime()
+  return kubeRuntime
 }
 
 export default defineTool({

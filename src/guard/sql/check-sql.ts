@@ -34,7 +34,14 @@ import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
 export async function checkSql(request: SqlCheckRequest): Promise<SqlCheck> {
   const isMasked = createMaskedColumnTest(request.maskedColumns ?? [])
   if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode, isMasked)
-  // The MySQL parser costs ~18 MB of memory: only gateways with MySQL connections load it.
-  const { checkMysqlSql } = await import('./check-mysql-sql.js')
+  const { checkMysqlSql } = await loadMysqlChecker()
   return checkMysqlSql(request.sql, request.mode, isMasked)
+}
+
+// The MySQL parser costs ~18 MB of memory: only gateways with MySQL connections load it. Memoized,
+// since even a cached import() goes through the module loader's resolve hooks on every call.
+let mysqlChecker: Promise<typeof import('./check-mysql-sql.js')> | undefined
+function loadMysqlChecker(): Promise<typeof import('./check-mysql-sql.js')> {
+  mysqlChecker ??= import('./check-mysql-sql.js')
+  return mysqlChecker
 }
