@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { mysqlColumnMetadata, mysqlValueToField } from './mysql-values.js'
 import { rewriteNamedParameters } from './named-parameters.js'
 import {
+  backendTransaction,
   RdsDataError,
   type BackendTransaction,
   type SqlBackend,
@@ -122,26 +123,18 @@ export function createMysqlBackend(config: MysqlBackendConfig): SqlBackend {
         conn.destroy()
         throw mapMysqlError(err, conn.threadId)
       }
-      let done = false
-      const finish = async (sqlText: 'COMMIT' | 'ROLLBACK') => {
-        if (done) return
-        done = true
-        try {
-          await conn.query(sqlText)
-          conn.release()
-        } catch (err) {
-          conn.destroy()
-          throw mapMysqlError(err, conn.threadId)
-        }
-      }
-      return {
-        async execute(sql, parameters, options) {
-          const { result } = await run(conn, sql, parameters, { ...options, readOnly })
-          return result
+      return backendTransaction(
+        async (sql, parameters, options) => (await run(conn, sql, parameters, { ...options, readOnly })).result,
+        async (statement) => {
+          try {
+            await conn.query(statement)
+            conn.release()
+          } catch (err) {
+            conn.destroy()
+            throw mapMysqlError(err, conn.threadId)
+          }
         },
-        commit: () => finish('COMMIT'),
-        rollback: () => finish('ROLLBACK'),
-      }
+      )
     },
     close: () => pool.end(),
   }

@@ -1,6 +1,6 @@
 import pg from 'pg'
 import { mapPgError, runPgStatement, type PgRawResult, type PgSession } from './pg-statement.js'
-import type { BackendTransaction, SqlBackend, SqlParameter, StatementOptions, StatementResult } from './rds-data-types.js'
+import { backendTransaction, type BackendTransaction, type SqlBackend, type SqlParameter, type StatementOptions, type StatementResult } from './rds-data-types.js'
 
 export interface PgBackendConfig {
   readonly connectionString?: string
@@ -90,28 +90,20 @@ export function createPgBackend(config: PgBackendConfig): SqlBackend {
         client.release(true)
         throw mapPgError(err, undefined)
       }
-      let done = false
-      const finish = async (sqlText: 'COMMIT' | 'ROLLBACK') => {
-        if (done) return
-        done = true
-        try {
-          await client.query(sqlText)
-          // Settings made inside the transaction must not reach the next caller of this connection.
-          await client.query('DISCARD ALL')
-          client.release()
-        } catch (err) {
-          client.release(true)
-          throw mapPgError(err, undefined)
-        }
-      }
-      return {
-        async execute(sql, parameters, options) {
-          const { result } = await execOn(client, sql, parameters, { ...options, readOnly })
-          return result
+      return backendTransaction(
+        async (sql, parameters, options) => (await execOn(client, sql, parameters, { ...options, readOnly })).result,
+        async (statement) => {
+          try {
+            await client.query(statement)
+            // Settings made inside the transaction must not reach the next caller of this connection.
+            await client.query('DISCARD ALL')
+            client.release()
+          } catch (err) {
+            client.release(true)
+            throw mapPgError(err, undefined)
+          }
         },
-        commit: () => finish('COMMIT'),
-        rollback: () => finish('ROLLBACK'),
-      }
+      )
     },
     close: () => pool.end(),
   }

@@ -1,7 +1,7 @@
 import type { PGlite } from '@electric-sql/pglite'
 import { PG_KNOWN_OIDS } from './pg-values.js'
 import { mapPgError, runPgStatement, type PgRawResult, type PgSession } from './pg-statement.js'
-import type { BackendTransaction, SqlBackend, StatementResult } from './rds-data-types.js'
+import { backendTransaction, type BackendTransaction, type SqlBackend, type StatementResult } from './rds-data-types.js'
 
 export interface PgliteBackendConfig {
   readonly db: PGlite
@@ -82,26 +82,18 @@ export function createPgliteBackend(config: PgliteBackendConfig): SqlBackend {
         release()
         throw mapPgError(err, undefined)
       }
-      let done = false
-      const finish = async (sqlText: 'COMMIT' | 'ROLLBACK') => {
-        if (done) return
-        done = true
-        try {
-          await db.exec(sqlText)
-        } catch (err) {
-          throw mapPgError(err, undefined)
-        } finally {
-          release()
-        }
-      }
-      return {
-        async execute(sql, parameters, options) {
-          const { result } = await runPgStatement(session, sql, parameters, { ...options, readOnly })
-          return result
+      return backendTransaction(
+        async (sql, parameters, options) => (await runPgStatement(session, sql, parameters, { ...options, readOnly })).result,
+        async (statement) => {
+          try {
+            await db.exec(statement)
+          } catch (err) {
+            throw mapPgError(err, undefined)
+          } finally {
+            release()
+          }
         },
-        commit: () => finish('COMMIT'),
-        rollback: () => finish('ROLLBACK'),
-      }
+      )
     },
     // The caller owns the PGlite instance.
     close: () => Promise.resolve(),

@@ -71,6 +71,20 @@ export interface BackendTransaction {
   rollback(): Promise<void>
 }
 
+/** A transaction that ends once: the first commit or rollback runs `end`, later ones do nothing. */
+export function backendTransaction(
+  execute: BackendTransaction['execute'],
+  end: (statement: 'COMMIT' | 'ROLLBACK') => Promise<void>,
+): BackendTransaction {
+  let done = false
+  const finish = async (statement: 'COMMIT' | 'ROLLBACK') => {
+    if (done) return
+    done = true
+    await end(statement)
+  }
+  return { execute, commit: () => finish('COMMIT'), rollback: () => finish('ROLLBACK') }
+}
+
 /** The database behind one resourceArn/secretArn pair. */
 export interface SqlBackend {
   readonly engine: 'postgres' | 'mysql'
