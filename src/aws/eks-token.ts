@@ -1,9 +1,9 @@
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
-import type { AwsCredentialIdentityProvider, Checksum, HttpRequest as SignedRequest, SourceData } from '@smithy/types'
+import type { AwsCredentialIdentityProvider, HttpRequest as SignedRequest } from '@smithy/types'
 import type { Clock } from '../clock.js'
 import { UpstreamError } from '../errors.js'
+import { NodeSha256 } from './node-sha256.js'
 
 /** A bearer token for an EKS cluster's API server, in the aws-iam-authenticator format. */
 export interface EksToken {
@@ -115,32 +115,4 @@ function formatQuery(query: SignedRequest['query']): string {
 
 function escape(s: string): string {
   return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
-}
-
-/** SHA-256 / HMAC-SHA-256 for the SigV4 signer, from node:crypto. */
-class NodeSha256 implements Checksum {
-  readonly #secret: SourceData | undefined
-  #hash: Hash | Hmac
-  constructor(secret?: SourceData) {
-    this.#secret = secret
-    this.#hash = NodeSha256.#make(secret)
-  }
-  static #make(secret: SourceData | undefined): Hash | Hmac {
-    return secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret))
-  }
-  update(data: Uint8Array): void {
-    this.#hash.update(data)
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.#hash.digest())
-  }
-  reset(): void {
-    this.#hash = NodeSha256.#make(this.#secret)
-  }
-}
-
-function toBuffer(data: SourceData): Buffer {
-  if (typeof data === 'string') return Buffer.from(data, 'utf8')
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
-  return Buffer.from(data)
 }

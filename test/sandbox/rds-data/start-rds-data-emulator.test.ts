@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import { createPgliteBackend } from '../../../src/sandbox/rds-data/pglite-backend.js'
-import { NodeSha256 } from '../sigv4/node-sha256.js'
+import { NodeSha256 } from '../../../src/aws/node-sha256.js'
 import { CLUSTER_ARN, CREDENTIAL, SECRET_ARN, awsError, startHarness, type Harness } from './rds-data-harness.js'
 
 describe('RDS Data API emulator: HTTP edges', () => {

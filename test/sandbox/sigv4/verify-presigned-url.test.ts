@@ -5,7 +5,7 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { createManualClock } from '../../../src/clock.js'
 import { createCredentialStore, type SandboxCredential } from '../../../src/sandbox/sigv4/credential-store.js'
 import { verifyPresignedUrl, type SigV4Result } from '../../../src/sandbox/sigv4/verify-sigv4.js'
-import { NodeSha256 } from './node-sha256.js'
+import { NodeSha256 } from '../../../src/aws/node-sha256.js'
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0)
 const TEMP: SandboxCredential = {

@@ -6,7 +6,7 @@ import { createManualClock } from '../../../src/clock.js'
 import { createCredentialStore, type SandboxCredential } from '../../../src/sandbox/sigv4/credential-store.js'
 import { mapSigV4Failure } from '../../../src/sandbox/sigv4/sigv4-failure.js'
 import { verifySigV4, type SignedRequest, type SigV4Result } from '../../../src/sandbox/sigv4/verify-sigv4.js'
-import { NodeSha256 } from './node-sha256.js'
+import { NodeSha256 } from '../../../src/aws/node-sha256.js'
 
 const T0 = Date.UTC(2026, 0, 15, 12, 0, 0)
 const STATIC: SandboxCredential = {
