@@ -64,7 +64,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const tools = options.tools ?? registeredTools
 
   const audit = await openAuditLog({ path: config.audit.path, clock, durability: config.audit.durability })
-  let gateway: Gateway | undefined
   let policy: PolicyStore
   try {
     policy = await createPolicyStore({
@@ -73,7 +72,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       onReload: () => {
         logger.info('policy reloaded')
         audit.write({ type: 'policy.reload' }).catch((error: unknown) => logger.error('audit write failed', error))
-        gateway?.notifyToolsChanged()
       },
       onError: (lines) => {
         for (const line of lines) logger.error(`policy reload refused, keeping the last good policy: ${line}`)
@@ -116,7 +114,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   if (LOOPBACK.has(config.listen.host)) allowedHosts.push(`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`)
 
   const redactOptions = { ...defaultRedactOptions, redactKeys: [...defaultRedactOptions.redactKeys, ...config.audit.redactKeys] }
-  gateway = createGateway({
+  const gateway = createGateway({
     resource,
     resourceMetadata: { ...protectedResourceMetadata({ resource, authorizationServers: [config.issuer], scopesSupported: config.scopesSupported, resourceName: 'Airlock' }) },
     allowedHosts,
@@ -149,7 +147,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   })
   http.on('request', gateway.handler)
   const sweeper = setInterval(() => {
-    gateway?.sessions.sweep().catch((error: unknown) => logger.error('session sweep failed', error))
+    gateway.sessions.sweep().catch((error: unknown) => logger.error('session sweep failed', error))
   }, options.sweepIntervalMs ?? 15_000)
   sweeper.unref()
   await audit.write({ type: 'gateway.start', detail: { resource, issuer: config.issuer, audience } })
@@ -167,7 +165,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       closing ??= (async () => {
         clearInterval(sweeper)
         policy.close()
-        await gateway?.close()
+        await gateway.close()
         http.closeAllConnections()
         await new Promise<void>((resolve) => http.close(() => resolve()))
         await audit.write({ type: 'gateway.stop' }).catch(() => {})

@@ -37,8 +37,6 @@ type LiveSession = GatewaySession
 export interface Gateway {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
   readonly sessions: SessionRegistry<LiveSession>
-  /** Tells every connected client to refetch tools/list (after a policy reload). */
-  notifyToolsChanged(): void
   close(): Promise<void>
 }
 
@@ -144,10 +142,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     handler,
     sessions,
-    notifyToolsChanged() {
-      // Sessions hold no open stream to push notifications/tools/list_changed on; clients see the
-      // new list on their next tools/list, and tools/call re-evaluates the policy anyway.
-    },
     close: () => sessions.closeAll(),
   }
 }
