@@ -178,6 +178,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         AWS_ENDPOINT_URL_SSM: ssm.endpoint,
         AWS_ENDPOINT_URL_EKS: eks.endpoint,
         AWS_EC2_METADATA_DISABLED: 'true',
+        // The sandbox output is for people trying Airlock; `airlock serve` keeps the SDK's Node notice.
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       options.onGatewayLog ?? (() => {}),
     )
