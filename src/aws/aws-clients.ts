@@ -13,6 +13,15 @@ export interface AwsTarget {
 }
 
 /**
+ * Which credentials a call is made with, as an unambiguous cache key: per region, and per
+ * (role, issuer, subject) for assumed roles, whose sessions carry the agent's identity; the
+ * gateway's own credentials are shared by everyone.
+ */
+export function awsIdentityKey(target: AwsTarget): string {
+  return JSON.stringify(target.roleArn === undefined ? [target.region] : [target.region, target.roleArn, target.principal.issuer, target.principal.subject])
+}
+
+/**
  * The gateway's AWS clients, always signed with the gateway's own credentials (default chain /
  * IRSA, optionally an assumed role); never with anything from the agent. Built in src/cli.
  */

@@ -92,7 +92,7 @@ export function createRoleCredentials(options: RoleCredentialsOptions): (roleArn
   }
 
   return function roleCredentials(roleArn, target) {
-    const key = `${roleArn}\n${target.principal.issuer}\n${target.principal.subject}`
+    const key = JSON.stringify([roleArn, target.principal.issuer, target.principal.subject])
     return async function assumedRoleProvider() {
       const hit = cache.get(key)
       if (hit !== undefined && options.clock.now() < hit.credentials.expiration.getTime() - refreshBefore) return hit.credentials

@@ -2,7 +2,7 @@ import { EKSClient } from '@aws-sdk/client-eks'
 import { RDSDataClient } from '@aws-sdk/client-rds-data'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import type { AwsCredentialIdentityProvider, RetryStrategyV2, StandardRetryToken } from '@smithy/types'
-import type { AwsClients, AwsTarget } from '../aws/aws-clients.js'
+import { awsIdentityKey, type AwsClients, type AwsTarget } from '../aws/aws-clients.js'
 
 export interface AwsClientOptions {
   /** The gateway's own credentials: the SDK default chain in production (IRSA web identity in EKS). */
@@ -35,6 +35,9 @@ export function throttlingOnlyRetry(maxAttempts: number): RetryStrategyV2 {
   }
 }
 
+/** Per-identity role clients would otherwise accumulate for every agent that ever called. */
+const MAX_CACHED_CLIENTS = 1000
+
 /** Builds (and caches per region and identity) the SDK clients the tools use. */
 export function createAwsClients(options: AwsClientOptions): AwsClients {
   const cache = new Map<string, RDSDataClient | SSMClient | EKSClient>()
@@ -53,11 +56,19 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     build: (config: { region: string; credentials: AwsCredentialIdentityProvider; maxAttempts: number; endpoint?: string }) => C,
     endpoint: string | undefined,
   ): C {
-    // Role sessions are per identity; the gateway's own credentials are shared by everyone.
-    const identity = target.roleArn === undefined ? '' : `${target.roleArn}|${target.principal.issuer}|${target.principal.subject}`
-    const key = `${service}|${target.region}|${identity}`
+    const key = `${service} ${awsIdentityKey(target)}`
     const hit = cache.get(key)
-    if (hit !== undefined) return hit as C
+    if (hit !== undefined) {
+      // Least recently used goes first when the cache is full.
+      cache.delete(key)
+      cache.set(key, hit)
+      return hit as C
+    }
+    if (cache.size >= MAX_CACHED_CLIENTS) {
+      const [oldestKey, oldest] = cache.entries().next().value ?? []
+      if (oldestKey !== undefined) cache.delete(oldestKey)
+      oldest?.destroy()
+    }
     const client = build({
       region: target.region,
       credentials: credentialsFor(target),

@@ -1,4 +1,4 @@
-import type { AwsTarget } from '../../src/aws/aws-clients.js'
+import { awsIdentityKey, type AwsTarget } from '../../src/aws/aws-clients.js'
 import { createEksClusterInfoCache, type EksClusterInfo, type EksClusterInfoCache } from '../../src/aws/eks-cluster-info.js'
 import { createEksTokenSource } from '../../src/aws/eks-token.js'
 import { createKubeClientSource, type KubeApis, type KubeClientSource } from '../../src/aws/kube-client.js'
@@ -29,8 +29,7 @@ export async function kubeApisFor(deps: ToolDeps, target: AwsTarget, cluster: st
   const runtime = runtimeFor(deps)
   const info = await runtime.clusterInfo.describe(deps.aws.eks(target), cluster, signal)
   // Same identity rule as the AWS clients: role sessions are per principal, the gateway's own are shared.
-  const identity = target.roleArn === undefined ? '' : `${target.roleArn}|${target.principal.issuer}|${target.principal.subject}`
-  const key = `${target.region}|${identity}`
+  const key = awsIdentityKey(target)
   let source = runtime.clients.get(key)
   if (source === undefined) {
     source = createKubeClientSource(createEksTokenSource({
