@@ -99,6 +99,14 @@ describe('the sandbox: dev IdP → gateway (IRSA, no static keys) → AWS emulat
     assert.match(out.trim(), /^[\w-]+\.[\w-]+\.[\w-]+$/)
   })
 
+  it('prints the AWS call trail with the identity behind each call', async () => {
+    let out = ''
+    const code = await runCli(['sandbox', 'trail'], { stdout: (t) => (out += t), stderr: () => {}, cwd, env: {} })
+    assert.equal(code, 0)
+    assert.match(out, /rds-data:ExecuteStatement {2}ok {2}by arn:aws:sts::111122223333:assumed-role\/airlock-orders-access\/airlock-alice {2}source-identity=alice/)
+    assert.match(out, /sts:AssumeRoleWithWebIdentity {2}ok/)
+  })
+
   it('keeps a verifiable audit trail of what happened', async () => {
     const result = await verifyAuditFile(sandbox.paths.audit)
     assert.equal(result.ok, true)
