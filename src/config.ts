@@ -51,9 +51,12 @@ export const gatewayConfigSchema = z.strictObject({
       maxTotal: z.number().int().min(1).max(1_000_000).default(50_000),
     })
     .default({ idleTimeoutSeconds: 600, maxPerSubject: 16, maxTotal: 50_000 }),
-  /** Per-service AWS endpoint overrides (the sandbox's emulators); unset in production. */
+  /**
+   * Per-service AWS endpoint overrides for the tools' clients; unset in production. STS is not
+   * here: the credential chain takes it from AWS_ENDPOINT_URL_STS, like the SDK.
+   */
   awsEndpoints: z
-    .strictObject({ rdsData: httpUrl.optional(), ssm: httpUrl.optional(), eks: httpUrl.optional(), sts: httpUrl.optional() })
+    .strictObject({ rdsData: httpUrl.optional(), ssm: httpUrl.optional(), eks: httpUrl.optional() })
     .default({}),
 })
 
