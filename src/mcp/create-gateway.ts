@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
+import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import type { AuthError } from '../errors.js'
 import { toolAccess } from '../policy/tool-access.js'
@@ -62,7 +63,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxTotal: options.sessions.maxTotal,
     onEnd(session, reason) {
       audit
-        .write({ type: 'session.end', actor: { iss: session.issuer, sub: session.subject, groups: [] }, session: (session as SessionRecord & CallSession).idHash, reason })
+        .write({ type: 'session.end', actor: { iss: session.issuer, sub: session.subject, groups: [] }, session: hashSessionId(session.id), reason })
         .catch((error: unknown) => options.logError('audit write failed for session end', error))
     },
   })

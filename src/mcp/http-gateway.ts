@@ -155,7 +155,8 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
         return
       }
       const id = randomBytes(32).toString('base64url')
-      const record = await options.openSession(id, hashSessionId(id), principal)
+      const idHash = hashSessionId(id)
+      const record = await options.openSession(id, idHash, principal)
       if (!options.sessions.add(record)) {
         await record.handle.close()
         jsonRpcError(res, 503, -32000, 'The gateway has reached its session limit; try again later.')
@@ -164,7 +165,7 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       await options.audit.write({
         type: 'session.start',
         actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
-        session: hashSessionId(id),
+        session: idHash,
         detail: { expiresAt: new Date(record.expiresAt).toISOString() },
       })
       res.setHeader('mcp-session-id', id)
