@@ -11,7 +11,6 @@ import type { Policy } from '../policy/policy.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
 import { createToolCaller, type CallSession } from './call-tool.js'
 import { createHttpGateway, type GatewaySession } from './http-gateway.js'
-import { createPrincipalBinding } from './principal-binding.js'
 import { createSessionRegistry, type SessionRecord, type SessionRegistry } from './session-registry.js'
 import { createSessionServer } from './session-server.js'
 import { createToolCatalog } from './tool-catalog.js'
@@ -45,10 +44,8 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const { clock, audit } = options
   const catalog = createToolCatalog(options.tools)
-  const principals = createPrincipalBinding()
   const caller = createToolCaller({
     catalog,
-    policy: options.policy,
     deps: options.deps,
     audit,
     clock,
@@ -92,18 +89,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       lastSeenAt: now,
       expiresAt: now + initialTtlMs(principal, now),
       handle: {
-        async serve(req, res, body) {
+        async serve(req, res, body, principal) {
           // A fresh server per request (stateless SDK transport): the session itself is only this record.
+          // It gets this request's principal and one policy snapshot, so a reload mid-request changes nothing.
           const transport = new StreamableHTTPServerTransport({})
           const server = createSessionServer({
             catalog,
             caller,
-            policy: options.policy,
+            principal,
+            policy: options.policy(),
             clock,
             audit,
             session: record,
             inflight,
-            principalOf: principals.resolve,
             logError: options.logError,
           })
           // Closing the server when the response ends aborts whatever the client walked away from.
@@ -134,7 +132,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     challenge: options.challenge,
     sessions,
     openSession,
-    principals,
     audit,
     clock,
     logError: options.logError,
