@@ -82,6 +82,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       session: request.session.idHash,
       tool: request.name,
       correlationId,
+      policyFingerprint: request.policy.fingerprint,
       ...(requestedConnection === undefined ? {} : { connection: requestedConnection }),
     }
 

@@ -53,6 +53,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
         type: 'tools.list',
         actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
         session: options.session.idHash,
+        policyFingerprint: policy.fingerprint,
         detail: { tools: tools.map((t) => t.name) },
       })
       return { tools }

@@ -3,6 +3,7 @@ import { grantNotAfterMs } from './grant-matches.js'
 import { policyErrorMap } from './policy-error-map.js'
 import { formatIssuePath, type PolicyIssue } from './policy-issue.js'
 import { policyFileSchema, type Grant, type PolicyFile } from './policy-schema.js'
+import { policyFingerprint } from './policy-fingerprint.js'
 import type { Policy } from './policy.js'
 import { resolveGrant } from './resolve-grant.js'
 import { DEFAULT_SQL_CONSTRAINTS } from './sql-constraints.js'
@@ -97,6 +98,7 @@ export function buildPolicy(documents: readonly PolicyDocument[], options: Build
     connections,
     grants: Object.freeze(checked.map((g) => deepFreeze(resolveGrant(g)))),
     sources,
+    fingerprint: policyFingerprint(connections, checked),
   })
   return { ok: true, policy, warnings }
 }

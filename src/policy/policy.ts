@@ -18,4 +18,6 @@ export interface Policy {
   readonly grants: readonly PolicyGrant[]
   /** Which file each connection and grant came from (for messages and `policy explain`). */
   readonly sources: ReadonlyMap<string, string>
+  /** sha256 (hex) of the merged, normalised policy (see policyFingerprint); recorded with every decision. */
+  readonly fingerprint: string
 }

@@ -44,6 +44,7 @@ function probeTool(gate: { wait: Promise<void>; entered: () => void }): AnyToolD
         grantId: ctx.grant.id,
         policyGrantIds: ctx.policy.grants.map((g) => g.id),
         grantBelongsToPolicy: ctx.policy.grants.includes(ctx.grant),
+        policyFingerprint: ctx.policy.fingerprint,
       }
       return { text: JSON.stringify(structured), structured }
     },
@@ -127,6 +128,7 @@ describe('createGateway: one policy snapshot per HTTP request', () => {
   const b = policyWithGrant('grant-b')
   let reads = 0
   let current = a
+  let lastRead = a
   let harness: Harness
 
   before(async () => {
@@ -134,6 +136,7 @@ describe('createGateway: one policy snapshot per HTTP request', () => {
     const policy = () => {
       reads++
       const read = current
+      lastRead = read
       current = current === a ? b : a
       return read
     }
@@ -151,11 +154,15 @@ describe('createGateway: one policy snapshot per HTTP request', () => {
       assert.equal(reads - readsBefore, 1, 'the policy is read once per tools/call request')
       const record = harness.events.filter((e) => e.type === 'tools.call').at(-1)
       assert.equal(record?.grantId, seen.grantId, 'the audited decision is the one the tool ran under')
+      assert.equal(record?.policyFingerprint, seen.policyFingerprint, 'the record names the policy the tool ran under')
       assert.deepEqual(seen.policyGrantIds, [seen.grantId])
     }
     // Alternating snapshots: both policies were in force at some point, each call consistent with its own.
     const granted = new Set(harness.events.filter((e) => e.type === 'tools.call').map((e) => e.grantId))
     assert.deepEqual([...granted].sort(), ['grant-a', 'grant-b'])
+    assert.notEqual(a.fingerprint, b.fingerprint)
+    const fingerprints = new Set(harness.events.filter((e) => e.type === 'tools.call').map((e) => e.policyFingerprint))
+    assert.deepEqual([...fingerprints].sort(), [a.fingerprint, b.fingerprint].sort())
   })
 
   test('tools/list reads the policy once per request too', async () => {
@@ -164,6 +171,8 @@ describe('createGateway: one policy snapshot per HTTP request', () => {
     const listed = await client.listTools()
     assert.equal(reads - readsBefore, 1)
     assert.deepEqual(listed.tools.map((t) => t.name), ['probe'])
+    const record = harness.events.at(-1)
+    assert.deepEqual([record?.type, record?.policyFingerprint], ['tools.list', lastRead.fingerprint])
   })
 })
 
@@ -221,5 +230,6 @@ describe('createGateway: each request runs as the principal verified for it', ()
     assert.equal(denied.isError, true)
     const record = harness.events.filter((e) => e.type === 'tools.call').at(-1)
     assert.deepEqual([record?.actor?.sub, record?.decision, record?.reason], ['carol', 'deny', 'NO_GRANT'])
+    assert.equal(record?.policyFingerprint, policyWithGrant('ops-probe').fingerprint, 'denials name the policy too')
   })
 })
