@@ -66,9 +66,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   })
 
   /** A new session may live as long as the longest ttl among the caller's grants; each use shortens it. */
-  function initialTtlMs(principal: Principal, now: number): number {
+  function initialTtlMs(policy: Policy, principal: Principal, now: number): number {
     let longest = 0
-    const policy = options.policy()
     for (const tool of options.tools) {
       for (const grant of toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, now).grants) {
         longest = Math.max(longest, grant.ttl)
@@ -80,6 +79,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function openSession(id: string, idHash: string, principal: Principal): Promise<SessionRecord<LiveSession>> {
     const now = clock.now()
     const inflight = new Map<string, AbortController>()
+    // The initialize request that opens the session is served with the snapshot its ttl came from:
+    // one policy read per HTTP request, this one included.
+    let openingSnapshot: Policy | undefined = options.policy()
     const record: SessionRecord<LiveSession> & CallSession = {
       id,
       idHash,
@@ -87,17 +89,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       subject: principal.subject,
       createdAt: now,
       lastSeenAt: now,
-      expiresAt: now + initialTtlMs(principal, now),
+      expiresAt: now + initialTtlMs(openingSnapshot, principal, now),
       handle: {
         async serve(req, res, body, principal) {
           // A fresh server per request (stateless SDK transport): the session itself is only this record.
           // It gets this request's principal and one policy snapshot, so a reload mid-request changes nothing.
+          const policy = openingSnapshot ?? options.policy()
+          openingSnapshot = undefined
           const transport = new StreamableHTTPServerTransport({})
           const server = createSessionServer({
             catalog,
             caller,
             principal,
-            policy: options.policy(),
+            policy,
             clock,
             audit,
             session: record,

@@ -61,6 +61,8 @@ async function authenticate(authorization: string | undefined): Promise<Principa
 interface Harness {
   readonly url: URL
   readonly events: AuditEvent[]
+  /** POST requests to /mcp so far (each carries MCP messages; GET and DELETE serve none). */
+  mcpPosts(): number
   connect(token: string, sessionId?: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
   close(): Promise<void>
 }
@@ -95,11 +97,16 @@ async function startGatewayHarness(policy: () => Policy, tools: readonly AnyTool
     sessions: { idleTimeoutSeconds: 600, maxPerSubject: 10, maxTotal: 100 },
     logError: () => undefined,
   })
-  http.on('request', gateway.handler)
+  let mcpPosts = 0
+  http.on('request', (req, res) => {
+    if (req.method === 'POST' && req.url?.startsWith('/mcp') === true) mcpPosts++
+    gateway.handler(req, res)
+  })
   const clients: Client[] = []
   return {
     url: new URL(resource),
     events,
+    mcpPosts: () => mcpPosts,
     async connect(token, sessionId) {
       const client = new Client({ name: 'create-gateway-test', version: '1.0.0' })
       const transport = new StreamableHTTPClientTransport(new URL(resource), {
@@ -163,6 +170,16 @@ describe('createGateway: one policy snapshot per HTTP request', () => {
     assert.notEqual(a.fingerprint, b.fingerprint)
     const fingerprints = new Set(harness.events.filter((e) => e.type === 'tools.call').map((e) => e.policyFingerprint))
     assert.deepEqual([...fingerprints].sort(), [a.fingerprint, b.fingerprint].sort())
+  })
+
+  test('every MCP request reads the policy exactly once, the initialize that opens the session included', async () => {
+    const [readsBefore, postsBefore] = [reads, harness.mcpPosts()]
+    const { client } = await harness.connect('alice:ops')
+    await client.listTools()
+    await client.callTool({ name: 'probe', arguments: {} })
+    const posts = harness.mcpPosts() - postsBefore
+    assert.equal(posts, 4, 'initialize, notifications/initialized, tools/list and tools/call')
+    assert.equal(reads - readsBefore, posts)
   })
 
   test('tools/list reads the policy once per request too', async () => {
