@@ -4,7 +4,7 @@ import type { AwsClients } from '../src/aws/aws-clients.js'
 import type { Clock } from '../src/clock.js'
 import type { Connection, ConnectionKind, NamedConnection } from '../src/policy/connection-schema.js'
 import type { Grant } from '../src/policy/policy-schema.js'
-import type { Policy } from '../src/policy/policy.js'
+import type { Policy, PolicyGrant } from '../src/policy/policy.js'
 
 /** What every tool handler may use; the gateway builds it once (src/cli) and passes it down. */
 export interface ToolDeps {
@@ -28,8 +28,8 @@ export interface SessionInfo {
 
 export interface ToolContext<Args, K extends ConnectionKind | never = ConnectionKind> {
   readonly principal: Principal
-  /** The grant that allowed this call (re-evaluated at call time). */
-  readonly grant: Grant
+  /** The grant that allowed this call (re-evaluated at call time), its constraint blocks already resolved. */
+  readonly grant: PolicyGrant
   /** The connection named by the call; undefined for tools that use none. */
   readonly connection: [K] extends [never] ? undefined : NamedConnection<Extract<Connection, { kind: K }>>
   readonly args: Args
@@ -39,7 +39,7 @@ export interface ToolContext<Args, K extends ConnectionKind | never = Connection
   /** Sends an MCP progress notification when the client asked for them; otherwise a no-op. */
   readonly progress: (update: ProgressUpdate) => Promise<void>
   readonly session: SessionInfo
-  /** The policy in force for this call (for tools that describe access, such as list_connections). */
+  /** The policy snapshot that allowed this call (for tools that describe access, such as list_connections). */
   readonly policy: Policy
 }
 

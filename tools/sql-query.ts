@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import { createResultMasker } from '../src/guard/masking/create-result-masker.js'
+import { PolicyError } from '../src/errors.js'
 import { checkSql } from '../src/guard/sql/check-sql.js'
-import { sqlConstraintsSchema } from '../src/policy/sql-constraints.js'
 import { defineTool } from './define-tool.js'
 import { columnInfo, fieldToValue, valueToField } from './sql-query/field-to-value.js'
 import type { CellValue } from './sql-query/field-to-value.js'
@@ -44,11 +44,14 @@ export default defineTool({
     truncated: z.boolean(),
   },
   annotations(grant) {
-    const readOnly = sqlConstraintsSchema.parse(grant.sql ?? {}).mode === 'read-only'
+    // A built policy gives every grant reaching a database a sql block (read-only by default).
+    const readOnly = grant.sql?.mode !== 'read-write'
     return { readOnlyHint: readOnly, destructiveHint: !readOnly, idempotentHint: readOnly, openWorldHint: false }
   },
   async handler(ctx) {
-    const constraints = sqlConstraintsSchema.parse(ctx.grant.sql ?? {})
+    const constraints = ctx.grant.sql
+    // Unreachable through a built policy (it fills in the defaults); fail closed anyway.
+    if (constraints === undefined) throw new PolicyError('POLICY_DENIED', `grant "${ctx.grant.id}" allows sql_query but has no sql limits`)
     const connection = ctx.connection
     // Denials happen here, before any AWS call.
     // Masking matches output labels, so the guard keeps masked columns from being read any other way.

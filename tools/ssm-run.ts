@@ -5,7 +5,6 @@ import { PolicyError, UpstreamError } from '../src/errors.js'
 import { matchTemplate } from '../src/guard/shell/match-template.js'
 import { quoteArgv } from '../src/guard/shell/quote-argv.js'
 import { MAX_COMMAND_BYTES, tokenizeCommand } from '../src/guard/shell/tokenize-command.js'
-import { parseCommandTemplate } from '../src/policy/command-template.js'
 import { defineTool } from './define-tool.js'
 import { mapSsmError } from './ssm-run/map-ssm-error.js'
 import { createInstanceResolver, type InstanceResolver } from './ssm-run/resolve-instance.js'
@@ -85,7 +84,7 @@ export default defineTool({
     if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before it started')
     // The command is checked before anything reaches AWS.
     const argv = await tokenizeCommand(ctx.args.command)
-    const templateIndex = matchTemplate(argv, constraints.commands.map((words) => parseCommandTemplate(words)))
+    const templateIndex = matchTemplate(argv, constraints.templates)
     const script = quoteArgv(argv)
 
     const connection = ctx.connection

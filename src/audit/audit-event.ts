@@ -29,6 +29,8 @@ export interface AuditEvent {
   readonly connection?: string
   /** The grant that allowed the action (rule 7: recorded for every decision). */
   readonly grantId?: string
+  /** Fingerprint of the policy the decision was made under (Policy.fingerprint); also on policy.reload. */
+  readonly policyFingerprint?: string
   readonly decision?: 'allow' | 'deny'
   /** Deny reason or outcome error code. */
   readonly code?: string

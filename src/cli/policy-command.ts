@@ -63,7 +63,8 @@ async function check(argv: readonly string[], io: CliIo, tools: readonly ToolKin
   const { policy } = built
   const warnings = built.warnings.length === 0 ? '' : `, ${plural(built.warnings.length, 'warning')}`
   io.stdout(
-    `OK: ${plural(files.documents.length, 'file')}, ${plural(policy.connections.size, 'connection')}, ${plural(policy.grants.length, 'grant')}${warnings}\n`,
+    `OK: ${plural(files.documents.length, 'file')}, ${plural(policy.connections.size, 'connection')}, ${plural(policy.grants.length, 'grant')}${warnings}\n` +
+      `fingerprint: ${policy.fingerprint}\n`,
   )
   return 0
 }

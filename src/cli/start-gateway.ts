@@ -69,9 +69,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     policy = await createPolicyStore({
       paths: config.policy,
       tools: tools.map((t) => ({ name: t.name, connectionKinds: t.connectionKinds })),
-      onReload: () => {
+      onReload: (reloaded) => {
         logger.info('policy reloaded')
-        audit.write({ type: 'policy.reload' }).catch((error: unknown) => logger.error('audit write failed', error))
+        audit.write({ type: 'policy.reload', policyFingerprint: reloaded.fingerprint }).catch((error: unknown) => logger.error('audit write failed', error))
       },
       onError: (lines) => {
         for (const line of lines) logger.error(`policy reload refused, keeping the last good policy: ${line}`)
@@ -150,7 +150,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     gateway.sessions.sweep().catch((error: unknown) => logger.error('session sweep failed', error))
   }, options.sweepIntervalMs ?? 15_000)
   sweeper.unref()
-  await audit.write({ type: 'gateway.start', detail: { resource, issuer: config.issuer, audience } })
+  await audit.write({ type: 'gateway.start', policyFingerprint: policy.current().fingerprint, detail: { resource, issuer: config.issuer, audience } })
 
   let closing: Promise<void> | undefined
   return {

@@ -26,6 +26,8 @@ export interface CallSession {
 
 export interface CallRequest {
   readonly principal: Principal
+  /** The policy snapshot of the HTTP request: the decision and the tool both use this one. */
+  readonly policy: Policy
   readonly session: CallSession
   readonly name: string
   readonly rawArgs: Record<string, unknown> | undefined
@@ -35,7 +37,6 @@ export interface CallRequest {
 
 export interface ToolCallerOptions {
   readonly catalog: ToolCatalog
-  readonly policy: () => Policy
   readonly deps: ToolDeps
   readonly audit: AuditSink
   readonly clock: Clock
@@ -81,6 +82,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       session: request.session.idHash,
       tool: request.name,
       correlationId,
+      policyFingerprint: request.policy.fingerprint,
       ...(requestedConnection === undefined ? {} : { connection: requestedConnection }),
     }
 
@@ -98,7 +100,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
 
     const entry = catalog.find(request.name)
     const decision = evaluate(
-      options.policy(),
+      request.policy,
       request.principal,
       { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection },
       started,
@@ -146,7 +148,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         signal: request.signal,
         progress: request.progress,
         session: { expiresAt: request.session.expiresAt },
-        policy: options.policy(),
+        policy: request.policy,
       })
       return finish(
         { decision: 'allow', grantId, outcome: 'ok', args: redacted, ...(result.audit === undefined ? {} : { detail: result.audit }) },

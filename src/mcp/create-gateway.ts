@@ -11,7 +11,6 @@ import type { Policy } from '../policy/policy.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
 import { createToolCaller, type CallSession } from './call-tool.js'
 import { createHttpGateway, type GatewaySession } from './http-gateway.js'
-import { createPrincipalBinding } from './principal-binding.js'
 import { createSessionRegistry, type SessionRecord, type SessionRegistry } from './session-registry.js'
 import { createSessionServer } from './session-server.js'
 import { createToolCatalog } from './tool-catalog.js'
@@ -45,10 +44,8 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const { clock, audit } = options
   const catalog = createToolCatalog(options.tools)
-  const principals = createPrincipalBinding()
   const caller = createToolCaller({
     catalog,
-    policy: options.policy,
     deps: options.deps,
     audit,
     clock,
@@ -69,9 +66,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   })
 
   /** A new session may live as long as the longest ttl among the caller's grants; each use shortens it. */
-  function initialTtlMs(principal: Principal, now: number): number {
+  function initialTtlMs(policy: Policy, principal: Principal, now: number): number {
     let longest = 0
-    const policy = options.policy()
     for (const tool of options.tools) {
       for (const grant of toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, now).grants) {
         longest = Math.max(longest, grant.ttl)
@@ -83,6 +79,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   async function openSession(id: string, idHash: string, principal: Principal): Promise<SessionRecord<LiveSession>> {
     const now = clock.now()
     const inflight = new Map<string, AbortController>()
+    // The initialize request that opens the session is served with the snapshot its ttl came from:
+    // one policy read per HTTP request, this one included.
+    let openingSnapshot: Policy | undefined = options.policy()
     const record: SessionRecord<LiveSession> & CallSession = {
       id,
       idHash,
@@ -90,20 +89,23 @@ export function createGateway(options: GatewayOptions): Gateway {
       subject: principal.subject,
       createdAt: now,
       lastSeenAt: now,
-      expiresAt: now + initialTtlMs(principal, now),
+      expiresAt: now + initialTtlMs(openingSnapshot, principal, now),
       handle: {
-        async serve(req, res, body) {
+        async serve(req, res, body, principal) {
           // A fresh server per request (stateless SDK transport): the session itself is only this record.
+          // It gets this request's principal and one policy snapshot, so a reload mid-request changes nothing.
+          const policy = openingSnapshot ?? options.policy()
+          openingSnapshot = undefined
           const transport = new StreamableHTTPServerTransport({})
           const server = createSessionServer({
             catalog,
             caller,
-            policy: options.policy,
+            principal,
+            policy,
             clock,
             audit,
             session: record,
             inflight,
-            principalOf: principals.resolve,
             logError: options.logError,
           })
           // Closing the server when the response ends aborts whatever the client walked away from.
@@ -134,7 +136,6 @@ export function createGateway(options: GatewayOptions): Gateway {
     challenge: options.challenge,
     sessions,
     openSession,
-    principals,
     audit,
     clock,
     logError: options.logError,

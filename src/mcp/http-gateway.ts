@@ -8,7 +8,6 @@ import type { Clock } from '../clock.js'
 import { AuthError } from '../errors.js'
 import type { SessionRecord, SessionRegistry } from './session-registry.js'
 import { createAuthFailureSampler } from './auth-failure-sampler.js'
-import type { PrincipalBinding } from './principal-binding.js'
 import { readBody } from './read-body.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -18,8 +17,8 @@ export const MAX_BODY_BYTES = 1024 * 1024
  * MCP server (see createGateway), so no SDK state lives between requests.
  */
 export interface GatewaySession {
-  /** Serves one authenticated HTTP request of this session. */
-  serve(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void>
+  /** Serves one HTTP request of this session, authenticated as `principal`. */
+  serve(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void>
   /** Aborts the in-flight request with this JSON-RPC id (notifications/cancelled). */
   cancel(requestId: string | number): void
   close(): Promise<void>
@@ -37,7 +36,6 @@ export interface HttpGatewayOptions {
   readonly sessions: SessionRegistry<GatewaySession>
   /** Creates the record of a new session bound to `principal`. */
   readonly openSession: (id: string, idHash: string, principal: Principal) => Promise<SessionRecord<GatewaySession>>
-  readonly principals: PrincipalBinding
   readonly audit: AuditSink
   readonly clock: Clock
   readonly logError: (message: string, error: unknown) => void
@@ -70,7 +68,6 @@ function cancelledRequestIds(body: unknown): (string | number)[] {
 
 /** The gateway's HTTP surface: RFC 9728 metadata and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
 export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const resourceUrl = new URL(options.resource)
   const authFailures = createAuthFailureSampler({ clock: options.clock, windowMs: 10_000, maxClients: 10_000 })
   function corsHeaders(origin: string | undefined): Record<string, string> {
     if (origin === undefined || !options.allowedOrigins.has(origin)) return {}
@@ -145,8 +142,6 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       }
     }
 
-    const withAuth = Object.assign(req, { auth: options.principals.attach(principal, resourceUrl) })
-
     const sessionHeader = req.headers['mcp-session-id']
     if (sessionHeader === undefined) {
       const initializing = req.method === 'POST' && (Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body))
@@ -169,7 +164,7 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
         detail: { expiresAt: new Date(record.expiresAt).toISOString() },
       })
       res.setHeader('mcp-session-id', id)
-      await record.handle.serve(withAuth, res, body)
+      await record.handle.serve(req, res, body, principal)
       return
     }
 
@@ -200,7 +195,7 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       return
     }
     for (const requestId of cancelledRequestIds(body)) found.session.handle.cancel(requestId)
-    await found.session.handle.serve(withAuth, res, body)
+    await found.session.handle.serve(req, res, body, principal)
   }
 
   return function gateway(req, res) {

@@ -18,21 +18,25 @@ const INSTRUCTIONS =
 export interface SessionServerOptions {
   readonly catalog: ToolCatalog
   readonly caller: ToolCaller
-  readonly policy: () => Policy
+  /** The principal verified for the HTTP request this server serves. */
+  readonly principal: Principal
+  /** The policy snapshot taken for this HTTP request: tools/list and tools/call decide against it. */
+  readonly policy: Policy
   readonly clock: Clock
   readonly audit: AuditSink
   readonly session: CallSession
   /** In-flight tools/call requests of the session by JSON-RPC id, for notifications/cancelled. */
   readonly inflight: Map<string, AbortController>
-  /** The principal verified for the HTTP request that carries this message. */
-  readonly principalOf: (extra: { authInfo?: unknown }) => Principal
   readonly logError: (message: string, error: unknown) => void
 }
 
 // A server is built per request; left alone, each would compile its own Ajv instance.
 const sharedValidator = new AjvJsonSchemaValidator()
 
-/** A low-level MCP server for one request of a session: tools/list and tools/call are computed per caller, per request. */
+/**
+ * A low-level MCP server for one HTTP request of a session: tools/list and tools/call are computed
+ * for the principal and against the policy snapshot of that request.
+ */
 export function createSessionServer(options: SessionServerOptions): Server {
   const server = new Server(SERVER_INFO, {
     capabilities: { tools: { listChanged: false } },
@@ -40,14 +44,16 @@ export function createSessionServer(options: SessionServerOptions): Server {
     jsonSchemaValidator: sharedValidator,
   })
 
-  server.setRequestHandler(ListToolsRequestSchema, async (_request, extra) => {
+  const { principal, policy } = options
+
+  server.setRequestHandler(ListToolsRequestSchema, async () => {
     try {
-      const principal = options.principalOf(extra)
-      const tools = options.catalog.list(options.policy(), principal, options.clock.now())
+      const tools = options.catalog.list(policy, principal, options.clock.now())
       await options.audit.write({
         type: 'tools.list',
         actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
         session: options.session.idHash,
+        policyFingerprint: policy.fingerprint,
         detail: { tools: tools.map((t) => t.name) },
       })
       return { tools }
@@ -67,7 +73,8 @@ export function createSessionServer(options: SessionServerOptions): Server {
     options.inflight.set(key, cancel)
     try {
       return await options.caller({
-        principal: options.principalOf(extra),
+        principal,
+        policy,
         session: options.session,
         name: request.params.name,
         rawArgs: request.params.arguments,

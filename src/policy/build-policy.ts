@@ -3,8 +3,10 @@ import { grantNotAfterMs } from './grant-matches.js'
 import { policyErrorMap } from './policy-error-map.js'
 import { formatIssuePath, type PolicyIssue } from './policy-issue.js'
 import { policyFileSchema, type Grant, type PolicyFile } from './policy-schema.js'
+import { policyFingerprint } from './policy-fingerprint.js'
 import type { Policy } from './policy.js'
-import { sqlConstraintsSchema } from './sql-constraints.js'
+import { resolveGrant } from './resolve-grant.js'
+import { DEFAULT_SQL_CONSTRAINTS } from './sql-constraints.js'
 
 /** One policy file's parsed JSON and the name to report it by. */
 export interface PolicyDocument {
@@ -37,7 +39,8 @@ interface Located {
  * Validates policy documents and merges them into one immutable {@link Policy}: connection and
  * grant ids are unique across all files (and across each other, since `sources` is keyed by id),
  * every grant's connections exist, and constraint blocks match the kinds a grant reaches. A grant
- * reaching an rds-data connection without `sql` gets the schema's sql defaults (read-only). Pure:
+ * reaching an rds-data connection without `sql` gets the schema's sql defaults (read-only), and
+ * constraint blocks are resolved here, once (see PolicyGrant). Pure:
  * expected problems are returned as issues, nothing is thrown.
  */
 export function buildPolicy(documents: readonly PolicyDocument[], options: BuildPolicyOptions = {}): BuildPolicyResult {
@@ -93,8 +96,9 @@ export function buildPolicy(documents: readonly PolicyDocument[], options: Build
   if (issues.length > 0) return { ok: false, issues, warnings }
   const policy: Policy = Object.freeze({
     connections,
-    grants: Object.freeze(checked.map((g) => deepFreeze(g))),
+    grants: Object.freeze(checked.map((g) => deepFreeze(resolveGrant(g)))),
     sources,
+    fingerprint: policyFingerprint(connections, checked),
   })
   return { ok: true, policy, warnings }
 }
@@ -140,7 +144,7 @@ function checkGrant(
     warnings.push({ source: at.source, path: `${at.path}.notAfter`, message: `grant expired at ${grant.notAfter ?? ''}; it allows nothing` })
   }
 
-  if (grant.sql === undefined && kinds.has('rds-data')) return { ...grant, sql: sqlConstraintsSchema.parse({}) }
+  if (grant.sql === undefined && kinds.has('rds-data')) return { ...grant, sql: DEFAULT_SQL_CONSTRAINTS }
   return grant
 }
 

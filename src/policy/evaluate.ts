@@ -1,7 +1,6 @@
 import type { ConnectionKind, NamedConnection } from './connection-schema.js'
 import { grantIsExpired, grantMatchesIdentity, grantNeedsApproval, grantTtlSeconds, type PolicyIdentity } from './grant-matches.js'
-import type { Grant } from './policy-schema.js'
-import type { Policy } from './policy.js'
+import type { Policy, PolicyGrant } from './policy.js'
 
 /** Why a request was denied; stable strings, recorded in the audit trail. */
 export type DenyReason =
@@ -26,7 +25,7 @@ export type Decision =
   | {
       readonly allow: true
       readonly grantId: string
-      readonly grant: Grant
+      readonly grant: PolicyGrant
       readonly connection: NamedConnection | undefined
       /** How long a session may rely on this grant: its ttl, capped at its `notAfter`. */
       readonly ttlSeconds: number
@@ -51,7 +50,7 @@ export function evaluate(policy: Policy, principal: PolicyIdentity, request: Acc
   const toolGrants = policy.grants.filter((g) => grantMatchesIdentity(g, principal) && g.tools.includes(tool))
   if (toolGrants.length === 0) return deny('NO_GRANT', `You have no grant for tool ${tool}.`)
 
-  let candidates: readonly Grant[]
+  let candidates: readonly PolicyGrant[]
   let connection: NamedConnection | undefined
   if (request.connectionKinds.length === 0) {
     if (request.connection !== undefined) {

@@ -100,7 +100,8 @@ function limitsFor(grant: Grant, kind: ConnectionKind | undefined, nowMs: number
     ttlSeconds: grantTtlSeconds(grant, nowMs),
     ...(grant.notAfter === undefined ? {} : { notAfter: grant.notAfter }),
     ...(kind === 'rds-data' && grant.sql !== undefined ? { sql: grant.sql } : {}),
-    ...(kind === 'ssm' && grant.ssm !== undefined ? { ssm: grant.ssm } : {}),
+    // Only what the policy says: a resolved block also carries its parsed templates.
+    ...(kind === 'ssm' && grant.ssm !== undefined ? { ssm: { commands: grant.ssm.commands, timeoutSeconds: grant.ssm.timeoutSeconds, maxOutputBytes: grant.ssm.maxOutputBytes } } : {}),
     ...(kind === 'eks' && grant.kubectl !== undefined ? { kubectl: grant.kubectl } : {}),
   }
 }

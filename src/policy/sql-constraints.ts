@@ -21,3 +21,6 @@ export const sqlConstraintsSchema = z.strictObject({
     .default({ awsKeys: true, emails: true, cardNumbers: true }),
 })
 export type SqlConstraints = z.infer<typeof sqlConstraintsSchema>
+
+/** What a grant reaching an rds-data connection without a `sql` block gets: read-only and the defaults above. */
+export const DEFAULT_SQL_CONSTRAINTS: SqlConstraints = sqlConstraintsSchema.parse({})

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseCommandTemplate, parseTemplateWord } from './command-template.js'
+import { parseCommandTemplate, parseTemplateWord, type CommandTemplate } from './command-template.js'
 
 /**
  * Limits a grant puts on `ssm_run`. Each command is an argv template: literal words and typed
@@ -35,3 +35,17 @@ export const ssmConstraintsSchema = z.strictObject({
   maxOutputBytes: z.number().int().min(256).max(1_048_576).default(24_000),
 })
 export type SsmConstraints = z.infer<typeof ssmConstraintsSchema>
+
+/** An `ssm` block as the gateway enforces it: its command templates parsed once, when the policy is built. */
+export interface ResolvedSsmConstraints extends SsmConstraints {
+  /** `commands[i]` parsed; same order, so an index names the template in both. */
+  readonly templates: readonly CommandTemplate[]
+}
+
+/**
+ * Parses an `ssm` block's command templates (the schema has already checked them).
+ * @throws ConfigError POLICY_INVALID when a template does not parse.
+ */
+export function resolveSsmConstraints(constraints: SsmConstraints): ResolvedSsmConstraints {
+  return { ...constraints, templates: constraints.commands.map((words) => parseCommandTemplate(words)) }
+}

@@ -7,7 +7,10 @@ import { after, before, describe, it } from 'node:test'
 import type { CliIo } from '../../src/cli/cli-io.js'
 import { createPolicyCommand } from '../../src/cli/policy-command.js'
 import { createManualClock } from '../../src/clock.js'
+import { readPolicyFiles } from '../../src/cli/policy-files.js'
+import { buildPolicy } from '../../src/policy/build-policy.js'
 import type { ConnectionKind } from '../../src/policy/connection-schema.js'
+import { policyOf } from '../policy/policy-fixture.js'
 
 const repo = fileURLToPath(new URL('../../', import.meta.url))
 const TOOLS: { name: string; connectionKinds: ConnectionKind[] }[] = [
@@ -51,11 +54,32 @@ after(async () => {
 
 describe('airlock policy check', () => {
   it('accepts the demo policy and every example', async () => {
-    assert.deepEqual(await run(['check', 'policies/demo.json', 'policies/examples']), {
+    const result = await run(['check', 'policies/demo.json', 'policies/examples'])
+    assert.deepEqual({ ...result, stdout: result.stdout.replace(/[0-9a-f]{64}/, '<sha256>') }, {
       code: 0,
-      stdout: 'OK: 4 files, 7 connections, 14 grants\n',
+      stdout: 'OK: 4 files, 7 connections, 14 grants\nfingerprint: <sha256>\n',
       stderr: '',
     })
+    const files = await readPolicyFiles(['policies/demo.json', 'policies/examples'], { cwd: repo })
+    const built = buildPolicy(files.documents)
+    assert.ok(built.ok)
+    assert.equal(result.stdout.split('fingerprint: ')[1], `${built.policy.fingerprint}\n`, 'the fingerprint the gateway records')
+  })
+
+  it('prints the same fingerprint for a reformatted policy and another one for an edited policy', async () => {
+    const policy = { version: 1, grants: [{ id: 'me', groups: ['ops'], tools: ['whoami'] }] }
+    await writeFile(join(dir, 'compact.json'), JSON.stringify(policy))
+    await writeFile(join(dir, 'pretty.json'), `${JSON.stringify({ grants: policy.grants, version: 1 }, null, 2)}\n`)
+    await writeFile(join(dir, 'edited.json'), JSON.stringify({ ...policy, grants: [{ ...policy.grants[0], groups: ['ops', 'dba'] }] }))
+    const fingerprint = async (file: string) => {
+      const result = await run(['check', file], { cwd: dir })
+      assert.equal(result.code, 0, result.stdout)
+      return /^fingerprint: ([0-9a-f]{64})$/m.exec(result.stdout)?.[1]
+    }
+    const compact = await fingerprint('compact.json')
+    assert.ok(compact !== undefined)
+    assert.equal(await fingerprint('pretty.json'), compact)
+    assert.notEqual(await fingerprint('edited.json'), compact)
   })
 
   it('prints one line per problem and exits 1', async () => {
@@ -78,7 +102,9 @@ describe('airlock policy check', () => {
     assert.deepEqual(await run(['check', 'missing.json'], { cwd: dir }), { code: 1, stdout: 'missing.json: no such file or directory\n', stderr: '' })
     assert.deepEqual(await run(['check', 'expired.json'], { cwd: dir }), {
       code: 0,
-      stdout: 'expired.json: grants[0].notAfter: warning: grant expired at 2026-01-01T00:00:00Z; it allows nothing\nOK: 1 file, 0 connections, 1 grant, 1 warning\n',
+      stdout:
+        'expired.json: grants[0].notAfter: warning: grant expired at 2026-01-01T00:00:00Z; it allows nothing\nOK: 1 file, 0 connections, 1 grant, 1 warning\n' +
+        `fingerprint: ${policyOf({ version: 1, grants: [{ id: 'old', groups: ['g'], tools: ['whoami'], notAfter: '2026-01-01T00:00:00Z' }] }).fingerprint}\n`,
       stderr: '',
     })
   })

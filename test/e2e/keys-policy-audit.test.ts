@@ -2,7 +2,9 @@ import assert from 'node:assert/strict'
 import { readFile, writeFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before, describe, it } from 'node:test'
+import { z } from 'zod'
 import { verifyAuditFile } from '../../src/audit/verify-audit.js'
+import { policyOf } from '../policy/policy-fixture.js'
 import { E2E_POLICY, startE2E, type E2E } from './support/start-e2e.js'
 import { INITIALIZE, postMcp } from './support/raw-http.js'
 
@@ -92,6 +94,18 @@ describe('policy hot reload', () => {
     assert.ok(await eventually(async () => (await client.listTools()).tools.length === 2), 'a later fix applies')
     const audit = await readFile(e2e.auditPath, 'utf8')
     assert.match(audit, /"type":"policy.reload_failed"[^\n]*tll/)
+
+    // Every decision names the policy it was made under; reloads and the start say which policy is in force.
+    const original = policyOf(E2E_POLICY).fingerprint
+    const edited = policyOf({ ...E2E_POLICY, grants: [{ id: 'sre-whoami', groups: ['sre'], tools: ['whoami'] }] }).fingerprint
+    const records = audit.trim().split('\n').map((line) => z.looseObject({ type: z.string(), policyFingerprint: z.string().optional(), decision: z.string().optional() }).parse(JSON.parse(line)))
+    assert.equal(records.find((r) => r.type === 'gateway.start')?.policyFingerprint, original)
+    assert.deepEqual(records.filter((r) => r.type === 'policy.reload').map((r) => r.policyFingerprint), [edited, original])
+    const denial = records.find((r) => r.type === 'tools.call')
+    assert.deepEqual([denial?.decision, denial?.policyFingerprint], ['deny', edited])
+    for (const r of records.filter((r) => r.type === 'tools.list')) assert.ok(r.policyFingerprint === original || r.policyFingerprint === edited)
+    assert.equal(records.filter((r) => r.type === 'tools.list').at(0)?.policyFingerprint, original)
+    assert.equal(records.filter((r) => r.type === 'tools.list').at(-1)?.policyFingerprint, original)
   })
 })
 

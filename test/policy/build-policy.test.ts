@@ -37,6 +37,19 @@ describe('buildPolicy', () => {
     assert.equal(result.policy.grants[0]?.sql?.maxRows, 1000)
   })
 
+  it('resolves constraint blocks once: ssm templates are parsed and frozen in the built policy', () => {
+    const result = buildPolicy([
+      { source: 'a.json', data: { version: 1, connections: { 'web-fleet': ssm }, grants: [{ id: 'h', groups: ['ops'], connections: ['web-fleet'], tools: ['ssm_run'], ssm: { commands: [['uptime'], ['systemctl', 'status', '{unit}']] } }] } },
+    ])
+    assert.ok(result.ok)
+    const block = result.policy.grants[0]?.ssm
+    assert.deepEqual(block?.commands, [['uptime'], ['systemctl', 'status', '{unit}']])
+    assert.deepEqual(block?.templates.map((t) => t.source), block?.commands)
+    assert.deepEqual(block?.templates[1]?.parts.map((p) => p.kind), ['literal', 'literal', 'word'])
+    assert.ok(Object.isFrozen(block?.templates[1]?.parts))
+    assert.equal(result.policy.grants[0]?.sql, undefined)
+  })
+
   it('reports an unknown key with a suggestion', () => {
     assert.deepEqual(lines([{ source: 'policies/prod.json', data: file([{ ...grant, tool: ['x'] }]) }]), [
       'policies/prod.json: grants[0]: unknown key "tool" (did you mean "tools"?)',

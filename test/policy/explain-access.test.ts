@@ -86,6 +86,18 @@ describe('explainAccess', () => {
     assert.deepEqual(explained.tools.find((t) => t.tool === 'whoami')?.connections, [])
   })
 
+  it('shows an ssm block as the policy wrote it, without the templates resolved for enforcement', () => {
+    const shell = policyOf({
+      version: 1,
+      connections: { 'web-fleet': ssm },
+      grants: [{ id: 'shell', groups: ['ops'], connections: ['web-fleet'], tools: ['ssm_run'], ssm: { commands: [['uptime']], timeoutSeconds: 20 } }],
+    })
+    assert.equal(shell.grants[0]?.ssm?.templates.length, 1)
+    const explained = explainAccess(shell, { groups: ['ops'] }, NOW, { tools: TOOLS })
+    const limits = explained.tools.find((t) => t.tool === 'ssm_run')?.connections[0]?.limits
+    assert.deepEqual(limits?.ssm, { commands: [['uptime']], timeoutSeconds: 20, maxOutputBytes: 24_000 })
+  })
+
   it('explains nothing for an identity without grants', () => {
     assert.deepEqual(explainAccess(policy, { groups: [], subject: 'mallory' }, NOW, { tools: TOOLS }), { tools: [], approvalRequired: [], expired: [] })
   })

@@ -6,6 +6,7 @@ import { createManualClock, systemClock, type ManualClock } from '../../src/cloc
 import { AirlockError, GuardError, InputError, UpstreamError } from '../../src/errors.js'
 import type { KubectlConstraints } from '../../src/policy/kubectl-constraints.js'
 import { grantSchema } from '../../src/policy/policy-schema.js'
+import { resolveGrant } from '../../src/policy/resolve-grant.js'
 import { startEksEmulator, type EksEmulator } from '../../src/sandbox/eks/start-eks-emulator.js'
 import { startKubeApiServer, type KubeApiServer } from '../../src/sandbox/kube-api/kube-api-server.js'
 import { DEMO_SECRET_VALUES } from '../../src/sandbox/kube-api/kube-fixtures.js'
@@ -48,7 +49,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
   })
 
   async function call(input: KubectlInput, constraints: Partial<KubectlConstraints> | null = READ, cluster = 'demo', signal = new AbortController().signal): Promise<ToolResult> {
-    const grant = grantSchema.parse({ id: 'k8s', groups: ['sre'], connections: ['demo'], tools: ['kubectl'], ...(constraints === null ? {} : { kubectl: constraints }) })
+    const grant = resolveGrant(grantSchema.parse({ id: 'k8s', groups: ['sre'], connections: ['demo'], tools: ['kubectl'], ...(constraints === null ? {} : { kubectl: constraints }) }))
     return kubectl.handler({
       principal: { issuer: 'https://idp.example', subject: 'alice', groups: ['sre'], expiresAt: 4_000_000_000 },
       grant,
@@ -58,7 +59,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
       signal,
       progress: async () => {},
       session: { expiresAt: 4_000_000_000_000 },
-      policy: { connections: new Map(), grants: [], sources: new Map() },
+      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
     })
   }
 

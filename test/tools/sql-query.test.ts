@@ -5,6 +5,8 @@ import { z } from 'zod'
 import { createAwsClients } from '../../src/cli/aws-clients.js'
 import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
+import { grantSchema } from '../../src/policy/policy-schema.js'
+import { resolveGrant } from '../../src/policy/resolve-grant.js'
 import type { ProgressUpdate } from '../../tools/define-tool.js'
 import sqlQuery from '../../tools/sql-query.js'
 import { runStatement } from '../../tools/sql-query/run-statement.js'
@@ -125,6 +127,12 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'CommitTransaction:ok'])
     assert.deepEqual(await h.query(`SELECT balance FROM ${h.table} WHERE id = 5`), [{ balance: '6.25' }])
     await h.query(`UPDATE ${h.table} SET balance = 5.25 WHERE id = 5`)
+  })
+
+  it('refuses a grant without sql limits (a built policy always sets them), before any AWS call', async () => {
+    const bare = resolveGrant(grantSchema.parse({ id: 'bare', groups: ['data'], connections: ['db'], tools: ['sql_query'] }))
+    const { calls } = await h.refused({ sql: 'SELECT 1' }, 'POLICY_DENIED', { grant: bare })
+    assert.equal(calls.length, 0)
   })
 
   it('refuses statements a read-write grant never allows, before any AWS call', async () => {

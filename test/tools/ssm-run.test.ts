@@ -6,7 +6,9 @@ import { createAwsClients } from '../../src/cli/aws-clients.js'
 import { createManualClock, systemClock } from '../../src/clock.js'
 import { AirlockError } from '../../src/errors.js'
 import { ssmConnectionSchema, type NamedConnection, type SsmConnection } from '../../src/policy/connection-schema.js'
-import { grantSchema, type Grant } from '../../src/policy/policy-schema.js'
+import { grantSchema } from '../../src/policy/policy-schema.js'
+import type { PolicyGrant } from '../../src/policy/policy.js'
+import { resolveGrant } from '../../src/policy/resolve-grant.js'
 import { createCredentialStore } from '../../src/sandbox/sigv4/credential-store.js'
 import { startSsmEmulator, type SsmEmulator } from '../../src/sandbox/ssm/start-ssm-emulator.js'
 import { createTrail, type Trail } from '../../src/sandbox/trail.js'
@@ -25,8 +27,8 @@ const principal: Principal = { issuer: 'https://idp.example.com', subject: 'alic
 
 type Args = z.infer<z.ZodObject<typeof ssmRun.input>>
 
-function grant(ssm: unknown): Grant {
-  return grantSchema.parse({ id: 'ops-shell', groups: ['ops'], connections: ['web'], tools: ['ssm_run'], ...(ssm === undefined ? {} : { ssm }) })
+function grant(ssm: unknown): PolicyGrant {
+  return resolveGrant(grantSchema.parse({ id: 'ops-shell', groups: ['ops'], connections: ['web'], tools: ['ssm_run'], ...(ssm === undefined ? {} : { ssm }) }))
 }
 
 function connection(input: Record<string, unknown>, id = 'web'): NamedConnection<SsmConnection> {
@@ -40,7 +42,7 @@ describe('ssm_run', () => {
   const defaultGrant = grant({ commands: [...TEST_TEMPLATES, ['sleep', '{int:1-60}'], ['head', '-c', '{int:1-100000}', '/dev/zero']], timeoutSeconds: 2, maxOutputBytes: 1000 })
   const listed = connection({ instanceIds: [WEB1, WEB2, GONE] })
 
-  function ctx(args: Args, options: { grant?: Grant; connection?: NamedConnection<SsmConnection>; signal?: AbortSignal; progress?: ProgressUpdate[] } = {}): ToolContext<Args, 'ssm'> {
+  function ctx(args: Args, options: { grant?: PolicyGrant; connection?: NamedConnection<SsmConnection>; signal?: AbortSignal; progress?: ProgressUpdate[] } = {}): ToolContext<Args, 'ssm'> {
     return {
       principal,
       grant: options.grant ?? defaultGrant,
@@ -52,7 +54,7 @@ describe('ssm_run', () => {
         options.progress?.push(update)
       },
       session: { expiresAt: systemClock.now() + 60_000 },
-      policy: { connections: new Map(), grants: [], sources: new Map() },
+      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
     }
   }
 
@@ -185,6 +187,16 @@ describe('ssm_run', () => {
     controller.abort()
     const sends = trail.entries().filter((e) => e.action === 'SendCommand').length
     await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: 'uptime' }, { signal: controller.signal })), 'CANCELLED')
+    assert.equal(trail.entries().filter((e) => e.action === 'SendCommand').length, sends)
+  })
+
+  it('matches against the templates resolved with the policy, not a fresh parse of the command words', async () => {
+    const resolved = grant({ commands: [['uptime']] })
+    assert.ok(resolved.ssm !== undefined)
+    // Only a tool that parsed `commands` itself at call time would accept uptime here.
+    const noTemplates = { ...resolved, ssm: { ...resolved.ssm, templates: [] } }
+    const sends = trail.entries().filter((e) => e.action === 'SendCommand').length
+    await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: 'uptime' }, { grant: noTemplates })), 'COMMAND_NOT_ALLOWED')
     assert.equal(trail.entries().filter((e) => e.action === 'SendCommand').length, sends)
   })
 

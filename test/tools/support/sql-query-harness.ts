@@ -7,7 +7,9 @@ import { createAwsClients } from '../../../src/cli/aws-clients.js'
 import { systemClock } from '../../../src/clock.js'
 import { AirlockError } from '../../../src/errors.js'
 import { rdsDataConnectionSchema, type NamedConnection, type RdsDataConnection } from '../../../src/policy/connection-schema.js'
-import { grantSchema, type Grant } from '../../../src/policy/policy-schema.js'
+import { grantSchema } from '../../../src/policy/policy-schema.js'
+import type { PolicyGrant } from '../../../src/policy/policy.js'
+import { resolveGrant } from '../../../src/policy/resolve-grant.js'
 import { createMysqlBackend } from '../../../src/sandbox/rds-data/mysql-backend.js'
 import { createPgBackend } from '../../../src/sandbox/rds-data/pg-backend.js'
 import type { SqlBackend } from '../../../src/sandbox/rds-data/rds-data-types.js'
@@ -31,14 +33,15 @@ export const principal: Principal = { issuer: 'https://idp.example.com', subject
 export type Args = z.infer<z.ZodObject<typeof sqlQuery.input>>
 
 export interface CallOptions {
-  readonly grant?: Grant
+  readonly grant?: PolicyGrant
   readonly connection?: NamedConnection<RdsDataConnection>
   readonly signal?: AbortSignal
   readonly progress?: (update: ProgressUpdate) => void
 }
 
-export function grant(sql: Record<string, unknown> | undefined): Grant {
-  return grantSchema.parse({ id: 'data-sql', groups: ['data'], connections: ['db'], tools: ['sql_query'], ...(sql === undefined ? {} : { sql }) })
+/** A grant as a built policy holds it: without a sql block it gets the defaults (read-only). */
+export function grant(sql: Record<string, unknown> | undefined): PolicyGrant {
+  return resolveGrant(grantSchema.parse({ id: 'data-sql', groups: ['data'], connections: ['db'], tools: ['sql_query'], sql: sql ?? {} }))
 }
 
 export function connection(input: Record<string, unknown>): NamedConnection<RdsDataConnection> {
@@ -94,7 +97,7 @@ export async function startSqlQueryHarness(engine: 'postgres' | 'mysql'): Promis
       signal: options.signal ?? new AbortController().signal,
       progress: async (update) => options.progress?.(update),
       session: { expiresAt: systemClock.now() + 60_000 },
-      policy: { connections: new Map(), grants: [], sources: new Map() },
+      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
     }
   }
 

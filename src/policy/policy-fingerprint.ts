@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto'
+import type { NamedConnection } from './connection-schema.js'
+import type { Grant } from './policy-schema.js'
+
+/**
+ * The sha256 (hex) of a merged policy in canonical form: connections by id (their order and file
+ * do not matter), grants in evaluation order (it decides which grant wins), every object's keys
+ * sorted, values as validated (defaults filled in, durations in seconds). So whitespace, key order,
+ * which file holds what and spelling a default out leave it unchanged; any change to what is
+ * enforced changes it. Descriptions count: they are shown to agents.
+ */
+export function policyFingerprint(connections: ReadonlyMap<string, NamedConnection>, grants: readonly Grant[]): string {
+  const byId = [...connections.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  const canonical = canonicalJson({ connections: Object.fromEntries(byId), grants })
+  return createHash('sha256').update(canonical, 'utf8').digest('hex')
+}
+
+// JSON with object keys in code-unit order at every depth; undefined members are left out, as JSON.stringify does.
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`
+  if (typeof value === 'object' && value !== null) {
+    const members = Object.keys(value)
+      .sort()
+      .flatMap((key) => {
+        const member: unknown = Reflect.get(value, key)
+        return member === undefined ? [] : [`${JSON.stringify(key)}:${canonicalJson(member)}`]
+      })
+    return `{${members.join(',')}}`
+  }
+  return JSON.stringify(value)
+}
