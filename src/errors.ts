@@ -38,7 +38,12 @@ export class AuthError extends AirlockError<AuthErrorCode> {
   }
 }
 
-export type PolicyErrorCode = 'POLICY_DENIED' | 'APPROVAL_REQUIRED' | 'SESSION_EXPIRED'
+export type PolicyErrorCode =
+  | 'POLICY_DENIED'
+  | 'APPROVAL_REQUIRED'
+  | 'SESSION_EXPIRED'
+  /** The call names a tool the gateway does not have. */
+  | 'UNKNOWN_TOOL'
 export class PolicyError extends AirlockError<PolicyErrorCode> {}
 
 export type InputErrorCode = 'INPUT_INVALID'
@@ -89,6 +94,17 @@ export class UpstreamError extends AirlockError<UpstreamErrorCode> {
 export type ConfigErrorCode = 'CONFIG_INVALID' | 'POLICY_INVALID'
 export class ConfigError extends AirlockError<ConfigErrorCode> {}
 
-export type AuditErrorCode = 'AUDIT_WRITE_FAILED' | 'AUDIT_CLOSED'
+export type AuditErrorCode =
+  | 'AUDIT_WRITE_FAILED'
+  | 'AUDIT_CLOSED'
+  /** What a caller is told whenever the audit trail cannot record its call. */
+  | 'AUDIT_UNAVAILABLE'
 /** The audit trail could not record an event: callers must fail closed and not return results. */
 export class AuditError extends AirlockError<AuditErrorCode> {}
+
+export type InternalErrorCode = 'INTERNAL'
+/** A failure of the gateway itself (a bug or an unexpected exception); the caller learns nothing more. */
+export class InternalError extends AirlockError<InternalErrorCode> {}
+
+/** Every code an agent can read in a tool result; each has a fixed sentence (src/mcp/tool-error-text.ts). */
+export type CallerErrorCode = PolicyErrorCode | InputErrorCode | GuardErrorCode | UpstreamErrorCode | 'AUDIT_UNAVAILABLE' | InternalErrorCode

@@ -6,6 +6,8 @@ export type AuditEventType =
   | 'session.rejected'
   | 'tools.list'
   | 'tools.call'
+  /** Written and flushed before a tool that reaches AWS runs; its `tools.call` (same correlationId) is the outcome. */
+  | 'tools.intent'
   | 'policy.reload'
   | 'policy.reload_failed'
   | 'gateway.start'
@@ -36,6 +38,8 @@ export interface AuditEvent {
   readonly code?: string
   readonly reason?: string
   readonly args?: Record<string, unknown>
+  /** SHA-256 (hex) of the canonical JSON of the validated arguments; pairs an intent with its outcome. */
+  readonly argsHash?: string
   readonly outcome?: 'ok' | 'error' | 'denied'
   readonly durationMs?: number
   readonly resultBytes?: number

@@ -3,6 +3,7 @@ import { RDSDataClient } from '@aws-sdk/client-rds-data'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import type { AwsCredentialIdentityProvider, RetryStrategyV2, StandardRetryToken } from '@smithy/types'
 import { awsIdentityKey, type AwsClients, type AwsTarget } from '../aws/aws-clients.js'
+import { UpstreamError } from '../errors.js'
 
 export interface AwsClientOptions {
   /** The gateway's own credentials: the SDK default chain in production (IRSA web identity in EKS). */
@@ -27,7 +28,7 @@ export function throttlingOnlyRetry(maxAttempts: number): RetryStrategyV2 {
     acquireInitialRetryToken: async () => token(0, 0),
     async refreshRetryTokenForRetry(previous, info) {
       const count = previous.getRetryCount() + 1
-      if (info.errorType !== 'THROTTLING' || count >= maxAttempts) throw info.error ?? new Error('not retried')
+      if (info.errorType !== 'THROTTLING' || count >= maxAttempts) throw info.error ?? new UpstreamError('AWS_ERROR', 'not retried')
       // Exponential backoff with jitter, capped at 5 s.
       return token(count, Math.min(5000, 100 * 2 ** count * (0.5 + Math.random() / 2)))
     },

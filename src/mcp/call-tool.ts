@@ -6,6 +6,10 @@ import { AirlockError, InputError, PolicyError } from '../errors.js'
 import { evaluate } from '../policy/evaluate.js'
 import type { Policy } from '../policy/policy.js'
 import type { ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
+import type { AuditSampling } from './audit-sampling.js'
+import { capAuditFields } from './cap-audit-fields.js'
+import { capCallerText, MAX_CALLER_MESSAGE, MAX_CALLER_NAME } from './cap-caller-text.js'
+import { hashArgs } from './hash-args.js'
 import { callerError, fixedText } from './tool-error-text.js'
 import type { ToolCatalog } from './tool-catalog.js'
 
@@ -39,6 +43,8 @@ export interface ToolCallerOptions {
   readonly catalog: ToolCatalog
   readonly deps: ToolDeps
   readonly audit: AuditSink
+  /** Denied calls are recorded through this, at most one per identity per window (with a count of the rest). */
+  readonly denials: Pick<AuditSampling, 'denial'>
   readonly clock: Clock
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
   /** Full error detail for operators (never shown to the agent). */
@@ -65,8 +71,11 @@ function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; mes
 }
 
 /**
- * The `tools/call` pipeline: policy re-evaluated at call time, arguments validated, the tool run,
- * and the outcome audited (and flushed) before anything is returned.
+ * The `tools/call` pipeline: policy re-evaluated at call time, arguments validated, for a tool that
+ * reaches AWS a `tools.intent` record flushed before it runs (if that fails, it does not run:
+ * AUDIT_UNAVAILABLE), the tool run, and the outcome audited (and flushed) before anything is
+ * returned. Every caller-controlled string in records and replies is capped; denials are sampled
+ * per identity.
  */
 export function createToolCaller(options: ToolCallerOptions): ToolCaller {
   const { catalog, clock, audit } = options
@@ -76,21 +85,32 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     const started = clock.now()
     const raw = request.rawArgs ?? {}
     const requestedConnection = typeof raw.connection === 'string' ? raw.connection : undefined
+    const actor = actorOf(request.principal)
     const base = {
       type: 'tools.call' as const,
-      actor: actorOf(request.principal),
+      actor,
       session: request.session.idHash,
-      tool: request.name,
+      tool: capCallerText(request.name, MAX_CALLER_NAME),
       correlationId,
       policyFingerprint: request.policy.fingerprint,
-      ...(requestedConnection === undefined ? {} : { connection: requestedConnection }),
+      ...(requestedConnection === undefined ? {} : { connection: capCallerText(requestedConnection, MAX_CALLER_NAME) }),
     }
 
-    async function finish(event: Omit<AuditEvent, 'type'>, result: CallResult): Promise<CallResult> {
+    async function finish(event: Omit<AuditEvent, 'type'>, result: CallResult, sampled = false): Promise<CallResult> {
       const durationMs = clock.now() - started
       const resultBytes = Buffer.byteLength(JSON.stringify(result))
+      const record: AuditEvent = {
+        ...base,
+        ...event,
+        ...(event.args === undefined ? {} : { args: capAuditFields(event.args) }),
+        ...(event.detail === undefined ? {} : { detail: capAuditFields(event.detail) }),
+        ...(event.reason === undefined ? {} : { reason: capCallerText(event.reason, MAX_CALLER_MESSAGE) }),
+        durationMs,
+        resultBytes,
+      }
       try {
-        await audit.write({ ...base, ...event, durationMs, resultBytes })
+        if (sampled) await options.denials.denial(actor, record)
+        else await audit.write(record)
       } catch (error) {
         options.logError(`audit write failed for call ${correlationId}`, error)
         return errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId)
@@ -107,11 +127,12 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     )
     if (entry === undefined || !decision.allow) {
       const reason = decision.allow ? 'UNKNOWN_TOOL' : decision.reason
-      const message = decision.allow ? `There is no tool named ${JSON.stringify(request.name)}.` : decision.message
-      const code = !decision.allow && decision.reason === 'APPROVAL_REQUIRED' ? 'APPROVAL_REQUIRED' : 'POLICY_DENIED'
+      const message = decision.allow ? `There is no tool named ${JSON.stringify(capCallerText(request.name, MAX_CALLER_NAME))}.` : decision.message
+      const code = decision.allow ? 'UNKNOWN_TOOL' : decision.reason === 'APPROVAL_REQUIRED' ? 'APPROVAL_REQUIRED' : 'POLICY_DENIED'
       return finish(
         { decision: 'deny', outcome: 'denied', code, reason, ...(decision.allow || decision.grantId === undefined ? {} : { grantId: decision.grantId }) },
         errorResult(code, callerError(new PolicyError(code, message)).text, correlationId),
+        true,
       )
     }
 
@@ -137,6 +158,20 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     }
     const { connection: _connection, ...args } = parsed.data
     const redacted = options.redactArgs(args)
+    const argsHash = hashArgs(parsed.data)
+
+    if (entry.tool.connectionKinds.length > 0) {
+      // No action without its record: a crash, hang or shutdown mid-call still leaves who, what and where.
+      try {
+        await audit.write({ ...base, type: 'tools.intent', grantId, argsHash })
+      } catch (error) {
+        options.logError(`audit write failed for the intent of call ${correlationId}; the tool was not run`, error)
+        return finish(
+          { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'intent not recorded; the tool was not run', argsHash, args: redacted },
+          errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
+        )
+      }
+    }
 
     try {
       const result = await entry.tool.handler({
@@ -151,7 +186,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         policy: request.policy,
       })
       return finish(
-        { decision: 'allow', grantId, outcome: 'ok', args: redacted, ...(result.audit === undefined ? {} : { detail: result.audit }) },
+        { decision: 'allow', grantId, outcome: 'ok', argsHash, args: redacted, ...(result.audit === undefined ? {} : { detail: result.audit }) },
         {
           content: [{ type: 'text', text: result.text }],
           ...(result.structured === undefined ? {} : { structuredContent: result.structured }),
@@ -166,6 +201,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
           grantId,
           outcome: 'error',
           code,
+          argsHash,
           args: redacted,
           reason: error instanceof Error ? error.message : String(error),
         },

@@ -9,8 +9,9 @@ import { toolAccess } from '../policy/tool-access.js'
 import { DEFAULT_TTL_SECONDS } from '../policy/policy-schema.js'
 import type { Policy } from '../policy/policy.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
+import { createAuditSampling } from './audit-sampling.js'
 import { createToolCaller, type CallSession } from './call-tool.js'
-import { createHttpGateway, type GatewaySession } from './http-gateway.js'
+import { createHttpGateway, type GatewayHealth, type GatewaySession } from './http-gateway.js'
 import { createSessionRegistry, type SessionRecord, type SessionRegistry } from './session-registry.js'
 import { createSessionServer } from './session-server.js'
 import { createToolCatalog } from './tool-catalog.js'
@@ -30,6 +31,8 @@ export interface GatewayOptions {
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
   readonly sessions: { readonly idleTimeoutSeconds: number; readonly maxPerSubject: number; readonly maxTotal: number }
   readonly logError: (message: string, error: unknown) => void
+  /** What `/healthz` reports (the audit log's health); absent means always healthy. */
+  readonly health?: () => GatewayHealth
 }
 
 type LiveSession = GatewaySession
@@ -37,6 +40,12 @@ type LiveSession = GatewaySession
 export interface Gateway {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
   readonly sessions: SessionRegistry<LiveSession>
+  /**
+   * Writes the counts of sampled-out auth failures and denials: `'ended'` for windows that are over
+   * (call it on a timer), `'all'` for everything pending. Never throws.
+   */
+  flushAuditSamples(scope: 'ended' | 'all'): Promise<void>
+  /** Ends every session, then writes every pending sampled count (`flushAuditSamples('all')`); call before the audit log closes. */
   close(): Promise<void>
 }
 
@@ -44,10 +53,12 @@ export interface Gateway {
 export function createGateway(options: GatewayOptions): Gateway {
   const { clock, audit } = options
   const catalog = createToolCatalog(options.tools)
+  const sampling = createAuditSampling({ audit, clock, logError: options.logError })
   const caller = createToolCaller({
     catalog,
     deps: options.deps,
     audit,
+    denials: sampling,
     clock,
     redactArgs: options.redactArgs,
     logError: options.logError,
@@ -137,13 +148,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     openSession,
     audit,
+    sampling,
     clock,
     logError: options.logError,
+    ...(options.health === undefined ? {} : { health: options.health }),
   })
 
   return {
     handler,
     sessions,
-    close: () => sessions.closeAll(),
+    flushAuditSamples: (scope) => sampling.flush(scope),
+    async close() {
+      await sessions.closeAll()
+      await sampling.flush('all')
+    },
   }
 }

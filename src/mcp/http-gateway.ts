@@ -6,9 +6,10 @@ import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import { AuthError } from '../errors.js'
-import type { SessionRecord, SessionRegistry } from './session-registry.js'
-import { createAuthFailureSampler } from './auth-failure-sampler.js'
+import type { AuditSampling } from './audit-sampling.js'
 import { readBody } from './read-body.js'
+import { jsonRpcError, sendJson } from './send-json.js'
+import type { SessionRecord, SessionRegistry } from './session-registry.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 
@@ -24,6 +25,12 @@ export interface GatewaySession {
   close(): Promise<void>
 }
 
+/** What `/healthz` reports; `reason` is a fixed code such as `audit_unavailable`, never internal detail. */
+export interface GatewayHealth {
+  readonly ok: boolean
+  readonly reason?: string
+}
+
 export interface HttpGatewayOptions {
   /** Canonical MCP endpoint URL (the protected resource). */
   readonly resource: string
@@ -37,23 +44,20 @@ export interface HttpGatewayOptions {
   /** Creates the record of a new session bound to `principal`. */
   readonly openSession: (id: string, idHash: string, principal: Principal) => Promise<SessionRecord<GatewaySession>>
   readonly audit: AuditSink
+  /** Records refused tokens at a bounded rate. */
+  readonly sampling: Pick<AuditSampling, 'authFailure'>
   readonly clock: Clock
   readonly logError: (message: string, error: unknown) => void
+  /** Readiness of what the gateway depends on (the audit log); absent means always healthy. */
+  readonly health?: () => GatewayHealth
 }
 
 const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'])
 const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID'
 const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate'
+const HEALTH_REASON = /^[a-z][a-z0-9_]{0,63}$/
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
-  res.end(text)
-}
-
-function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null })
-}
+type Cors = Record<string, string>
 
 /** JSON-RPC ids named by notifications/cancelled messages in a request body. */
 function cancelledRequestIds(body: unknown): (string | number)[] {
@@ -66,119 +70,106 @@ function cancelledRequestIds(body: unknown): (string | number)[] {
   return ids
 }
 
-/** The gateway's HTTP surface: RFC 9728 metadata and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
+function isInitialize(body: unknown): boolean {
+  return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body)
+}
+
+function actorOf(principal: Principal): { iss: string; sub: string; groups: readonly string[] } {
+  return { iss: principal.issuer, sub: principal.subject, groups: principal.groups }
+}
+
+/** The gateway's HTTP surface: RFC 9728 metadata, `/healthz`, and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
 export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const authFailures = createAuthFailureSampler({ clock: options.clock, windowMs: 10_000, maxClients: 10_000 })
-  function corsHeaders(origin: string | undefined): Record<string, string> {
-    if (origin === undefined || !options.allowedOrigins.has(origin)) return {}
-    return { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': CORS_EXPOSE_HEADERS }
-  }
 
-  async function refuse(req: IncomingMessage, res: ServerResponse, error: AuthError, cors: Record<string, string>): Promise<void> {
-    const { header, body } = options.challenge(error)
-    const client = req.socket.remoteAddress ?? 'unknown'
-    const sample = authFailures.admit(client)
-    if (sample.record) {
-      try {
-        await options.audit.write({ type: 'auth.failure', code: error.code, reason: error.failure, client, ...(sample.suppressed > 0 ? { detail: { suppressedSinceLastRecord: sample.suppressed } } : {}) })
-      } catch (auditError) {
-        options.logError('audit write failed for auth failure', auditError)
-      }
-    }
-    if (error.failure === 'issuer_unavailable') {
-      // Refused (fail closed), but not as invalid_token: the token may be fine and clients should retry, not discard it.
-      sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached to verify tokens; retry shortly.' }, { 'retry-after': '5', ...cors })
-      return
-    }
-    sendJson(res, 401, body, { 'www-authenticate': header, ...cors })
-  }
-
-  async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  /** DNS-rebinding and cross-site defence (403); the CORS headers for an allowed origin otherwise. */
+  function admitHostAndOrigin(req: IncomingMessage, res: ServerResponse): Cors | undefined {
     const host = req.headers.host
     if (host === undefined || !options.allowedHosts.has(host.toLowerCase())) {
       sendJson(res, 403, { error: 'forbidden', error_description: 'Host not allowed' })
-      return
+      return undefined
     }
     const origin = req.headers.origin
-    if (origin !== undefined && !options.allowedOrigins.has(origin)) {
+    if (origin === undefined) return {}
+    if (!options.allowedOrigins.has(origin)) {
       sendJson(res, 403, { error: 'forbidden', error_description: 'Origin not allowed' })
-      return
+      return undefined
     }
-    const cors = corsHeaders(origin)
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS', 'access-control-allow-headers': CORS_ALLOW_HEADERS, 'access-control-max-age': '600' })
-      res.end()
-      return
-    }
+    return { 'access-control-allow-origin': origin, vary: 'Origin', 'access-control-expose-headers': CORS_EXPOSE_HEADERS }
+  }
 
-    let principal: Principal
+  function answerPreflight(res: ServerResponse, cors: Cors): void {
+    res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST, DELETE, OPTIONS', 'access-control-allow-headers': CORS_ALLOW_HEADERS, 'access-control-max-age': '600' })
+    res.end()
+  }
+
+  /** The verified principal, or undefined once a refusal (401, or 503 while the IdP is down) is sent and sampled into the audit. */
+  async function authenticateRequest(req: IncomingMessage, res: ServerResponse, cors: Cors): Promise<Principal | undefined> {
     try {
-      principal = await options.authenticate(req.headers.authorization)
+      return await options.authenticate(req.headers.authorization)
     } catch (error) {
-      if (error instanceof AuthError) return refuse(req, res, error, cors)
-      throw error
+      if (!(error instanceof AuthError)) throw error
+      const client = req.socket.remoteAddress ?? 'unknown'
+      await options.sampling.authFailure(client, { type: 'auth.failure', code: error.code, reason: error.failure, client })
+      if (error.failure === 'issuer_unavailable') {
+        // Refused (fail closed), but not as invalid_token: the token may be fine and clients should retry, not discard it.
+        sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached to verify tokens; retry shortly.' }, { 'retry-after': '5', ...cors })
+        return undefined
+      }
+      const { header, body } = options.challenge(error)
+      sendJson(res, 401, body, { 'www-authenticate': header, ...cors })
+      return undefined
     }
-    for (const [key, value] of Object.entries(cors)) res.setHeader(key, value)
+  }
 
-    if (req.method !== 'POST' && req.method !== 'GET' && req.method !== 'DELETE') {
-      res.setHeader('allow', 'GET, POST, DELETE, OPTIONS')
-      jsonRpcError(res, 405, -32000, 'Method not allowed.')
+  function allowMethod(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.method === 'POST' || req.method === 'GET' || req.method === 'DELETE') return true
+    res.setHeader('allow', 'GET, POST, DELETE, OPTIONS')
+    jsonRpcError(res, 405, -32000, 'Method not allowed.')
+    return false
+  }
+
+  /** The parsed JSON body (413 past the cap, 400 when it is not JSON). */
+  async function readJsonBody(req: IncomingMessage, res: ServerResponse): Promise<{ readonly body: unknown } | undefined> {
+    const read = await readBody(req, MAX_BODY_BYTES)
+    if (!read.ok) {
+      jsonRpcError(res, 413, -32000, `Request body exceeds ${MAX_BODY_BYTES} bytes.`)
+      req.resume()
+      return undefined
+    }
+    try {
+      return { body: JSON.parse(read.text) }
+    } catch {
+      jsonRpcError(res, 400, -32700, 'Parse error: invalid JSON.')
+      return undefined
+    }
+  }
+
+  /** A request without a session must be initialize: it opens one (503 at the session limit). */
+  async function startSession(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown): Promise<void> {
+    if (req.method !== 'POST' || !isInitialize(body)) {
+      jsonRpcError(res, 400, -32000, 'Bad Request: no session; send initialize first.')
       return
     }
-
-    let body: unknown
-    if (req.method === 'POST') {
-      const read = await readBody(req, MAX_BODY_BYTES)
-      if (!read.ok) {
-        jsonRpcError(res, 413, -32000, `Request body exceeds ${MAX_BODY_BYTES} bytes.`)
-        req.resume()
-        return
-      }
-      try {
-        body = JSON.parse(read.text)
-      } catch {
-        jsonRpcError(res, 400, -32700, 'Parse error: invalid JSON.')
-        return
-      }
-    }
-
-    const sessionHeader = req.headers['mcp-session-id']
-    if (sessionHeader === undefined) {
-      const initializing = req.method === 'POST' && (Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body))
-      if (!initializing) {
-        jsonRpcError(res, 400, -32000, 'Bad Request: no session; send initialize first.')
-        return
-      }
-      const id = randomBytes(32).toString('base64url')
-      const idHash = hashSessionId(id)
-      const record = await options.openSession(id, idHash, principal)
-      if (!options.sessions.add(record)) {
-        await record.handle.close()
-        jsonRpcError(res, 503, -32000, 'The gateway has reached its session limit; try again later.')
-        return
-      }
-      await options.audit.write({
-        type: 'session.start',
-        actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
-        session: idHash,
-        detail: { expiresAt: new Date(record.expiresAt).toISOString() },
-      })
-      res.setHeader('mcp-session-id', id)
-      await record.handle.serve(req, res, body, principal)
+    const id = randomBytes(32).toString('base64url')
+    const idHash = hashSessionId(id)
+    const record = await options.openSession(id, idHash, principal)
+    if (!options.sessions.add(record)) {
+      await record.handle.close()
+      jsonRpcError(res, 503, -32000, 'The gateway has reached its session limit; try again later.')
       return
     }
+    await options.audit.write({ type: 'session.start', actor: actorOf(principal), session: idHash, detail: { expiresAt: new Date(record.expiresAt).toISOString() } })
+    res.setHeader('mcp-session-id', id)
+    await record.handle.serve(req, res, body, principal)
+  }
 
-    const id = Array.isArray(sessionHeader) ? (sessionHeader[0] ?? '') : sessionHeader
+  /** A request in a session: 404 unless it is the caller's live session (a foreign one is recorded); then DELETE, GET or POST. */
+  async function continueSession(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown, id: string): Promise<void> {
     const found = options.sessions.lookup(id, principal.issuer, principal.subject)
     if (!found.ok) {
       if (found.reason !== 'unknown') {
-        await options.audit.write({
-          type: 'session.rejected',
-          actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
-          session: hashSessionId(id),
-          reason: found.reason,
-          client: req.socket.remoteAddress ?? 'unknown',
-        })
+        // Only the hash of the presented id is written, so its length cannot grow the record.
+        await options.audit.write({ type: 'session.rejected', actor: actorOf(principal), session: hashSessionId(id), reason: found.reason, client: req.socket.remoteAddress ?? 'unknown' })
       }
       jsonRpcError(res, 404, -32001, 'Session not found.')
       return
@@ -198,26 +189,46 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     await found.session.handle.serve(req, res, body, principal)
   }
 
+  async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cors = admitHostAndOrigin(req, res)
+    if (cors === undefined) return
+    if (req.method === 'OPTIONS') return answerPreflight(res, cors)
+    const principal = await authenticateRequest(req, res, cors)
+    if (principal === undefined) return
+    for (const [key, value] of Object.entries(cors)) res.setHeader(key, value)
+    if (!allowMethod(req, res)) return
+    const parsed = req.method === 'POST' ? await readJsonBody(req, res) : { body: undefined }
+    if (parsed === undefined) return
+    const header = req.headers['mcp-session-id']
+    if (header === undefined) return startSession(req, res, principal, parsed.body)
+    return continueSession(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header)
+  }
+
+  /** 200 while healthy; 503 with a fixed reason code otherwise (a failing or throwing check reads as unavailable). */
+  function answerHealth(res: ServerResponse): void {
+    let health: GatewayHealth
+    try {
+      health = options.health?.() ?? { ok: true }
+    } catch (error) {
+      options.logError('health check failed', error)
+      health = { ok: false }
+    }
+    if (health.ok) return sendJson(res, 200, { status: 'ok' })
+    const reason = health.reason !== undefined && HEALTH_REASON.test(health.reason) ? health.reason : 'unavailable'
+    sendJson(res, 503, { status: 'unavailable', reason })
+  }
+
   return function gateway(req, res) {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
-    let handled: Promise<void>
     if (METADATA_PATHS.has(path) && (req.method === 'GET' || req.method === 'HEAD')) {
-      sendJson(res, 200, options.resourceMetadata, { 'access-control-allow-origin': '*' })
-      return
-    } else if (path === '/mcp') {
-      handled = handleMcp(req, res)
-    } else if (path === '/healthz' && req.method === 'GET') {
-      sendJson(res, 200, { status: 'ok' })
-      return
-    } else {
-      sendJson(res, 404, { error: 'not_found' })
-      return
+      return sendJson(res, 200, options.resourceMetadata, { 'access-control-allow-origin': '*' })
     }
-    handled.catch((error: unknown) => {
+    if (path === '/healthz' && req.method === 'GET') return answerHealth(res)
+    if (path !== '/mcp') return sendJson(res, 404, { error: 'not_found' })
+    handleMcp(req, res).catch((error: unknown) => {
       options.logError('request failed', error)
       if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error.')
       else res.end()
     })
   }
 }
-

@@ -1,10 +1,12 @@
-import { AirlockError, GuardError, InputError, PolicyError, UpstreamError } from '../errors.js'
+import { AuditError, GuardError, InputError, PolicyError, UpstreamError, type CallerErrorCode } from '../errors.js'
+import { capCallerText, MAX_CALLER_MESSAGE } from './cap-caller-text.js'
 
-/** Fixed, caller-safe sentences per code; anything unlisted falls back to a generic one. */
-const TEXT: Readonly<Record<string, string>> = {
+/** Fixed, caller-safe sentences: one per code an agent can see, so a new code without one does not compile. */
+const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   POLICY_DENIED: 'Access denied by policy.',
   APPROVAL_REQUIRED: 'This access requires human approval, which has not been granted.',
   SESSION_EXPIRED: 'Your session has expired for this access; reconnect (initialize a new session) to continue.',
+  UNKNOWN_TOOL: 'There is no such tool.',
   INPUT_INVALID: 'The tool arguments are invalid.',
   SQL_PARSE_FAILED: 'The SQL could not be parsed, so it was refused.',
   SQL_MULTIPLE_STATEMENTS: 'Exactly one SQL statement is allowed per call.',
@@ -38,26 +40,29 @@ const TEXT: Readonly<Record<string, string>> = {
 }
 
 export interface CallerError {
-  readonly code: string
+  readonly code: CallerErrorCode
   readonly text: string
 }
 
 /**
  * What the agent is told about an error. Policy and guard messages are written for the caller
- * (they describe the agent's own request); upstream errors expose only their vetted public detail.
+ * (they describe the agent's own request, so they are capped and cleaned like any echo of it);
+ * upstream errors expose only their vetted public detail; audit failures read AUDIT_UNAVAILABLE;
+ * anything else (auth, config, a bug) reads INTERNAL.
  */
 export function callerError(error: unknown): CallerError {
-  if (!(error instanceof AirlockError)) return { code: 'INTERNAL', text: TEXT.INTERNAL ?? '' }
-  const base = TEXT[error.code] ?? TEXT.INTERNAL ?? ''
   if (error instanceof PolicyError || error instanceof GuardError || error instanceof InputError) {
-    return { code: error.code, text: `${base} ${error.message}` }
+    return { code: error.code, text: `${TEXT[error.code]} ${capCallerText(error.message, MAX_CALLER_MESSAGE)}` }
   }
-  if (error instanceof UpstreamError && error.publicDetail !== undefined) {
-    return { code: error.code, text: `${base} ${error.publicDetail}` }
+  if (error instanceof UpstreamError) {
+    const base = TEXT[error.code]
+    return { code: error.code, text: error.publicDetail === undefined ? base : `${base} ${capCallerText(error.publicDetail, MAX_CALLER_MESSAGE)}` }
   }
-  return { code: error.code, text: base }
+  if (error instanceof AuditError) return { code: 'AUDIT_UNAVAILABLE', text: TEXT.AUDIT_UNAVAILABLE }
+  return { code: 'INTERNAL', text: TEXT.INTERNAL }
 }
 
-export function fixedText(code: string): string {
-  return TEXT[code] ?? TEXT.INTERNAL ?? ''
+/** The fixed sentence for `code`, with nothing from the request in it. */
+export function fixedText(code: CallerErrorCode): string {
+  return TEXT[code]
 }

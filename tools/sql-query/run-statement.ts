@@ -63,7 +63,7 @@ export async function runStatement(options: RunStatementOptions): Promise<RunSta
       { abortSignal: signal },
     )
   try {
-    if (signal.aborted) throw new Error('aborted before start')
+    if (signal.aborted) throw new UpstreamError('CANCELLED', 'aborted before start')
     const begun = await client.send(new BeginTransactionCommand({ resourceArn, secretArn, database }), { abortSignal: signal })
     transactionId = begun.transactionId
     if (transactionId === undefined || transactionId === '') throw new UpstreamError('AWS_ERROR', 'BeginTransaction returned no transactionId')
