@@ -1,3 +1,4 @@
+import { constants } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { open } from 'node:fs/promises'
 
@@ -18,13 +19,21 @@ const CHUNK = 64 * 1024
  */
 export async function readTailLines(path: string, count: number): Promise<TailLines> {
   if (!Number.isInteger(count) || count < 0) throw new TypeError('count must be a non-negative integer')
-  const handle = await open(path, 'r')
+  // O_NONBLOCK: a FIFO at the path must not hang the reader waiting for a writer.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
   try {
-    const { size } = await handle.stat()
-    return { ...(await scanBackwards(handle, size, count)), size }
+    return await readTailLinesOf(handle, count)
   } finally {
     await handle.close()
   }
+}
+
+/** {@link readTailLines} through an already open handle (positional reads, any open mode that reads). */
+export async function readTailLinesOf(handle: FileHandle, count: number): Promise<TailLines> {
+  if (!Number.isInteger(count) || count < 0) throw new TypeError('count must be a non-negative integer')
+  const stats = await handle.stat()
+  if (!stats.isFile()) return { lines: [], partial: Buffer.alloc(0), size: 0 }
+  return { ...(await scanBackwards(handle, stats.size, count)), size: stats.size }
 }
 
 async function scanBackwards(handle: FileHandle, size: number, count: number): Promise<Omit<TailLines, 'size'>> {
