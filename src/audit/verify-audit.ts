@@ -99,7 +99,7 @@ export function createAuditChainVerifier(): AuditChainVerifier {
     }
     if (header.data.prev !== prev) {
       if (lineNo === 1) return fail(1, 'broken_chain', 'first record does not start from the genesis value')
-      return fail(lineNo - 1, 'edited', `record does not match the hash recorded by line ${lineNo}`)
+      return fail(lineNo - 1, 'edited', 'record does not match the hash the next record holds')
     }
     seq = header.data.seq
     prev = hashAuditLine(line)
