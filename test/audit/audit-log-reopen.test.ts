@@ -96,7 +96,7 @@ describe('the audit file moved, deleted or replaced under a running log', () => 
     assert.equal((await verifyAuditFiles([`${path}.1`, path])).ok, true)
   })
 
-  it('replaced by a FIFO: fails closed at once (no blocking open), recovers when it is removed', async () => {
+  it('replaced by a FIFO: fails closed at once (no blocking open), recovers when it is removed', { timeout: 10_000 }, async () => {
     const { path, log } = await started('fifo.jsonl')
     await unlink(path)
     execFileSync('mkfifo', [path])

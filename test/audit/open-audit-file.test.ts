@@ -31,7 +31,7 @@ describe('openAuditFile: only a regular file, never blocking', () => {
     assert.deepEqual([file.ino, file.size], [stats.ino, 0])
   })
 
-  it('refuses a FIFO at once instead of waiting for a reader', async () => {
+  it('refuses a FIFO at once instead of waiting for a reader', { timeout: 10_000 }, async () => {
     const path = join(dir, 'audit.fifo')
     execFileSync('mkfifo', [path])
     const started = performance.now()
