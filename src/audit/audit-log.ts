@@ -137,7 +137,9 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       const bodies = [...notes]
       if (failure !== undefined) {
         failure.lastAttempt = now
-        const detail = { downMs: now - failure.since, refusedWrites: failure.refused, error: errorCode(failure.error.cause) }
+        // The system error code (ENOSPC, EIO…), or AUDIT_WRITE_FAILED when the path held a foreign file.
+        const cause = errorCode(failure.error.cause)
+        const detail = { downMs: now - failure.since, refusedWrites: failure.refused, error: cause === 'error' ? failure.error.code : cause }
         bodies.push(serializeEvent({ type: 'audit.recovered', detail }))
       }
       bodies.push(...batch.map((item) => item.body))
