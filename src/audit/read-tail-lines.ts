@@ -1,6 +1,7 @@
 import { constants } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { open } from 'node:fs/promises'
+import { ConfigError } from '../errors.js'
 
 /** The last complete lines of a file and whether the file ends mid-line. */
 export interface TailLines {
@@ -28,11 +29,14 @@ export async function readTailLines(path: string, count: number): Promise<TailLi
   }
 }
 
-/** {@link readTailLines} through an already open handle (positional reads, any open mode that reads). */
+/**
+ * {@link readTailLines} through an already open handle (positional reads, any open mode that
+ * reads). Throws ConfigError CONFIG_INVALID when the handle is not a regular file.
+ */
 export async function readTailLinesOf(handle: FileHandle, count: number): Promise<TailLines> {
   if (!Number.isInteger(count) || count < 0) throw new TypeError('count must be a non-negative integer')
   const stats = await handle.stat()
-  if (!stats.isFile()) return { lines: [], partial: Buffer.alloc(0), size: 0 }
+  if (!stats.isFile()) throw new ConfigError('CONFIG_INVALID', 'not a regular file')
   return { ...(await scanBackwards(handle, stats.size, count)), size: stats.size }
 }
 

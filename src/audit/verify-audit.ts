@@ -1,5 +1,6 @@
 import { constants } from 'node:fs'
 import { open } from 'node:fs/promises'
+import { ConfigError } from '../errors.js'
 import { AUDIT_GENESIS_PREV, auditRecordHeaderSchema, hashAuditLine } from './audit-chain.js'
 import { createIntentTracker, type OpenIntent } from './track-intents.js'
 
@@ -138,7 +139,8 @@ export function verifyAuditFile(path: string): Promise<AuditFilesVerifyResult> {
  * Streams log files, oldest first, through one verifier as if they were one log, hashing each
  * line's raw bytes: a file that continues another (`audit.reopened`) must continue exactly the
  * file before it. A file that does not end with `\n` fails as 'truncated' at its last line.
- * Failures name the file and the line in it. I/O errors (missing file…) are thrown.
+ * Failures name the file and the line in it. I/O errors (missing file…) are thrown, and
+ * ConfigError CONFIG_INVALID for a path that is not a regular file (a FIFO would read as empty).
  */
 export async function verifyAuditFiles(paths: readonly string[]): Promise<AuditFilesVerifyResult> {
   const verifier = createAuditChainVerifier()
@@ -155,6 +157,7 @@ export async function verifyAuditFiles(paths: readonly string[]): Promise<AuditF
     // O_NONBLOCK: a FIFO given by mistake must not hang the command.
     const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
     try {
+      if (!(await handle.stat()).isFile()) throw new ConfigError('CONFIG_INVALID', 'not a regular file')
       let carry = Buffer.alloc(0)
       for await (const chunk of handle.createReadStream({ highWaterMark: 256 * 1024, autoClose: false })) {
         if (!Buffer.isBuffer(chunk)) throw new TypeError('expected a byte stream')

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { readTailLines } from '../audit/read-tail-lines.js'
 import { verifyAuditFiles } from '../audit/verify-audit.js'
+import { ConfigError } from '../errors.js'
 import type { CliCommand, CliIo } from './cli-io.js'
 
 const USAGE = 'usage: airlock audit verify [--strict] <file>... | airlock audit tail <file> [-n N]'
@@ -145,5 +146,6 @@ function sanitize(text: string): string {
 }
 
 function errorCode(error: unknown): string {
+  if (error instanceof ConfigError) return error.message
   return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error'
 }

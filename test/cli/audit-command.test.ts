@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -133,6 +134,12 @@ describe('airlock audit tail', () => {
     const all = await run(['tail', 'audit.jsonl'])
     assert.equal(all.out.split('\n').length - 1, 3)
     assert.deepEqual(await run(['tail', 'mixed.jsonl']), { code: 0, out: '(unparsable line)\n(not an audit record)\n#1 t x?[2J\n', err: '' })
+  })
+
+  it('does not hang on a FIFO given as the file (verify or tail)', { timeout: 10_000 }, async () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.jsonl')])
+    assert.deepEqual(await run(['verify', 'pipe.jsonl']), { code: 1, out: '', err: 'pipe.jsonl: cannot read (not a regular file)\n' })
+    assert.deepEqual(await run(['tail', 'pipe.jsonl']), { code: 1, out: '', err: 'pipe.jsonl: cannot read (not a regular file)\n' })
   })
 
   it('exits 2 on a bad count and 1 on a missing file', async () => {
