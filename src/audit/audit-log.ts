@@ -224,7 +224,9 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const log: AuditLog = {
     write(event) {
       if (closed) return Promise.reject(new AuditError('AUDIT_CLOSED', `audit log ${path}: closed`))
-      if (failure !== undefined && (flushing || clock.now() - failure.lastAttempt < retryIntervalMs)) {
+      // While failed, refuse at once unless a probe is due; a write made while a probe is in
+      // flight waits for its outcome (and goes in the next commit, or is refused with it).
+      if (failure !== undefined && !flushing && clock.now() - failure.lastAttempt < retryIntervalMs) {
         failure.refused += 1
         return Promise.reject(failure.error)
       }
