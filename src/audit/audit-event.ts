@@ -12,6 +12,12 @@ export type AuditEventType =
   | 'policy.reload_failed'
   | 'gateway.start'
   | 'gateway.stop'
+  /** A torn final line (crash or failed write) was moved aside at start; `detail` says where. */
+  | 'audit.repaired'
+  /** The log file was deleted, moved or replaced under the gateway; first record of the new file. */
+  | 'audit.reopened'
+  /** Writes succeed again after an I/O failure; `detail` says how long and how many were refused. */
+  | 'audit.recovered'
 
 /** Who an event is about; absent for auth failures (no verified identity). */
 export interface AuditActor {

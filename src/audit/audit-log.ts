@@ -1,10 +1,10 @@
-import type { FileHandle } from 'node:fs/promises'
-import { open, stat } from 'node:fs/promises'
+import { lstat } from 'node:fs/promises'
 import type { Clock } from '../clock.js'
-import { AuditError, ConfigError } from '../errors.js'
-import { AUDIT_GENESIS_PREV, auditRecordHeaderSchema, hashAuditLine } from './audit-chain.js'
+import { AuditError } from '../errors.js'
+import { hashAuditLine } from './audit-chain.js'
 import type { AuditEvent, AuditSink } from './audit-event.js'
-import { readTailLines } from './read-tail-lines.js'
+import { errorCode, openAuditFile, type AuditFile } from './open-audit-file.js'
+import { resumeAuditFile } from './resume-audit-file.js'
 
 export interface AuditLogOptions {
   readonly path: string
@@ -16,11 +16,21 @@ export interface AuditLogOptions {
   readonly durability?: 'write' | 'fsync'
   /** Called after each group commit with the number of records it made durable (metrics). */
   readonly onCommit?: (records: number) => void
+  /**
+   * While failed, a write probes the file (and may succeed) only if this long has passed on the
+   * clock since the last attempt, and a timer probes this often. Default 1000; 0: every write probes.
+   */
+  readonly retryIntervalMs?: number
 }
+
+/** Whether the log can record right now; `reason` is a fixed code, safe to show anywhere. */
+export type AuditHealth = { readonly ok: true } | { readonly ok: false; readonly reason: 'audit_write_failed' | 'audit_closed' }
 
 export interface AuditLog extends AuditSink {
   /** Hash of the last record written (the value the next record's `prev` will hold). */
   head(): string
+  /** Whether writes currently succeed: failed from an I/O failure until a probe succeeds. */
+  health(): AuditHealth
   /** Waits for queued writes, then closes the file; later writes reject with AUDIT_CLOSED. */
   close(): Promise<void>
 }
@@ -31,72 +41,195 @@ interface Pending {
   readonly reject: (error: unknown) => void
 }
 
+interface Failure {
+  readonly error: AuditError
+  readonly since: number
+  refused: number
+  lastAttempt: number
+}
+
 const RESERVED = ['seq', 'ts', 'prev'] as const
 
 /**
  * Opens (or creates, mode 0600) an append-only, hash-chained JSON Lines audit log. Each line is
- * `{ seq, ts, prev, ...event }`; see `AUDIT_GENESIS_PREV` for the chain. An existing file resumes
- * its chain from its last line. Concurrent writes are group-committed: everything queued while one
- * write is in flight goes out in the next single write (and fdatasync). After any I/O failure
- * every pending and later write rejects (fail closed).
+ * `{ seq, ts, prev, ...event }`; see `AUDIT_GENESIS_PREV` for the chain. Concurrent writes are
+ * group-committed: everything queued while one write is in flight goes out in the next single
+ * write (and fdatasync).
  *
- * Throws ConfigError CONFIG_INVALID when the file cannot be opened, or when it ends in a partial
- * or invalid record: appending after that would hide the damage, so an operator must inspect
- * (`airlock audit verify`) and move the file aside. The log does not lock the file: one writer
- * (one AuditLog in one process) per path.
+ * Faults, each leaving a record so the chain stays verifiable end to end:
+ * - An existing file resumes its chain from its last complete line. A torn final line is saved
+ *   aside (`resumeAuditFile`), cut off, and an `audit.repaired` record written first.
+ * - After an I/O failure the log fails closed: the failed batch and every later write reject with
+ *   AUDIT_WRITE_FAILED, except probes (see `retryIntervalMs`). Before any write after a failure
+ *   the file is truncated back to the end of the last committed record, so a torn partial line
+ *   never stays in the middle of the chain; the first successful commit starts with an
+ *   `audit.recovered` record (`downMs`, `refusedWrites`, `error`).
+ * - Every commit checks (lstat) that the path still names the open file. When the file was
+ *   deleted, moved or replaced by an empty file, the log continues in a new file at the path,
+ *   whose first record `audit.reopened` continues the chain: its `seq` and `prev` follow the old
+ *   file's last record, so the files verify together (`verifyAuditFiles`). A non-empty or
+ *   non-regular file at the path is not this log's: writes fail closed until it is gone.
+ *
+ * Throws ConfigError CONFIG_INVALID when the path is not a regular file or cannot be opened, or
+ * when the last complete line is not a valid record (damage, not a crash: an operator must
+ * inspect with `airlock audit verify`). One writer (one AuditLog in one process) per path.
  */
 export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> {
   const { path, clock } = options
   const durability = options.durability ?? 'fsync'
-  const { seq: lastSeq, prev: lastPrev } = await resumePoint(path)
-  const handle = await open(path, 'a', 0o600).catch((error: unknown) => {
-    throw new ConfigError('CONFIG_INVALID', `audit log ${path}: cannot open for appending`, { cause: error })
-  })
+  const retryIntervalMs = options.retryIntervalMs ?? 1000
+  let file = await openAuditFile(path)
+  let resume
+  try {
+    resume = await resumeAuditFile(file, path, clock)
+  } catch (error) {
+    await file.handle.close().catch(() => {})
+    throw error
+  }
 
-  let seq = lastSeq
-  let prev = lastPrev
+  let seq = resume.seq
+  let prev = resume.prev
+  let committed = resume.committed
+  // Set when the file may hold bytes past `committed` (torn tail, failed write): cut before writing.
+  let dirty = resume.torn !== undefined
+  // Records of the log's own incidents, written before anything else and kept until they are.
+  let notes: string[] = resume.torn === undefined ? [] : [serializeEvent({ type: 'audit.repaired', detail: { ...resume.torn } })]
   let queue: Pending[] = []
   let flushing = false
-  let failure: AuditError | undefined
+  let failure: Failure | undefined
   let closed = false
   let drained: (() => void) | undefined
+  let retryTimer: NodeJS.Timeout | undefined
 
-  async function flush(): Promise<void> {
-    while (queue.length > 0 && failure === undefined) {
-      const batch = queue
-      queue = []
-      const ts = new Date(clock.now()).toISOString()
-      const lines: string[] = []
+  async function followPath(): Promise<void> {
+    const now = await lstat(path).catch((error: unknown) => {
+      if (errorCode(error) === 'ENOENT') return undefined
+      throw error
+    })
+    if (now !== undefined && now.ino === file.ino && now.dev === file.dev) return
+    const old = await file.handle.stat()
+    const reason = now !== undefined ? 'replaced' : old.nlink === 0 ? 'deleted' : 'moved'
+    let next: AuditFile
+    try {
+      next = await openAuditFile(path)
+    } catch (error) {
+      throw new AuditError('AUDIT_WRITE_FAILED', `audit log ${path}: file ${reason} and cannot be reopened`, { cause: error })
+    }
+    if (next.size !== 0) {
+      await next.handle.close().catch(() => {})
+      throw new AuditError('AUDIT_WRITE_FAILED', `audit log ${path}: file ${reason} by a non-empty file that is not this log's`)
+    }
+    await file.handle.close().catch(() => {})
+    file = next
+    committed = 0
+    dirty = false
+    notes = [serializeEvent({ type: 'audit.reopened', detail: { reason, previousFile: { dev: old.dev, ino: old.ino } } }), ...notes]
+  }
+
+  async function commit(batch: readonly Pending[]): Promise<void> {
+    const now = clock.now()
+    try {
+      await followPath()
+      if (dirty) {
+        await file.handle.truncate(committed)
+        dirty = false
+      }
+      const bodies = [...notes]
+      if (failure !== undefined) {
+        failure.lastAttempt = now
+        // The system error code (ENOSPC, EIO…), or AUDIT_WRITE_FAILED when the path held a foreign file.
+        const cause = errorCode(failure.error.cause)
+        const detail = { downMs: now - failure.since, refusedWrites: failure.refused, error: cause === 'error' ? failure.error.code : cause }
+        bodies.push(serializeEvent({ type: 'audit.recovered', detail }))
+      }
+      bodies.push(...batch.map((item) => item.body))
+      if (bodies.length === 0) return
+      const ts = new Date(now).toISOString()
       let nextSeq = seq
       let nextPrev = prev
-      for (const item of batch) {
+      const lines = bodies.map((body) => {
         nextSeq += 1
-        const line = composeLine(nextSeq, ts, nextPrev, item.body)
+        const line = composeLine(nextSeq, ts, nextPrev, body)
         nextPrev = hashAuditLine(line)
-        lines.push(line)
-      }
+        return line
+      })
+      const buffer = Buffer.from(lines.join('\n') + '\n', 'utf8')
       try {
-        await writeAll(handle, Buffer.from(lines.join('\n') + '\n', 'utf8'))
-        if (durability === 'fsync') await handle.datasync()
+        await writeAll(file, buffer)
+        if (durability === 'fsync') await file.handle.datasync()
       } catch (error) {
-        failure = new AuditError('AUDIT_WRITE_FAILED', `audit log ${path}: write failed`, { cause: error })
-        for (const item of [...batch, ...queue]) item.reject(failure)
-        queue = []
-        break
+        dirty = true
+        throw error
       }
       seq = nextSeq
       prev = nextPrev
+      committed += buffer.length
+      notes = []
+      if (failure !== undefined) recovered()
       options.onCommit?.(batch.length)
       for (const item of batch) item.resolve()
+    } catch (error) {
+      fail(error, now, batch.length)
+      for (const item of batch) item.reject(failure?.error)
+      // Best effort: cut the torn bytes now (shrinking needs no space), so that a restart during
+      // the outage finds a clean file; the next attempt truncates again anyway.
+      if (dirty) await file.handle.truncate(committed).then(() => (dirty = false), () => {})
+    }
+  }
+
+  function fail(error: unknown, now: number, refused: number): void {
+    if (failure === undefined) {
+      const wrapped = error instanceof AuditError ? error : new AuditError('AUDIT_WRITE_FAILED', `audit log ${path}: write failed`, { cause: error })
+      failure = { error: wrapped, since: now, refused: 0, lastAttempt: now }
+      retryTimer = setInterval(() => {
+        if (!flushing && !closed) startFlush()
+      }, Math.max(retryIntervalMs, 100))
+      retryTimer.unref()
+    }
+    failure.refused += refused
+    failure.lastAttempt = now
+  }
+
+  function recovered(): void {
+    failure = undefined
+    clearInterval(retryTimer)
+    retryTimer = undefined
+  }
+
+  async function flush(): Promise<void> {
+    // A probe (failed log or unwritten notes, nothing queued) still runs one commit.
+    let probe = failure !== undefined || notes.length > 0
+    while (queue.length > 0 || probe) {
+      probe = false
+      const batch = queue
+      queue = []
+      await commit(batch)
+      if (failure !== undefined) {
+        for (const item of queue) item.reject(failure.error)
+        failure.refused += queue.length
+        queue = []
+        break
+      }
     }
     flushing = false
     drained?.()
   }
 
-  return {
+  function startFlush(): void {
+    flushing = true
+    // Start on the next microtask so writes issued in the same tick share one commit.
+    queueMicrotask(() => void flush())
+  }
+
+  const log: AuditLog = {
     write(event) {
       if (closed) return Promise.reject(new AuditError('AUDIT_CLOSED', `audit log ${path}: closed`))
-      if (failure !== undefined) return Promise.reject(failure)
+      // While failed, refuse at once unless a probe is due; a write made while a probe is in
+      // flight waits for its outcome (and goes in the next commit, or is refused with it).
+      if (failure !== undefined && !flushing && clock.now() - failure.lastAttempt < retryIntervalMs) {
+        failure.refused += 1
+        return Promise.reject(failure.error)
+      }
       let body: string
       try {
         body = serializeEvent(event)
@@ -105,21 +238,25 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       }
       return new Promise<void>((resolve, reject) => {
         queue.push({ body, resolve, reject })
-        if (!flushing) {
-          flushing = true
-          // Start on the next microtask so writes issued in the same tick share one commit.
-          queueMicrotask(() => void flush())
-        }
+        if (!flushing) startFlush()
       })
     },
     head: () => prev,
+    health: () => (closed ? { ok: false, reason: 'audit_closed' } : failure !== undefined ? { ok: false, reason: 'audit_write_failed' } : { ok: true }),
     async close() {
       if (closed) return
       closed = true
+      clearInterval(retryTimer)
       if (flushing) await new Promise<void>((resolve) => (drained = resolve))
-      await handle.close()
+      await file.handle.close()
     },
   }
+  // Write the repair record now: the torn bytes are saved aside, the record says where.
+  if (notes.length > 0) {
+    flushing = true
+    await flush()
+  }
+  return log
 }
 
 /** `{"seq":…,"ts":…,"prev":…` followed by the event's own fields, in one compact line. */
@@ -140,40 +277,10 @@ function serializeEvent(event: AuditEvent): string {
   return body
 }
 
-async function writeAll(handle: FileHandle, buffer: Buffer): Promise<void> {
+async function writeAll(file: AuditFile, buffer: Buffer): Promise<void> {
   let offset = 0
   while (offset < buffer.length) {
-    const { bytesWritten } = await handle.write(buffer, offset, buffer.length - offset)
+    const { bytesWritten } = await file.handle.write(buffer, offset, buffer.length - offset)
     offset += bytesWritten
   }
-}
-
-async function resumePoint(path: string): Promise<{ seq: number; prev: string }> {
-  const exists = await stat(path).then(
-    () => true,
-    (error: unknown) => {
-      if (error instanceof Error && 'code' in error && error.code === 'ENOENT') return false
-      throw new ConfigError('CONFIG_INVALID', `audit log ${path}: cannot open`, { cause: error })
-    },
-  )
-  if (!exists) return { seq: 0, prev: AUDIT_GENESIS_PREV }
-  const { lines, partial, size } = await readTailLines(path, 1).catch((error: unknown) => {
-    throw new ConfigError('CONFIG_INVALID', `audit log ${path}: cannot read`, { cause: error })
-  })
-  if (size === 0) return { seq: 0, prev: AUDIT_GENESIS_PREV }
-  const last = lines[0]
-  if (partial.length > 0 || last === undefined) {
-    throw new ConfigError('CONFIG_INVALID', `audit log ${path}: last line is partial (no trailing newline); verify the file and move it aside`)
-  }
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(last.toString('utf8'))
-  } catch (error) {
-    throw new ConfigError('CONFIG_INVALID', `audit log ${path}: last line is not JSON; verify the file and move it aside`, { cause: error })
-  }
-  const header = auditRecordHeaderSchema.safeParse(parsed)
-  if (!header.success) {
-    throw new ConfigError('CONFIG_INVALID', `audit log ${path}: last line is not an audit record; verify the file and move it aside`)
-  }
-  return { seq: header.data.seq, prev: hashAuditLine(last) }
 }

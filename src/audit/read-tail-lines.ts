@@ -1,5 +1,7 @@
+import { constants } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import { open } from 'node:fs/promises'
+import { ConfigError } from '../errors.js'
 
 /** The last complete lines of a file and whether the file ends mid-line. */
 export interface TailLines {
@@ -18,13 +20,24 @@ const CHUNK = 64 * 1024
  */
 export async function readTailLines(path: string, count: number): Promise<TailLines> {
   if (!Number.isInteger(count) || count < 0) throw new TypeError('count must be a non-negative integer')
-  const handle = await open(path, 'r')
+  // O_NONBLOCK: a FIFO at the path must not hang the reader waiting for a writer.
+  const handle = await open(path, constants.O_RDONLY | constants.O_NONBLOCK)
   try {
-    const { size } = await handle.stat()
-    return { ...(await scanBackwards(handle, size, count)), size }
+    return await readTailLinesOf(handle, count)
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * {@link readTailLines} through an already open handle (positional reads, any open mode that
+ * reads). Throws ConfigError CONFIG_INVALID when the handle is not a regular file.
+ */
+export async function readTailLinesOf(handle: FileHandle, count: number): Promise<TailLines> {
+  if (!Number.isInteger(count) || count < 0) throw new TypeError('count must be a non-negative integer')
+  const stats = await handle.stat()
+  if (!stats.isFile()) throw new ConfigError('CONFIG_INVALID', 'not a regular file')
+  return { ...(await scanBackwards(handle, stats.size, count)), size: stats.size }
 }
 
 async function scanBackwards(handle: FileHandle, size: number, count: number): Promise<Omit<TailLines, 'size'>> {

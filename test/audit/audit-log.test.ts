@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtemp, readFile, rm, writeFile, appendFile } from 'node:fs/promises'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -51,22 +51,13 @@ describe('openAuditLog', () => {
     const all = await lines(path)
     assert.equal(all.length, 3)
     assert.equal(JSON.parse(all[2] ?? '').seq, 3)
-    assert.deepEqual(await verifyAuditFile(path), { ok: true, records: 3, head: hashAuditLine(all[2] ?? '') })
-  })
-
-  it('refuses to append after a partial last line', async () => {
-    const path = join(dir, 'partial.jsonl')
-    const log = await openAuditLog({ path, clock })
-    await log.write({ type: 'gateway.start' })
-    await log.close()
-    await appendFile(path, '{"seq":2,"ts":"2026-')
-    await assert.rejects(openAuditLog({ path, clock }), (e: unknown) => e instanceof ConfigError && e.code === 'CONFIG_INVALID' && /partial/.test(e.message))
+    assert.deepEqual(await verifyAuditFile(path), { ok: true, records: 3, head: hashAuditLine(all[2] ?? ''), seq: 3, openIntents: [], incidents: { repaired: 0, reopened: 0, recovered: 0 } })
   })
 
   it('refuses to append after a last line that is not an audit record', async () => {
     const notJson = join(dir, 'not-json.jsonl')
     await writeFile(notJson, 'hello\n')
-    await assert.rejects(openAuditLog({ path: notJson, clock }), (e: unknown) => e instanceof ConfigError && /not JSON/.test(e.message))
+    await assert.rejects(openAuditLog({ path: notJson, clock }), (e: unknown) => e instanceof ConfigError && /last complete line is not JSON/.test(e.message))
     const notRecord = join(dir, 'not-record.jsonl')
     await writeFile(notRecord, '{"type":"gateway.start"}\n')
     await assert.rejects(openAuditLog({ path: notRecord, clock }), (e: unknown) => e instanceof ConfigError && /not an audit record/.test(e.message))
@@ -108,24 +99,21 @@ describe('openAuditLog', () => {
     assert.deepEqual(commits, [1, 100])
   })
 
-  it('rejects a failed write and every write after it (fail closed)', async () => {
-    // /dev/full accepts open() but fails every write with ENOSPC.
-    const log = await openAuditLog({ path: '/dev/full', clock, durability: 'write' })
-    const results = await Promise.allSettled([log.write({ type: 'tools.call' }), log.write({ type: 'tools.call' })])
-    for (const result of results) {
-      assert.equal(result.status, 'rejected')
-      assert.ok(result.status === 'rejected' && result.reason instanceof AuditError && result.reason.code === 'AUDIT_WRITE_FAILED')
-    }
-    await assert.rejects(log.write({ type: 'tools.call' }), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_WRITE_FAILED')
-    await log.close()
-  })
-
   it('rejects writes after close', async () => {
     const log = await openAuditLog({ path: join(dir, 'closed.jsonl'), clock })
     const pending = log.write({ type: 'gateway.stop' })
     await log.close()
     await pending
     await assert.rejects(log.write({ type: 'gateway.stop' }), (e: unknown) => e instanceof AuditError && e.code === 'AUDIT_CLOSED')
+  })
+
+  it('reports its health: ok while writable, audit_closed once closed', async () => {
+    const log = await openAuditLog({ path: join(dir, 'health.jsonl'), clock })
+    assert.deepEqual(log.health(), { ok: true })
+    await log.write({ type: 'gateway.start' })
+    assert.deepEqual(log.health(), { ok: true })
+    await log.close()
+    assert.deepEqual(log.health(), { ok: false, reason: 'audit_closed' })
   })
 
   it('rejects an event that would overwrite chain fields or cannot be serialized, without wedging the log', async () => {

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { openAuditLog } from '../../src/audit/audit-log.js'
-import { verifyAuditFile, verifyAuditLines } from '../../src/audit/verify-audit.js'
+import { hashAuditLine } from '../../src/audit/audit-chain.js'
+import { verifyAuditFile, verifyAuditFiles, verifyAuditLines } from '../../src/audit/verify-audit.js'
 import { createManualClock } from '../../src/clock.js'
 
 let dir: string
@@ -102,5 +103,76 @@ describe('verifyAuditFile', () => {
 
   it('throws when the file does not exist', async () => {
     await assert.rejects(verifyAuditFile(join(dir, 'missing.jsonl')), { code: 'ENOENT' })
+  })
+})
+
+/** Chains plain records the way the log does (seq, ts, prev first), for record types of any kind. */
+function chain(events: readonly Record<string, unknown>[], from = { seq: 0, prev: '0'.repeat(64) }): string[] {
+  let { seq, prev } = from
+  return events.map((event) => {
+    seq += 1
+    const line = JSON.stringify({ seq, ts: '2026-01-01T00:00:00.000Z', prev, ...event })
+    prev = hashAuditLine(line)
+    return line
+  })
+}
+
+describe('intents and outcomes', () => {
+  const alice = { iss: 'i', sub: 'alice', groups: ['ops'] }
+  it('lists intents without a tools.call outcome, oldest first; outcomes without intent are fine', () => {
+    const result = verifyAuditLines(
+      chain([
+        { type: 'tools.call', correlationId: 'old', tool: 'sql_query', outcome: 'ok' },
+        { type: 'tools.intent', correlationId: 'c1', tool: 'ssm_run', actor: alice, argsHash: 'h1' },
+        { type: 'tools.intent', correlationId: 'c2', tool: 'sql_query', actor: alice },
+        { type: 'tools.call', correlationId: 'c1', tool: 'ssm_run', outcome: 'ok' },
+        { type: 'tools.intent', correlationId: 'c3', tool: 'kubectl', actor: { ...alice, sub: 'bob' } },
+        { type: 'tools.intent', tool: 'no-id' },
+      ]),
+    )
+    assert.ok(result.ok)
+    assert.deepEqual(result.openIntents, [
+      { correlationId: 'c2', seq: 3, ts: '2026-01-01T00:00:00.000Z', tool: 'sql_query', sub: 'alice' },
+      { correlationId: 'c3', seq: 5, ts: '2026-01-01T00:00:00.000Z', tool: 'kubectl', sub: 'bob' },
+    ])
+  })
+
+  it('pairs an intent with its outcome across a reopened file', async () => {
+    const first = chain([{ type: 'tools.intent', correlationId: 'c1', tool: 'ssm_run' }])
+    const head = hashAuditLine(first[0] ?? '')
+    const second = chain([{ type: 'audit.reopened', detail: { reason: 'moved' } }, { type: 'tools.call', correlationId: 'c1' }], { seq: 1, prev: head })
+    await writeFile(join(dir, 'part1.jsonl'), first.join('\n') + '\n')
+    await writeFile(join(dir, 'part2.jsonl'), second.join('\n') + '\n')
+    const both = await verifyAuditFiles([join(dir, 'part1.jsonl'), join(dir, 'part2.jsonl')])
+    assert.ok(both.ok && both.records === 3 && both.openIntents.length === 0 && both.continuesFrom === undefined)
+    const alone = await verifyAuditFile(join(dir, 'part1.jsonl'))
+    assert.ok(alone.ok && alone.openIntents.length === 1)
+  })
+})
+
+describe('a file that continues another (audit.reopened first)', () => {
+  it('verifies alone and says where it continues from; only audit.reopened may continue', () => {
+    const continued = chain([{ type: 'audit.reopened', detail: { reason: 'deleted' } }, { type: 'tools.list' }], { seq: 41, prev: 'a'.repeat(64) })
+    const result = verifyAuditLines(continued)
+    assert.ok(result.ok && result.records === 2 && result.seq === 43)
+    assert.deepEqual(result.continuesFrom, { seq: 41, head: 'a'.repeat(64) })
+    const forged = chain([{ type: 'tools.list' }], { seq: 41, prev: 'a'.repeat(64) })
+    assert.deepEqual(verifyAuditLines(forged).ok, false)
+    // A reopen record in the middle must still chain from the line before it.
+    const middle = [...chain([{ type: 'tools.list' }]), ...continued]
+    assert.deepEqual(verifyAuditLines(middle), { ok: false, line: 2, reason: 'seq_gap', message: 'expected seq 2, found 42: records missing or out of order' })
+  })
+
+  it('names the file and its line when the second file does not continue the first', async () => {
+    await writeFile(join(dir, 'a.jsonl'), chain([{ type: 'tools.list' }, { type: 'tools.list' }]).join('\n') + '\n')
+    await writeFile(join(dir, 'b.jsonl'), chain([{ type: 'audit.reopened' }], { seq: 2, prev: 'b'.repeat(64) }).join('\n') + '\n')
+    const result = await verifyAuditFiles([join(dir, 'a.jsonl'), join(dir, 'b.jsonl')])
+    assert.ok(!result.ok)
+    // The line whose hash the next one does not hold: the first file's last line.
+    assert.deepEqual([result.file, result.line, result.reason], [join(dir, 'a.jsonl'), 2, 'edited'])
+    await writeFile(join(dir, 'c.jsonl'), chain([{ type: 'audit.reopened' }], { seq: 5, prev: 'b'.repeat(64) }).join('\n') + '\n')
+    const gap = await verifyAuditFiles([join(dir, 'a.jsonl'), join(dir, 'c.jsonl')])
+    assert.ok(!gap.ok)
+    assert.deepEqual([gap.file, gap.line, gap.reason], [join(dir, 'c.jsonl'), 1, 'seq_gap'])
   })
 })

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { hashAuditLine } from '../../src/audit/audit-chain.js'
 import { openAuditLog } from '../../src/audit/audit-log.js'
 import { auditCommand } from '../../src/cli/audit-command.js'
 import type { CliIo } from '../../src/cli/cli-io.js'
@@ -55,12 +57,64 @@ describe('airlock audit verify', () => {
   })
 
   it('exits 2 on usage errors', async () => {
-    for (const argv of [[], ['verify'], ['verify', 'a', 'b'], ['verify', '--help'], ['bogus', 'x']]) {
+    for (const argv of [[], ['verify'], ['verify', '--strict'], ['verify', '--help'], ['bogus', 'x']]) {
       const result = await run(argv)
       assert.equal(result.code, 2, argv.join(' '))
       assert.match(result.err, /^usage: /)
       assert.equal(result.out, '')
     }
+  })
+})
+
+describe('airlock audit verify: intents, incidents, several files', () => {
+  /** Chains plain records like the log does, for record types of any kind. */
+  function chain(events: readonly Record<string, unknown>[], from = { seq: 0, prev: '0'.repeat(64) }): string {
+    let { seq, prev } = from
+    return events
+      .map((event) => {
+        seq += 1
+        const line = JSON.stringify({ seq, ts: '2026-01-01T00:00:00.000Z', prev, ...event })
+        prev = hashAuditLine(line)
+        return `${line}\n`
+      })
+      .join('')
+  }
+
+  it('warns about intents without an outcome, exit 0, or 1 with --strict', async () => {
+    await writeFile(
+      join(dir, 'intents.jsonl'),
+      chain([
+        { type: 'tools.intent', correlationId: 'c1', tool: 'ssm_run', actor: { iss: 'i', sub: 'alice', groups: [] } },
+        { type: 'tools.call', correlationId: 'c1', tool: 'ssm_run', outcome: 'ok' },
+        { type: 'tools.intent', correlationId: 'c2', tool: 'ssm_run', actor: { iss: 'i', sub: 'bob\u001b[2J', groups: [] } },
+      ]),
+    )
+    const out =
+      'OK: 3 records, chain intact\n' +
+      'warning: 1 tool call(s) with an intent but no outcome (stopped or crashed mid-call; the action may have run):\n' +
+      '  id=c2 tool=ssm_run sub=bob?[2J at 2026-01-01T00:00:00.000Z (#3)\n'
+    assert.deepEqual(await run(['verify', 'intents.jsonl']), { code: 0, out, err: '' })
+    assert.deepEqual(await run(['verify', '--strict', 'intents.jsonl']), { code: 1, out, err: '' })
+    assert.equal((await run(['verify', '--strict', 'audit.jsonl'])).code, 0)
+  })
+
+  it('verifies files in order across a reopen, and notes incidents and a continuation', async () => {
+    const first = chain([{ type: 'gateway.start' }, { type: 'audit.repaired', detail: {} }])
+    await writeFile(join(dir, 'old.jsonl'), first)
+    const head = hashAuditLine(first.trimEnd().split('\n')[1] ?? '')
+    await writeFile(join(dir, 'new.jsonl'), chain([{ type: 'audit.reopened' }, { type: 'audit.recovered' }], { seq: 2, prev: head }))
+    assert.deepEqual(await run(['verify', 'old.jsonl', 'new.jsonl']), {
+      code: 0,
+      out: 'OK: 4 records in 2 files, chain intact\nnote: audit incidents: 1 torn tail(s) moved aside, 1 file reopen(s), 1 recovery(ies) after write failures\n',
+      err: '',
+    })
+    const alone = await run(['verify', 'new.jsonl'])
+    assert.equal(alone.code, 0)
+    assert.match(alone.out, new RegExp(`^note: the first record continues an earlier file at seq 2 \\(head ${head}\\)`, 'm'))
+    const reversed = await run(['verify', 'new.jsonl', 'old.jsonl'])
+    assert.equal(reversed.code, 1)
+    assert.match(reversed.out, /^old\.jsonl:1: reordered: /)
+    assert.deepEqual(await run(['verify', 'old.jsonl', 'gone.jsonl']), { code: 1, out: '', err: 'gone.jsonl: cannot read (ENOENT)\n' })
   })
 })
 
@@ -80,6 +134,12 @@ describe('airlock audit tail', () => {
     const all = await run(['tail', 'audit.jsonl'])
     assert.equal(all.out.split('\n').length - 1, 3)
     assert.deepEqual(await run(['tail', 'mixed.jsonl']), { code: 0, out: '(unparsable line)\n(not an audit record)\n#1 t x?[2J\n', err: '' })
+  })
+
+  it('does not hang on a FIFO given as the file (verify or tail)', { timeout: 10_000 }, async () => {
+    execFileSync('mkfifo', [join(dir, 'pipe.jsonl')])
+    assert.deepEqual(await run(['verify', 'pipe.jsonl']), { code: 1, out: '', err: 'pipe.jsonl: cannot read (not a regular file)\n' })
+    assert.deepEqual(await run(['tail', 'pipe.jsonl']), { code: 1, out: '', err: 'pipe.jsonl: cannot read (not a regular file)\n' })
   })
 
   it('exits 2 on a bad count and 1 on a missing file', async () => {
