@@ -1,9 +1,5 @@
 import { z } from 'zod'
-
-/** Asymmetric JWS algorithms a relying party may accept. HS* and `none` are not expressible. */
-export const ASYMMETRIC_ALGORITHMS = [
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA',
-] as const
+import { JWS_ALGORITHMS } from './jws-algorithms.js'
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
 
@@ -17,9 +13,9 @@ export const gatewayConfigSchema = z.strictObject({
   /** Dot path to the groups claim (string or array of strings). */
   groupsClaim: z.string().min(1).default('groups'),
   algorithms: z
-    .array(z.enum(ASYMMETRIC_ALGORITHMS, { error: `expected one of ${ASYMMETRIC_ALGORITHMS.join(', ')} (HS* and none are never allowed)` }))
+    .array(z.enum(JWS_ALGORITHMS, { error: `expected one of ${JWS_ALGORITHMS.join(', ')} (HS* and none are never allowed)` }))
     .min(1)
-    .default([...ASYMMETRIC_ALGORITHMS]),
+    .default([...JWS_ALGORITHMS]),
   clockToleranceSeconds: z.number().int().min(0).max(120).default(30),
   /** Refuse tokens whose `iat` is older than this. */
   maxTokenAgeSeconds: z.number().int().min(1).optional(),

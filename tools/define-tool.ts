@@ -5,11 +5,17 @@ import type { Clock } from '../src/clock.js'
 import type { Connection, ConnectionKind, NamedConnection } from '../src/policy/connection-schema.js'
 import type { Grant } from '../src/policy/policy-schema.js'
 import type { Policy, PolicyGrant } from '../src/policy/policy.js'
+import type { KubeRuntime } from './kubectl/kube-runtime.js'
+import type { InstanceResolver } from './ssm-run/resolve-instance.js'
 
-/** What every tool handler may use; the gateway builds it once (src/cli) and passes it down. */
+/** What every tool handler may use; the gateway builds it once (src/cli, createToolDeps) and passes it down. */
 export interface ToolDeps {
   readonly aws: AwsClients
   readonly clock: Clock
+  /** kubectl's cluster descriptions, EKS tokens and API clients, kept across calls. */
+  readonly kube: KubeRuntime
+  /** ssm_run's instance lookups, kept briefly across calls. */
+  readonly instances: InstanceResolver
   /** Every registered tool's name and connection kinds (for tools that describe access). */
   readonly tools?: readonly { readonly name: string; readonly connectionKinds: readonly ConnectionKind[] }[]
 }

@@ -13,12 +13,8 @@ const objectName = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
  * on its first call: a gateway that serves no EKS connection never pays for it.
  */
 async function importKubeRuntime() {
-  const [{ runKubeVerb }, { kubeApisFor }, { mapKubeError }] = await Promise.all([
-    import('./kubectl/run-kube-verb.js'),
-    import('./kubectl/kube-runtime.js'),
-    import('./kubectl/map-kube-error.js'),
-  ])
-  return { runKubeVerb, kubeApisFor, mapKubeError }
+  const [{ runKubeVerb }, { mapKubeError }] = await Promise.all([import('./kubectl/run-kube-verb.js'), import('./kubectl/map-kube-error.js')])
+  return { runKubeVerb, mapKubeError }
 }
 
 // Memoized: even a cached import() goes through the module loader's resolve hooks on every call.
@@ -60,10 +56,10 @@ export default defineTool({
     const plan = checkKubeAccess(constraints, ctx.args)
     if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'kubectl cancelled before it started')
 
-    const { runKubeVerb, kubeApisFor, mapKubeError } = await loadKubeRuntime()
+    const { runKubeVerb, mapKubeError } = await loadKubeRuntime()
     const connection = ctx.connection
     const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
-    const { apis } = await kubeApisFor(ctx.deps, target, connection.cluster, ctx.signal)
+    const { apis } = await ctx.deps.kube.apisFor(target, connection.cluster, ctx.signal)
     try {
       const result = await untilAborted(runKubeVerb({ apis, args: ctx.args, plan, constraints, now: ctx.deps.clock.now() }), ctx.signal)
       return {

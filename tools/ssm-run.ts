@@ -1,13 +1,11 @@
 import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { z } from 'zod'
-import type { Clock } from '../src/clock.js'
 import { PolicyError, UpstreamError } from '../src/errors.js'
 import { matchTemplate } from '../src/guard/shell/match-template.js'
 import { quoteArgv } from '../src/guard/shell/quote-argv.js'
 import { MAX_COMMAND_BYTES, tokenizeCommand } from '../src/guard/shell/tokenize-command.js'
 import { defineTool } from './define-tool.js'
 import { mapSsmError } from './ssm-run/map-ssm-error.js'
-import { createInstanceResolver, type InstanceResolver } from './ssm-run/resolve-instance.js'
 import { waitForInvocation } from './ssm-run/wait-for-invocation.js'
 
 const STATUSES = ['Success', 'Failed', 'TimedOut', 'Cancelled'] as const
@@ -17,17 +15,6 @@ const SSM_MARKERS = ['\n---Output truncated---', '\n---Error truncated----']
 const MIN_DELIVERY_SECONDS = 30
 /** How long past the execution timeout the gateway keeps polling before it gives up. */
 const DEADLINE_SLACK_MS = 30_000
-
-// Tag lookups are cached briefly across calls, one cache per injected clock.
-const resolvers = new WeakMap<Clock, InstanceResolver>()
-function resolverFor(clock: Clock): InstanceResolver {
-  let resolver = resolvers.get(clock)
-  if (resolver === undefined) {
-    resolver = createInstanceResolver(clock)
-    resolvers.set(clock, resolver)
-  }
-  return resolver
-}
 
 function cutUtf8(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text, 'utf8')
@@ -90,8 +77,7 @@ export default defineTool({
     const connection = ctx.connection
     const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
     const ssm = ctx.deps.aws.ssm(target)
-    const cacheKey = `${connection.id}|${connection.region}|${connection.roleArn ?? ''}`
-    const instanceId = await resolverFor(ctx.deps.clock).resolve(connection, ctx.args.instance, ssm, cacheKey)
+    const instanceId = await ctx.deps.instances.resolve(connection, ctx.args.instance, ssm)
 
     if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before SendCommand')
     const clock = ctx.deps.clock

@@ -1,19 +1,13 @@
 import { decodeProtectedHeader, jwtVerify, type ProtectedHeaderParameters } from 'jose'
 import { z } from 'zod'
 import type { Clock } from '../clock.js'
+import { isJwsAlgorithm, type JwsAlgorithm } from '../jws-algorithms.js'
 import { AuthError, type AuthFailure } from '../errors.js'
 import { classifyJoseError } from './classify-jose-error.js'
 import type { KeyResolver } from './jwks-cache.js'
 import type { Principal } from './principal.js'
 import { readGroupsClaim } from './read-groups-claim.js'
 
-/** Asymmetric JWS algorithms that may be configured. `none` and HS* can never be. */
-export type AllowedAlgorithm =
-  | 'RS256' | 'RS384' | 'RS512' | 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512' | 'EdDSA' | 'Ed25519'
-
-const ASYMMETRIC_ALGORITHMS: ReadonlySet<string> = new Set<AllowedAlgorithm>([
-  'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519',
-])
 
 /** Header parameters that point at keys chosen by the token's author; never honoured. */
 const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
@@ -35,7 +29,7 @@ export interface TokenVerifierOptions {
   readonly issuer: string
   /** This resource's identifier; the token's `aud` must contain it. */
   readonly audience: string
-  readonly algorithms: readonly AllowedAlgorithm[]
+  readonly algorithms: readonly JwsAlgorithm[]
   readonly clockToleranceSeconds: number
   /** Refuse tokens whose `iat` is older than this (then `iat` is required). */
   readonly maxTokenAgeSeconds?: number
@@ -93,7 +87,7 @@ function checkHeader(token: string, allowed: ReadonlySet<string>): void {
 function checkAlgorithms(algorithms: readonly string[]): Set<string> {
   if (algorithms.length === 0) throw new TypeError('algorithms must not be empty')
   for (const alg of algorithms) {
-    if (!ASYMMETRIC_ALGORITHMS.has(alg)) {
+    if (!isJwsAlgorithm(alg)) {
       throw new TypeError(`algorithm ${JSON.stringify(alg)} cannot be allowed: only asymmetric JWS algorithms are`)
     }
   }

@@ -12,13 +12,17 @@ export interface AwsTarget {
   readonly principal: Principal
 }
 
+/** Whom AWS sees a call come from, and where: the identity tuple every identity-keyed cache is keyed by. */
+export type AwsIdentity = readonly [region: string, roleArn: string | undefined, issuer: string | undefined, subject: string | undefined]
+
 /**
- * Which credentials a call is made with, as an unambiguous cache key: per region, and per
- * (role, issuer, subject) for assumed roles, whose sessions carry the agent's identity; the
- * gateway's own credentials are shared by everyone.
+ * The identity a call is made as: per region, and per (role, issuer, subject) for assumed roles,
+ * whose sessions carry the agent's identity; the gateway's own credentials are shared by everyone,
+ * so for them the principal is left out.
  */
-export function awsIdentityKey(target: AwsTarget): string {
-  return JSON.stringify(target.roleArn === undefined ? [target.region] : [target.region, target.roleArn, target.principal.issuer, target.principal.subject])
+export function awsIdentity(target: AwsTarget): AwsIdentity {
+  if (target.roleArn === undefined) return [target.region, undefined, undefined, undefined]
+  return [target.region, target.roleArn, target.principal.issuer, target.principal.subject]
 }
 
 /**

@@ -36,8 +36,7 @@ class KeepAliveKubeConfig extends KubeConfig {
   }
 }
 
-/** Builds the clients from an in-memory kubeconfig: one cluster, one bearer-token user, TLS verified. */
-export function createKubeApis(target: KubeApiTarget): KubeApis {
+function buildKubeApis(target: KubeApiTarget): { apis: KubeApis; agent: Agent } {
   const config = new KeepAliveKubeConfig(target.caData)
   config.loadFromOptions({
     clusters: [{ name: 'eks', server: target.server, caData: target.caData, skipTLSVerify: false }],
@@ -45,29 +44,41 @@ export function createKubeApis(target: KubeApiTarget): KubeApis {
     contexts: [{ name: 'airlock', cluster: 'eks', user: 'airlock-gateway' }],
     currentContext: 'airlock',
   })
-  return {
+  const apis = {
     core: config.makeApiClient(CoreV1Api),
     apps: config.makeApiClient(AppsV1Api),
     batch: config.makeApiClient(BatchV1Api),
   }
+  return { apis, agent: config.agent }
+}
+
+/** Builds the clients from an in-memory kubeconfig: one cluster, one bearer-token user, TLS verified. */
+export function createKubeApis(target: KubeApiTarget): KubeApis {
+  return buildKubeApis(target).apis
 }
 
 export interface KubeClientSource {
   /** Clients for the cluster, rebuilt whenever its EKS token is regenerated. */
   apis(cluster: EksClusterInfo): Promise<KubeApis>
+  /** Closes the kept-alive connections of the current clients (when the source is dropped from a cache). */
+  close(): void
 }
 
 /** Keeps one set of clients per cluster and swaps them when the token source hands out a new token. */
 export function createKubeClientSource(tokens: EksTokenSource): KubeClientSource {
-  const current = new Map<string, { token: string; server: string; caData: string; apis: KubeApis }>()
+  const current = new Map<string, { token: string; server: string; caData: string; apis: KubeApis; agent: Agent }>()
   return {
     async apis(cluster) {
       const { token } = await tokens.token(cluster.name)
       const hit = current.get(cluster.arn)
       if (hit !== undefined && hit.token === token && hit.server === cluster.endpoint && hit.caData === cluster.caData) return hit.apis
-      const apis = createKubeApis({ server: cluster.endpoint, caData: cluster.caData, token })
-      current.set(cluster.arn, { token, server: cluster.endpoint, caData: cluster.caData, apis })
+      const { apis, agent } = buildKubeApis({ server: cluster.endpoint, caData: cluster.caData, token })
+      current.set(cluster.arn, { token, server: cluster.endpoint, caData: cluster.caData, apis, agent })
       return apis
+    },
+    close() {
+      for (const { agent } of current.values()) agent.destroy()
+      current.clear()
     },
   }
 }

@@ -5,6 +5,7 @@ import type { Principal } from '../auth/principal.js'
 import type { Clock } from '../clock.js'
 import { UpstreamError } from '../errors.js'
 import type { AwsTarget } from './aws-clients.js'
+import { cacheKeyText, createBoundedCache } from './bounded-cache.js'
 
 /** Which principal attribute names the role session (the source identity is always the subject). */
 export type SessionNameClaim = 'sub' | 'email' | 'name'
@@ -18,6 +19,8 @@ export interface RoleCredentialsOptions {
   readonly refreshBeforeMs?: number
   /** Requested session length; default 3600 (the role-chaining maximum). */
   readonly durationSeconds?: number
+  /** Most sessions kept (one per role and principal), least recently used dropped first; default 1000. */
+  readonly maxSessions?: number
 }
 
 /** A session this close to expiry is not handed out as a fallback: the request it signs could outlive it. */
@@ -56,14 +59,19 @@ interface Cached {
 
 /**
  * Credentials for per-connection roles: the gateway assumes `roleArn` as itself, tagging the session
- * with the agent's identity (RoleSessionName + SourceIdentity). Cached per (role, issuer, subject)
- * until `refreshBeforeMs` before expiry; concurrent callers share one AssumeRole call. When a refresh
+ * with the agent's identity (RoleSessionName + SourceIdentity). Cached per (role, issuer, subject),
+ * at most `maxSessions` of them and none past its expiry, until `refreshBeforeMs` before expiry; concurrent callers share one AssumeRole call. When a refresh
  * fails for any reason but a refusal, the cached session is used while it has a minute left.
  * @throws UpstreamError AWS_DENIED when STS refuses, AWS_CREDENTIALS for anything else.
  */
 export function createRoleCredentials(options: RoleCredentialsOptions): (roleArn: string, target: AwsTarget) => AwsCredentialIdentityProvider {
   const refreshBefore = options.refreshBeforeMs ?? 5 * 60_000
-  const cache = new Map<string, Cached>()
+  const cache = createBoundedCache<Cached>({
+    maxEntries: options.maxSessions ?? 1000,
+    clock: options.clock,
+    // Expired sessions leave, so the cache does not grow with every subject ever seen.
+    expiresAt: (session) => session.credentials.expiration.getTime(),
+  })
   const inflight = new Map<string, Promise<Cached>>()
 
   async function assume(roleArn: string, principal: Principal): Promise<Cached> {
@@ -92,21 +100,21 @@ export function createRoleCredentials(options: RoleCredentialsOptions): (roleArn
   }
 
   return function roleCredentials(roleArn, target) {
-    const key = JSON.stringify([roleArn, target.principal.issuer, target.principal.subject])
+    // Sessions are global (STS is not regional in what it returns), so the region is not part of the key.
+    const key = [roleArn, target.principal.issuer, target.principal.subject] as const
+    const inflightKey = cacheKeyText(key)
     return async function assumedRoleProvider() {
       const hit = cache.get(key)
       if (hit !== undefined && options.clock.now() < hit.credentials.expiration.getTime() - refreshBefore) return hit.credentials
-      let pending = inflight.get(key)
+      let pending = inflight.get(inflightKey)
       if (pending === undefined) {
         pending = assume(roleArn, target.principal)
           .then((fresh) => {
-            // Drop sessions that have expired so the cache does not grow with every subject ever seen.
-            for (const [k, v] of cache) if (v.credentials.expiration.getTime() <= options.clock.now()) cache.delete(k)
             cache.set(key, fresh)
             return fresh
           })
-          .finally(() => inflight.delete(key))
-        inflight.set(key, pending)
+          .finally(() => inflight.delete(inflightKey))
+        inflight.set(inflightKey, pending)
       }
       try {
         return (await pending).credentials

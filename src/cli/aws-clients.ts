@@ -2,7 +2,8 @@ import { EKSClient } from '@aws-sdk/client-eks'
 import { RDSDataClient } from '@aws-sdk/client-rds-data'
 import { SSMClient } from '@aws-sdk/client-ssm'
 import type { AwsCredentialIdentityProvider, RetryStrategyV2, StandardRetryToken } from '@smithy/types'
-import { awsIdentityKey, type AwsClients, type AwsTarget } from '../aws/aws-clients.js'
+import { awsIdentity, type AwsClients, type AwsTarget } from '../aws/aws-clients.js'
+import { createBoundedCache } from '../aws/bounded-cache.js'
 import { UpstreamError } from '../errors.js'
 
 export interface AwsClientOptions {
@@ -16,6 +17,8 @@ export interface AwsClientOptions {
    */
   readonly roleCredentials?: (roleArn: string, target: AwsTarget) => AwsCredentialIdentityProvider
   readonly maxAttempts?: number
+  /** Most clients kept (one per service and identity); default 1000. */
+  readonly maxCachedClients?: number
 }
 
 /**
@@ -39,9 +42,14 @@ export function throttlingOnlyRetry(maxAttempts: number): RetryStrategyV2 {
 /** Per-identity role clients would otherwise accumulate for every agent that ever called. */
 const MAX_CACHED_CLIENTS = 1000
 
-/** Builds (and caches per region and identity) the SDK clients the tools use. */
+type AnyClient = RDSDataClient | SSMClient | EKSClient
+
+/** Builds (and caches per service and identity, least recently used dropped first) the SDK clients the tools use. */
 export function createAwsClients(options: AwsClientOptions): AwsClients {
-  const cache = new Map<string, RDSDataClient | SSMClient | EKSClient>()
+  const cache = createBoundedCache<AnyClient>({
+    maxEntries: options.maxCachedClients ?? MAX_CACHED_CLIENTS,
+    onEvict: (client) => client.destroy(),
+  })
 
   function credentialsFor(target: AwsTarget): AwsCredentialIdentityProvider {
     if (target.roleArn === undefined) return options.credentials
@@ -51,25 +59,16 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     return options.roleCredentials(target.roleArn, target)
   }
 
-  function cached<C extends RDSDataClient | SSMClient | EKSClient>(
+  function cached<C extends AnyClient>(
     service: string,
     target: AwsTarget,
     build: (config: { region: string; credentials: AwsCredentialIdentityProvider; maxAttempts: number; endpoint?: string }) => C,
     endpoint: string | undefined,
   ): C {
-    const key = `${service} ${awsIdentityKey(target)}`
+    const key = [service, ...awsIdentity(target)]
     const hit = cache.get(key)
-    if (hit !== undefined) {
-      // Least recently used goes first when the cache is full.
-      cache.delete(key)
-      cache.set(key, hit)
-      return hit as C
-    }
-    if (cache.size >= MAX_CACHED_CLIENTS) {
-      const [oldestKey, oldest] = cache.entries().next().value ?? []
-      if (oldestKey !== undefined) cache.delete(oldestKey)
-      oldest?.destroy()
-    }
+    // The service is part of the key, so a hit is a client of the kind `build` makes.
+    if (hit !== undefined) return hit as C
     const client = build({
       region: target.region,
       credentials: credentialsFor(target),

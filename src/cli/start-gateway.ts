@@ -11,6 +11,7 @@ import type { AwsTarget } from '../aws/aws-clients.js'
 import { systemClock, type Clock } from '../clock.js'
 import type { GatewayConfig } from '../config.js'
 import { createGateway, type Gateway } from '../mcp/create-gateway.js'
+import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../tools/define-tool.js'
 import { registeredTools } from '../../tools/index.js'
 import { createAwsClients } from './aws-clients.js'
@@ -126,7 +127,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     }),
     tools,
     policy: () => policy.current(),
-    deps: {
+    deps: createToolDeps({
       aws: createAwsClients({
         credentials: options.awsCredentials,
         endpoints: {
@@ -138,7 +139,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       }),
       clock,
       tools: tools.map((t) => ({ name: t.name, connectionKinds: t.connectionKinds })),
-    },
+    }),
     audit,
     clock,
     redactArgs: (args) => redactArgs(args, redactOptions),

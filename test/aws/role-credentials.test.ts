@@ -109,6 +109,29 @@ describe('createRoleCredentials against the STS emulator', () => {
     assert.equal(fx.store.get(dave.accessKeyId)?.sourceIdentity, 'dave')
   })
 
+  it('keeps at most maxSessions sessions, dropping the least recently used', async () => {
+    const roleCreds = createRoleCredentials({ sts, clock: createManualClock(fx.clock.now()), maxSessions: 2 })
+    const before = assumeCalls(CONNECTION_ROLE)
+    const frank = await roleCreds(CONNECTION_ROLE, target('frank'))()
+    const grace = await roleCreds(CONNECTION_ROLE, target('grace'))()
+    assert.equal((await roleCreds(CONNECTION_ROLE, target('frank'))()).accessKeyId, frank.accessKeyId)
+    await roleCreds(CONNECTION_ROLE, target('heidi'))()
+    assert.equal(assumeCalls(CONNECTION_ROLE), before + 3)
+    assert.equal((await roleCreds(CONNECTION_ROLE, target('frank'))()).accessKeyId, frank.accessKeyId, 'frank was used more recently than grace')
+    assert.notEqual((await roleCreds(CONNECTION_ROLE, target('grace'))()).accessKeyId, grace.accessKeyId, "grace's session was dropped")
+    assert.equal(assumeCalls(CONNECTION_ROLE), before + 4)
+  })
+
+  it('does not hand out a session past its expiry, even without a refresh window', async () => {
+    const clock = createManualClock(fx.clock.now())
+    const roleCreds = createRoleCredentials({ sts, clock, refreshBeforeMs: 0, durationSeconds: 900 })
+    const first = await roleCreds(CONNECTION_ROLE, target('ivan'))()
+    clock.advance(899_000)
+    assert.equal((await roleCreds(CONNECTION_ROLE, target('ivan'))()).accessKeyId, first.accessKeyId)
+    clock.advance(1_000)
+    assert.notEqual((await roleCreds(CONNECTION_ROLE, target('ivan'))()).accessKeyId, first.accessKeyId)
+  })
+
   it('maps a refused AssumeRole to AWS_DENIED and does not cache the failure', async () => {
     const roleCreds = createRoleCredentials({ sts, clock: createManualClock(fx.clock.now()) })
     const provider = roleCreds(NO_SOURCE_ROLE, { region: 'eu-west-1', roleArn: NO_SOURCE_ROLE, principal: principal('erin') })

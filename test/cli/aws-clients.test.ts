@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { awsIdentityKey, type AwsTarget } from '../../src/aws/aws-clients.js'
+import type { AwsTarget } from '../../src/aws/aws-clients.js'
 import { createAwsClients } from '../../src/cli/aws-clients.js'
 
 const principal = (issuer: string, subject: string) => ({ issuer, subject, groups: [], expiresAt: 0 })
@@ -8,10 +8,14 @@ const target = (roleArn: string | undefined, issuer: string, subject: string): A
 const role = 'arn:aws:iam::111122223333:role/r'
 
 describe('which credentials a client is cached for', () => {
-  it('keys role sessions by role, issuer and subject without ambiguity', () => {
-    assert.notEqual(awsIdentityKey(target(role, 'https://a|b', 'c')), awsIdentityKey(target(role, 'https://a', 'b|c')))
-    assert.notEqual(awsIdentityKey(target(role, 'https://idp', 'alice')), awsIdentityKey(target(role, 'https://idp', 'bob')))
-    assert.equal(awsIdentityKey(target(undefined, 'https://idp', 'alice')), awsIdentityKey(target(undefined, 'https://idp', 'bob')), 'the gateway’s own credentials are shared')
+  it('hands each region its own client, and each service its own', () => {
+    const clients = createAwsClients({ credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }) })
+    const east = target(undefined, 'i', 'alice')
+    const west = { ...east, region: 'eu-west-1' }
+    assert.notEqual(clients.ssm(east), clients.ssm(west))
+    assert.equal(clients.ssm(west), clients.ssm({ ...west }))
+    const ssm: unknown = clients.ssm(east)
+    assert.notEqual(ssm, clients.eks(east))
   })
 
   it('hands each identity of a role its own client, and everyone the same client without a role', () => {
@@ -27,6 +31,23 @@ describe('which credentials a client is cached for', () => {
     assert.notEqual(clients.rdsData(target(role, 'i', 'alice')), clients.rdsData(target(role, 'i', 'bob')))
     assert.equal(clients.rdsData(target(role, 'i', 'alice')), clients.rdsData(target(role, 'i', 'alice')))
     assert.deepEqual(Object.fromEntries(roleClients), { alice: 1, bob: 1 })
+  })
+
+  it('destroys the clients it drops', async () => {
+    const clients = createAwsClients({
+      credentials: async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' }),
+      roleCredentials: () => async () => ({ accessKeyId: 'ASIAEXAMPLE', secretAccessKey: 'y', sessionToken: 'z' }),
+      maxCachedClients: 1,
+    })
+    const first = clients.rdsData(target(role, 'i', 'alice'))
+    let destroyed = false
+    const destroy = first.destroy.bind(first)
+    first.destroy = () => {
+      destroyed = true
+      destroy()
+    }
+    clients.rdsData(target(role, 'i', 'bob'))
+    assert.equal(destroyed, true)
   })
 
   it('keeps at most 1000 clients, dropping the least recently used', () => {

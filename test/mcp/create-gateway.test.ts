@@ -13,6 +13,7 @@ import { AuthError, UpstreamError } from '../../src/errors.js'
 import { createGateway, type Gateway } from '../../src/mcp/create-gateway.js'
 import { buildPolicy } from '../../src/policy/build-policy.js'
 import type { Policy } from '../../src/policy/policy.js'
+import { createToolDeps } from '../../tools/create-tool-deps.js'
 import { defineTool, type AnyToolDefinition } from '../../tools/define-tool.js'
 
 const ISSUER = 'https://idp.test'
@@ -83,14 +84,14 @@ async function startGatewayHarness(policy: () => Policy, tools: readonly AnyTool
     challenge: () => ({ header: 'Bearer', body: { error: 'unauthorized' } }),
     tools,
     policy,
-    deps: {
+    deps: createToolDeps({
       aws: createAwsClients({
         credentials: async () => {
           throw new UpstreamError('AWS_CREDENTIALS', 'no AWS in these tests')
         },
       }),
       clock,
-    },
+    }),
     audit: { write: async (event) => void events.push(event) },
     clock,
     redactArgs: (args) => args,

@@ -12,6 +12,7 @@ import { startKubeApiServer, type KubeApiServer } from '../../src/sandbox/kube-a
 import { DEMO_SECRET_VALUES } from '../../src/sandbox/kube-api/kube-fixtures.js'
 import { createCredentialStore } from '../../src/sandbox/sigv4/credential-store.js'
 import { createTrail, type Trail } from '../../src/sandbox/trail.js'
+import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { ToolDeps, ToolResult } from '../../tools/define-tool.js'
 import kubectl from '../../tools/kubectl.js'
 import { checkKubeAccess, namespaceMatcher, type KubectlArgs } from '../../tools/kubectl/check-kube-access.js'
@@ -41,7 +42,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
       endpoints: { eks: eks.endpoint },
       maxAttempts: 1,
     })
-    deps = { aws, clock }
+    deps = createToolDeps({ aws, clock })
   })
   after(async () => {
     await eks.close()

@@ -7,6 +7,7 @@ import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
 import { grantSchema } from '../../src/policy/policy-schema.js'
 import { resolveGrant } from '../../src/policy/resolve-grant.js'
+import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { ProgressUpdate } from '../../tools/define-tool.js'
 import sqlQuery from '../../tools/sql-query.js'
 import { runStatement } from '../../tools/sql-query/run-statement.js'
@@ -281,7 +282,7 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
 
   it('maps a credential the emulator does not know to AWS_CREDENTIALS', async () => {
     const stranger = createAwsClients({ credentials: async () => ({ accessKeyId: 'AKIAIOSFODNN7UNKNOWN', secretAccessKey: KEY.secretAccessKey }), endpoints: { rdsData: h.endpoint } })
-    const c = { ...h.ctx({ sql: 'SELECT 1' }), deps: { aws: stranger, clock: systemClock } }
+    const c = { ...h.ctx({ sql: 'SELECT 1' }), deps: createToolDeps({ aws: stranger, clock: systemClock }) }
     await assert.rejects(sqlQuery.handler(c), (e: unknown) => e instanceof UpstreamError && e.code === 'AWS_CREDENTIALS' && e.publicDetail === undefined)
   })
 

@@ -12,7 +12,8 @@ import { resolveGrant } from '../../src/policy/resolve-grant.js'
 import { createCredentialStore } from '../../src/sandbox/sigv4/credential-store.js'
 import { startSsmEmulator, type SsmEmulator } from '../../src/sandbox/ssm/start-ssm-emulator.js'
 import { createTrail, type Trail } from '../../src/sandbox/trail.js'
-import type { ProgressUpdate, ToolContext } from '../../tools/define-tool.js'
+import { createToolDeps } from '../../tools/create-tool-deps.js'
+import type { ProgressUpdate, ToolContext, ToolDeps } from '../../tools/define-tool.js'
 import ssmRun from '../../tools/ssm-run.js'
 import { ESCAPE_FIXTURES, TEST_TEMPLATES } from '../guard/shell/escape-fixtures.js'
 
@@ -38,7 +39,7 @@ function connection(input: Record<string, unknown>, id = 'web'): NamedConnection
 describe('ssm_run', () => {
   let trail: Trail
   let emulator: SsmEmulator
-  let aws: ReturnType<typeof createAwsClients>
+  let deps: ToolDeps
   const defaultGrant = grant({ commands: [...TEST_TEMPLATES, ['sleep', '{int:1-60}'], ['head', '-c', '{int:1-100000}', '/dev/zero']], timeoutSeconds: 2, maxOutputBytes: 1000 })
   const listed = connection({ instanceIds: [WEB1, WEB2, GONE] })
 
@@ -48,7 +49,7 @@ describe('ssm_run', () => {
       grant: options.grant ?? defaultGrant,
       connection: options.connection ?? listed,
       args,
-      deps: { aws, clock: systemClock },
+      deps,
       signal: options.signal ?? new AbortController().signal,
       progress: async (update) => {
         options.progress?.push(update)
@@ -83,7 +84,7 @@ describe('ssm_run', () => {
       ],
       deliveryDelayMs: 20,
     })
-    aws = createAwsClients({ credentials: async () => KEY, endpoints: { ssm: emulator.endpoint }, maxAttempts: 1 })
+    deps = createToolDeps({ aws: createAwsClients({ credentials: async () => KEY, endpoints: { ssm: emulator.endpoint }, maxAttempts: 1 }), clock: systemClock })
   })
   after(() => emulator.close())
 
@@ -164,7 +165,7 @@ describe('ssm_run', () => {
 
   it('maps refused credentials to AWS_CREDENTIALS without leaking the AWS body', async () => {
     const forged = createAwsClients({ credentials: async () => ({ ...KEY, secretAccessKey: 'wrong' }), endpoints: { ssm: emulator.endpoint }, maxAttempts: 1 })
-    const context = { ...ctx({ instance: WEB1, command: 'uptime' }), deps: { aws: forged, clock: systemClock } }
+    const context = { ...ctx({ instance: WEB1, command: 'uptime' }), deps: createToolDeps({ aws: forged, clock: systemClock }) }
     await refusedWith(ssmRun.handler(context), 'AWS_CREDENTIALS')
   })
 
@@ -216,7 +217,7 @@ describe('ssm_run', () => {
     try {
       const clock = createManualClock(systemClock.now())
       const slowAws = createAwsClients({ credentials: async () => KEY, endpoints: { ssm: slow.endpoint }, maxAttempts: 1 })
-      const context = { ...ctx({ instance: WEB1, command: 'uptime' }), deps: { aws: slowAws, clock } }
+      const context = { ...ctx({ instance: WEB1, command: 'uptime' }), deps: createToolDeps({ aws: slowAws, clock }) }
       const running = ssmRun.handler(context)
       // Never delivered: the gateway keeps retrying InvocationDoesNotExist until its clock passes the deadline.
       while (!slowTrail.entries().some((e) => e.action === 'GetCommandInvocation' && e.outcome === 'InvocationDoesNotExist')) {

@@ -1,4 +1,5 @@
 import { DescribeInstanceInformationCommand, type SSMClient } from '@aws-sdk/client-ssm'
+import { createBoundedCache, type CacheKey } from '../../src/aws/bounded-cache.js'
 import type { Clock } from '../../src/clock.js'
 import { GuardError, InputError } from '../../src/errors.js'
 import type { NamedConnection, SsmConnection } from '../../src/policy/connection-schema.js'
@@ -22,7 +23,7 @@ export interface InstanceResolver {
    * @throws GuardError INSTANCE_NOT_ALLOWED; InputError INPUT_INVALID for an ambiguous name;
    *   UpstreamError from DescribeInstanceInformation.
    */
-  resolve(connection: NamedConnection<SsmConnection>, instance: string, ssm: SSMClient, cacheKey: string): Promise<string>
+  resolve(connection: NamedConnection<SsmConnection>, instance: string, ssm: SSMClient): Promise<string>
 }
 
 async function describe(ssm: SSMClient, filters: { Key: string; Values: string[] }[]): Promise<string[]> {
@@ -45,28 +46,34 @@ function notAllowed(connection: NamedConnection<SsmConnection>, instance: string
   return new GuardError('INSTANCE_NOT_ALLOWED', `instance "${instance}" is not part of connection "${connection.id}"`)
 }
 
+/** Most tag lookups kept: names come from callers, so without a bound they could fill memory. */
+const MAX_CACHED_LOOKUPS = 1000
+
 /** Resolves and checks instances against a connection; tag lookups are cached briefly per connection. */
 export function createInstanceResolver(clock: Clock): InstanceResolver {
-  const cache = new Map<string, Cached>()
+  const cache = createBoundedCache<Cached>({ maxEntries: MAX_CACHED_LOOKUPS, clock, expiresAt: (entry) => entry.until })
 
-  async function cached(key: string, load: () => Promise<string[]>): Promise<readonly string[]> {
+  async function cached(key: CacheKey, load: () => Promise<string[]>): Promise<readonly string[]> {
     const hit = cache.get(key)
-    if (hit !== undefined && hit.until > clock.now()) return hit.ids
+    if (hit !== undefined) return hit.ids
     const ids = await load()
     cache.set(key, { ids, until: clock.now() + RESOLVE_CACHE_MS })
     return ids
   }
 
-  async function targetIds(connection: NamedConnection<SsmConnection>, ssm: SSMClient, cacheKey: string): Promise<readonly string[]> {
+  /** Who asks and where: what SSM answers depends on the connection's region and role. */
+  const scope = (connection: NamedConnection<SsmConnection>): CacheKey => [connection.id, connection.region, connection.roleArn]
+
+  async function targetIds(connection: NamedConnection<SsmConnection>, ssm: SSMClient): Promise<readonly string[]> {
     const targets = Object.entries(connection.targets ?? {})
     if (targets.length === 0) return []
     // Several tag keys narrow (AND), as SendCommand Targets do.
     const filters = targets.map(([key, values]) => ({ Key: key, Values: [...values] }))
-    return cached(`targets|${cacheKey}|${JSON.stringify(filters)}`, () => describe(ssm, filters))
+    return cached(['targets', ...scope(connection), JSON.stringify(filters)], () => describe(ssm, filters))
   }
 
   return {
-    async resolve(connection, instance, ssm, cacheKey) {
+    async resolve(connection, instance, ssm) {
       const listed = connection.instanceIds ?? []
       let candidates: readonly string[]
       if (INSTANCE_ID.test(instance)) {
@@ -74,10 +81,10 @@ export function createInstanceResolver(clock: Clock): InstanceResolver {
         candidates = [instance]
       } else {
         if (!NAME_TAG.test(instance)) throw notAllowed(connection, instance)
-        candidates = await cached(`name|${cacheKey}|${instance}`, () => describe(ssm, [{ Key: 'tag:Name', Values: [instance] }]))
+        candidates = await cached(['name', ...scope(connection), instance], () => describe(ssm, [{ Key: 'tag:Name', Values: [instance] }]))
       }
       const direct = candidates.filter((id) => listed.includes(id))
-      const viaTargets = candidates.length > direct.length ? await targetIds(connection, ssm, cacheKey) : []
+      const viaTargets = candidates.length > direct.length ? await targetIds(connection, ssm) : []
       const allowed = [...new Set([...direct, ...candidates.filter((id) => viaTargets.includes(id))])]
       if (allowed.length === 0) throw notAllowed(connection, instance)
       if (allowed.length > 1) throw new InputError('INPUT_INVALID', `the name "${instance}" matches ${allowed.length} instances; use an instance id`)

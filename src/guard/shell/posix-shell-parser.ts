@@ -143,6 +143,8 @@ function callProcess(rt: Runtime, text: Uint8Array): string {
   new Uint8Array(rt.buffer()).set(text, pointer)
   // sh-syntax's processor arguments: filepath, text (pointer, length, capacity), print,
   // keepComments, variant, stopAt, recoverErrors, then printer options (unused when parsing).
+  // Nothing type-checks this call: the version is pinned exactly and the interface is checked by
+  // test/guard/shell/sh-syntax-abi.test.ts.
   const result = rt.process(
     0, 0, 0,
     pointer, text.byteLength, text.byteLength,

@@ -1,4 +1,6 @@
-import nodeSqlParser from 'node-sql-parser'
+// Only the MySQL grammar up front: the package's main entry loads all of its dialects, which takes
+// five to seven times as long and six times the heap (100-150 ms and 5.3 MB against 14-28 ms and 0.9 MB).
+import mysqlGrammar from 'node-sql-parser/build/mysql.js'
 import { GuardError } from '../../errors.js'
 import { checkMysqlMasking } from './check-mysql-masking.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
@@ -7,8 +9,6 @@ import { scanMysqlText } from './scan-mysql-text.js'
 import type { SqlCheck, SqlMode } from './sql-check.js'
 import { isObject, walkTree } from './walk-tree.js'
 import type { Json } from './walk-tree.js'
-
-const parser = new nodeSqlParser.Parser()
 
 const READ_ONLY_TOP = new Set(['select', 'show', 'explain', 'desc'])
 
@@ -50,15 +50,29 @@ const WRITES = new Set([
   'set', 'use', 'lock', 'unlock', 'transaction', 'load_data', 'grant', 'revoke', 'declare', 'exec', 'go',
 ])
 
-function parse(sql: string): { ast: unknown; tableList: string[] } {
+const mysqlParser = new mysqlGrammar.Parser()
+
+// MariaDB's grammar (RETURNING on INSERT/DELETE, for one) is read only for statements the MySQL
+// grammar rejects, so it is loaded on the first of those. Memoized for the same reason as in check-sql.ts.
+let mariadbParser: Promise<InstanceType<typeof mysqlGrammar.Parser>> | undefined
+function loadMariadbParser(): Promise<InstanceType<typeof mysqlGrammar.Parser>> {
+  mariadbParser ??= import('node-sql-parser/build/mariadb.js').then((grammar) => new grammar.default.Parser())
+  return mariadbParser
+}
+
+async function parse(sql: string): Promise<{ ast: unknown; tableList: string[] }> {
   let firstError: unknown
-  for (const database of ['MySQL', 'MariaDB']) {
-    try {
-      const result = parser.parse(sql, { database })
-      return { ast: result.ast, tableList: result.tableList }
-    } catch (cause) {
-      firstError ??= cause
-    }
+  try {
+    const result = mysqlParser.parse(sql, { database: 'MySQL' })
+    return { ast: result.ast, tableList: result.tableList }
+  } catch (cause) {
+    firstError = cause
+  }
+  try {
+    const result = (await loadMariadbParser()).parse(sql, { database: 'MariaDB' })
+    return { ast: result.ast, tableList: result.tableList }
+  } catch {
+    // The MySQL grammar's complaint is the one reported: MySQL is what most callers write.
   }
   const detail = firstError instanceof Error ? firstError.message.slice(0, 300) : 'unknown parser error'
   throw new GuardError('SQL_PARSE_FAILED', `MySQL could not parse the statement: ${detail}`, { cause: firstError })
@@ -81,7 +95,7 @@ function functionName(node: Json): { name: string; schema: string | undefined } 
 }
 
 /** Checks one MySQL/MariaDB statement; see checkSql for the rules. */
-export function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: MaskedColumnTest): SqlCheck {
+export async function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: MaskedColumnTest): Promise<SqlCheck> {
   const facts = scanMysqlText(sql)
   // Executable comments hide code from the parser in every mode.
   if (facts.executableComment) throw refuse(mode, 'executable comment /*! … */ runs hidden SQL')
@@ -89,7 +103,7 @@ export function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: MaskedColum
   if (facts.confusable) {
     throw new GuardError('SQL_PARSE_FAILED', 'the statement reads differently under MySQL SQL modes or to the server than to the parser ("--" without a following space, nested comments, or backslashes inside quotes)')
   }
-  const { ast, tableList } = parse(sql)
+  const { ast, tableList } = await parse(sql)
   const statements = Array.isArray(ast) ? ast : [ast]
   if (statements.length > 1) throw new GuardError('SQL_MULTIPLE_STATEMENTS', `expected exactly one statement, found ${statements.length}`)
   const top: unknown = statements[0]

@@ -38,7 +38,7 @@ export async function checkSql(request: SqlCheckRequest): Promise<SqlCheck> {
   return checkMysqlSql(request.sql, request.mode, isMasked)
 }
 
-// The MySQL parser costs ~18 MB of memory: only gateways with MySQL connections load it. Memoized,
+// The MySQL parser costs memory and start-up time: only gateways with MySQL connections load it. Memoized,
 // since even a cached import() goes through the module loader's resolve hooks on every call.
 let mysqlChecker: Promise<typeof import('./check-mysql-sql.js')> | undefined
 function loadMysqlChecker(): Promise<typeof import('./check-mysql-sql.js')> {

@@ -17,6 +17,7 @@ import { systemClock, type Clock } from '../../../src/clock.js'
 import { createGateway, type Gateway } from '../../../src/mcp/create-gateway.js'
 import type { GatewayHealth } from '../../../src/mcp/http-gateway.js'
 import { buildPolicy } from '../../../src/policy/build-policy.js'
+import { createToolDeps } from '../../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../../tools/define-tool.js'
 import { registeredTools } from '../../../tools/index.js'
 import { startTestIssuer, type TestIssuer } from '../../support/test-issuer.js'
@@ -78,11 +79,11 @@ export async function startMcpGateway(options: McpGatewayOptions): Promise<McpGa
     challenge: (error) => ({ header: bearerChallenge({ resourceMetadataUrl: `${origin}/.well-known/oauth-protected-resource/mcp`, ...(error === undefined ? {} : { error }) }), body: { error: 'invalid_token' } }),
     tools,
     policy: () => policy,
-    deps: {
+    deps: createToolDeps({
       aws: createAwsClients({ credentials: options.awsCredentials ?? (async () => ({ accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'x' })), endpoints: options.endpoints ?? {} }),
       clock,
       tools: tools.map((t) => ({ name: t.name, connectionKinds: t.connectionKinds })),
-    },
+    }),
     audit: options.audit === undefined ? log : options.audit(log),
     clock,
     redactArgs: (args) => redactArgs(args, defaultRedactOptions),

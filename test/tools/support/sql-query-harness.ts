@@ -16,6 +16,7 @@ import type { SqlBackend } from '../../../src/sandbox/rds-data/rds-data-types.js
 import { startRdsDataEmulator } from '../../../src/sandbox/rds-data/start-rds-data-emulator.js'
 import { createCredentialStore } from '../../../src/sandbox/sigv4/credential-store.js'
 import { createTrail, type Trail, type TrailEntry } from '../../../src/sandbox/trail.js'
+import { createToolDeps } from '../../../tools/create-tool-deps.js'
 import type { ProgressUpdate, ToolContext, ToolResult } from '../../../tools/define-tool.js'
 import sqlQuery from '../../../tools/sql-query.js'
 import { createMysqlTable, createPgTable, MYSQL_URI, PG_URL } from './sql-test-databases.js'
@@ -85,6 +86,7 @@ export async function startSqlQueryHarness(engine: 'postgres' | 'mysql'): Promis
     clusters: [{ resourceArn: engine === 'postgres' ? PG_CLUSTER : MY_CLUSTER, secrets }],
   })
   const aws = createAwsClients({ credentials: async () => KEY, endpoints: { rdsData: emulator.endpoint } })
+  const deps = createToolDeps({ aws, clock: systemClock })
   const fallback = engine === 'postgres' ? pgConn : myConn
 
   function ctx(args: Args, options: CallOptions = {}): ToolContext<Args, 'rds-data'> {
@@ -93,7 +95,7 @@ export async function startSqlQueryHarness(engine: 'postgres' | 'mysql'): Promis
       grant: options.grant ?? readOnly,
       connection: options.connection ?? fallback,
       args,
-      deps: { aws, clock: systemClock },
+      deps,
       signal: options.signal ?? new AbortController().signal,
       progress: async (update) => options.progress?.(update),
       session: { expiresAt: systemClock.now() + 60_000 },
