@@ -1,5 +1,7 @@
 import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { z } from 'zod'
+import { sendBounded } from '../src/aws/bounded-send.js'
+import { unknownOutcome } from '../src/aws/request-outcome.js'
 import type { Clock } from '../src/clock.js'
 import { PolicyError, UpstreamError } from '../src/errors.js'
 import { matchTemplate } from '../src/guard/shell/match-template.js'
@@ -51,7 +53,8 @@ function capOutput(stdout: string, stderr: string, max: number): { stdout: strin
  * instance must belong to the connection. Outcomes on the instance (Success, Failed, TimedOut by
  * the agent, Cancelled by someone else) are results, not errors; the gateway throws only when it
  * cannot get an outcome: CANCELLED (caller aborted; CancelCommand sent), COMMAND_TIMED_OUT (no
- * result by the gateway's own deadline), INSTANCE_UNAVAILABLE, AWS_* codes.
+ * result by the gateway's own deadline), AWS_OUTCOME_UNKNOWN (SendCommand failed after it may
+ * have reached AWS; not retried), INSTANCE_UNAVAILABLE, AWS_* codes.
  */
 export default defineTool({
   name: 'ssm_run',
@@ -92,25 +95,32 @@ export default defineTool({
     const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
     const ssm = ctx.deps.aws.ssm(target)
     const cacheKey = `${connection.id}|${connection.region}|${connection.roleArn ?? ''}`
-    const instanceId = await resolverFor(ctx.deps.clock).resolve(connection, ctx.args.instance, ssm, cacheKey)
-
-    if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before SendCommand')
     const clock = ctx.deps.clock
     const started = clock.now()
+    const deadline = started + constraints.timeoutSeconds * 1000 + DEADLINE_SLACK_MS
+    const instanceId = await resolverFor(clock).resolve(connection, ctx.args.instance, ssm, cacheKey, { signal: ctx.signal, deadline })
+
+    if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before SendCommand')
     let commandId: string
     try {
-      const sent = await ssm.send(
-        new SendCommandCommand({
-          DocumentName: 'AWS-RunShellScript',
-          InstanceIds: [instanceId],
-          TimeoutSeconds: Math.max(MIN_DELIVERY_SECONDS, constraints.timeoutSeconds),
-          Comment: `airlock ${ctx.principal.subject}`.slice(0, 100),
-          Parameters: { commands: [script], executionTimeout: [String(constraints.timeoutSeconds)] },
-        }),
+      // Never retried once it may have reached AWS (see atMostOnceRetry): a lost answer must not run the command again.
+      const sent = await sendBounded(
+        (options) =>
+          ssm.send(
+            new SendCommandCommand({
+              DocumentName: 'AWS-RunShellScript',
+              InstanceIds: [instanceId],
+              TimeoutSeconds: Math.max(MIN_DELIVERY_SECONDS, constraints.timeoutSeconds),
+              Comment: `airlock ${ctx.principal.subject}`.slice(0, 100),
+              Parameters: { commands: [script], executionTimeout: [String(constraints.timeoutSeconds)] },
+            }),
+            options,
+          ),
+        { label: 'SendCommand', signal: ctx.signal, timeoutMs: deadline - clock.now() },
       )
       commandId = sent.Command?.CommandId ?? ''
     } catch (error) {
-      throw mapSsmError(error, 'SendCommand')
+      throw unknownOutcome(error, `SendCommand to ${instanceId}`) ?? mapSsmError(error, 'SendCommand')
     }
     if (commandId === '') throw new UpstreamError('AWS_ERROR', 'SendCommand returned no CommandId')
 
@@ -119,7 +129,7 @@ export default defineTool({
       commandId,
       instanceId,
       clock,
-      deadline: started + constraints.timeoutSeconds * 1000 + DEADLINE_SLACK_MS,
+      deadline,
       signal: ctx.signal,
       progress: ctx.progress,
     })
