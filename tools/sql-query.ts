@@ -77,6 +77,7 @@ export default defineTool({
       sql: ctx.args.sql,
       parameters,
       timeoutMs: constraints.timeoutSeconds * 1000,
+      clock: ctx.deps.clock,
       signal: ctx.signal,
       progress: (message) => notify(message, 1),
     }).catch((error: unknown) => {

@@ -36,8 +36,11 @@ export interface ProxiedRequest {
 export interface FaultProxy {
   /** Base URL to give an SDK client as `endpoint`. */
   readonly url: string
-  /** Applies `mode` to the next `times` requests for `action` (every one when `times` is omitted). */
-  fault(action: string, mode: FaultMode, times?: number): void
+  /**
+   * Applies `mode` to the next `times` requests for `action` (every one when `times` is omitted),
+   * after letting `skip` of them pass.
+   */
+  fault(action: string, mode: FaultMode, times?: number, skip?: number): void
   /** Back to passing everything through. */
   clear(): void
   requests(): readonly ProxiedRequest[]
@@ -50,6 +53,7 @@ interface Rule {
   readonly action: string
   readonly mode: FaultMode
   remaining: number
+  skip: number
 }
 
 function actionOf(req: IncomingMessage): string {
@@ -99,6 +103,10 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
   function modeFor(action: string): FaultMode {
     const rule = rules.find((r) => r.action === action && r.remaining > 0)
     if (rule === undefined) return PASS
+    if (rule.skip > 0) {
+      rule.skip--
+      return PASS
+    }
     rule.remaining--
     return rule.mode
   }
@@ -149,8 +157,8 @@ export async function startFaultProxy(upstream: string): Promise<FaultProxy> {
 
   return {
     url: `http://127.0.0.1:${port}`,
-    fault(action, mode, times = Number.POSITIVE_INFINITY) {
-      rules.unshift({ action, mode, remaining: times })
+    fault(action, mode, times = Number.POSITIVE_INFINITY, skip = 0) {
+      rules.unshift({ action, mode, remaining: times, skip })
     },
     clear() {
       rules.length = 0
