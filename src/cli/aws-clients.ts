@@ -121,5 +121,6 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     eks: (target) => cached('eks', target, (c) => new EKSClient(c), options.endpoints?.eks),
     credentials: (target) => credentialsFor(target),
     stsEndpoint: (region) => new URL(`https://sts.${region}.amazonaws.com/`),
+    requestTimeoutMs: requestHandler.requestTimeout,
   }
 }
