@@ -35,7 +35,7 @@ export default defineTool({
       .min(1)
       .max(MAX_SQL_BYTES)
       .refine((sql) => !sqlTooLarge(sql), `at most ${MAX_SQL_BYTES} bytes of SQL (UTF-8), the RDS Data API's limit`)
-      .describe('One SQL statement; use :name placeholders for values.'),
+      .describe('One SQL statement (at most 64 KiB as UTF-8); use :name placeholders for values.'),
     parameters: z
       .record(parameterName, parameterValue)
       .refine((p) => Object.keys(p).length <= MAX_PARAMETERS, `at most ${MAX_PARAMETERS} parameters`)

@@ -23,7 +23,7 @@ export interface AwsClientOptions {
 export interface AwsClientTimeouts {
   /** Until the TCP (and TLS) connection is up. Default 3 s. */
   readonly connectMs?: number
-  /** From sending until the response headers, unless a call sets its own (a long statement). Default 60 s. */
+  /** From sending until the response headers, unless a call sets its own (a long statement). Default 30 s. */
   readonly requestMs?: number
 }
 
@@ -69,7 +69,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   // (and its default socket timeout is 15 minutes); socketTimeout bounds a body that stops arriving.
   const requestHandler = {
     connectionTimeout: options.timeouts?.connectMs ?? 3_000,
-    requestTimeout: options.timeouts?.requestMs ?? 60_000,
+    requestTimeout: options.timeouts?.requestMs ?? 30_000,
     throwOnRequestTimeout: true,
     socketTimeout: SOCKET_IDLE_MS,
   }

@@ -21,7 +21,7 @@ import { DROP_RESPONSE, HANG, startFaultProxy, status, type FaultProxy } from '.
 const KEY = { accessKeyId: 'AKIAIOSFODNN7FAULTST', secretAccessKey: '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' }
 const GATEWAY = 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock'
 const WEB1 = 'i-0a1b2c3d4e5f60001'
-/** The clients' HTTP request timeout in these tests (production: 60 s). */
+/** The clients' HTTP request timeout in these tests (production: 30 s). */
 const REQUEST_MS = 500
 
 const principal: Principal = { issuer: 'https://idp.example.com', subject: 'alice', groups: ['ops'], expiresAt: 4_000_000_000 }
