@@ -101,6 +101,7 @@ const directFlow = (worker: number): Call => async () => {
     sql: SQL,
     parameters: [{ name: 'id', value: { longValue: argsFor(worker).id } }],
     timeoutMs: 30_000,
+    clock: systemClock,
     signal: new AbortController().signal,
     progress: () => {},
   })

@@ -70,6 +70,10 @@ export type UpstreamErrorCode =
   | 'AWS_NOT_FOUND'
   | 'AWS_UNAVAILABLE'
   | 'AWS_ERROR'
+  /** AWS did not answer within the call's deadline (a read; nothing was changed). */
+  | 'AWS_TIMEOUT'
+  /** An acting call failed after its request may have reached AWS; it was not retried. */
+  | 'AWS_OUTCOME_UNKNOWN'
   | 'DB_ERROR'
   | 'DB_TIMEOUT'
   | 'RESULT_TOO_LARGE'

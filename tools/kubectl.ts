@@ -61,7 +61,8 @@ export default defineTool({
     const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
     const { apis } = await ctx.deps.kube.apisFor(target, connection.cluster, ctx.signal)
     try {
-      const result = await untilAborted(runKubeVerb({ apis, args: ctx.args, plan, constraints, now: ctx.deps.clock.now() }), ctx.signal)
+      const work = runKubeVerb({ apis, args: ctx.args, plan, constraints, now: ctx.deps.clock.now() })
+      const result = await bounded(work, ctx.signal, ctx.deps.aws.requestTimeoutMs, isWriteVerb(ctx.args.verb))
       return {
         text: result.text,
         structured: result.structured,
@@ -73,12 +74,29 @@ export default defineTool({
   },
 })
 
-/** Gives up waiting when the caller cancels or the session ends (the API call itself is short-lived). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+/**
+ * Gives up waiting when the caller cancels, the session ends or the cluster does not answer in
+ * time. A write given up on may still happen on the cluster (client-node never retries it), so
+ * the caller is told its outcome is unknown.
+ */
+function bounded<T>(work: Promise<T>, signal: AbortSignal, timeoutMs: number, write: boolean): Promise<T> {
+  const unknown = (why: string) => new UpstreamError('AWS_OUTCOME_UNKNOWN', `kubectl write ${why}; it may still take effect`)
   if (signal.aborted) return Promise.reject(new UpstreamError('CANCELLED', 'kubectl cancelled'))
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new UpstreamError('CANCELLED', 'kubectl cancelled while waiting for the cluster'))
+    const done = () => {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', onAbort)
+    }
+    const fail = (error: unknown) => {
+      done()
+      reject(error)
+    }
+    const onAbort = () => fail(write ? unknown('cancelled by the caller') : new UpstreamError('CANCELLED', 'kubectl cancelled while waiting for the cluster'))
+    const timer = setTimeout(() => fail(write ? unknown(`unanswered after ${timeoutMs} ms`) : new UpstreamError('AWS_TIMEOUT', `the cluster did not answer within ${timeoutMs} ms`)), timeoutMs)
     signal.addEventListener('abort', onAbort, { once: true })
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
+    work.then((value) => {
+      done()
+      resolve(value)
+    }, fail)
   })
 }

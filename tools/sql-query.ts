@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { InputError } from '../src/errors.js'
 import { createResultMasker } from '../src/guard/masking/create-result-masker.js'
 import { PolicyError } from '../src/errors.js'
 import { checkSql } from '../src/guard/sql/check-sql.js'
@@ -9,11 +10,14 @@ import { formatResultTable } from './sql-query/format-result-table.js'
 import { withoutDataValues } from './sql-query/redact-database-message.js'
 import { runStatement } from './sql-query/run-statement.js'
 
-const MAX_SQL_BYTES = 100 * 1024
+/** The Data API refuses longer SQL text (ExecuteStatement `sql`: 65,536); counted in UTF-8 bytes to be safe. */
+export const MAX_SQL_BYTES = 64 * 1024
+const MAX_PARAMETER_CHARS = 100 * 1024
 const MAX_PARAMETERS = 200
+const sqlTooLarge = (sql: string) => Buffer.byteLength(sql, 'utf8') > MAX_SQL_BYTES
 
 const parameterName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected a parameter name such as "user_id"')
-const parameterValue = z.union([z.string().max(MAX_SQL_BYTES), z.number(), z.boolean(), z.null()])
+const parameterValue = z.union([z.string().max(MAX_PARAMETER_CHARS), z.number(), z.boolean(), z.null()])
 
 export default defineTool({
   name: 'sql_query',
@@ -29,8 +33,9 @@ export default defineTool({
     sql: z
       .string()
       .min(1)
-      .refine((sql) => Buffer.byteLength(sql, 'utf8') <= MAX_SQL_BYTES, 'at most 100 KB of SQL')
-      .describe('One SQL statement; use :name placeholders for values.'),
+      .max(MAX_SQL_BYTES)
+      .refine((sql) => !sqlTooLarge(sql), `at most ${MAX_SQL_BYTES} bytes of SQL (UTF-8), the RDS Data API's limit`)
+      .describe('One SQL statement (at most 64 KiB as UTF-8); use :name placeholders for values.'),
     parameters: z
       .record(parameterName, parameterValue)
       .refine((p) => Object.keys(p).length <= MAX_PARAMETERS, `at most ${MAX_PARAMETERS} parameters`)
@@ -53,6 +58,8 @@ export default defineTool({
     // Unreachable through a built policy (it fills in the defaults); fail closed anyway.
     if (constraints === undefined) throw new PolicyError('POLICY_DENIED', `grant "${ctx.grant.id}" allows sql_query but has no sql limits`)
     const connection = ctx.connection
+    // The input schema refuses this already; checked again so no caller reaches AWS with it.
+    if (sqlTooLarge(ctx.args.sql)) throw new InputError('INPUT_INVALID', `sql: at most ${MAX_SQL_BYTES} bytes of SQL (UTF-8), the RDS Data API's limit`)
     // Denials happen here, before any AWS call.
     // Masking matches output labels, so the guard keeps masked columns from being read any other way.
     const check = await checkSql({ engine: connection.engine, sql: ctx.args.sql, mode: constraints.mode, maskedColumns: Object.keys(constraints.maskColumns) })
@@ -73,6 +80,7 @@ export default defineTool({
       sql: ctx.args.sql,
       parameters,
       timeoutMs: constraints.timeoutSeconds * 1000,
+      clock: ctx.deps.clock,
       signal: ctx.signal,
       progress: (message) => notify(message, 1),
     }).catch((error: unknown) => {

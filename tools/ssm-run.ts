@@ -1,5 +1,7 @@
 import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { z } from 'zod'
+import { sendBounded } from '../src/aws/bounded-send.js'
+import { unknownOutcome } from '../src/aws/request-outcome.js'
 import { PolicyError, UpstreamError } from '../src/errors.js'
 import { matchTemplate } from '../src/guard/shell/match-template.js'
 import { quoteArgv } from '../src/guard/shell/quote-argv.js'
@@ -37,7 +39,8 @@ function capOutput(stdout: string, stderr: string, max: number): { stdout: strin
  * instance must belong to the connection. Outcomes on the instance (Success, Failed, TimedOut by
  * the agent, Cancelled by someone else) are results, not errors; the gateway throws only when it
  * cannot get an outcome: CANCELLED (caller aborted; CancelCommand sent), COMMAND_TIMED_OUT (no
- * result by the gateway's own deadline), INSTANCE_UNAVAILABLE, AWS_* codes.
+ * result by the gateway's own deadline), AWS_OUTCOME_UNKNOWN (SendCommand failed after it may
+ * have reached AWS; not retried), INSTANCE_UNAVAILABLE, AWS_* codes.
  */
 export default defineTool({
   name: 'ssm_run',
@@ -77,25 +80,32 @@ export default defineTool({
     const connection = ctx.connection
     const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
     const ssm = ctx.deps.aws.ssm(target)
-    const instanceId = await ctx.deps.instances.resolve(connection, ctx.args.instance, ssm)
-
-    if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before SendCommand')
     const clock = ctx.deps.clock
     const started = clock.now()
+    const deadline = started + constraints.timeoutSeconds * 1000 + DEADLINE_SLACK_MS
+    const instanceId = await ctx.deps.instances.resolve(connection, ctx.args.instance, ssm, { signal: ctx.signal, deadline })
+
+    if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before SendCommand')
     let commandId: string
     try {
-      const sent = await ssm.send(
-        new SendCommandCommand({
-          DocumentName: 'AWS-RunShellScript',
-          InstanceIds: [instanceId],
-          TimeoutSeconds: Math.max(MIN_DELIVERY_SECONDS, constraints.timeoutSeconds),
-          Comment: `airlock ${ctx.principal.subject}`.slice(0, 100),
-          Parameters: { commands: [script], executionTimeout: [String(constraints.timeoutSeconds)] },
-        }),
+      // Never retried once it may have reached AWS (see atMostOnceRetry): a lost answer must not run the command again.
+      const sent = await sendBounded(
+        (options) =>
+          ssm.send(
+            new SendCommandCommand({
+              DocumentName: 'AWS-RunShellScript',
+              InstanceIds: [instanceId],
+              TimeoutSeconds: Math.max(MIN_DELIVERY_SECONDS, constraints.timeoutSeconds),
+              Comment: `airlock ${ctx.principal.subject}`.slice(0, 100),
+              Parameters: { commands: [script], executionTimeout: [String(constraints.timeoutSeconds)] },
+            }),
+            options,
+          ),
+        { label: 'SendCommand', signal: ctx.signal, timeoutMs: deadline - clock.now() },
       )
       commandId = sent.Command?.CommandId ?? ''
     } catch (error) {
-      throw mapSsmError(error, 'SendCommand')
+      throw unknownOutcome(error, `SendCommand to ${instanceId}`) ?? mapSsmError(error, 'SendCommand')
     }
     if (commandId === '') throw new UpstreamError('AWS_ERROR', 'SendCommand returned no CommandId')
 
@@ -104,7 +114,7 @@ export default defineTool({
       commandId,
       instanceId,
       clock,
-      deadline: started + constraints.timeoutSeconds * 1000 + DEADLINE_SLACK_MS,
+      deadline,
       signal: ctx.signal,
       progress: ctx.progress,
     })

@@ -37,4 +37,6 @@ export interface AwsClients {
   credentials(target: AwsTarget): AwsCredentialIdentityProvider
   /** STS endpoint hostname and region to presign GetCallerIdentity against. */
   stsEndpoint(region: string): URL
+  /** The bound on one request the clients apply; tools apply it to calls made outside the SDK (the Kubernetes API). */
+  readonly requestTimeoutMs: number
 }

@@ -5,6 +5,12 @@ import { UpstreamError } from '../errors.js'
 export type GatewayEnv = Readonly<Record<string, string | undefined>>
 
 /**
+ * HTTP bounds for the gateway's STS calls (web identity, AssumeRole): without them a hung STS
+ * holds every call that needs credentials for node-http-handler's 15-minute socket default.
+ */
+export const STS_REQUEST_HANDLER = { connectionTimeout: 3_000, requestTimeout: 5_000, throwOnRequestTimeout: true, socketTimeout: 5_000 } as const
+
+/**
  * The gateway's own AWS identity: the SDK default chain (IRSA web identity on EKS, then the
  * usual sources), with the IRSA settings, STS endpoint and region taken from `env`; static keys,
  * profiles and container credentials are read by the SDK itself from the process environment. Failures become one clear,
@@ -22,6 +28,7 @@ export function gatewayCredentials(env: GatewayEnv): AwsCredentialIdentityProvid
     ...(tokenFile === undefined ? {} : { webIdentityTokenFile: tokenFile }),
     ...(sessionName === undefined ? {} : { roleSessionName: sessionName }),
     clientConfig: {
+      requestHandler: STS_REQUEST_HANDLER,
       ...(region === undefined ? {} : { region }),
       ...(stsEndpoint === undefined ? {} : { endpoint: stsEndpoint }),
     },

@@ -4,6 +4,7 @@ import { SSMClient } from '@aws-sdk/client-ssm'
 import type { AwsCredentialIdentityProvider, RetryStrategyV2, StandardRetryToken } from '@smithy/types'
 import { awsIdentity, type AwsClients, type AwsTarget } from '../aws/aws-clients.js'
 import { createBoundedCache } from '../aws/bounded-cache.js'
+import { neverSent } from '../aws/request-outcome.js'
 import { UpstreamError } from '../errors.js'
 
 export interface AwsClientOptions {
@@ -19,24 +20,48 @@ export interface AwsClientOptions {
   readonly maxAttempts?: number
   /** Most clients kept (one per service and identity); default 1000. */
   readonly maxCachedClients?: number
+  /** Bounds on every HTTP request the clients make; tools pass tighter per-call bounds. */
+  readonly timeouts?: AwsClientTimeouts
 }
 
+export interface AwsClientTimeouts {
+  /** Until the TCP (and TLS) connection is up. Default 3 s. */
+  readonly connectMs?: number
+  /** From sending until the response headers, unless a call sets its own (a long statement). Default 30 s. */
+  readonly requestMs?: number
+}
+
+/** Longest a socket may sit idle mid-response; above every per-call bound (the Data API answers within 45 s). */
+const SOCKET_IDLE_MS = 60_000
+
 /**
- * Retries only throttling (the request was refused before it ran). A statement that failed with a
- * 5xx or a dropped connection may already have run, and running DML twice is worse than an error.
+ * Retries only what provably did not run: throttling (AWS refused the request) and connection
+ * failures before anything was sent. A call that failed with a 5xx, a reset or a timeout may
+ * already have acted (a command run, a statement committed), and doing it twice is worse than an
+ * error, so the tools report it as an unknown outcome instead.
  */
-export function throttlingOnlyRetry(maxAttempts: number): RetryStrategyV2 {
+export function atMostOnceRetry(maxAttempts: number): RetryStrategyV2 {
   const token = (count: number, delay: number): StandardRetryToken => ({ getRetryCount: () => count, getRetryDelay: () => delay, getRetryCost: () => 0 })
   return {
     acquireInitialRetryToken: async () => token(0, 0),
     async refreshRetryTokenForRetry(previous, info) {
       const count = previous.getRetryCount() + 1
-      if (info.errorType !== 'THROTTLING' || count >= maxAttempts) throw info.error ?? new UpstreamError('AWS_ERROR', 'not retried')
+      const retryable = info.errorType === 'THROTTLING' || neverSent(info.error)
+      if (!retryable || count >= maxAttempts) throw info.error ?? new UpstreamError('AWS_ERROR', 'not retried')
       // Exponential backoff with jitter, capped at 5 s.
       return token(count, Math.min(5000, 100 * 2 ** count * (0.5 + Math.random() / 2)))
     },
     recordSuccess: () => {},
   }
+}
+
+interface ClientConfig {
+  readonly region: string
+  readonly credentials: AwsCredentialIdentityProvider
+  readonly maxAttempts: number
+  readonly retryStrategy: RetryStrategyV2
+  readonly requestHandler: { connectionTimeout: number; requestTimeout: number; throwOnRequestTimeout: boolean; socketTimeout: number }
+  readonly endpoint?: string
 }
 
 /** Per-identity role clients would otherwise accumulate for every agent that ever called. */
@@ -46,6 +71,14 @@ type AnyClient = RDSDataClient | SSMClient | EKSClient
 
 /** Builds (and caches per service and identity, least recently used dropped first) the SDK clients the tools use. */
 export function createAwsClients(options: AwsClientOptions): AwsClients {
+  // Without throwOnRequestTimeout, @smithy/node-http-handler only logs a breached requestTimeout
+  // (and its default socket timeout is 15 minutes); socketTimeout bounds a body that stops arriving.
+  const requestHandler = {
+    connectionTimeout: options.timeouts?.connectMs ?? 3_000,
+    requestTimeout: options.timeouts?.requestMs ?? 30_000,
+    throwOnRequestTimeout: true,
+    socketTimeout: SOCKET_IDLE_MS,
+  }
   const cache = createBoundedCache<AnyClient>({
     maxEntries: options.maxCachedClients ?? MAX_CACHED_CLIENTS,
     onEvict: (client) => client.destroy(),
@@ -62,7 +95,7 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
   function cached<C extends AnyClient>(
     service: string,
     target: AwsTarget,
-    build: (config: { region: string; credentials: AwsCredentialIdentityProvider; maxAttempts: number; endpoint?: string }) => C,
+    build: (config: ClientConfig) => C,
     endpoint: string | undefined,
   ): C {
     const key = [service, ...awsIdentity(target)]
@@ -73,6 +106,8 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
       region: target.region,
       credentials: credentialsFor(target),
       maxAttempts: options.maxAttempts ?? 3,
+      retryStrategy: atMostOnceRetry(options.maxAttempts ?? 3),
+      requestHandler,
       ...(endpoint === undefined ? {} : { endpoint }),
     })
     cache.set(key, client)
@@ -81,10 +116,11 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
 
   return {
     rdsData: (target) =>
-      cached('rds-data', target, (c) => new RDSDataClient({ ...c, retryStrategy: throttlingOnlyRetry(options.maxAttempts ?? 3) }), options.endpoints?.rdsData),
+      cached('rds-data', target, (c) => new RDSDataClient(c), options.endpoints?.rdsData),
     ssm: (target) => cached('ssm', target, (c) => new SSMClient(c), options.endpoints?.ssm),
     eks: (target) => cached('eks', target, (c) => new EKSClient(c), options.endpoints?.eks),
     credentials: (target) => credentialsFor(target),
     stsEndpoint: (region) => new URL(`https://sts.${region}.amazonaws.com/`),
+    requestTimeoutMs: requestHandler.requestTimeout,
   }
 }

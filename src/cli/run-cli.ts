@@ -1,5 +1,5 @@
 import { STSClient } from '@aws-sdk/client-sts'
-import { gatewayCredentials } from '../aws/gateway-credentials.js'
+import { gatewayCredentials, STS_REQUEST_HANDLER } from '../aws/gateway-credentials.js'
 import { createRoleCredentials } from '../aws/role-credentials.js'
 import { systemClock } from '../clock.js'
 import { registeredTools } from '../../tools/index.js'
@@ -27,7 +27,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
       aws(io) {
         const credentials = gatewayCredentials(io.env)
         const region = io.env.AWS_REGION ?? io.env.AWS_DEFAULT_REGION
-        const sts = new STSClient({ credentials, ...(region === undefined ? {} : { region }) })
+        const sts = new STSClient({ credentials, requestHandler: STS_REQUEST_HANDLER, ...(region === undefined ? {} : { region }) })
         return { credentials, roleCredentials: createRoleCredentials({ sts, clock: systemClock }) }
       },
     }),

@@ -23,6 +23,8 @@ const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   AWS_NOT_FOUND: 'The AWS resource behind this connection was not found.',
   AWS_UNAVAILABLE: 'The AWS service is unavailable; try again shortly.',
   AWS_ERROR: 'The AWS call failed.',
+  AWS_TIMEOUT: 'AWS did not answer in time; try again shortly.',
+  AWS_OUTCOME_UNKNOWN: 'The request may have reached AWS, so the action may have run; it was not retried. Check its effect before trying again.',
   DB_ERROR: 'The database returned an error.',
   DB_TIMEOUT: 'The statement exceeded its time limit.',
   RESULT_TOO_LARGE: 'The result is larger than allowed; narrow the query.',

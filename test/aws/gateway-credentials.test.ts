@@ -3,8 +3,9 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts'
-import { gatewayCredentials, type GatewayEnv } from '../../src/aws/gateway-credentials.js'
+import { gatewayCredentials, STS_REQUEST_HANDLER, type GatewayEnv } from '../../src/aws/gateway-credentials.js'
 import { UpstreamError } from '../../src/errors.js'
+import { HANG, startFaultProxy } from '../support/fault-proxy.js'
 import { CONNECTION_ROLE, GATEWAY_ROLE, startStsFixture, type StsFixture } from '../sandbox/sts/sts-fixture.js'
 
 describe('gatewayCredentials (default chain, IRSA)', () => {
@@ -51,6 +52,21 @@ describe('gatewayCredentials (default chain, IRSA)', () => {
       assert.equal(id.Arn, 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock-gateway')
     } finally {
       sts.destroy()
+    }
+  })
+
+  it('gives up on an STS that never answers, within its request timeout per attempt', { timeout: 60_000 }, async () => {
+    const proxy = await startFaultProxy(fx.sts.endpoint)
+    proxy.fault('/', HANG)
+    try {
+      const started = performance.now()
+      await failure({ ...irsa, AWS_ENDPOINT_URL_STS: proxy.url })
+      const ms = performance.now() - started
+      const attempts = proxy.requests().length
+      assert.ok(attempts >= 1)
+      assert.ok(ms < attempts * STS_REQUEST_HANDLER.requestTimeout + 2000, `answered after ${Math.round(ms)} ms, ${attempts} attempts`)
+    } finally {
+      await proxy.close()
     }
   })
 

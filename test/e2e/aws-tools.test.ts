@@ -11,6 +11,7 @@ import { createCredentialStore } from '../../src/sandbox/sigv4/credential-store.
 import { DEMO_INSTANCES } from '../../src/sandbox/ssm/ssm-fleet.js'
 import { startSsmEmulator, type SsmEmulator } from '../../src/sandbox/ssm/start-ssm-emulator.js'
 import { createTrail } from '../../src/sandbox/trail.js'
+import { HANG, startFaultProxy, type FaultProxy } from '../support/fault-proxy.js'
 import { startE2E, type E2E } from './support/start-e2e.js'
 
 const ACCOUNT = '111122223333'
@@ -30,6 +31,8 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
   const db = new pg.Client({ connectionString: databaseUrl })
   let rds: RdsDataEmulator
   let ssm: SsmEmulator
+  /** In front of SSM; passes everything through unless a test injects a fault. */
+  let ssmProxy: FaultProxy
   let kube: KubeApiServer
   let eks: EksEmulator
   let e2e: E2E
@@ -41,6 +44,7 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
     await db.query(`INSERT INTO ${table} VALUES (1, 'ada', 'ada@example.com', 10.50), (2, 'bob', 'bob@example.org', 3.00), (3, 'cy', NULL, 7.25)`)
     rds = await startRdsDataEmulator({ store, trail, clock: systemClock, clusters: [{ resourceArn: CLUSTER_ARN, secrets: { [SECRET_ARN]: { backend } } }] })
     ssm = await startSsmEmulator({ store, trail, clock: systemClock, instances: DEMO_INSTANCES })
+    ssmProxy = await startFaultProxy(ssm.endpoint)
     kube = await startKubeApiServer({
       store,
       clock: systemClock,
@@ -54,7 +58,7 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
       // The EKS token is presigned with the gateway's clock and checked against the stand-in's real one.
       startMs: systemClock.now(),
       awsCredentials: async () => credentials,
-      config: { awsEndpoints: { rdsData: rds.endpoint, ssm: ssm.endpoint, eks: eks.endpoint } },
+      config: { awsEndpoints: { rdsData: rds.endpoint, ssm: ssmProxy.url, eks: eks.endpoint } },
       policy: {
         version: 1,
         connections: {
@@ -73,7 +77,7 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
   })
   after(async () => {
     await e2e.close()
-    await Promise.allSettled([rds.close(), ssm.close(), eks.close(), kube.close()])
+    await Promise.allSettled([rds.close(), ssmProxy.close(), ssm.close(), eks.close(), kube.close()])
     await db.query(`DROP TABLE IF EXISTS ${table}`)
     await db.end()
     await backend.close()
@@ -159,6 +163,32 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
     for (let i = 0; i < 100 && !trail.entries().some((e) => e.action === 'CancelCommand'); i++) await new Promise((r) => setTimeout(r, 50))
     assert.ok(trail.entries().some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'), 'the gateway cancelled the SSM command')
     assert.ok(progress.length > 0, 'progress notifications reached the client')
+  })
+
+  it('honours notifications/cancelled while an SSM poll hangs: the call ends, CancelCommand is sent, the audit says CANCELLED', async () => {
+    const { client } = await e2e.connect(await e2e.token('bob', ['sre']))
+    const controller = new AbortController()
+    const seen = ssmProxy.requests().length
+    const cancels = trail.entries().filter((e) => e.action === 'CancelCommand').length
+    ssmProxy.fault('GetCommandInvocation', HANG)
+    try {
+      const running = client.callTool({ name: 'ssm_run', arguments: { connection: 'web', instance: 'i-0a1b2c3d4e5f60001', command: 'sleep 25' } }, undefined, { signal: controller.signal })
+      await ssmProxy.arrived('GetCommandInvocation', seen)
+      controller.abort()
+      await assert.rejects(running)
+      const aborted = performance.now()
+      while (trail.entries().filter((e) => e.action === 'CancelCommand').length === cancels && performance.now() - aborted < 5000) await new Promise((r) => setTimeout(r, 20))
+      assert.ok(performance.now() - aborted < 2000, `CancelCommand ${Math.round(performance.now() - aborted)} ms after the cancellation`)
+      const { readFile } = await import('node:fs/promises')
+      let audit = ''
+      for (let i = 0; i < 100 && !/"tool":"ssm_run"[^\n]*"code":"CANCELLED"/.test(audit); i++) {
+        await new Promise((r) => setTimeout(r, 20))
+        audit = await readFile(e2e.auditPath, 'utf8')
+      }
+      assert.match(audit, /"tool":"ssm_run"[^\n]*"code":"CANCELLED"/)
+    } finally {
+      ssmProxy.clear()
+    }
   })
 
   it('lists pods in a granted namespace and refuses other resources and namespaces before the cluster is called', async () => {

@@ -192,6 +192,7 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
       sql: `WITH d AS (DELETE FROM ${h.table} RETURNING id) SELECT count(*) FROM d`,
       parameters: [],
       timeoutMs: 5000,
+      clock: systemClock,
       signal: new AbortController().signal,
       progress: () => undefined,
     })

@@ -5,8 +5,16 @@ import {
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data'
 import type { ExecuteStatementCommandOutput, RDSDataClient, SqlParameter } from '@aws-sdk/client-rds-data'
+import { CLEANUP_TIMEOUT_MS, sendBounded, type SendOptions } from '../../src/aws/bounded-send.js'
+import { unknownOutcome } from '../../src/aws/request-outcome.js'
+import type { Clock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
 import { mapRdsDataError } from './map-rds-data-error.js'
+
+/** The client waits this much past the grant's limit, so the database's own timeout answers first. */
+const CLIENT_GRACE_MS = 1_000
+/** Whether a MySQL-engine cluster is MariaDB (the sandbox) or MySQL, per resourceArn; one entry per connection. */
+const mariadbClusters = new Map<string, boolean>()
 
 export interface RunStatementOptions {
   readonly client: RDSDataClient
@@ -17,7 +25,9 @@ export interface RunStatementOptions {
   readonly database: string
   readonly sql: string
   readonly parameters: readonly SqlParameter[]
+  /** The grant's limit for the whole call, end to end. */
   readonly timeoutMs: number
+  readonly clock: Clock
   /** The caller's cancellation. */
   readonly signal: AbortSignal
   readonly progress: (message: string) => void
@@ -29,75 +39,116 @@ export interface RunStatementResult {
   readonly rolledBack: boolean
 }
 
+/** The database-side limit, as statements the gateway runs in its transaction before the caller's. */
+function limitStatements(engine: 'postgres' | 'mysql', mariadb: boolean, ms: number): { sql: string; parameters: SqlParameter[] } {
+  const bounded = Math.max(1, Math.floor(ms))
+  if (engine === 'postgres') {
+    // Local to this transaction; the guard parsed with standard strings, so the server must too.
+    return {
+      sql: "SELECT set_config('statement_timeout', :ms, true), set_config('standard_conforming_strings', 'on', true)",
+      parameters: [{ name: 'ms', value: { stringValue: String(bounded) } }],
+    }
+  }
+  // MariaDB stops any statement (seconds, microsecond precision); MySQL stops read-only SELECTs (ms).
+  return mariadb
+    ? { sql: `SET SESSION max_statement_time = ${(bounded / 1000).toFixed(3)}`, parameters: [] }
+    : { sql: `SET SESSION max_execution_time = ${bounded}`, parameters: [] }
+}
+
 /**
- * Runs one already-checked statement in its own Data API transaction. Read-only grants always
- * end in RollbackTransaction (also on error, timeout or cancellation); PostgreSQL read-only
- * transactions are also declared READ ONLY so the server refuses writes the guard missed.
- * MySQL cannot make a transaction read-only once the Data API has begun it (SET TRANSACTION is
- * refused inside a transaction), so there the guard, the rollback and a read-only database user
- * (`readOnlySecretArn`) are the layers. Read-write grants commit on success.
- * @throws UpstreamError DB_ERROR, DB_TIMEOUT, CANCELLED, AWS_* (see mapRdsDataError)
+ * Runs one already-checked statement in its own Data API transaction, bounded end to end by the
+ * grant's timeout: the database stops the statement itself (PostgreSQL statement_timeout, MariaDB
+ * max_statement_time, MySQL max_execution_time for reads), every Data API call carries the
+ * caller's signal and the deadline, and the closing rollback has its own short deadline.
+ * Read-only grants always end in RollbackTransaction (also on error, timeout or cancellation);
+ * PostgreSQL read-only transactions are also declared READ ONLY so the server refuses writes the
+ * guard missed. MySQL cannot make a transaction read-only once the Data API has begun it, so
+ * there the guard, the rollback and a read-only database user (`readOnlySecretArn`) are the
+ * layers. Read-write grants commit on success.
+ * @throws UpstreamError DB_ERROR, DB_TIMEOUT, CANCELLED, AWS_OUTCOME_UNKNOWN (a read-write
+ *   statement or commit that may have taken effect), AWS_* (see mapRdsDataError)
  */
 export async function runStatement(options: RunStatementOptions): Promise<RunStatementResult> {
-  const { client, resourceArn, secretArn, database } = options
-  const deadline = new AbortController()
-  const timer = setTimeout(() => deadline.abort(), options.timeoutMs)
-  const signal = AbortSignal.any([options.signal, deadline.signal])
+  const { client, resourceArn, secretArn, database, clock } = options
+  const deadlineAt = clock.now() + options.timeoutMs
   let transactionId: string | undefined
   let committed = false
   let rolledBack = false
   let step = 'BeginTransaction'
   let output: ExecuteStatementCommandOutput | undefined
-  const execute = (sql: string, parameters: readonly SqlParameter[] = [], id = transactionId) =>
-    client.send(
-      new ExecuteStatementCommand({
-        resourceArn,
-        secretArn,
-        database,
-        sql,
-        parameters: [...parameters],
-        ...(id === undefined ? {} : { transactionId: id }),
-        includeResultMetadata: true,
-        resultSetOptions: { decimalReturnType: 'STRING' },
-      }),
-      { abortSignal: signal },
+  const bounded = <T>(send: (o: SendOptions) => Promise<T>): Promise<T> => {
+    const left = deadlineAt + CLIENT_GRACE_MS - clock.now()
+    return sendBounded(send, { label: step, signal: options.signal, timeoutMs: left, httpTimeoutMs: left })
+  }
+  const execute = (sql: string, parameters: readonly SqlParameter[] = []) =>
+    bounded((o) =>
+      client.send(
+        new ExecuteStatementCommand({
+          resourceArn,
+          secretArn,
+          database,
+          sql,
+          parameters: [...parameters],
+          ...(transactionId === undefined ? {} : { transactionId }),
+          includeResultMetadata: true,
+          resultSetOptions: { decimalReturnType: 'STRING' },
+        }),
+        o,
+      ),
     )
+  let failure: unknown
   try {
-    if (signal.aborted) throw new UpstreamError('CANCELLED', 'aborted before start')
-    const begun = await client.send(new BeginTransactionCommand({ resourceArn, secretArn, database }), { abortSignal: signal })
+    if (options.signal.aborted) throw new UpstreamError('CANCELLED', 'cancelled before BeginTransaction')
+    const begun = await bounded((o) => client.send(new BeginTransactionCommand({ resourceArn, secretArn, database }), o))
     transactionId = begun.transactionId
     if (transactionId === undefined || transactionId === '') throw new UpstreamError('AWS_ERROR', 'BeginTransaction returned no transactionId')
-    if (options.engine === 'postgres') {
-      step = 'transaction setup'
-      // Before the caller's statement, so the server refuses any write the guard missed.
-      if (options.mode === 'read-only') await execute('SET TRANSACTION READ ONLY')
-      // Local to this transaction; the guard parsed with standard strings, so the server must too.
-      await execute("SELECT set_config('statement_timeout', :ms, true), set_config('standard_conforming_strings', 'on', true)", [
-        { name: 'ms', value: { stringValue: String(options.timeoutMs) } },
-      ])
+    step = 'transaction setup'
+    // Before the caller's statement, so the server refuses any write the guard missed.
+    if (options.engine === 'postgres' && options.mode === 'read-only') await execute('SET TRANSACTION READ ONLY')
+    let mariadb = mariadbClusters.get(resourceArn)
+    if (options.engine === 'mysql' && mariadb === undefined) {
+      mariadb = /mariadb/i.test((await execute('SELECT VERSION()')).records?.[0]?.[0]?.stringValue ?? '')
+      mariadbClusters.set(resourceArn, mariadb)
     }
+    const limit = limitStatements(options.engine, mariadb === true, deadlineAt - clock.now())
+    await execute(limit.sql, limit.parameters)
     step = 'ExecuteStatement'
     options.progress('executing')
     output = await execute(options.sql, options.parameters)
     if (options.mode === 'read-write') {
       step = 'CommitTransaction'
-      await client.send(new CommitTransactionCommand({ resourceArn, secretArn, transactionId }), { abortSignal: signal })
+      await bounded((o) => client.send(new CommitTransactionCommand({ resourceArn, secretArn, transactionId }), o))
       committed = true
     }
   } catch (error) {
-    if (options.signal.aborted) throw new UpstreamError('CANCELLED', `${step}: cancelled by the caller`, { cause: error })
-    if (deadline.signal.aborted) throw new UpstreamError('DB_TIMEOUT', `${step}: no result within ${options.timeoutMs} ms`, { cause: error })
-    throw mapRdsDataError(error, step)
+    failure = error
   } finally {
-    clearTimeout(timer)
     if (transactionId !== undefined && !committed) {
       // Not tied to the caller's signal: a cancelled call must still end its transaction.
-      rolledBack = await client
-        .send(new RollbackTransactionCommand({ resourceArn, secretArn, transactionId }))
+      rolledBack = await sendBounded((o) => client.send(new RollbackTransactionCommand({ resourceArn, secretArn, transactionId }), o), {
+        label: 'RollbackTransaction',
+        signal: undefined,
+        timeoutMs: CLEANUP_TIMEOUT_MS,
+        httpTimeoutMs: CLEANUP_TIMEOUT_MS,
+      })
         // The service ends some transactions itself (e.g. after a result too large to return).
         .then(() => true, (error: unknown) => error instanceof Error && error.name === 'TransactionNotFoundException')
     }
   }
+  if (failure !== undefined) throw classify(failure, options, step, rolledBack)
   if (output === undefined) throw new UpstreamError('AWS_ERROR', 'ExecuteStatement returned nothing')
   return { output, rolledBack }
+}
+
+function classify(error: unknown, options: RunStatementOptions, step: string, rolledBack: boolean): UpstreamError {
+  // A read-write statement may have taken effect if the commit's answer was lost, or if the
+  // statement's answer was lost and its rollback cannot be relied on (MySQL DDL commits itself).
+  const acted = options.mode === 'read-write' && (step === 'CommitTransaction' || (step === 'ExecuteStatement' && (options.engine === 'mysql' || !rolledBack)))
+  const unknown = acted ? unknownOutcome(error, `${step} (${options.mode})`) : undefined
+  if (unknown !== undefined) return unknown
+  if (options.signal.aborted) return new UpstreamError('CANCELLED', `${step}: cancelled by the caller`, { cause: error })
+  if (error instanceof UpstreamError && error.code === 'AWS_TIMEOUT') {
+    return new UpstreamError('DB_TIMEOUT', `${step}: no result within ${options.timeoutMs} ms`, { cause: error })
+  }
+  return mapRdsDataError(error, step)
 }

@@ -63,12 +63,21 @@ export function createMysqlBackend(config: MysqlBackendConfig): SqlBackend {
   const isMariadb = (conn: mysql.PoolConnection): Promise<boolean> =>
     (mariadb ??= conn.query('SELECT VERSION()', []).then(([rows]) => JSON.stringify(rows).includes('MariaDB')))
 
+  /** Per statement: read-only or not, UTC. Timeouts are the caller's to set (see withStatementDeadline). */
   async function preamble(conn: mysql.PoolConnection, options: StatementOptions): Promise<void> {
-    const timeoutMs = options.continueAfterTimeout ? 0 : Math.max(1, Math.floor(options.timeoutMs))
     await conn.query(`SET SESSION TRANSACTION READ ${options.readOnly ? 'ONLY' : 'WRITE'}`)
     await conn.query("SET time_zone = '+00:00'")
-    if (await isMariadb(conn)) await conn.query('SET SESSION max_statement_time = ?', [timeoutMs / 1000])
-    else await conn.query('SET SESSION max_execution_time = ?', [timeoutMs])
+  }
+
+  /** On checkout: a limit an earlier caller set on this pooled session must not reach the next one. */
+  async function resetLimits(conn: mysql.PoolConnection): Promise<void> {
+    if (await isMariadb(conn)) await conn.query('SET SESSION max_statement_time = DEFAULT')
+    else await conn.query('SET SESSION max_execution_time = DEFAULT')
+  }
+
+  /** KILL QUERY from another pooled connection, as the service stops a statement past its limit. */
+  async function cancel(threadId: number): Promise<void> {
+    await pool.query(`KILL QUERY ${Math.trunc(threadId)}`)
   }
 
   async function run(conn: mysql.PoolConnection, sql: string, parameters: readonly SqlParameter[], options: StatementOptions) {
@@ -84,7 +93,7 @@ export function createMysqlBackend(config: MysqlBackendConfig): SqlBackend {
       throw mapMysqlError(err, conn.threadId)
     }
     const running = conn.execute({ sql: rewritten.text, values, rowsAsArray: true })
-    const result = withStatementDeadline(running, options, () => Promise.resolve(conn.threadId)).then(
+    const result = withStatementDeadline(running, options, () => Promise.resolve(conn.threadId), () => cancel(conn.threadId)).then(
       ([rows, fields]): StatementResult => toStatementResult(rows, fields),
       (err: unknown) => {
         throw mapMysqlError(err, conn.threadId)
@@ -100,6 +109,9 @@ export function createMysqlBackend(config: MysqlBackendConfig): SqlBackend {
         throw mapMysqlError(err, 0)
       })
       try {
+        await resetLimits(conn).catch((err: unknown) => {
+          throw mapMysqlError(err, conn.threadId)
+        })
         const { result, settled } = await run(conn, sql, parameters, options)
         // Whatever the caller left open must not reach the next caller.
         void settled.then(() => conn.query('ROLLBACK')).then(
@@ -117,6 +129,7 @@ export function createMysqlBackend(config: MysqlBackendConfig): SqlBackend {
         throw mapMysqlError(err, 0)
       })
       try {
+        await resetLimits(conn)
         await conn.query(`SET SESSION TRANSACTION READ ${readOnly ? 'ONLY' : 'WRITE'}`)
         await conn.query(`START TRANSACTION${readOnly ? ' READ ONLY' : ''}`)
       } catch (err) {

@@ -9,7 +9,7 @@ export interface PgBackendConfig {
 
 const rawText = { getTypeParser: () => (value: string) => value }
 
-function sessionFor(client: pg.PoolClient): PgSession {
+function sessionFor(client: pg.PoolClient, pool: pg.Pool): PgSession {
   return {
     async query(text: string, values: readonly unknown[]): Promise<PgRawResult> {
       // queryMode 'extended' keeps even parameterless calls to one statement, as the service does.
@@ -29,6 +29,10 @@ function sessionFor(client: pg.PoolClient): PgSession {
       const pid: unknown = Reflect.get(client, 'processID')
       return typeof pid === 'number' ? Promise.resolve(pid) : Promise.reject(new TypeError('no backend pid'))
     },
+    async cancel() {
+      const pid: unknown = Reflect.get(client, 'processID')
+      if (typeof pid === 'number') await pool.query('SELECT pg_cancel_backend($1)', [pid])
+    },
   }
 }
 
@@ -47,7 +51,7 @@ export function createPgBackend(config: PgBackendConfig): SqlBackend {
   pool.on('error', () => undefined)
 
   async function execOn(client: pg.PoolClient, sql: string, parameters: readonly SqlParameter[], options: StatementOptions) {
-    return runPgStatement(sessionFor(client), sql, parameters, options)
+    return runPgStatement(sessionFor(client, pool), sql, parameters, options)
   }
 
   return {

@@ -12,6 +12,8 @@ export interface PgSession {
   run(sql: string): Promise<void>
   /** The backend process id, reported as `dbConnectionId` on timeouts. */
   connectionId(): Promise<number>
+  /** Cancels the statement running on this session, from another connection (pg_cancel_backend). */
+  cancel(): Promise<void>
 }
 
 export interface PgRawResult {
@@ -34,14 +36,13 @@ function bindValue(p: SqlParameter): { value: unknown; cast: string } {
   throw new RdsDataError('BadRequestException', 'Array parameters are not supported.')
 }
 
-/** The session settings every call starts with: UTC, read-only or not, the statement timeout. */
+/**
+ * The session settings every call starts with: UTC, read-only or not. No statement_timeout: the
+ * service limit is enforced from outside (withStatementDeadline), so the caller's own
+ * `SET LOCAL statement_timeout` in its transaction is not overridden.
+ */
 export function pgPreamble(options: StatementOptions): string {
-  const timeout = options.continueAfterTimeout ? 0 : Math.max(1, Math.floor(options.timeoutMs))
-  return [
-    "SET TIME ZONE 'UTC'",
-    `SET SESSION CHARACTERISTICS AS TRANSACTION READ ${options.readOnly ? 'ONLY' : 'WRITE'}`,
-    `SET statement_timeout = ${timeout}`,
-  ].join('; ')
+  return ["SET TIME ZONE 'UTC'", `SET SESSION CHARACTERISTICS AS TRANSACTION READ ${options.readOnly ? 'ONLY' : 'WRITE'}`].join('; ')
 }
 
 /**
@@ -64,7 +65,7 @@ export async function runPgStatement(
     throw mapPgError(err, undefined)
   }
   const running = session.query(rewritten.text, values)
-  const result = withStatementDeadline(running, options, () => session.connectionId()).then(
+  const result = withStatementDeadline(running, options, () => session.connectionId(), () => session.cancel()).then(
     (raw) => toStatementResult(raw),
     async (err: unknown) => {
       if (err instanceof RdsDataError) throw err

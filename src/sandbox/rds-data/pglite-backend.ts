@@ -10,8 +10,8 @@ export interface PgliteBackendConfig {
 /**
  * Embedded PGlite behind the Data API (the sandbox default). PGlite is one session, so a Data API
  * transaction holds it exclusively until commit, rollback or expiry; other calls wait their turn.
- * Its single-threaded engine cannot interrupt a running statement, so timeouts only apply with
- * `continueAfterTimeout` (the call gives up; the statement finishes).
+ * Its single-threaded engine cannot interrupt a running statement: past the service limit the call
+ * gives up and the statement finishes.
  */
 export function createPgliteBackend(config: PgliteBackendConfig): SqlBackend {
   const { db } = config
@@ -39,6 +39,8 @@ export function createPgliteBackend(config: PgliteBackendConfig): SqlBackend {
       }
       return pid
     },
+    // Nothing can interrupt the engine from outside.
+    cancel: async () => undefined,
   }
 
   let tail: Promise<void> = Promise.resolve()

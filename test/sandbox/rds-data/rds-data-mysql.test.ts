@@ -14,6 +14,7 @@ defineRdsDataSuite(
     },
     tableColumns: 'id INT PRIMARY KEY, name VARCHAR(50), amount DECIMAL(10,2)',
     sleep: (s) => `SELECT SLEEP(${s})`,
+    ownTimeout: (ms) => `SET SESSION max_statement_time = ${ms / 1000}`,
     slowUpdate: (table, s) => `UPDATE ${table} SET name = 'late' WHERE id = 1 AND SLEEP(${s}) = 0`,
     readOnlyError: /READ ONLY transaction/i,
     missingTableError: /Table 'test\.rdsd_no_such_table' doesn't exist/,

@@ -15,6 +15,7 @@ defineRdsDataSuite(
     },
     tableColumns: 'id integer PRIMARY KEY, name text, amount numeric(10,2)',
     sleep: (s) => `SELECT pg_sleep(${s})`,
+    ownTimeout: (ms) => `SET LOCAL statement_timeout = ${ms}`,
     slowUpdate: (table, s) => `WITH s AS (SELECT pg_sleep(${s})) UPDATE ${table} SET name = 'late' FROM s WHERE id = 1`,
     readOnlyError: /read-only transaction/,
     missingTableError: /relation "rdsd_no_such_table" does not exist/,

@@ -21,6 +21,8 @@ export interface EngineSuite {
   readonly tableColumns: string
   /** A statement that sleeps about `seconds`; undefined when the engine cannot be interrupted. */
   readonly sleep?: (seconds: number) => string
+  /** The statement a caller runs in its transaction to limit its own statements to `ms`. */
+  readonly ownTimeout?: (ms: number) => string
   /** An UPDATE of table row 1 setting name = 'late' after sleeping. */
   readonly slowUpdate?: (table: string, seconds: number) => string
   readonly readOnlyError: RegExp
@@ -189,6 +191,20 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
           assert.equal(typeof Reflect.get(err instanceof Error ? err : {}, 'dbConnectionId'), 'number')
           return true
         })
+      })
+    }
+
+    if (suite.sleep !== undefined && suite.ownTimeout !== undefined) {
+      const sleepSql = suite.sleep
+      const ownTimeout = suite.ownTimeout
+      // The service limit here is 400 ms; the caller's own 50 ms must win over it, and not outlive the transaction.
+      it("honours the caller's own shorter timeout set in its transaction", async () => {
+        const { transactionId } = await h.client().send(new BeginTransactionCommand(base))
+        await exec({ sql: ownTimeout(50), transactionId })
+        await assert.rejects(exec({ sql: sleepSql(0.3), transactionId }), awsError('StatementTimeoutException', 400))
+        await h.client().send(new RollbackTransactionCommand({ ...base, transactionId }))
+        const out = await exec({ sql: sleepSql(0.3) })
+        assert.equal(out.records?.length, 1, 'the next call on the pooled session is not limited by it')
       })
     }
 
