@@ -19,6 +19,8 @@ export interface GatewayAwsIdentity {
 
 export interface ServeCommandDeps {
   readonly aws: (io: CliIo) => GatewayAwsIdentity
+  /** Starts the gateway; `startGateway` unless a test wraps it. */
+  readonly start?: typeof startGateway
 }
 
 /** Waits until the shutdown signal fires (never, without one). */
@@ -43,7 +45,7 @@ export function createServeCommand(deps: ServeCommandDeps): CliCommand {
     try {
       const config = await loadGatewayConfig(file, io.env, io.cwd)
       const aws = deps.aws(io)
-      const running = await startGateway({
+      const running = await (deps.start ?? startGateway)({
         config,
         awsCredentials: aws.credentials,
         ...(aws.roleCredentials === undefined ? {} : { roleCredentials: aws.roleCredentials }),
