@@ -47,6 +47,13 @@ export const gatewayConfigSchema = z.strictObject({
       maxTotal: z.number().int().min(1).max(1_000_000).default(50_000),
     })
     .default({ idleTimeoutSeconds: 600, maxPerSubject: 16, maxTotal: 50_000 }),
+  /** SIGTERM/SIGINT: stop taking requests, let in-flight calls finish, then cancel the rest. */
+  shutdown: z
+    .strictObject({
+      /** How long in-flight calls may still finish; keep it below the pod's terminationGracePeriodSeconds (30) minus ~5 s. */
+      drainSeconds: z.number().int().min(0).max(600).default(20),
+    })
+    .default({ drainSeconds: 20 }),
   /**
    * Per-service AWS endpoint overrides for the tools' clients; unset in production. STS is not
    * here: the credential chain takes it from AWS_ENDPOINT_URL_STS, like the SDK.

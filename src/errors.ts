@@ -32,9 +32,12 @@ export type AuthFailure =
 export type AuthErrorCode = 'AUTH_MISSING' | 'AUTH_INVALID' | 'AUTH_FORBIDDEN'
 export class AuthError extends AirlockError<AuthErrorCode> {
   readonly failure: AuthFailure
-  constructor(code: AuthErrorCode, failure: AuthFailure, message: string, options?: ErrorOptions) {
+  /** For `issuer_unavailable`: seconds until the gateway next tries the issuer (the 503's `Retry-After`). */
+  readonly retryAfterSeconds: number | undefined
+  constructor(code: AuthErrorCode, failure: AuthFailure, message: string, options?: ErrorOptions & { retryAfterSeconds?: number }) {
     super(code, message, options)
     this.failure = failure
+    this.retryAfterSeconds = options?.retryAfterSeconds
   }
 }
 

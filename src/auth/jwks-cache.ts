@@ -14,8 +14,15 @@ export interface JwksCacheOptions {
   readonly clock: Clock
   readonly fetch?: FetchLike
   readonly timeoutMs?: number
-  /** Minimum time between two fetch attempts (unknown `kid`, failures). Default 30 s. */
+  /** Once keys are held: minimum time between two fetch attempts (unknown `kid`, failures). Default 30 s. */
   readonly cooldownMs?: number
+  /**
+   * While no key set was ever fetched: wait after the first failed attempt, doubled after each
+   * further one up to `unavailableRetryMaxMs`. Defaults 1 s and 2 s. Refused callers are told
+   * when the next attempt will be (`AuthError.retryAfterSeconds`).
+   */
+  readonly unavailableRetryMs?: number
+  readonly unavailableRetryMaxMs?: number
   /** Age after which known keys are refreshed in the background on the next request. Default 10 min. */
   readonly refreshIntervalMs?: number
   readonly allowInsecureLoopback?: boolean
@@ -31,6 +38,8 @@ export interface JwksCache {
 }
 
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000
+export const DEFAULT_UNAVAILABLE_RETRY_MS = 1_000
+export const DEFAULT_UNAVAILABLE_RETRY_MAX_MS = 2_000
 export const DEFAULT_JWKS_REFRESH_INTERVAL_MS = 10 * 60_000
 
 // Loose: only `keys` must be an array of objects naming a `kty`; jose checks the rest.
@@ -41,7 +50,8 @@ type LocalKeySet = ReturnType<typeof createLocalJWKSet>
 /**
  * A cached, self-refreshing view of the issuer's JWKS (RFC 7517) found through OIDC discovery.
  * Known keys keep working while the issuer is down; an unknown `kid` refetches at most once per
- * cooldown; with no key set ever fetched every token is refused (fail closed).
+ * cooldown; with no key set ever fetched every token is refused (fail closed), and the next
+ * request after a short backoff (capped at `unavailableRetryMaxMs`) tries the issuer again.
  * `getKey` throws `AuthError` `AUTH_INVALID` with failure `unknown_key` or `issuer_unavailable`.
  * Throws `TypeError` at construction for an invalid issuer or durations.
  */
@@ -51,6 +61,9 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const cooldownMs = options.cooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS
   const refreshIntervalMs = options.refreshIntervalMs ?? DEFAULT_JWKS_REFRESH_INTERVAL_MS
   if (!(cooldownMs >= 0) || !(refreshIntervalMs > 0)) throw new TypeError('cooldownMs and refreshIntervalMs must be positive')
+  const retryMs = options.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS
+  const retryMaxMs = options.unavailableRetryMaxMs ?? DEFAULT_UNAVAILABLE_RETRY_MAX_MS
+  if (!(retryMs > 0) || !(retryMaxMs >= retryMs)) throw new TypeError('unavailableRetryMs must be positive and at most unavailableRetryMaxMs')
   const fetchImpl = options.fetch ?? globalThis.fetch
   const timeoutMs = options.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS
   const { clock } = options
@@ -58,7 +71,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   let keySet: LocalKeySet | undefined
   let fetchedAt = 0
   let jwksUri: string | undefined
-  let lastAttemptAt: number | undefined
+  /** No attempt before this instant (epoch ms). */
+  let nextAttemptAt = Number.NEGATIVE_INFINITY
+  /** Failed attempts in a row while no key set is held (drives the short backoff). */
+  let coldFailures = 0
   let lastError: UpstreamError | undefined
   let inflight: Promise<boolean> | undefined
 
@@ -82,14 +98,22 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   function attempt(): Promise<boolean> {
-    lastAttemptAt = clock.now()
+    const startedAt = clock.now()
+    // Set before the fetch, so requests meanwhile join it instead of starting their own.
+    nextAttemptAt = startedAt + cooldownMs
     inflight = load().then(
       () => {
         lastError = undefined
+        coldFailures = 0
         return true
       },
       (error: unknown) => {
         jwksUri = undefined
+        if (keySet === undefined) {
+          // Nothing to serve from: retry soon (the 30 s cooldown protects a healthy issuer, not a down one).
+          coldFailures += 1
+          nextAttemptAt = clock.now() + Math.min(retryMs * 2 ** (coldFailures - 1), retryMaxMs)
+        }
         lastError =
           error instanceof UpstreamError
             ? error
@@ -109,7 +133,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   }
 
   function inCooldown(): boolean {
-    return lastAttemptAt !== undefined && clock.now() - lastAttemptAt < cooldownMs
+    return clock.now() < nextAttemptAt
   }
 
   /** Joins a running attempt, or starts one when the cooldown allows. */
@@ -121,7 +145,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   function unavailable(): AuthError {
     const message = `bearer token refused (issuer_unavailable): no signing keys for ${options.issuer} could be fetched`
-    return new AuthError('AUTH_INVALID', 'issuer_unavailable', message, { cause: lastError })
+    // When the next attempt is due: a client retrying then gets the first answer from a recovered issuer.
+    const waitMs = Math.min(Math.max(nextAttemptAt - clock.now(), 0), retryMaxMs)
+    const retryAfterSeconds = Math.max(1, Math.ceil(waitMs / 1000))
+    return new AuthError('AUTH_INVALID', 'issuer_unavailable', message, { cause: lastError, retryAfterSeconds })
   }
 
   function unknownKey(cause: unknown): AuthError {

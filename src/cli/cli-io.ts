@@ -6,6 +6,8 @@ export interface CliIo {
   readonly env: Readonly<Record<string, string | undefined>>
   /** Aborted on SIGINT/SIGTERM; long-running commands (serve, sandbox) stop cleanly when it fires. */
   readonly shutdown?: AbortSignal
+  /** Ends the process now with `code`: the last resort when a shutdown overruns its deadline. Absent in-process. */
+  readonly exit?: (code: number) => void
 }
 
 /** A subcommand: returns the process exit code. */

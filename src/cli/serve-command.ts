@@ -5,7 +5,10 @@ import type { CliCommand, CliIo } from './cli-io.js'
 import { loadGatewayConfig } from './load-config.js'
 import { systemClock } from '../clock.js'
 import { createLogger } from './logger.js'
-import { startGateway } from './start-gateway.js'
+import { SHUTDOWN_CANCEL_GRACE_MS, startGateway } from './start-gateway.js'
+
+/** Beyond the drain and the cancel grace, how long the shutdown may take before the process is ended anyway. */
+const EXIT_MARGIN_MS = 2_000
 
 export interface GatewayAwsIdentity {
   /** The gateway's own AWS credentials (SDK default chain: IRSA web identity in EKS). */
@@ -16,6 +19,8 @@ export interface GatewayAwsIdentity {
 
 export interface ServeCommandDeps {
   readonly aws: (io: CliIo) => GatewayAwsIdentity
+  /** Starts the gateway; `startGateway` unless a test wraps it. */
+  readonly start?: typeof startGateway
 }
 
 /** Waits until the shutdown signal fires (never, without one). */
@@ -40,7 +45,7 @@ export function createServeCommand(deps: ServeCommandDeps): CliCommand {
     try {
       const config = await loadGatewayConfig(file, io.env, io.cwd)
       const aws = deps.aws(io)
-      const running = await startGateway({
+      const running = await (deps.start ?? startGateway)({
         config,
         awsCredentials: aws.credentials,
         ...(aws.roleCredentials === undefined ? {} : { roleCredentials: aws.roleCredentials }),
@@ -48,7 +53,19 @@ export function createServeCommand(deps: ServeCommandDeps): CliCommand {
       })
       logger.info('airlock is listening', { mcp: running.resource, audience: running.audience, issuer: config.issuer })
       await untilShutdown(io.shutdown)
-      await running.close()
+      // Whatever hangs (an audit disk, a stuck socket), the process ends within the drain plus a few seconds.
+      const limitMs = config.shutdown.drainSeconds * 1000 + SHUTDOWN_CANCEL_GRACE_MS + EXIT_MARGIN_MS
+      const backstop = setTimeout(() => {
+        logger.error('shutdown overran its deadline; exiting without waiting further', undefined, { limitMs })
+        io.exit?.(1)
+      }, limitMs)
+      backstop.unref()
+      try {
+        await running.close()
+      } finally {
+        clearTimeout(backstop)
+      }
+      logger.info('airlock stopped')
       return 0
     } catch (error) {
       if (error instanceof AirlockError) {

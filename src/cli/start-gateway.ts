@@ -15,6 +15,8 @@ import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../tools/define-tool.js'
 import { registeredTools } from '../../tools/index.js'
 import { createAwsClients } from './aws-clients.js'
+import { cancelOnShutdown } from './cancel-on-shutdown.js'
+import { createRequestDrain } from './drain-requests.js'
 import { silentLogger, type Logger } from './logger.js'
 import { createPolicyStore, type PolicyStore } from './policy-store.js'
 
@@ -40,8 +42,16 @@ export interface RunningGateway {
   readonly policy: PolicyStore
   readonly audit: AuditLog
   readonly http: HttpServer
+  /**
+   * Graceful stop: new requests are refused (503), in-flight calls may finish for
+   * `shutdown.drainSeconds`, the rest are cancelled with a reply and an audit record, and the
+   * audit log is closed last. Takes at most the drain plus SHUTDOWN_CANCEL_GRACE_MS.
+   */
   close(): Promise<void>
 }
+
+/** After the drain deadline, how long cancelled calls get to send their reply and write their record. */
+export const SHUTDOWN_CANCEL_GRACE_MS = 3_000
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]', '::1'])
 
@@ -62,7 +72,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const { config } = options
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? silentLogger
-  const tools = options.tools ?? registeredTools
+  // Shutdown: what is in flight, and the signal that cuts hung calls short at the drain deadline.
+  const drain = createRequestDrain()
+  const drainDeadline = new AbortController()
+  const tools = cancelOnShutdown(options.tools ?? registeredTools, drainDeadline.signal, drain.track)
 
   const audit = await openAuditLog({ path: config.audit.path, clock, durability: config.audit.durability })
   let policy: PolicyStore
@@ -146,7 +159,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     sessions: config.sessions,
     logError: (message, error) => logger.error(message, error),
   })
-  http.on('request', gateway.handler)
+  http.on('request', drain.wrap(gateway.handler))
   const sweeper = setInterval(() => {
     gateway.sessions.sweep().catch((error: unknown) => logger.error('session sweep failed', error))
   }, options.sweepIntervalMs ?? 15_000)
@@ -166,10 +179,23 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       closing ??= (async () => {
         clearInterval(sweeper)
         policy.close()
+        // New connections are refused (the listener closes); requests on open ones get 503.
+        drain.begin()
+        const stopped = new Promise<void>((resolve) => http.close(() => resolve()))
+        const inflight = drain.inflight
+        logger.info('shutting down: draining in-flight requests', { inflight, drainSeconds: config.shutdown.drainSeconds })
+        const drained = await drain.settled(config.shutdown.drainSeconds * 1000)
+        // Past the deadline: what is left is cancelled, and still answered and audited.
+        const cancelled = drain.inflight
+        drainDeadline.abort()
         await gateway.close()
+        await drain.settled(SHUTDOWN_CANCEL_GRACE_MS)
+        const abandoned = drain.inflight
         http.closeAllConnections()
-        await new Promise<void>((resolve) => http.close(() => resolve()))
-        await audit.write({ type: 'gateway.stop' }).catch(() => {})
+        await stopped
+        if (!drained) logger.warn('drain deadline passed; in-flight calls were cancelled', { cancelled, abandoned })
+        await audit.write({ type: 'gateway.stop', detail: { inflight, cancelled, abandoned } }).catch(() => {})
+        // Last: every record above has landed.
         await audit.close()
       })()
       return closing

@@ -112,7 +112,7 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       await options.sampling.authFailure(client, { type: 'auth.failure', code: error.code, reason: error.failure, client })
       if (error.failure === 'issuer_unavailable') {
         // Refused (fail closed), but not as invalid_token: the token may be fine and clients should retry, not discard it.
-        sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached to verify tokens; retry shortly.' }, { 'retry-after': '5', ...cors })
+        sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached to verify tokens; retry shortly.' }, { 'retry-after': String(error.retryAfterSeconds ?? 5), ...cors })
         return undefined
       }
       const { header, body } = options.challenge(error)

@@ -7,6 +7,7 @@ import type { CliIo } from '../../src/cli/cli-io.js'
 import { loadGatewayConfig } from '../../src/cli/load-config.js'
 import { runCli } from '../../src/cli/run-cli.js'
 import { createServeCommand } from '../../src/cli/serve-command.js'
+import { SHUTDOWN_CANCEL_GRACE_MS, startGateway, type RunningGateway } from '../../src/cli/start-gateway.js'
 import { ConfigError, UpstreamError } from '../../src/errors.js'
 import { startTestIssuer, type TestIssuer } from '../support/test-issuer.js'
 
@@ -93,6 +94,45 @@ describe('gateway configuration and airlock serve', () => {
     assert.equal(response.status, 401)
     shutdown.abort()
     assert.equal(await running, 0)
+  })
+
+  it('ends the process with exit code 1 when shutdown overruns the drain plus a few seconds', { timeout: 15_000 }, async () => {
+    await config({ shutdown: { drainSeconds: 0 } })
+    let real: RunningGateway | undefined
+    // The real gateway, but its shutdown never finishes (as with an audit disk that stopped answering).
+    const stuck = createServeCommand({
+      aws: () => ({ credentials: async () => { throw new UpstreamError('AWS_CREDENTIALS', 'none in this test') } }),
+      start: async (options) => {
+        real = await startGateway(options)
+        return { ...real, close: () => new Promise<void>(() => undefined) }
+      },
+    })
+    const shutdown = new AbortController()
+    let exitedWith: number | undefined
+    let exitedAt = 0
+    let signalledAt = 0
+    const exited = new Promise<void>((resolve) => {
+      const io = {
+        ...capture(dir, {}, shutdown.signal),
+        exit: (code: number) => {
+          exitedWith = code
+          exitedAt = performance.now()
+          resolve()
+        },
+      }
+      void stuck(['--config', 'airlock.json'], io)
+      void (async () => {
+        while (!io.err().includes('airlock is listening')) await new Promise((r) => setTimeout(r, 20))
+        signalledAt = performance.now()
+        shutdown.abort()
+      })()
+    })
+    await exited
+    await real?.close()
+    assert.equal(exitedWith, 1)
+    const afterMs = exitedAt - signalledAt
+    // drainSeconds 0 + the cancel grace + the exit margin.
+    assert.ok(afterMs >= SHUTDOWN_CANCEL_GRACE_MS + 1900 && afterMs <= SHUTDOWN_CANCEL_GRACE_MS + 3000, `forced exit ${Math.round(afterMs)} ms after the signal`)
   })
 
   it('dispatches commands and explains usage', async () => {

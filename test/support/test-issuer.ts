@@ -28,6 +28,8 @@ export interface TestIssuerOptions {
   readonly path?: string
   /** Fields merged over the served discovery document (e.g. a wrong `issuer`, an http `jwks_uri`). */
   readonly discoveryOverrides?: Readonly<Record<string, unknown>>
+  /** Port on 127.0.0.1 (e.g. one a gateway was configured with while nothing listened there). Default 0. */
+  readonly port?: number
 }
 
 export interface MintOptions {
@@ -134,7 +136,7 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
   const server = createServer(handle)
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => resolve())
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve())
   })
   const address = server.address()
   if (address === null || typeof address === 'string') throw new TypeError('test issuer did not bind a TCP port')
