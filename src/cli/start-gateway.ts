@@ -158,10 +158,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     redactArgs: (args) => redactArgs(args, redactOptions),
     sessions: config.sessions,
     logError: (message, error) => logger.error(message, error),
+    // Not ready while the audit cannot take records: every result would be withheld.
+    health: () => (audit.health().ok ? { ok: true } : { ok: false, reason: 'audit_unavailable' }),
   })
   http.on('request', drain.wrap(gateway.handler))
   const sweeper = setInterval(() => {
     gateway.sessions.sweep().catch((error: unknown) => logger.error('session sweep failed', error))
+    // Counts of sampled records whose window has ended land even when no new record follows.
+    gateway.flushAuditSamples('ended').catch((error: unknown) => logger.error('audit sample flush failed', error))
   }, options.sweepIntervalMs ?? 15_000)
   sweeper.unref()
   await audit.write({ type: 'gateway.start', policyFingerprint: policy.current().fingerprint, detail: { resource, issuer: config.issuer, audience } })
