@@ -82,13 +82,15 @@ describe('the packed gateway, installed for production', { timeout: 240_000 }, (
   })
 
   it('refuses the sandbox and token commands with one line and exit 1', async () => {
-    for (const command of [['sandbox'], ['token', 'alice']]) {
-      const result = await run(bin, command, { cwd: app }).then(
+    const refusal = (command: readonly string[]) =>
+      run(bin, command, { cwd: app }).then(
         () => assert.fail(`${command[0]} succeeded in a production install`),
         (error: unknown) => z.object({ code: z.number(), stderr: z.string() }).parse(error),
       )
+    const [sandboxResult, tokenResult] = await Promise.all([refusal(['sandbox']), refusal(['token', 'alice'])])
+    for (const [name, result] of [['sandbox', sandboxResult], ['token', tokenResult]] as const) {
       assert.equal(result.code, 1)
-      assert.equal(result.stderr, `airlock: \`${command[0]}\` needs a full install (a checkout and \`npm install\`); a production install leaves out the sandbox\n`)
+      assert.equal(result.stderr, `airlock: \`${name}\` needs a full install (a checkout and \`npm install\`); a production install leaves out the sandbox\n`)
     }
   })
 
@@ -110,5 +112,15 @@ describe('the packed gateway, installed for production', { timeout: 240_000 }, (
     }
     assert.ok(sandbox.trail.entries().some((e) => e.service === 'rds-data' && e.action === 'ExecuteStatement' && e.outcome === 'ok'))
     assert.match(await readFile(sandbox.paths.audit, 'utf8'), /"tool":"sql_query"/)
+  })
+
+  it('checks the shipped policies and verifies the audit trail it wrote with the installed CLI', async () => {
+    assert.ok(sandbox !== undefined, 'the serve test ran first')
+    const [policies, audit] = await Promise.all([
+      run(bin, ['policy', 'check', join(app, 'node_modules', 'airlock', 'policies', 'examples')], { cwd: app }),
+      run(bin, ['audit', 'verify', sandbox.paths.audit], { cwd: app }),
+    ])
+    assert.match(policies.stdout, /^OK: 3 files/)
+    assert.match(audit.stdout, /^OK: \d+ records, chain intact/)
   })
 })
