@@ -4,6 +4,7 @@ import { createRoleCredentials } from '../aws/role-credentials.js'
 import { systemClock } from '../clock.js'
 import { registeredTools } from '../../tools/index.js'
 import type { CliCommand, CliIo } from './cli-io.js'
+import { devOnlyCommand } from './dev-only-command.js'
 import { createServeCommand } from './serve-command.js'
 
 const USAGE = `usage: airlock <command>
@@ -20,7 +21,10 @@ const USAGE = `usage: airlock <command>
   sandbox trail                print the sandbox's AWS call trail
 `
 
-/** The composition root's command table; each entry is loaded only when run. */
+/**
+ * The composition root's command table; each entry is loaded only when run. `sandbox` and `token`
+ * are development tools: a production install does not carry their modules or dependencies.
+ */
 const commands: Record<string, () => Promise<CliCommand>> = {
   serve: async () =>
     createServeCommand({
@@ -32,11 +36,11 @@ const commands: Record<string, () => Promise<CliCommand>> = {
       },
     }),
   audit: async () => (await import('./audit-command.js')).auditCommand,
-  sandbox: async () => (await import('./sandbox-command.js')).sandboxCommand,
+  sandbox: devOnlyCommand('sandbox', async () => (await import('./sandbox-command.js')).sandboxCommand),
   policy: async () => (await import('./policy-command.js')).createPolicyCommand({ tools: registeredTools }),
   'iam-policy': async () => (await import('./iam-policy-command.js')).iamPolicyCommand,
   verify: async () => (await import('./verify-command.js')).verifyCommand,
-  token: async () => (await import('./token-command.js')).tokenCommand,
+  token: devOnlyCommand('token', async () => (await import('./token-command.js')).tokenCommand),
 }
 
 /** Runs one CLI invocation; returns the exit code. */

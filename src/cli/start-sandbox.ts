@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, extname, join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
@@ -29,6 +30,14 @@ export interface SandboxOptions {
   readonly clock?: Clock
   /** Gateway log lines (JSON), e.g. to stderr. */
   readonly onGatewayLog?: (line: string) => void
+  /** How to run the `airlock` CLI for the gateway child; default: the CLI this sandbox runs from. */
+  readonly gatewayCli?: GatewayCli
+}
+
+export interface GatewayCli {
+  /** Program and arguments that run `airlock`, e.g. `[node, <install>/node_modules/airlock/bin/airlock.js]`. */
+  readonly argv: readonly [string, ...string[]]
+  readonly cwd: string
 }
 
 export interface Sandbox {
@@ -40,7 +49,24 @@ export interface Sandbox {
   close(): Promise<void>
 }
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const HERE = fileURLToPath(import.meta.url)
+
+/** The directory holding package.json: the checkout, whether this runs from src/ (tsx) or dist/. */
+function packageRoot(): string {
+  let dir = dirname(HERE)
+  while (!existsSync(join(dir, 'package.json'))) {
+    const parent = dirname(dir)
+    if (parent === dir) throw new TypeError(`no package.json above ${HERE}`)
+    dir = parent
+  }
+  return dir
+}
+
+/** The CLI this module belongs to: main.ts through tsx from the sources, main.js from dist/. */
+function ownCli(root: string): GatewayCli {
+  const main = join(dirname(HERE), `main${extname(HERE)}`)
+  return { argv: extname(HERE) === '.ts' ? [process.execPath, '--import', 'tsx', main] : [process.execPath, main], cwd: root }
+}
 
 async function freePort(): Promise<number> {
   const server = createServer()
@@ -52,9 +78,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Runs `airlock serve` as a child with exactly the environment an EKS pod with IRSA has: no AWS keys. */
-function spawnGateway(configPath: string, env: Record<string, string>, onLog: (line: string) => void): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'src', 'cli', 'main.ts'), 'serve', '--config', configPath], {
-    cwd: REPO_ROOT,
+function spawnGateway(cli: GatewayCli, configPath: string, env: Record<string, string>, onLog: (line: string) => void): Promise<ChildProcess> {
+  const [program, ...args] = cli.argv
+  const child = spawn(program, [...args, 'serve', '--config', configPath], {
+    cwd: cli.cwd,
     env,
     stdio: ['ignore', 'inherit', 'pipe'],
   })
@@ -81,6 +108,7 @@ function spawnGateway(configPath: string, env: Record<string, string>, onLog: (l
  */
 export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const clock = options.clock ?? systemClock
+  const root = packageRoot()
   const stateDir = join(options.cwd, '.airlock')
   await mkdir(join(stateDir, 'irsa'), { recursive: true, mode: 0o700 })
   const paths = {
@@ -157,7 +185,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         {
           issuer: idp.issuer,
           listen: { host: '127.0.0.1', port },
-          policy: [join(REPO_ROOT, 'policies', 'demo.json')],
+          policy: [join(root, 'policies', 'demo.json')],
           audit: { path: paths.audit, durability: 'fsync' },
           allowedOrigins: ['http://localhost:6274', 'http://127.0.0.1:6274'],
         },
@@ -166,6 +194,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       ),
     )
     const gateway = await spawnGateway(
+      options.gatewayCli ?? ownCli(root),
       paths.config,
       {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
