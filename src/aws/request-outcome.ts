@@ -7,6 +7,11 @@ import { UpstreamError } from '../errors.js'
 const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH'])
 /** SDK failures raised before signing, so before sending. */
 const NEVER_SENT_NAMES = new Set(['CredentialsProviderError'])
+/**
+ * Raised by the gateway's own credential providers (src/aws) while signing: no credentials, no
+ * signature, so the request never left.
+ */
+const CREDENTIAL_CODES = new Set(['AWS_CREDENTIALS', 'AWS_DENIED'])
 /** @smithy/node-http-handler's connectionTimeout: the socket never connected, so nothing was written. */
 const CONNECT_TIMEOUT = /did not establish a connection/
 
@@ -22,6 +27,7 @@ export function answeredStatus(error: unknown): number | undefined {
 
 /** Whether `error` (from an SDK call) proves the request never left the gateway. */
 export function neverSent(error: unknown): boolean {
+  if (error instanceof UpstreamError) return CREDENTIAL_CODES.has(error.code)
   if (answeredStatus(error) !== undefined) return false
   const code = field(error, 'code')
   const name = field(error, 'name')
