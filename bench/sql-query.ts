@@ -1,7 +1,7 @@
 // npm run bench:sql: sql_query through the gateway vs the same Data API calls made directly, and guard parse cost.
 import { randomBytes } from 'node:crypto'
 import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data'
-import { createAwsClients } from '../src/cli/aws-clients.js'
+import { createAwsClients } from '../src/cli/create-aws-clients.js'
 import { systemClock } from '../src/clock.js'
 import { checkSql } from '../src/guard/sql/check-sql.js'
 import { createPgBackend } from '../src/sandbox/rds-data/pg-backend.js'

@@ -2,7 +2,7 @@
 // how long after the invocation ended each one noticed, and the guard's tokenize + match cost.
 import { setTimeout as sleep } from 'node:timers/promises'
 import { GetCommandInvocationCommand, SendCommandCommand, type SSMClient } from '@aws-sdk/client-ssm'
-import { createAwsClients } from '../src/cli/aws-clients.js'
+import { createAwsClients } from '../src/cli/create-aws-clients.js'
 import { systemClock } from '../src/clock.js'
 import { matchTemplate } from '../src/guard/shell/match-template.js'
 import { quoteArgv } from '../src/guard/shell/quote-argv.js'

@@ -2,7 +2,7 @@ import { createLocalJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type
 import { z } from 'zod'
 import type { Clock } from '../clock.js'
 import { AuthError, UpstreamError } from '../errors.js'
-import { fetchJson, type FetchLike } from './fetch-json.js'
+import { fetchIdpDocument, type FetchLike } from './fetch-idp-document.js'
 import { DEFAULT_DISCOVERY_TIMEOUT_MS, discoverIssuer } from './oidc-discovery.js'
 import { parseIssuerUrl } from './secure-url.js'
 
@@ -83,7 +83,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     jwksUri ??= (
       await discoverIssuer({ issuer: options.issuer, fetch: fetchImpl, timeoutMs, allowInsecureLoopback })
     ).jwksUri
-    const body = await fetchJson(jwksUri, { fetch: fetchImpl, timeoutMs })
+    const body = await fetchIdpDocument(jwksUri, { fetch: fetchImpl, timeoutMs })
     const parsed = jwksSchema.safeParse(body)
     if (!parsed.success) {
       throw new UpstreamError('OIDC_INVALID', `JWKS at ${jwksUri} is not a key set`, { cause: parsed.error })

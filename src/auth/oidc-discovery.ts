@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import { UpstreamError } from '../errors.js'
-import { fetchJson, type FetchLike } from './fetch-json.js'
+import { fetchIdpDocument, type FetchLike } from './fetch-idp-document.js'
 import { isSecureUrl, parseIssuerUrl } from './secure-url.js'
 
 /** The parts of an OpenID Provider Metadata document that the relying party uses. */
@@ -45,7 +45,7 @@ export function discoveryUrl(issuer: string, allowInsecureLoopback = false): str
 export async function discoverIssuer(options: DiscoverIssuerOptions): Promise<IssuerMetadata> {
   const allowInsecureLoopback = options.allowInsecureLoopback ?? false
   const url = discoveryUrl(options.issuer, allowInsecureLoopback)
-  const body = await fetchJson(url, {
+  const body = await fetchIdpDocument(url, {
     fetch: options.fetch ?? globalThis.fetch,
     timeoutMs: options.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS,
   })

@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util'
-import { generateIamPlan, type IamPlanOptions } from '../aws/iam-policy.js'
-import { renderIamTerraform } from '../aws/render-iam-terraform.js'
+import { generateIamPlan, type IamPlanOptions } from '../access-plan/generate-iam-plan.js'
+import { renderIamTerraform } from '../access-plan/render-iam-terraform.js'
 import { buildPolicy } from '../policy/build-policy.js'
 import { formatPolicyIssue } from '../policy/policy-issue.js'
 import type { Policy } from '../policy/policy.js'

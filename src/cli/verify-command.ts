@@ -1,12 +1,12 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { generateIamPlan } from '../aws/iam-policy.js'
+import { generateIamPlan } from '../access-plan/generate-iam-plan.js'
 import { systemClock, type Clock } from '../clock.js'
-import { compareRolePolicy } from '../verify/compare-role-policy.js'
-import { probeGateway } from '../verify/probe-gateway.js'
-import { scanAgentEnv } from '../verify/scan-agent-env.js'
-import { fail, type VerifyCheck } from '../verify/verify-check.js'
+import { compareRolePolicy } from '../posture/compare-role-policy.js'
+import { probeGateway } from '../posture/probe-gateway.js'
+import { scanAgentEnv } from '../posture/scan-agent-env.js'
+import { fail, type PostureCheck } from '../posture/posture-check.js'
 import type { CliCommand, CliIo } from './cli-io.js'
 import { IAM_PLAN_FLAGS, loadPolicyForCli, parseIamPlanFlags } from './iam-policy-command.js'
 
@@ -60,7 +60,7 @@ export function createVerifyCommand(deps: VerifyCommandDeps): CliCommand {
     if (tokenFlags && v.gateway === undefined) return usage('token flags need --gateway')
     if (v.gateway !== undefined && !/^https?:\/\//.test(v.gateway)) return usage('--gateway: expected the MCP URL, e.g. https://airlock.example.com/mcp')
 
-    const checks: VerifyCheck[] = []
+    const checks: PostureCheck[] = []
     if (v['agent-env'] === true) checks.push(...(await scanAgentEnv({ env: io.env, cwd: io.cwd, paths: parsed.positionals })))
     if (v.gateway !== undefined) {
       const tokens: Record<string, string> = {}
@@ -98,7 +98,7 @@ export function createVerifyCommand(deps: VerifyCommandDeps): CliCommand {
 
 export const verifyCommand: CliCommand = createVerifyCommand({ clock: systemClock })
 
-function report(checks: readonly VerifyCheck[], json: boolean, io: CliIo): void {
+function report(checks: readonly PostureCheck[], json: boolean, io: CliIo): void {
   const failed = checks.filter((c) => c.status === 'FAIL').length
   const warned = checks.filter((c) => c.status === 'WARN').length
   if (json) {

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test'
 import type { CliIo } from '../../src/cli/cli-io.js'
 import { createVerifyCommand } from '../../src/cli/verify-command.js'
 import { systemClock } from '../../src/clock.js'
-import { startFixtureGateway, type FixtureGateway } from '../verify/fixture-gateway.js'
+import { startFixtureGateway, type FixtureGateway } from '../posture/fixture-gateway.js'
 
 interface Captured extends CliIo {
   readonly out: string[]

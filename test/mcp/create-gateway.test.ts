@@ -7,7 +7,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { z } from 'zod'
 import type { AuditEvent } from '../../src/audit/audit-event.js'
 import type { Principal } from '../../src/auth/principal.js'
-import { createAwsClients } from '../../src/cli/aws-clients.js'
+import { createAwsClients } from '../../src/cli/create-aws-clients.js'
 import { createManualClock } from '../../src/clock.js'
 import { AuthError, UpstreamError } from '../../src/errors.js'
 import { createGateway, type Gateway } from '../../src/mcp/create-gateway.js'

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { z } from 'zod'
-import { createAwsClients } from '../../src/cli/aws-clients.js'
+import { createAwsClients } from '../../src/cli/create-aws-clients.js'
 import { createManualClock, systemClock, type ManualClock } from '../../src/clock.js'
 import { AirlockError, GuardError, InputError, UpstreamError } from '../../src/errors.js'
 import type { KubectlConstraints } from '../../src/policy/kubectl-constraints.js'

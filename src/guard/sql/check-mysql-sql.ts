@@ -6,7 +6,7 @@ import { checkMysqlMasking } from './check-mysql-masking.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgeMysqlFunction } from './mysql-function-policy.js'
 import { scanMysqlText } from './scan-mysql-text.js'
-import type { SqlCheck, SqlMode } from './sql-check.js'
+import type { SqlCheck, SqlMode } from './sql-check-request.js'
 import { isObject, walkTree } from './walk-tree.js'
 import type { Json } from './walk-tree.js'
 

@@ -4,7 +4,7 @@ import { checkPostgresMasking } from './check-postgres-masking.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgePostgresOperator, judgePostgresType } from './postgres-operator-policy.js'
 import { judgePostgresFunction, normalizePostgresFunctionName } from './postgres-function-policy.js'
-import type { SqlCheck, SqlMode } from './sql-check.js'
+import type { SqlCheck, SqlMode } from './sql-check-request.js'
 import { isObject, stringList, walkTree } from './walk-tree.js'
 import type { Json } from './walk-tree.js'
 

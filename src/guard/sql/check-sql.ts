@@ -1,6 +1,6 @@
 import { checkPostgresSql } from './check-postgres-sql.js'
 import { createMaskedColumnTest } from './masked-column-test.js'
-import type { SqlCheck, SqlCheckRequest } from './sql-check.js'
+import type { SqlCheck, SqlCheckRequest } from './sql-check-request.js'
 
 /*
  * Read-only is layered; this guard is the first layer, not the only one:

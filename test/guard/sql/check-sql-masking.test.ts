@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { GuardError } from '../../../src/errors.js'
 import { checkSql } from '../../../src/guard/sql/check-sql.js'
-import type { SqlEngine, SqlMode } from '../../../src/guard/sql/sql-check.js'
+import type { SqlEngine, SqlMode } from '../../../src/guard/sql/sql-check-request.js'
 
 const maskedColumns = ['customers.phone', '*.email']
 

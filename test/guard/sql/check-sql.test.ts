@@ -3,7 +3,7 @@ import { describe, it } from 'node:test'
 import { GuardError } from '../../../src/errors.js'
 import type { GuardErrorCode } from '../../../src/errors.js'
 import { checkSql } from '../../../src/guard/sql/check-sql.js'
-import type { SqlEngine, SqlMode } from '../../../src/guard/sql/sql-check.js'
+import type { SqlEngine, SqlMode } from '../../../src/guard/sql/sql-check-request.js'
 import { mysqlBypasses, mysqlReads, postgresBypasses, postgresReads } from './sql-fixtures.js'
 
 async function refusedWith(engine: SqlEngine, mode: SqlMode, sql: string, code: GuardErrorCode): Promise<void> {

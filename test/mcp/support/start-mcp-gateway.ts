@@ -12,7 +12,7 @@ import { defaultRedactOptions, redactArgs } from '../../../src/audit/redact-args
 import { bearerChallenge } from '../../../src/auth/challenge.js'
 import { createJwksCache } from '../../../src/auth/jwks-cache.js'
 import { createTokenVerifier } from '../../../src/auth/verify-token.js'
-import { createAwsClients } from '../../../src/cli/aws-clients.js'
+import { createAwsClients } from '../../../src/cli/create-aws-clients.js'
 import { systemClock, type Clock } from '../../../src/clock.js'
 import { createGateway, type Gateway } from '../../../src/mcp/create-gateway.js'
 import type { GatewayHealth } from '../../../src/mcp/http-gateway.js'

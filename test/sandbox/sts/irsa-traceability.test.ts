@@ -6,7 +6,7 @@ import { STSClient } from '@aws-sdk/client-sts'
 import type { AwsTarget } from '../../../src/aws/aws-clients.js'
 import { gatewayCredentials } from '../../../src/aws/gateway-credentials.js'
 import { createRoleCredentials } from '../../../src/aws/role-credentials.js'
-import { createAwsClients } from '../../../src/cli/aws-clients.js'
+import { createAwsClients } from '../../../src/cli/create-aws-clients.js'
 import { startEksEmulator, type EksEmulator } from '../../../src/sandbox/eks/start-eks-emulator.js'
 import { CONNECTION_ROLE, startStsFixture, type StsFixture } from './sts-fixture.js'
 

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test'
 import { pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
 import type { AwsTarget } from '../../../src/aws/aws-clients.js'
-import { createAwsClients } from '../../../src/cli/aws-clients.js'
+import { createAwsClients } from '../../../src/cli/create-aws-clients.js'
 import { createManualClock, systemClock, type ManualClock } from '../../../src/clock.js'
 import { startEksEmulator, type EksEmulator } from '../../../src/sandbox/eks/start-eks-emulator.js'
 import { startKubeApiServer, type KubeApiServer } from '../../../src/sandbox/kube-api/kube-api-server.js'
@@ -91,7 +91,7 @@ test('building the runtime (as the gateway does at start-up) does not load @kube
     await writeFile(register, `import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)})`)
     const script = `
       const { createKubeRuntime } = await import('./tools/kubectl/kube-runtime.ts')
-      const { createAwsClients } = await import('./src/cli/aws-clients.ts')
+      const { createAwsClients } = await import('./src/cli/create-aws-clients.ts')
       createKubeRuntime({ aws: createAwsClients({ credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }) }), clock: { now: () => 0 } })
       console.log('built')
       if (process.argv.includes('--load')) await import('./src/aws/kube-client.ts')

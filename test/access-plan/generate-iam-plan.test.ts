@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { generateIamPlan, irsaTrustPolicy, type IamStatement } from '../../src/aws/iam-policy.js'
-import { kubeRulesFor } from '../../src/aws/eks-rbac.js'
+import { generateIamPlan, irsaTrustPolicy, type IamStatement } from '../../src/access-plan/generate-iam-plan.js'
+import { kubeRulesFor } from '../../src/access-plan/eks-access.js'
 import { buildPolicy } from '../../src/policy/build-policy.js'
 import type { Policy } from '../../src/policy/policy.js'
 

@@ -1,7 +1,7 @@
 import { exportSPKI, generateKeyPair, importJWK, SignJWT, base64url } from 'jose'
 import { z } from 'zod'
 import type { Clock } from '../clock.js'
-import { fetchJson } from './fetch-json.js'
+import { tryFetchJson } from './try-fetch-json.js'
 
 export interface ProbeTokens {
   readonly algNone: string
@@ -64,9 +64,9 @@ async function issuerJwks(input: { readonly authorizationServer: string | undefi
   if (input.authorizationServer === undefined) return undefined
   const base = input.authorizationServer.replace(/\/$/, '')
   for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
-    const discovery = discoverySchema.safeParse(await fetchJson(input.fetch, base + path, input.timeoutMs))
+    const discovery = discoverySchema.safeParse(await tryFetchJson(input.fetch, base + path, input.timeoutMs))
     if (!discovery.success) continue
-    const jwks = jwksSchema.safeParse(await fetchJson(input.fetch, discovery.data.jwks_uri, input.timeoutMs))
+    const jwks = jwksSchema.safeParse(await tryFetchJson(input.fetch, discovery.data.jwks_uri, input.timeoutMs))
     if (jwks.success) return jwks.data
   }
   return undefined

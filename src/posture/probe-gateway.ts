@@ -2,9 +2,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { z } from 'zod'
 import type { Clock } from '../clock.js'
-import { fetchJson } from './fetch-json.js'
+import { tryFetchJson } from './try-fetch-json.js'
 import { forgeProbeTokens } from './forge-probe-tokens.js'
-import { fail, pass, type VerifyCheck } from './verify-check.js'
+import { fail, pass, type PostureCheck } from './posture-check.js'
 
 export interface GatewayProbeOptions {
   /** The MCP endpoint, e.g. https://airlock.example.com/mcp */
@@ -44,10 +44,10 @@ export function challengeResourceMetadata(header: string | null): { bearer: bool
  * wrong-audience tokens. Each probe is one check; never throws.
  * https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization
  */
-export async function probeGateway(options: GatewayProbeOptions): Promise<VerifyCheck[]> {
+export async function probeGateway(options: GatewayProbeOptions): Promise<PostureCheck[]> {
   const doFetch = options.fetch ?? fetch
   const timeout = options.timeoutMs ?? 10_000
-  const checks: VerifyCheck[] = []
+  const checks: PostureCheck[] = []
   const mcpUrl = new URL(options.mcpUrl).href
 
   const post = async (headers: Record<string, string>): Promise<Response | string> => {
@@ -79,7 +79,7 @@ export async function probeGateway(options: GatewayProbeOptions): Promise<Verify
   if (challenge.resourceMetadata === undefined) {
     checks.push(fail('gateway.resource-metadata', 'the challenge has no resource_metadata (RFC 9728): clients cannot discover the authorization server'))
   } else {
-    const metadata = await fetchJson(doFetch, challenge.resourceMetadata, timeout)
+    const metadata = await tryFetchJson(doFetch, challenge.resourceMetadata, timeout)
     const parsed = metadata === undefined ? undefined : resourceMetadataSchema.safeParse(metadata)
     if (parsed === undefined || !parsed.success) {
       checks.push(fail('gateway.resource-metadata', 'resource_metadata is not a reachable protected-resource metadata document', challenge.resourceMetadata))
@@ -126,7 +126,7 @@ export async function probeGateway(options: GatewayProbeOptions): Promise<Verify
   return checks
 }
 
-async function mcpHandshake(mcpUrl: string, token: string, doFetch: typeof fetch): Promise<VerifyCheck> {
+async function mcpHandshake(mcpUrl: string, token: string, doFetch: typeof fetch): Promise<PostureCheck> {
   const client = new Client({ name: 'airlock-verify', version: '1.0.0' })
   const transport = new StreamableHTTPClientTransport(new URL(mcpUrl), { requestInit: { headers: { authorization: `Bearer ${token}` } }, fetch: doFetch })
   try {

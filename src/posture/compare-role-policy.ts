@@ -1,6 +1,6 @@
 import { z } from 'zod'
-import type { IamPolicyDocument } from '../aws/iam-policy.js'
-import { fail, pass, warn, type VerifyCheck } from './verify-check.js'
+import type { IamPolicyDocument } from '../access-plan/generate-iam-plan.js'
+import { fail, pass, warn, type PostureCheck } from './posture-check.js'
 
 const stringOrList = z.union([z.string(), z.array(z.string())]).transform((v) => (typeof v === 'string' ? [v] : v))
 // Another system's document: loose, but every field we reason about is typed.
@@ -48,11 +48,11 @@ function allowedOf(expected: IamPolicyDocument): Allowed {
  * resources, NotAction/NotResource, actions the gateway does not need and resources (or
  * conditions) broader than needed FAIL; permissions the gateway needs but lacks WARN.
  */
-export function compareRolePolicy(attached: unknown, expected: IamPolicyDocument, source: string): VerifyCheck[] {
+export function compareRolePolicy(attached: unknown, expected: IamPolicyDocument, source: string): PostureCheck[] {
   const parsed = documentSchema.safeParse(attached)
   if (!parsed.success) return [fail('role-policy.invalid', 'not an IAM policy document (Statement with Effect/Action/Resource)', source)]
   const allowed = allowedOf(expected)
-  const checks: VerifyCheck[] = []
+  const checks: PostureCheck[] = []
   const covered = new Set<string>()
   parsed.data.Statement.forEach((statement, index) => {
     const at = `${source}: Statement[${index}]${statement.Sid === undefined ? '' : ` (${statement.Sid})`}`

@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { systemClock } from '../../src/clock.js'
-import { challengeResourceMetadata, probeGateway } from '../../src/verify/probe-gateway.js'
-import type { VerifyCheck } from '../../src/verify/verify-check.js'
+import { challengeResourceMetadata, probeGateway } from '../../src/posture/probe-gateway.js'
+import type { PostureCheck } from '../../src/posture/posture-check.js'
 import { startFixtureGateway, type FixtureGateway } from './fixture-gateway.js'
 
-const statusOf = (checks: readonly VerifyCheck[], id: string) => checks.find((c) => c.id === id)?.status
+const statusOf = (checks: readonly PostureCheck[], id: string) => checks.find((c) => c.id === id)?.status
 
 describe('probeGateway against a correct resource server', () => {
   let good: FixtureGateway
-  let checks: VerifyCheck[]
+  let checks: PostureCheck[]
   before(async () => {
     good = await startFixtureGateway()
     checks = await probeGateway({

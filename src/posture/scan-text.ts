@@ -1,4 +1,4 @@
-import { maskSecret } from './verify-check.js'
+import { maskSecret } from './posture-check.js'
 
 /** One piece of AWS key material (or a way to mint it) found in a text. */
 export interface KeyMaterial {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { RetryErrorInfo, RetryErrorType, SdkError } from '@smithy/types'
 import type { AwsTarget } from '../../src/aws/aws-clients.js'
-import { atMostOnceRetry, createAwsClients } from '../../src/cli/aws-clients.js'
+import { atMostOnceRetry, createAwsClients } from '../../src/cli/create-aws-clients.js'
 
 const principal = (issuer: string, subject: string) => ({ issuer, subject, groups: [], expiresAt: 0 })
 const target = (roleArn: string | undefined, issuer: string, subject: string): AwsTarget => ({ region: 'us-east-1', roleArn, principal: principal(issuer, subject) })

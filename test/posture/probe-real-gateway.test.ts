@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { probeGateway } from '../../src/verify/probe-gateway.js'
-import type { VerifyCheck } from '../../src/verify/verify-check.js'
+import { probeGateway } from '../../src/posture/probe-gateway.js'
+import type { PostureCheck } from '../../src/posture/posture-check.js'
 import { startE2E, type E2E } from '../e2e/support/start-e2e.js'
 
 // The probes agree with the real gateway: everything it must refuse is refused, MCP works with a good token.
 describe('probeGateway against the real gateway', () => {
   let e2e: E2E
-  let checks: VerifyCheck[]
+  let checks: PostureCheck[]
   before(async () => {
     e2e = await startE2E()
     const now = Math.floor(e2e.clock.now() / 1000)

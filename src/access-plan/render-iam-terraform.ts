@@ -1,4 +1,4 @@
-import type { IamPlan } from './iam-policy.js'
+import type { IamPlan } from './generate-iam-plan.js'
 
 /** A JSON value as an HCL expression: JSON objects and arrays are valid HCL; only template sequences need escaping. */
 function hcl(value: unknown): string {

@@ -1,5 +1,5 @@
 /** One line of a verification report. WARN is reported but does not fail the run. */
-export interface VerifyCheck {
+export interface PostureCheck {
   /** Stable id, e.g. `agent-env`, `gateway.no-token`, `role-policy.wildcard-action`. */
   readonly id: string
   readonly status: 'PASS' | 'FAIL' | 'WARN'
@@ -9,9 +9,9 @@ export interface VerifyCheck {
   readonly where?: string
 }
 
-export const pass = (id: string, summary: string, where?: string): VerifyCheck => ({ id, status: 'PASS', summary, ...(where === undefined ? {} : { where }) })
-export const fail = (id: string, summary: string, where?: string): VerifyCheck => ({ id, status: 'FAIL', summary, ...(where === undefined ? {} : { where }) })
-export const warn = (id: string, summary: string, where?: string): VerifyCheck => ({ id, status: 'WARN', summary, ...(where === undefined ? {} : { where }) })
+export const pass = (id: string, summary: string, where?: string): PostureCheck => ({ id, status: 'PASS', summary, ...(where === undefined ? {} : { where }) })
+export const fail = (id: string, summary: string, where?: string): PostureCheck => ({ id, status: 'FAIL', summary, ...(where === undefined ? {} : { where }) })
+export const warn = (id: string, summary: string, where?: string): PostureCheck => ({ id, status: 'WARN', summary, ...(where === undefined ? {} : { where }) })
 
 /** Key ids keep their type prefix and last four (`AKIA…ABCD`); other secrets only their last four (`…wxyz`). */
 export function maskSecret(value: string): string {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import type { IamPolicyDocument } from '../../src/aws/iam-policy.js'
-import { compareRolePolicy } from '../../src/verify/compare-role-policy.js'
+import type { IamPolicyDocument } from '../../src/access-plan/generate-iam-plan.js'
+import { compareRolePolicy } from '../../src/posture/compare-role-policy.js'
 
 const CLUSTER = 'arn:aws:rds:eu-west-1:111122223333:cluster:orders'
 const SECRET = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:orders-ro'

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { isAbsolute, join, resolve } from 'node:path'
 import { scanText } from './scan-text.js'
-import { fail, pass, warn, maskSecret, type VerifyCheck } from './verify-check.js'
+import { fail, pass, warn, maskSecret, type PostureCheck } from './posture-check.js'
 
 export interface AgentEnvInput {
   /** The agent's environment (the CLI passes its own). */
@@ -55,8 +55,8 @@ const HOME_CACHE_DIRS = ['.aws/sso/cache', '.aws/cli/cache']
  * shell profiles, plus cached SSO/CLI credentials. Every finding is a FAIL naming where it was
  * found, with values masked. Never throws.
  */
-export async function scanAgentEnv(input: AgentEnvInput): Promise<VerifyCheck[]> {
-  const checks: VerifyCheck[] = []
+export async function scanAgentEnv(input: AgentEnvInput): Promise<PostureCheck[]> {
+  const checks: PostureCheck[] = []
   let filesRead = 0
   for (const name of CREDENTIAL_VARS) {
     const value = input.env[name]

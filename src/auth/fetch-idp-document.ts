@@ -3,7 +3,7 @@ import { UpstreamError } from '../errors.js'
 /** The subset of WHATWG `fetch` this module needs; inject a fake-free real one in tests. */
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>
 
-export interface FetchJsonOptions {
+export interface FetchIdpDocumentOptions {
   readonly fetch: FetchLike
   readonly timeoutMs: number
   /** Bodies above this many bytes are refused; discovery and JWKS documents are small. */
@@ -17,7 +17,7 @@ const DEFAULT_MAX_BYTES = 512 * 1024
  * Throws `UpstreamError` `OIDC_UNAVAILABLE` (network, timeout, non-200) or `OIDC_INVALID`
  * (too large, not JSON). Messages name the URL and status only.
  */
-export async function fetchJson(url: string, options: FetchJsonOptions): Promise<unknown> {
+export async function fetchIdpDocument(url: string, options: FetchIdpDocumentOptions): Promise<unknown> {
   let response: Response
   try {
     response = await options.fetch(url, {

@@ -1,6 +1,6 @@
 import type { NamedConnection, RdsDataConnection, SsmConnection, EksConnection } from '../policy/connection-schema.js'
 import type { Policy } from '../policy/policy.js'
-import { eksAccessFor, type EksAccess } from './eks-rbac.js'
+import { eksAccessFor, type EksAccess } from './eks-access.js'
 
 export interface IamStatement {
   readonly Sid: string
