@@ -177,7 +177,10 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
   describe('the same tools on the 2026-07-28 lane (v2 client pinned to the revision)', () => {
     const modernCall = async (sub: string, groups: string[], name: string, args: Record<string, unknown>): Promise<ToolResult> => {
       const client = await e2e.connectModern(await e2e.token(sub, groups))
-      return client.callTool({ name, arguments: args })
+      const result = await client.callTool({ name, arguments: args })
+      const structured = result.structuredContent
+      const record = typeof structured === 'object' && structured !== null && !Array.isArray(structured) ? Object.fromEntries(Object.entries(structured)) : undefined
+      return { isError: result.isError, content: result.content, structuredContent: record }
     }
 
     it('lists the caller’s own connection enum', async () => {
