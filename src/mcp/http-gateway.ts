@@ -10,6 +10,7 @@ import { AuthError } from '../errors.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { readBody } from './read-body.js'
 import { jsonRpcError, sendJson } from './send-json.js'
+import { standardHeaderConflict } from './standard-header-conflict.js'
 import type { SessionRecord, SessionRegistry } from './session-registry.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -61,6 +62,8 @@ export interface HttpGatewayOptions {
 const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'])
 const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID'
 const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate'
+/** JSON-RPC code of the 2026-07-28 revision for standard headers that disagree with the body. */
+const HEADER_MISMATCH = -32020
 const HEALTH_REASON = /^[a-z][a-z0-9_]{0,63}$/
 
 type Cors = Record<string, string>
@@ -243,6 +246,8 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       if (header !== undefined) return jsonRpcError(res, 400, -32600, 'Bad Request: a 2026-07-28 request must not carry Mcp-Session-Id.')
       return options.serveModern(req, res, parsed.body, principal)
     }
+    const conflict = req.method === 'POST' ? standardHeaderConflict(req, parsed.body) : undefined
+    if (conflict !== undefined) return jsonRpcError(res, 400, HEADER_MISMATCH, `Bad Request: ${conflict}.`)
     if (header === undefined) return startSession(req, res, principal, parsed.body)
     return continueSession(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header)
   }

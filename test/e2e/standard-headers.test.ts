@@ -93,3 +93,24 @@ describe('standard headers on the 2026-07-28 lane: refused with 400 when they di
     assert.equal(await callsBy('alice'), before)
   })
 })
+
+describe('standard headers on the 2025 lane', () => {
+  let e2e: E2E
+  before(async () => {
+    e2e = await startE2E()
+  })
+  after(() => e2e.close())
+
+  it('agreeing Mcp-Method/Mcp-Name on a session request are fine; a disagreeing Mcp-Name is refused', async () => {
+    const token = await e2e.token('alice', ['dba'])
+    const sessionId = await openSession(e2e.gateway.resource, token)
+    const headers = { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18', 'mcp-method': 'tools/call' }
+    const body = { jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'whoami', arguments: {} } }
+    const agreeing = await postMcp(e2e.gateway.resource, body, { ...headers, 'mcp-name': 'whoami' })
+    assert.equal(agreeing.status, 200, agreeing.text)
+    assert.match(agreeing.text, /"subject":"alice"/)
+    const disagreeing = await postMcp(e2e.gateway.resource, body, { ...headers, 'mcp-name': 'list_connections' })
+    assert.equal(disagreeing.status, 400, disagreeing.text)
+    assert.equal(errorOf(disagreeing).code, HEADER_MISMATCH)
+  })
+})
