@@ -91,6 +91,19 @@ describe('the 2026-07-28 lane: the v2 client pinned to the modern revision, on t
     assert.ok(records.some((r) => r.type === 'tools.list' && field(r.actor, 'sub') === 'carol'))
   })
 
+  it('runs a grant’s ttl from the token’s iat: past it, SESSION_EXPIRED until a fresh sign-in', async () => {
+    const now = Math.floor(e2e.clock.now() / 1000)
+    const call = async (claims: Record<string, unknown>) => {
+      const client = await e2e.connectModern(await e2e.token('alice', ['dba'], { exp: now + 3600, ...claims }))
+      return JSON.stringify((await client.callTool({ name: 'whoami', arguments: {} })).content)
+    }
+    // dba-self has ttl 15m.
+    assert.doesNotMatch(await call({ iat: now - 14 * 60 }), /SESSION_EXPIRED/)
+    assert.match(await call({ iat: now - 16 * 60 }), /\[SESSION_EXPIRED\][^"]*correlation id/)
+    assert.match(await call({ iat: undefined }), /SESSION_EXPIRED/)
+    assert.doesNotMatch(await call({}), /SESSION_EXPIRED/)
+  })
+
   it('still serves a 2025 session on the same endpoint next to modern requests', async () => {
     const token = await e2e.token('alice', ['dba'])
     const sessionId = await openSession(e2e.gateway.resource, token)
