@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { toNodeHandler, type NodeIncomingMessageLike } from '@modelcontextprotocol/node'
 import { createMcpHandler } from '@modelcontextprotocol/server'
+import { z } from 'zod'
 import type { Principal } from '../auth/principal.js'
 import type { Policy } from '../policy/policy.js'
 import type { CallSession } from './call-tool.js'
+import { sendJson } from './send-json.js'
 import { createSessionServer, type SessionServerOptions } from './session-server.js'
 
 /** What every request's server shares; the principal, policy snapshot and call session are per request. */
@@ -28,6 +30,9 @@ function nodeRequestLike(req: IncomingMessage): NodeIncomingMessageLike {
     [Symbol.asyncIterator]: () => req[Symbol.asyncIterator](),
   }
 }
+
+// Loose: a client's message; only a subscriptions/listen request is picked out.
+const listenRequestSchema = z.object({ method: z.literal('subscriptions/listen'), id: z.union([z.string(), z.number()]) })
 
 interface RequestContext {
   readonly principal: Principal
@@ -74,6 +79,12 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
 
   return {
     async serve(req, res, body, principal) {
+      // The gateway publishes no change notifications (tools.listChanged is false), and a listen
+      // stream would outlive the token that opened it: refuse rather than hold it open.
+      const listen = listenRequestSchema.safeParse(body)
+      if (listen.success) {
+        return sendJson(res, 200, { jsonrpc: '2.0', id: listen.data.id, error: { code: -32601, message: 'This gateway publishes no change notifications.' } })
+      }
       // One policy read per HTTP request, as on the 2025 lane.
       const context: RequestContext = { principal, policy: options.policy() }
       const node = toNodeHandler(

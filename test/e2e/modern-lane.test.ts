@@ -104,6 +104,15 @@ describe('the 2026-07-28 lane: the v2 client pinned to the modern revision, on t
     assert.doesNotMatch(await call({}), /SESSION_EXPIRED/)
   })
 
+  it('refuses subscriptions/listen instead of holding a stream open past the token', async () => {
+    const token = await e2e.token('alice', ['dba'])
+    const response = await postMcp(e2e.gateway.resource, modernRequest(9, 'subscriptions/listen', { filter: { toolsListChanged: true } }), modernHeaders(token, 'subscriptions/listen'))
+    assert.equal(response.status, 200)
+    const error = field(rpcMessage(response.text), 'error')
+    assert.equal(field(error, 'code'), -32601)
+    assert.equal(field(rpcMessage(response.text), 'id'), 9)
+  })
+
   it('still serves a 2025 session on the same endpoint next to modern requests', async () => {
     const token = await e2e.token('alice', ['dba'])
     const sessionId = await openSession(e2e.gateway.resource, token)
