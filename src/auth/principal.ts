@@ -7,6 +7,8 @@ export interface Principal {
   readonly name?: string
   /** Token expiry, epoch seconds. */
   readonly expiresAt: number
+  /** Token `iat`, epoch seconds, when the issuer sets one (where a stateless request's grant ttl starts). */
+  readonly issuedAt?: number
   /** `jti`, when the issuer sets one (audit correlation only). */
   readonly tokenId?: string
 }

@@ -39,7 +39,9 @@ function parseResource(resource: string): URL {
 
 /**
  * Builds the RFC 9728 §2 metadata document; only the `Authorization` header is accepted for
- * tokens (RFC 6750 §2.1). Throws `TypeError` for an invalid resource or empty server list.
+ * tokens (RFC 6750 §2.1). `offline_access` is never listed: refresh tokens are between the client
+ * and the authorization server, and MCP 2026-07-28 says a resource must not advertise it.
+ * Throws `TypeError` for an invalid resource or empty server list.
  */
 export function protectedResourceMetadata(options: ProtectedResourceMetadataOptions): ProtectedResourceMetadata {
   parseResource(options.resource)
@@ -48,7 +50,7 @@ export function protectedResourceMetadata(options: ProtectedResourceMetadataOpti
     resource: options.resource,
     authorization_servers: [...options.authorizationServers],
     bearer_methods_supported: ['header'],
-    scopes_supported: [...options.scopesSupported],
+    scopes_supported: options.scopesSupported.filter((scope) => scope !== 'offline_access'),
     ...(options.resourceName === undefined ? {} : { resource_name: options.resourceName }),
   }
 }

@@ -143,6 +143,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       subject: claims.data.sub,
       groups,
       expiresAt: claims.data.exp,
+      ...(iat === undefined ? {} : { issuedAt: iat }),
       ...(typeof email === 'string' ? { email } : {}),
       ...(typeof name === 'string' ? { name } : {}),
       ...(typeof jti === 'string' ? { tokenId: jti } : {}),

@@ -23,7 +23,8 @@ export interface CallResult {
 
 /** The part of a session a call may read and shorten. */
 export interface CallSession {
-  readonly idHash: string
+  /** Hash of the 2025 lane's session id; absent on the stateless 2026-07-28 lane. */
+  readonly idHash: string | undefined
   readonly createdAt: number
   expiresAt: number
 }
@@ -89,7 +90,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     const base = {
       type: 'tools.call' as const,
       actor,
-      session: request.session.idHash,
+      ...(request.session.idHash === undefined ? {} : { session: request.session.idHash }),
       tool: capCallerText(request.name, MAX_CALLER_NAME),
       correlationId,
       policyFingerprint: request.policy.fingerprint,

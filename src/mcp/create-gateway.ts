@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
@@ -11,7 +11,8 @@ import type { Policy } from '../policy/policy.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
 import { createAuditSampling } from './audit-sampling.js'
 import { createToolCaller, type CallSession } from './call-tool.js'
-import { createHttpGateway, type GatewayHealth, type GatewaySession } from './http-gateway.js'
+import { createHttpGateway, MAX_BODY_BYTES, type GatewayHealth, type GatewaySession } from './http-gateway.js'
+import { createModernLane } from './modern-lane.js'
 import { createSessionRegistry, type SessionRecord, type SessionRegistry } from './session-registry.js'
 import { createSessionServer } from './session-server.js'
 import { createToolCatalog } from './tool-catalog.js'
@@ -107,7 +108,7 @@ export function createGateway(options: GatewayOptions): Gateway {
           // It gets this request's principal and one policy snapshot, so a reload mid-request changes nothing.
           const policy = openingSnapshot ?? options.policy()
           openingSnapshot = undefined
-          const transport = new StreamableHTTPServerTransport({})
+          const transport = new NodeStreamableHTTPServerTransport({})
           const server = createSessionServer({
             catalog,
             caller,
@@ -138,6 +139,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     return record
   }
 
+  const modern = createModernLane({ catalog, caller, policy: options.policy, clock, audit, logError: options.logError, maxBodyBytes: MAX_BODY_BYTES })
+
   const handler = createHttpGateway({
     resource: options.resource,
     resourceMetadata: options.resourceMetadata,
@@ -152,6 +155,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock,
     logError: options.logError,
     ...(options.health === undefined ? {} : { health: options.health }),
+    serveModern: modern.serve,
   })
 
   return {
@@ -159,6 +163,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     sessions,
     flushAuditSamples: (scope) => sampling.flush(scope),
     async close() {
+      await modern.close()
       await sessions.closeAll()
       await sampling.flush('all')
     },

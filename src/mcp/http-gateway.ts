@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { CancelledNotificationSchema, isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
+import { classifyInboundRequest, isInitializeRequest } from '@modelcontextprotocol/server'
+import { z } from 'zod'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
@@ -9,6 +10,7 @@ import { AuthError } from '../errors.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { readBody } from './read-body.js'
 import { jsonRpcError, sendJson } from './send-json.js'
+import { standardHeaderConflict } from './standard-header-conflict.js'
 import type { SessionRecord, SessionRegistry } from './session-registry.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
@@ -50,24 +52,62 @@ export interface HttpGatewayOptions {
   readonly logError: (message: string, error: unknown) => void
   /** Readiness of what the gateway depends on (the audit log); absent means always healthy. */
   readonly health?: () => GatewayHealth
+  /**
+   * Serves one 2026-07-28 (stateless, per-request `_meta` envelope) request, authenticated as
+   * `principal`; the SDK's modern entry checks the standard headers against the body.
+   */
+  readonly serveModern: (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal) => Promise<void>
 }
 
 const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'])
-const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Last-Event-ID'
+const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID'
 const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate'
+/** JSON-RPC code of the 2026-07-28 revision for standard headers that disagree with the body. */
+const HEADER_MISMATCH = -32020
 const HEALTH_REASON = /^[a-z][a-z0-9_]{0,63}$/
 
 type Cors = Record<string, string>
+
+// Loose: a client's message; only the id it names is read.
+const cancelledNotificationSchema = z.object({
+  method: z.literal('notifications/cancelled'),
+  params: z.object({ requestId: z.union([z.string(), z.number()]).optional() }),
+})
 
 /** JSON-RPC ids named by notifications/cancelled messages in a request body. */
 function cancelledRequestIds(body: unknown): (string | number)[] {
   const ids: (string | number)[] = []
   for (const message of Array.isArray(body) ? body : [body]) {
-    const parsed = CancelledNotificationSchema.safeParse(message)
+    const parsed = cancelledNotificationSchema.safeParse(message)
     const requestId = parsed.success ? parsed.data.params.requestId : undefined
     if (requestId !== undefined) ids.push(requestId)
   }
   return ids
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name]
+  return Array.isArray(value) ? value[0] : value
+}
+
+/**
+ * Whether a POST belongs to the 2025 lane (initialize + Mcp-Session-Id), by the SDK's own
+ * classification (the same code `createMcpHandler` routes with). Everything else, including
+ * requests whose standard headers disagree with the body, goes to the modern entry, which owns
+ * those refusals.
+ */
+function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
+  const protocolVersionHeader = headerValue(req, 'mcp-protocol-version')
+  const mcpMethodHeader = headerValue(req, 'mcp-method')
+  const mcpNameHeader = headerValue(req, 'mcp-name')
+  const outcome = classifyInboundRequest({
+    httpMethod: 'POST',
+    body,
+    ...(protocolVersionHeader === undefined ? {} : { protocolVersionHeader }),
+    ...(mcpMethodHeader === undefined ? {} : { mcpMethodHeader }),
+    ...(mcpNameHeader === undefined ? {} : { mcpNameHeader }),
+  })
+  return outcome.kind === 'legacy'
 }
 
 function isInitialize(body: unknown): boolean {
@@ -200,6 +240,14 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     const parsed = req.method === 'POST' ? await readJsonBody(req, res) : { body: undefined }
     if (parsed === undefined) return
     const header = req.headers['mcp-session-id']
+    if (req.method === 'POST' && !isLegacyPost(req, parsed.body)) {
+      // 2026-07-28 has no protocol sessions: a session id on a modern request is a confused or
+      // smuggling client, never a reason to reach the 2025 lane's session state.
+      if (header !== undefined) return jsonRpcError(res, 400, -32600, 'Bad Request: a 2026-07-28 request must not carry Mcp-Session-Id.')
+      return options.serveModern(req, res, parsed.body, principal)
+    }
+    const conflict = req.method === 'POST' ? standardHeaderConflict(req, parsed.body) : undefined
+    if (conflict !== undefined) return jsonRpcError(res, 400, HEADER_MISMATCH, `Bad Request: ${conflict}.`)
     if (header === undefined) return startSession(req, res, principal, parsed.body)
     return continueSession(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header)
   }

@@ -1,6 +1,5 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js'
-import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv'
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js'
+import { ProtocolError, ProtocolErrorCode, Server } from '@modelcontextprotocol/server'
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/server/validators/ajv'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
@@ -42,17 +41,20 @@ export function createSessionServer(options: SessionServerOptions): Server {
     capabilities: { tools: { listChanged: false } },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator: sharedValidator,
+    // 2026-07-28 lists carry cache hints: a caller's tool list is computed for that caller and
+    // must never be served to anyone else, nor reused after a policy reload.
+    cacheHints: { 'tools/list': { ttlMs: 0, cacheScope: 'private' } },
   })
 
   const { principal, policy } = options
 
-  server.setRequestHandler(ListToolsRequestSchema, async () => {
+  server.setRequestHandler('tools/list', async () => {
     try {
       const tools = options.catalog.list(policy, principal, options.clock.now())
       await options.audit.write({
         type: 'tools.list',
         actor: { iss: principal.issuer, sub: principal.subject, groups: principal.groups },
-        session: options.session.idHash,
+        ...(options.session.idHash === undefined ? {} : { session: options.session.idHash }),
         policyFingerprint: policy.fingerprint,
         detail: { tools: tools.map((t) => t.name) },
       })
@@ -60,15 +62,16 @@ export function createSessionServer(options: SessionServerOptions): Server {
     } catch (error) {
       // The SDK would send error.message to the client; it may name files or internals.
       options.logError('tools/list failed', error)
-      throw new McpError(ErrorCode.InternalError, 'The gateway could not list tools (nothing was recorded in the audit trail).')
+      throw new ProtocolError(ProtocolErrorCode.InternalError, 'The gateway could not list tools (nothing was recorded in the audit trail).')
     }
   })
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+  server.setRequestHandler('tools/call', async (request, ctx) => {
     const progressToken = request.params._meta?.progressToken
-    // Cancellation arrives as a separate HTTP request (served by another server instance), so the
-    // session keeps the controller; a closed response aborts through extra.signal.
-    const key = String(extra.requestId)
+    // 2025 lane: cancellation arrives as a separate HTTP request (served by another server instance),
+    // so the session keeps the controller. Both lanes: a closed response aborts through ctx.mcpReq.signal
+    // (on 2026-07-28 closing the response stream is the cancellation).
+    const key = String(ctx.mcpReq.id)
     const cancel = new AbortController()
     options.inflight.set(key, cancel)
     try {
@@ -78,11 +81,11 @@ export function createSessionServer(options: SessionServerOptions): Server {
         session: options.session,
         name: request.params.name,
         rawArgs: request.params.arguments,
-        signal: AbortSignal.any([extra.signal, cancel.signal]),
+        signal: AbortSignal.any([ctx.mcpReq.signal, cancel.signal]),
         progress: async (update) => {
           if (progressToken === undefined) return
           try {
-            await extra.sendNotification({
+            await ctx.mcpReq.notify({
               method: 'notifications/progress',
               params: { progressToken, progress: update.progress, ...(update.total === undefined ? {} : { total: update.total }), ...(update.message === undefined ? {} : { message: update.message }) },
             })

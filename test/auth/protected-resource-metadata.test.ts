@@ -23,6 +23,11 @@ describe('protectedResourceMetadata (RFC 9728 §2)', () => {
     assert.equal(Object.hasOwn(plain, 'resource_name'), false)
   })
 
+  it('never advertises offline_access, even when configured', () => {
+    const doc = protectedResourceMetadata({ resource: 'https://airlock.example/mcp', authorizationServers: ['https://idp.example'], scopesSupported: ['openid', 'offline_access', 'airlock'] })
+    assert.deepEqual(doc.scopes_supported, ['openid', 'airlock'])
+  })
+
   it('throws TypeError for an insecure or fragment resource or no authorization server', () => {
     const ok = { authorizationServers: ['https://idp.example'], scopesSupported: [] }
     assert.throws(() => protectedResourceMetadata({ ...ok, resource: 'http://airlock.example/mcp' }), TypeError)

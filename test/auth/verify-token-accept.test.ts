@@ -14,7 +14,7 @@ describe('createTokenVerifier accepts', () => {
     await f.idp.stop()
   })
 
-  it('returns the principal with email, name, expiry and jti', async () => {
+  it('returns the principal with email, name, issue time, expiry and jti', async () => {
     const token = await f.idp.mint({ email: 'a@example.com', name: 'Agent', jti: 'tok-1', realm_access: { roles: ['dba', 'ops'] } })
     const principal = await f.verifier.verify(`Bearer ${token}`)
     assert.deepEqual(principal, {
@@ -22,6 +22,7 @@ describe('createTokenVerifier accepts', () => {
       subject: 'agent-1',
       groups: ['dba', 'ops'],
       expiresAt: now() + 300,
+      issuedAt: now(),
       email: 'a@example.com',
       name: 'Agent',
       tokenId: 'tok-1',
@@ -33,6 +34,8 @@ describe('createTokenVerifier accepts', () => {
     const principal = await f.verifier.verify(`bearer ${token}`)
     assert.equal(principal.email, undefined)
     assert.equal(principal.tokenId, undefined)
+    const noIat = await f.verifier.verify(`Bearer ${await f.idp.mint({ iat: undefined })}`)
+    assert.equal(noIat.issuedAt, undefined)
     assert.deepEqual(principal.groups, [])
     await f.verifier.verify(`BEARER ${token}`)
   })

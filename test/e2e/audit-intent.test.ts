@@ -106,6 +106,21 @@ describe('a durable intent record before any call that reaches AWS', () => {
       assert.ok(!audit.some((l) => l.type === 'tools.intent' && l.tool === 'whoami'), 'tools that reach no AWS write no intent')
     })
 
+    it('on the 2026-07-28 lane too: intent before the AWS call, outcome after, and no session', async () => {
+      const client = await e2e.connectModern(await e2e.token('bob', ['sre']))
+      const args = { connection: 'web', instance: INSTANCE, command: 'echo stateless' }
+      const result = await client.callTool({ name: 'ssm_run', arguments: args })
+      assert.equal(result.isError, undefined, JSON.stringify(result.content))
+      const audit = await lines(e2e.auditPath)
+      const intent = audit.find((l) => l.type === 'tools.intent' && l.argsHash === hashArgs(args))
+      assert.ok(intent !== undefined, 'the modern call has an intent')
+      const outcome = audit.find((l) => l.type === 'tools.call' && l.correlationId === intent.correlationId)
+      assert.ok(outcome !== undefined && intent.seq < outcome.seq)
+      assert.equal(outcome.outcome, 'ok')
+      assert.equal(intent.session, undefined)
+      assert.equal(outcome.session, undefined)
+    })
+
     it('writes no intent for a call refused by policy or argument validation', async () => {
       const { client } = await e2e.connect(await e2e.token('eve', ['sre']))
       const before = (await lines(e2e.auditPath)).filter((l) => l.type === 'tools.intent').length
@@ -136,6 +151,12 @@ describe('a durable intent record before any call that reaches AWS', () => {
       assert.equal(awsCalls(), calls, 'the emulators saw no request')
       assert.equal(ssm.executions().length, executions)
       assert.equal((await db.query(`SELECT count(*)::int AS n FROM ${table}`)).rows[0].n, 0)
+      const modern = await e2e.connectModern(await e2e.token('bob', ['sre']))
+      const stateless = await modern.callTool({ name: 'ssm_run', arguments: { connection: 'web', instance: INSTANCE, command: 'uptime' } })
+      assert.equal(stateless.isError, true)
+      assert.match(JSON.stringify(stateless.content), /\[AUDIT_UNAVAILABLE\] The call could not be recorded in the audit trail, so its result is withheld\. \(correlation id [0-9a-f]{12}\)/)
+      assert.equal(awsCalls(), calls, 'nor for the 2026-07-28 client')
+      assert.equal(ssm.executions().length, executions)
     })
   })
 

@@ -22,7 +22,7 @@ const credentials = { accessKeyId: `ASIA${randomBytes(8).toString('hex').toUpper
 const table = `e2e_orders_${randomBytes(4).toString('hex')}`
 const databaseUrl = 'postgres://postgres@127.0.0.1:5432/test'
 
-type ToolResult = { isError?: boolean; content: unknown; structuredContent?: Record<string, unknown> }
+type ToolResult = { isError?: boolean | undefined; content: unknown; structuredContent?: Record<string, unknown> | undefined }
 
 describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and the AWS emulators', () => {
   const store = createCredentialStore([{ ...credentials, principalArn: GATEWAY_SESSION }])
@@ -202,6 +202,80 @@ describe('sql_query, ssm_run and kubectl through the MCP client, the gateway and
       assert.match(JSON.stringify(refused.content), /K8S_NOT_ALLOWED/)
     }
     assert.equal(kube.requests().length, requests)
+  })
+
+  describe('the same tools on the 2026-07-28 lane (v2 client pinned to the revision)', () => {
+    const modernCall = async (sub: string, groups: string[], name: string, args: Record<string, unknown>): Promise<ToolResult> => {
+      const client = await e2e.connectModern(await e2e.token(sub, groups))
+      const result = await client.callTool({ name, arguments: args })
+      const structured = result.structuredContent
+      const record = typeof structured === 'object' && structured !== null && !Array.isArray(structured) ? Object.fromEntries(Object.entries(structured)) : undefined
+      return { isError: result.isError, content: result.content, structuredContent: record }
+    }
+
+    it('lists the caller’s own connection enum', async () => {
+      const client = await e2e.connectModern(await e2e.token('alice', ['dba']))
+      const sql = (await client.listTools()).tools.find((t) => t.name === 'sql_query')
+      assert.deepEqual((sql?.inputSchema.properties as Record<string, { enum?: string[] }>).connection?.enum, ['orders'])
+      const sre = await e2e.connectModern(await e2e.token('bob', ['sre']))
+      const ssmTool = (await sre.listTools()).tools.find((t) => t.name === 'ssm_run')
+      assert.deepEqual((ssmTool?.inputSchema.properties as Record<string, { enum?: string[] }>).connection?.enum, ['web'])
+    })
+
+    it('sql_query reads with the grant’s limits and refuses writes and foreign connections', async () => {
+      const read = await modernCall('alice', ['dba'], 'sql_query', { connection: 'orders', sql: `SELECT id, customer, email FROM ${table} ORDER BY id` })
+      assert.equal(read.isError, undefined, JSON.stringify(read.content))
+      assert.equal(read.structuredContent?.rowCount, 2)
+      assert.ok(!JSON.stringify(read.structuredContent).includes('@example'))
+      const write = await modernCall('alice', ['dba'], 'sql_query', { connection: 'orders', sql: `UPDATE ${table} SET total = 0` })
+      assert.match(JSON.stringify(write.content), /\[SQL_NOT_READ_ONLY\][^"]*correlation id/)
+      const before = calls('rds-data')
+      const foreign = await modernCall('alice', ['dba'], 'sql_query', { connection: 'other-db', sql: 'SELECT 1' })
+      assert.match(JSON.stringify(foreign.content), /POLICY_DENIED/)
+      assert.equal(calls('rds-data'), before)
+    })
+
+    it('ssm_run runs an allowed command and refuses others before SSM is called', async () => {
+      const ok = await modernCall('bob', ['sre'], 'ssm_run', { connection: 'web', instance: 'i-0a1b2c3d4e5f60001', command: 'echo modern' })
+      assert.equal(ok.isError, undefined, JSON.stringify(ok.content))
+      assert.match(String(ok.structuredContent?.stdout), /^modern/)
+      const before = calls('ssm')
+      const refused = await modernCall('bob', ['sre'], 'ssm_run', { connection: 'web', instance: 'i-0a1b2c3d4e5f60001', command: 'rm -rf /' })
+      assert.equal(refused.isError, true)
+      assert.equal(calls('ssm'), before)
+    })
+
+    it('kubectl lists pods in a granted namespace and refuses others before the cluster is called', async () => {
+      const pods = await modernCall('bob', ['sre'], 'kubectl', { connection: 'cluster', verb: 'list', resource: 'pods', namespace: 'shop' })
+      assert.equal(pods.isError, undefined, JSON.stringify(pods.content))
+      assert.match(JSON.stringify(pods.structuredContent), /payments/)
+      const requests = kube.requests().length
+      const refused = await modernCall('bob', ['sre'], 'kubectl', { connection: 'cluster', verb: 'list', resource: 'secrets', namespace: 'shop' })
+      assert.match(JSON.stringify(refused.content), /K8S_NOT_ALLOWED/)
+      assert.equal(kube.requests().length, requests)
+    })
+
+    it('reports progress on the response stream, and closing that stream cancels the command', async () => {
+      const client = await e2e.connectModern(await e2e.token('bob', ['sre']))
+      const cancelsBefore = trail.entries().filter((e) => e.action === 'CancelCommand').length
+      const sendsBefore = trail.entries().filter((e) => e.action === 'SendCommand' && e.outcome === 'ok').length
+      const controller = new AbortController()
+      const progress: number[] = []
+      const running = client.callTool({ name: 'ssm_run', arguments: { connection: 'web', instance: 'i-0a1b2c3d4e5f60001', command: 'sleep 20' } }, {
+        signal: controller.signal,
+        onprogress: (p) => progress.push(p.progress),
+      })
+      for (let i = 0; i < 200 && trail.entries().filter((e) => e.action === 'SendCommand' && e.outcome === 'ok').length === sendsBefore; i++) {
+        await new Promise((r) => setTimeout(r, 50))
+      }
+      await new Promise((r) => setTimeout(r, 400))
+      controller.abort()
+      await assert.rejects(running)
+      const cancelled = () => trail.entries().filter((e) => e.action === 'CancelCommand' && e.outcome === 'ok').length > cancelsBefore
+      for (let i = 0; i < 100 && !cancelled(); i++) await new Promise((r) => setTimeout(r, 50))
+      assert.ok(cancelled(), 'the gateway cancelled the SSM command when the stream closed')
+      assert.ok(progress.length > 0, 'progress notifications reached the client')
+    })
   })
 
   it('audits every call with the deciding grant', async () => {

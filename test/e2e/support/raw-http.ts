@@ -32,3 +32,32 @@ export async function openSession(url: string, token: string): Promise<string> {
 export function sessionHeaders(token: string, sessionId: string): Record<string, string> {
   return { authorization: `Bearer ${token}`, 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18' }
 }
+
+export const MODERN_VERSION = '2026-07-28'
+
+/** A 2026-07-28 request body: the per-request `_meta` envelope instead of an initialize handshake. */
+export function modernRequest(id: number, method: string, params: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    jsonrpc: '2.0',
+    id,
+    method,
+    params: {
+      ...params,
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
+        'io.modelcontextprotocol/clientInfo': { name: 'raw-e2e', version: '1.0.0' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    },
+  }
+}
+
+/** The standard headers a 2026-07-28 client sends with `body` (override any to disagree with it). */
+export function modernHeaders(token: string, method: string, name?: string): Record<string, string> {
+  return {
+    authorization: `Bearer ${token}`,
+    'mcp-protocol-version': MODERN_VERSION,
+    'mcp-method': method,
+    ...(name === undefined ? {} : { 'mcp-name': name }),
+  }
+}

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
 import { startGateway, type RunningGateway } from '../../../src/cli/start-gateway.js'
 import { createManualClock, type ManualClock } from '../../../src/clock.js'
@@ -35,6 +36,8 @@ export interface E2E {
   token(sub: string, groups: readonly string[], claims?: Record<string, unknown>): Promise<string>
   /** An MCP SDK client connected over HTTP with `Authorization: Bearer <token>`. */
   connect(token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
+  /** A v2 SDK client pinned to the 2026-07-28 revision (no initialize, no session). */
+  connectModern(token: string): Promise<ModernClient>
   writePolicy(policy: unknown): Promise<void>
   close(): Promise<void>
 }
@@ -78,7 +81,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     awsCredentials: options.awsCredentials ?? noAwsCredentials,
     ...(options.tools === undefined ? {} : { tools: options.tools }),
   })
-  const clients: Client[] = []
+  const clients: Array<Client | ModernClient> = []
   return {
     issuer,
     gateway,
@@ -95,6 +98,12 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
       await client.connect(transport)
       clients.push(client)
       return { client, transport }
+    },
+    async connectModern(token) {
+      const client = new ModernClient({ name: 'airlock-e2e-modern', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } })
+      await client.connect(new ModernTransport(new URL(gateway.resource), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }))
+      clients.push(client)
+      return client
     },
     writePolicy: (policy) => writeFile(policyPath, JSON.stringify(policy, null, 2)),
     async close() {
