@@ -16,7 +16,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..')
 const NPM_QUIET = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']
 
 /** The compiler, the TypeScript runner and everything only the sandbox needs. */
-const DEV_ONLY_PACKAGES = ['typescript', 'tsx', 'esbuild', 'oidc-provider', '@electric-sql/pglite', 'pg', 'mysql2', '@peculiar/x509']
+const DEV_ONLY_PACKAGES = ['typescript', 'tsx', 'esbuild', 'oidc-provider', '@electric-sql/pglite', 'pg', 'mysql2', '@peculiar/x509', '@modelcontextprotocol/sdk']
 
 /** Names of every package under node_modules, nested ones included. */
 async function installedPackages(nodeModules: string): Promise<Set<string>> {
@@ -66,7 +66,7 @@ describe('the packed gateway, installed for production', { timeout: 240_000 }, (
 
   it('holds no compiler and none of the sandbox dependencies', async () => {
     const names = await installedPackages(join(app, 'node_modules'))
-    for (const name of ['airlock', 'jose', 'zod', '@modelcontextprotocol/sdk', 'sh-syntax']) assert.ok(names.has(name), `${name} is not installed: the walk is broken`)
+    for (const name of ['airlock', 'jose', 'zod', '@modelcontextprotocol/server', '@modelcontextprotocol/node', 'sh-syntax']) assert.ok(names.has(name), `${name} is not installed: the walk is broken`)
     assert.deepEqual(DEV_ONLY_PACKAGES.filter((name) => names.has(name)), [])
     assert.ok(![...names].some((name) => name.startsWith('@esbuild/')), 'no esbuild binary')
   })
