@@ -1,4 +1,5 @@
 import type { AwsClients } from '../src/aws/aws-clients.js'
+import { createBoundedCache } from '../src/aws/bounded-cache.js'
 import type { Clock } from '../src/clock.js'
 import type { ToolDeps } from './define-tool.js'
 import { createKubeRuntime } from './kubectl/kube-runtime.js'
@@ -20,6 +21,7 @@ export function createToolDeps(options: ToolDepsOptions): ToolDeps {
     clock: options.clock,
     kube: createKubeRuntime({ aws: options.aws, clock: options.clock }),
     instances: createInstanceResolver(options.clock),
+    mysqlFlavours: createBoundedCache<boolean>({ maxEntries: 1000 }),
     ...(options.tools === undefined ? {} : { tools: options.tools }),
   }
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import type { Principal } from '../src/auth/principal.js'
 import type { AwsClients } from '../src/aws/aws-clients.js'
+import type { BoundedCache } from '../src/aws/bounded-cache.js'
 import type { Clock } from '../src/clock.js'
 import type { Connection, ConnectionKind, NamedConnection } from '../src/policy/connection-schema.js'
 import type { Grant } from '../src/policy/policy-schema.js'
@@ -16,6 +17,8 @@ export interface ToolDeps {
   readonly kube: KubeRuntime
   /** ssm_run's instance lookups, kept briefly across calls. */
   readonly instances: InstanceResolver
+  /** sql_query's answer to "is this MySQL-engine cluster MariaDB?", per resourceArn. */
+  readonly mysqlFlavours: BoundedCache<boolean>
   /** Every registered tool's name and connection kinds (for tools that describe access). */
   readonly tools?: readonly { readonly name: string; readonly connectionKinds: readonly ConnectionKind[] }[]
 }

@@ -81,6 +81,7 @@ export default defineTool({
       parameters,
       timeoutMs: constraints.timeoutSeconds * 1000,
       clock: ctx.deps.clock,
+      mysqlFlavours: ctx.deps.mysqlFlavours,
       signal: ctx.signal,
       progress: (message) => notify(message, 1),
     }).catch((error: unknown) => {

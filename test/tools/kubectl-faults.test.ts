@@ -5,7 +5,6 @@ import { after, before, describe, it } from 'node:test'
 import { z } from 'zod'
 import { createAwsClients } from '../../src/cli/create-aws-clients.js'
 import { systemClock } from '../../src/clock.js'
-import { AirlockError } from '../../src/errors.js'
 import type { KubectlConstraints } from '../../src/policy/kubectl-constraints.js'
 import { grantSchema } from '../../src/policy/policy-schema.js'
 import { startEksEmulator, type EksEmulator } from '../../src/sandbox/eks/start-eks-emulator.js'
@@ -18,21 +17,11 @@ import { HANG, startFaultProxy, type FaultProxy } from '../support/fault-proxy.j
 import { GATEWAY } from '../sandbox/kube-api/kube-harness.js'
 import { resolveGrant } from '../../src/policy/resolve-grant.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
+import { timedFailure as failure } from '../support/timed-failure.js'
 
 const REQUEST_MS = 500
 const WRITES: Partial<KubectlConstraints> = { verbs: ['list', 'scale'], resources: ['pods', 'deployments'], namespaces: ['shop'] }
 const inputSchema = z.object(kubectl.input)
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; ms: number }> {
-  const started = performance.now()
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof AirlockError, String(error))
-    return { code: error.code, ms: performance.now() - started }
-  }
-  assert.fail('expected the call to fail')
-}
 
 describe('kubectl against a cluster that never answers', () => {
   let hung: Server

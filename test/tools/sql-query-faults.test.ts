@@ -11,17 +11,8 @@ import sqlQuery from '../../tools/sql-query.js'
 import { DROP_RESPONSE, HANG, startFaultProxy, type FaultProxy } from '../support/fault-proxy.js'
 import { grant, KEY, startSqlQueryHarness, type Args, type CallOptions, type SqlQueryHarness } from './support/sql-query-harness.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; ms: number; error: AirlockError }> {
-  const started = performance.now()
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof AirlockError, String(error))
-    return { code: error.code, ms: performance.now() - started, error }
-  }
-  assert.fail('expected the call to fail')
-}
+import type { ToolDeps } from '../../tools/define-tool.js'
+import { timedFailure as failure } from '../support/timed-failure.js'
 
 const ENGINES = [
   {
@@ -50,8 +41,9 @@ for (const e of ENGINES) {
   describe(`sql_query bounded end to end on ${e.engine} (fault proxy in front of the Data API emulator)`, () => {
     let h: SqlQueryHarness
     let proxy: FaultProxy
-    let aws: ReturnType<typeof createAwsClients>
-    const handler = (args: Args, options: CallOptions = {}) => sqlQuery.handler({ ...h.ctx(args, options), deps: createToolDeps({ aws, clock: systemClock }) })
+    let deps: ToolDeps
+    // One gateway's deps for every call, as in production: the cluster's flavour is asked once.
+    const handler = (args: Args, options: CallOptions = {}) => sqlQuery.handler({ ...h.ctx(args, options), deps })
     const twoSeconds = grant({ timeoutSeconds: 2 })
     const twoSecondsRw = grant({ mode: 'read-write', timeoutSeconds: 2 })
     const oneSecondRw = grant({ mode: 'read-write', timeoutSeconds: 1 })
@@ -59,7 +51,7 @@ for (const e of ENGINES) {
     before(async () => {
       h = await startSqlQueryHarness(e.engine)
       proxy = await startFaultProxy(h.endpoint)
-      aws = createAwsClients({ credentials: async () => KEY, endpoints: { rdsData: proxy.url } })
+      deps = createToolDeps({ aws: createAwsClients({ credentials: async () => KEY, endpoints: { rdsData: proxy.url } }), clock: systemClock })
       // Warm up (MySQL: the one-time VERSION() per cluster), so the counts below are the steady state.
       await handler({ sql: 'SELECT 1' })
     })

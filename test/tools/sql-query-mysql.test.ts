@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test'
 import { z } from 'zod'
 import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
+import { createToolDeps } from '../../tools/create-tool-deps.js'
 import { runStatement } from '../../tools/sql-query/run-statement.js'
 import { mysqlBypasses } from '../guard/sql/sql-fixtures.js'
 import { actions, grant, MY_CLUSTER, MY_SECRET, principal, readWrite, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
@@ -26,6 +27,31 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     assert.equal(rows[0]?.[2], '10.50')
     // The gateway's time limit (after a one-time VERSION() per cluster), then the statement.
     assert.match(actions(calls).join(), /^BeginTransaction:ok,(ExecuteStatement:ok,){2,3}RollbackTransaction:ok$/)
+  })
+
+  it('asks a cluster whether it is MariaDB once per gateway, not once per call or per process', async () => {
+    await h.run({ sql: 'SELECT 1 AS one' })
+    const { calls } = await h.run({ sql: 'SELECT 2 AS two' })
+    // Known by now: the time limit, then the statement.
+    assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
+    const fresh = createToolDeps({ aws: h.aws, clock: systemClock })
+    assert.equal(fresh.mysqlFlavours.get([MY_CLUSTER]), undefined, 'a new gateway starts with nothing cached')
+    await runStatement({
+      client: h.aws.rdsData({ region: 'eu-west-1', principal }),
+      engine: 'mysql',
+      mode: 'read-only',
+      resourceArn: MY_CLUSTER,
+      secretArn: MY_SECRET,
+      database: 'test',
+      sql: 'SELECT 3 AS three',
+      parameters: [],
+      timeoutMs: 5000,
+      clock: systemClock,
+      signal: new AbortController().signal,
+      progress: () => undefined,
+      mysqlFlavours: fresh.mysqlFlavours,
+    })
+    assert.equal(fresh.mysqlFlavours.get([MY_CLUSTER]), true)
   })
 
   it('binds parameters as data', async () => {

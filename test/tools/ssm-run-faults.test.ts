@@ -7,7 +7,6 @@ import type { Principal } from '../../src/auth/principal.js'
 import { CLEANUP_TIMEOUT_MS } from '../../src/aws/bounded-send.js'
 import { createAwsClients } from '../../src/cli/create-aws-clients.js'
 import { createManualClock, systemClock, type Clock } from '../../src/clock.js'
-import { AirlockError } from '../../src/errors.js'
 import { callerError } from '../../src/mcp/tool-error-text.js'
 import { ssmConnectionSchema, type NamedConnection, type SsmConnection } from '../../src/policy/connection-schema.js'
 import { grantSchema } from '../../src/policy/policy-schema.js'
@@ -19,6 +18,7 @@ import ssmRun from '../../tools/ssm-run.js'
 import { DROP_RESPONSE, HANG, startFaultProxy, status, type FaultProxy } from '../support/fault-proxy.js'
 import { resolveGrant } from '../../src/policy/resolve-grant.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
+import { timedFailure as failure } from '../support/timed-failure.js'
 
 const KEY = { accessKeyId: 'AKIAIOSFODNN7FAULTST', secretAccessKey: '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' }
 const GATEWAY = 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock'
@@ -31,17 +31,6 @@ const grant = resolveGrant(grantSchema.parse({ id: 'ops', groups: ['ops'], conne
 const web: NamedConnection<SsmConnection> = { ...ssmConnectionSchema.parse({ kind: 'ssm', region: 'eu-west-1', instanceIds: [WEB1] }), id: 'web' }
 
 type Args = z.infer<z.ZodObject<typeof ssmRun.input>>
-
-async function failure(promise: Promise<unknown>): Promise<{ code: string; ms: number; error: AirlockError }> {
-  const started = performance.now()
-  try {
-    await promise
-  } catch (error) {
-    assert.ok(error instanceof AirlockError, String(error))
-    return { code: error.code, ms: performance.now() - started, error }
-  }
-  assert.fail('expected the call to fail')
-}
 
 describe('ssm_run under AWS faults (fault proxy in front of the SSM emulator)', () => {
   let trail: Trail

@@ -5,6 +5,7 @@ import {
   RollbackTransactionCommand,
 } from '@aws-sdk/client-rds-data'
 import type { ExecuteStatementCommandOutput, RDSDataClient, SqlParameter } from '@aws-sdk/client-rds-data'
+import type { BoundedCache } from '../../src/aws/bounded-cache.js'
 import { CLEANUP_TIMEOUT_MS, sendBounded, type SendOptions } from '../../src/aws/bounded-send.js'
 import { unknownOutcome } from '../../src/aws/request-outcome.js'
 import type { Clock } from '../../src/clock.js'
@@ -13,8 +14,6 @@ import { mapRdsDataError } from './map-rds-data-error.js'
 
 /** The client waits this much past the grant's limit, so the database's own timeout answers first. */
 const CLIENT_GRACE_MS = 1_000
-/** Whether a MySQL-engine cluster is MariaDB (the sandbox) or MySQL, per resourceArn; one entry per connection. */
-const mariadbClusters = new Map<string, boolean>()
 
 export interface RunStatementOptions {
   readonly client: RDSDataClient
@@ -31,6 +30,11 @@ export interface RunStatementOptions {
   /** The caller's cancellation. */
   readonly signal: AbortSignal
   readonly progress: (message: string) => void
+  /**
+   * Whether a MySQL-engine cluster is MariaDB or MySQL (they name their statement limits
+   * differently), per resourceArn, kept across calls; without it every call asks the server.
+   */
+  readonly mysqlFlavours?: BoundedCache<boolean>
 }
 
 export interface RunStatementResult {
@@ -105,10 +109,10 @@ export async function runStatement(options: RunStatementOptions): Promise<RunSta
     step = 'transaction setup'
     // Before the caller's statement, so the server refuses any write the guard missed.
     if (options.engine === 'postgres' && options.mode === 'read-only') await execute('SET TRANSACTION READ ONLY')
-    let mariadb = mariadbClusters.get(resourceArn)
+    let mariadb = options.mysqlFlavours?.get([resourceArn])
     if (options.engine === 'mysql' && mariadb === undefined) {
       mariadb = /mariadb/i.test((await execute('SELECT VERSION()')).records?.[0]?.[0]?.stringValue ?? '')
-      mariadbClusters.set(resourceArn, mariadb)
+      options.mysqlFlavours?.set([resourceArn], mariadb)
     }
     const limit = limitStatements(options.engine, mariadb === true, deadlineAt - clock.now())
     await execute(limit.sql, limit.parameters)
