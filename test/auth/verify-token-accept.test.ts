@@ -3,16 +3,17 @@ import { after, before, describe, it } from 'node:test'
 import { createManualClock } from '../../src/clock.js'
 import { createJwksCache } from '../../src/auth/jwks-cache.js'
 import { createTokenVerifier } from '../../src/auth/verify-token.js'
+import { createTeardown } from '../support/teardown.js'
 import { assertRefused, now, setUp, START, type Fixture } from './verifier-fixture.js'
 
 describe('createTokenVerifier accepts', () => {
   let f: Fixture
+  const teardown = createTeardown()
   before(async () => {
     f = await setUp(['RS256'], { groupsClaim: 'realm_access.roles' })
+    teardown.add(() => f.idp.stop())
   })
-  after(async () => {
-    await f.idp.stop()
-  })
+  after(() => teardown.run())
 
   it('returns the principal with email, name, expiry and jti', async () => {
     const token = await f.idp.mint({ email: 'a@example.com', name: 'Agent', jti: 'tok-1', realm_access: { roles: ['dba', 'ops'] } })
@@ -45,12 +46,12 @@ describe('createTokenVerifier accepts', () => {
 
 describe('createTokenVerifier groups claim lookup', () => {
   let f: Fixture
+  const teardown = createTeardown()
   before(async () => {
     f = await setUp()
+    teardown.add(() => f.idp.stop())
   })
-  after(async () => {
-    await f.idp.stop()
-  })
+  after(() => teardown.run())
   const verifierFor = (groupsClaim: string): Fixture['verifier'] =>
     createTokenVerifier({
       issuer: f.idp.issuer,

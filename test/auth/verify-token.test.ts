@@ -3,16 +3,17 @@ import { after, before, describe, it } from 'node:test'
 import { exportSPKI, generateKeyPair, importJWK } from 'jose'
 import { createJwksCache } from '../../src/auth/jwks-cache.js'
 import { createTokenVerifier } from '../../src/auth/verify-token.js'
+import { createTeardown } from '../support/teardown.js'
 import { assertRefused, now, setUp, type Fixture } from './verifier-fixture.js'
 
 describe('createTokenVerifier refusals (RS256 issuer)', () => {
   let f: Fixture
+  const teardown = createTeardown()
   before(async () => {
     f = await setUp()
+    teardown.add(() => f.idp.stop())
   })
-  after(async () => {
-    await f.idp.stop()
-  })
+  after(() => teardown.run())
   const bearer = (token: string): string => `Bearer ${token}`
 
   it('refuses a request without credentials as AUTH_MISSING', async () => {
@@ -135,12 +136,12 @@ describe('createTokenVerifier refusals (RS256 issuer)', () => {
 
 describe('createTokenVerifier with maxTokenAgeSeconds', () => {
   let f: Fixture
+  const teardown = createTeardown()
   before(async () => {
     f = await setUp(['RS256'], { maxTokenAgeSeconds: 600 })
+    teardown.add(() => f.idp.stop())
   })
-  after(async () => {
-    await f.idp.stop()
-  })
+  after(() => teardown.run())
 
   it('refuses a token older than the maximum age, one without iat, and one from the future', async () => {
     const old = await f.idp.mint({ iat: now() - 631, exp: now() + 300 })
@@ -152,5 +153,14 @@ describe('createTokenVerifier with maxTokenAgeSeconds', () => {
   it('accepts a token within the maximum age', async () => {
     const principal = await f.verifier.verify(`Bearer ${await f.idp.mint({ iat: now() - 600 })}`)
     assert.equal(principal.subject, 'agent-1')
+  })
+})
+
+describe('createTokenVerifier test set-up', () => {
+  it('stops its issuer when the verifier refuses the options, so nothing keeps the process alive', async () => {
+    const servers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length
+    const listening = servers()
+    await assert.rejects(setUp(['RS256'], { maxTokenAgeSeconds: 0 }), TypeError)
+    assert.equal(servers(), listening)
   })
 })
