@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { GuardError } from '../../../src/errors.js'
 import { matchTemplate } from '../../../src/guard/shell/match-template.js'
-import { createPosixShellParser } from '../../../src/guard/shell/posix-shell-parser.js'
+import { createPosixShellParser, type PosixShellParser, type ShFile } from '../../../src/guard/shell/posix-shell-parser.js'
 import { quoteArgv } from '../../../src/guard/shell/quote-argv.js'
 import { tokenizeCommand } from '../../../src/guard/shell/tokenize-command.js'
 import { parseCommandTemplate } from '../../../src/policy/command-template.js'
@@ -100,6 +100,63 @@ describe('parser failure', () => {
       return true
     })
     assert.deepEqual(await tokenizeCommand('uptime'), ['uptime'])
+  })
+})
+
+describe('POSIX parser cross-check', () => {
+  // The lexer accepts every line below; a parser that disagrees with it about the structure must
+  // turn the line into a refusal. The real parser is used and its tree then altered, standing in
+  // for a parser/lexer disagreement no known input produces today.
+  const real = createPosixShellParser()
+  function disagreeing(alter: (file: ShFile) => void): PosixShellParser {
+    return {
+      parse(input) {
+        const result = real.parse(input)
+        if (!result.ok) return result
+        const file = structuredClone(result.file)
+        alter(file)
+        return { ok: true, file }
+      },
+    }
+  }
+  const only = (file: ShFile): ShFile['Stmts'][number] => {
+    const stmt = file.Stmts[0]
+    if (stmt === undefined) assert.fail('the real parser saw no statement')
+    return stmt
+  }
+  const cases: [string, string, (file: ShFile) => void, RegExp][] = [
+    ['a trailing comment', 'uptime', (f) => { f.Last = [{}] }, /parser sees trailing comment/],
+    ['a second statement', 'df -h', (f) => { f.Stmts.push(only(f)) }, /parser sees more than one command/],
+    ['no statement', 'uptime', (f) => { f.Stmts = [] }, /parser sees more than one command/],
+    ['a statement without a command', 'uptime', (f) => { only(f).Cmd = null }, /parser sees no command/],
+    ['a comment', 'df -h', (f) => { only(f).Comments = [{}] }, /parser sees comment/],
+    ['a redirection', "echo 'a=b,c'", (f) => { only(f).Redirs = [{}] }, /parser sees redirection/],
+    ['a negation', 'uptime', (f) => { only(f).Negated = true }, /parser sees negation/],
+    ['a background job', 'uptime', (f) => { only(f).Background = true }, /parser sees background job/],
+    ['a coprocess', 'uptime', (f) => { only(f).Coprocess = true }, /parser sees background job/],
+    ['a separator', 'df -h', (f) => { only(f).Semicolon.Line = 1 }, /parser sees command separator/],
+    ['the command starting elsewhere', 'df -h', (f) => { const cmd = only(f).Cmd; if (cmd !== null) cmd.Pos.Offset += 1 }, /other offsets than the lexer/],
+    ['the command ending elsewhere', 'df -h', (f) => { const cmd = only(f).Cmd; if (cmd !== null) cmd.End.Offset -= 1 }, /other offsets than the lexer/],
+  ]
+  for (const [name, input, alter, reason] of cases) {
+    it(`refuses ${JSON.stringify(input)} when the parser sees ${name}`, async () => {
+      await assert.rejects(tokenizeCommand(input, disagreeing(alter)), (e: unknown) => {
+        assert.ok(e instanceof GuardError, `expected GuardError, got ${String(e)}`)
+        assert.equal(e.code, 'COMMAND_SYNTAX_REFUSED')
+        assert.match(e.message, reason)
+        return true
+      })
+      assert.equal((await tokenizeCommand(input, disagreeing(() => undefined))).length > 0, true, 'the unaltered tree passes')
+    })
+  }
+  it('refuses a line the parser calls a syntax error, with its own reason', async () => {
+    const syntaxOnly: PosixShellParser = { parse: () => ({ ok: false, failure: 'syntax', detail: 'stand-in' }) }
+    await assert.rejects(tokenizeCommand('uptime', syntaxOnly), /does not parse as a POSIX shell command/)
+  })
+  it('never lets the lexer\'s refusals read as the parser\'s', async () => {
+    for (const input of ['uptime; reboot', 'cat x > y', 'a # c', '! true', 'sleep 1 &']) {
+      await assert.rejects(tokenizeCommand(input), (e: unknown) => e instanceof GuardError && !e.message.includes('POSIX parser'))
+    }
   })
 })
 
