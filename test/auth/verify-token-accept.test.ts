@@ -38,6 +38,14 @@ describe('createTokenVerifier accepts', () => {
     await f.verifier.verify(`BEARER ${token}`)
   })
 
+  it('leaves out a jti, email or name that is not a string', async () => {
+    for (const odd of [42, ['tok-1'], { id: 'tok-1' }, true, null]) {
+      const token = await f.idp.mint({ jti: odd, email: odd, name: odd, realm_access: { roles: ['dba'] } })
+      const principal = await f.verifier.verify(`Bearer ${token}`)
+      assert.deepEqual(Object.keys(principal).sort(), ['expiresAt', 'groups', 'issuer', 'subject'], JSON.stringify(odd))
+    }
+  })
+
   it('accepts exp, nbf and iat within the clock tolerance', async () => {
     const token = await f.idp.mint({ exp: now() - 29, nbf: now() + 29, iat: now() + 29 })
     assert.equal((await f.verifier.verify(`Bearer ${token}`)).subject, 'agent-1')
@@ -106,7 +114,32 @@ describe('createTokenVerifier construction', () => {
       assert.throws(() => createTokenVerifier(Object.assign({ ...base, algorithms: ['RS256' as const] }, fromJson)), TypeError)
     }
     assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], clockToleranceSeconds: -1 }), TypeError)
+    for (const clockToleranceSeconds of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], clockToleranceSeconds }), TypeError)
+    }
+    assert.doesNotThrow(() => createTokenVerifier({ ...base, algorithms: ['RS256'], clockToleranceSeconds: 0 }))
     assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], groupsClaim: '' }), TypeError)
     assert.doesNotThrow(() => createTokenVerifier({ ...base, algorithms: ['RS256', 'ES256', 'EdDSA'] }))
+  })
+
+  it('throws TypeError for a maximum token age that is not a positive finite number', () => {
+    const base = {
+      issuer: 'https://idp.example',
+      audience: 'https://airlock.example/mcp',
+      algorithms: ['RS256' as const],
+      clockToleranceSeconds: 0,
+      groupsClaim: 'groups',
+      keys: createJwksCache({ issuer: 'https://idp.example', clock: createManualClock(START) }).getKey,
+      clock: createManualClock(START),
+    }
+    for (const maxTokenAgeSeconds of [0, -1, -0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      assert.throws(() => createTokenVerifier({ ...base, maxTokenAgeSeconds }), TypeError, String(maxTokenAgeSeconds))
+    }
+    // Configuration can come from untyped JSON: a numeric string is not a number.
+    const fromJson: Record<string, unknown> = { maxTokenAgeSeconds: '600' }
+    assert.throws(() => createTokenVerifier(Object.assign({ ...base }, fromJson)), TypeError)
+    for (const maxTokenAgeSeconds of [0.5, 1, 600]) {
+      assert.doesNotThrow(() => createTokenVerifier({ ...base, maxTokenAgeSeconds }), String(maxTokenAgeSeconds))
+    }
   })
 })
