@@ -105,6 +105,8 @@ describe('evaluate', () => {
       if (decision.allow) return
       assert.equal(decision.reason, row.reason)
       assert.equal(decision.grantId, row.grantId)
+      // A deny that no grant decided carries no grantId key at all (not one set to undefined).
+      assert.equal(Object.hasOwn(decision, 'grantId'), row.grantId !== undefined)
       assert.match(decision.message, /^[A-Z].*\.$/)
     })
   }

@@ -178,6 +178,20 @@ describe('matchTemplate', () => {
   it('reports the closest mismatch', () => {
     assert.throws(() => matchTemplate(['journalctl', '-u', 'nginx', '-n', '0'], templates), /closest: template 4, word 4: \{int\}: expected 1–1000/)
   })
+  it('names the first mismatch past the program name, and none when every mismatch is the program', () => {
+    const own = [['ls', '{word}'], ['df', '{word}'], ['du', '-s'], ['du', '{int}']].map((t) => parseCommandTemplate(t))
+    const message = (argv: string[]): string => {
+      try {
+        matchTemplate(argv, own)
+      } catch (e) {
+        if (e instanceof GuardError) return e.message
+      }
+      return assert.fail('expected a refusal')
+    }
+    assert.equal(message(['du', '-x']), 'no allowed command matches (closest: template 2, word 1: expected "-s")')
+    assert.equal(message(['rm', 'x']), 'no allowed command matches')
+    assert.equal(message(['rm', 'x', 'y']), 'no allowed command matches')
+  })
   it('refuses with no templates', () => {
     assert.throws(() => matchTemplate(['uptime'], []), (e: unknown) => e instanceof GuardError && e.code === 'COMMAND_NOT_ALLOWED')
   })
