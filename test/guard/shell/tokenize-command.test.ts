@@ -103,6 +103,69 @@ describe('parser failure', () => {
   })
 })
 
+describe('lexer refusal reasons', () => {
+  // The reason is what an operator reads in the audit trail; each names what was found.
+  const reasons: [string, RegExp][] = [
+    ['uptime;reboot', /command separator ";"/],
+    ['sleep 1&', /operator "&"/],
+    ['uptime|sh', /pipe or "\|\|"/],
+    ['cat <x', /redirection/],
+    ['echo a>x', /redirection/],
+    ['echo $HOME', /expansion \("\$"\)$/],
+    ['echo `id`', /command substitution \(backtick\)$/],
+    ['ls *', /unquoted glob character/],
+    ['ls a?', /unquoted glob character/],
+    ['ls [ab]', /unquoted glob character/],
+    ['ls a]', /unquoted glob character/],
+    ['echo {a,b}', /brace expansion or group/],
+    ['echo a}', /brace expansion or group/],
+    ['cat ~', /tilde expansion/],
+    ['uptime #x', /comment/],
+    ['echo !!', /negation or history expansion/],
+    ['echo (a)', /subshell or function syntax/],
+    ['echo a)', /subshell or function syntax/],
+    ['echo a\\b', /backslash escape$/],
+    ['echo a\tb', /control character/],
+    ['echo a\u007fb', /control character/],
+    ['echo a\0b', /NUL byte/],
+    ['echo a\rb', /newline or carriage return/],
+    ['echo a\nb', /newline or carriage return/],
+    ['echo caf\u00e9', /non-ASCII character/],
+    ['echo "$x"', /expansion \("\$"\) inside double quotes/],
+    ['echo "`id`"', /command substitution \(backtick\) inside double quotes/],
+    ['echo "a\\b"', /backslash escape inside double quotes/],
+    ['echo "a!"', /"!" inside double quotes/],
+    ['echo "abc', /unterminated double quote/],
+    ["echo 'abc", /unterminated single quote/],
+    ['   ', /empty command/],
+    ['', /empty command/],
+    ['A=1 uptime', /variable assignment prefix/],
+    ['"A=1" uptime', /variable assignment prefix/],
+    ['while uptime', /reserved word "while"/],
+    ['x'.repeat(4097), /longer than 4096 bytes/],
+  ]
+  for (const [input, reason] of reasons) {
+    it(`refuses ${JSON.stringify(input.slice(0, 24))} naming ${String(reason)}`, async () => {
+      await assert.rejects(tokenizeCommand(input), (e: unknown) => {
+        assert.ok(e instanceof GuardError, `expected GuardError, got ${String(e)}`)
+        assert.equal(e.code, 'COMMAND_SYNTAX_REFUSED')
+        assert.match(e.message, reason)
+        assert.ok(!e.message.includes('POSIX parser'), e.message)
+        return true
+      })
+    })
+  }
+  it('counts the limit in bytes and allows exactly 4096', async () => {
+    assert.equal((await tokenizeCommand(`echo ${'x'.repeat(4091)}`)).length, 2)
+    await assert.rejects(tokenizeCommand(`echo ${'x'.repeat(4092)}`), /longer than 4096 bytes/)
+    await assert.rejects(tokenizeCommand(`echo '${'\u00e9'.repeat(2046)}'`), /longer than 4096 bytes/)
+  })
+  it('keeps quoted text and plain characters in one word', async () => {
+    assert.deepEqual(await tokenizeCommand(`echo a'b c'"d e"f -x=1,2:3@4+5%6^7/8.9_0`), ['echo', 'ab cd ef', '-x=1,2:3@4+5%6^7/8.9_0'])
+    assert.deepEqual(await tokenizeCommand(`echo '' ""`), ['echo', '', ''])
+  })
+})
+
 describe('POSIX parser cross-check', () => {
   // The lexer accepts every line below; a parser that disagrees with it about the structure must
   // turn the line into a refusal. The real parser is used and its tree then altered, standing in
