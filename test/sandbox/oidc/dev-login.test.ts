@@ -5,17 +5,18 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { z } from 'zod'
 import { startDevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
 import type { DevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const audience = 'http://127.0.0.1:8080/mcp'
 const redirectUri = 'http://localhost:6274/oauth/callback'
 let idp: DevIdp
 
+const teardown = createTeardown()
 before(async () => {
   idp = await startDevIdp({ audience })
+  teardown.add(() => idp.close())
 })
-after(async () => {
-  await idp.close()
-})
+after(() => teardown.run())
 
 /** A browser, reduced to what the flow needs: a cookie jar and manual redirects. */
 function createBrowser() {

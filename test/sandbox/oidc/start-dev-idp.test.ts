@@ -7,6 +7,7 @@ import { requestClientToken } from '../../../src/sandbox/oidc/request-client-tok
 import { startDevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
 import type { DevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
 import { UpstreamError } from '../../../src/errors.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const audience = 'http://127.0.0.1:8080/mcp'
 const discoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.string(), token_endpoint: z.string() })
@@ -14,15 +15,15 @@ const expectedGroups = { alice: ['dba'], bob: ['sre'], mallory: [] }
 
 let idp: DevIdp
 let discovery: z.infer<typeof discoverySchema>
+const teardown = createTeardown()
 before(async () => {
   idp = await startDevIdp({ host: '127.0.0.1', port: 0, audience })
+  teardown.add(() => idp.close())
   const response = await fetch(`${idp.issuer}/.well-known/openid-configuration`)
   assert.equal(response.status, 200)
   discovery = discoverySchema.parse(await response.json())
 })
-after(async () => {
-  await idp.close()
-})
+after(() => teardown.run())
 
 function refusedWith(detail: string) {
   return (error: unknown) => error instanceof UpstreamError && error.code === 'OIDC_INVALID' && error.publicDetail === detail

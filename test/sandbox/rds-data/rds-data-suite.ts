@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-rds-data'
 import type { SqlBackend } from '../../../src/sandbox/rds-data/rds-data-types.js'
 import { CLUSTER_ARN, CREDENTIAL, RO_SECRET_ARN, SECRET_ARN, awsError, startHarness, type Harness } from './rds-data-harness.js'
+import { createTeardown } from '../../support/teardown.js'
 
 export interface EngineSuite {
   readonly name: string
@@ -46,17 +47,17 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
   }
 
   describe(`RDS Data API emulator on ${suite.name}`, () => {
+    const teardown = createTeardown()
     before(async () => {
       const b = await suite.backend()
       cleanup = b.cleanup
+      teardown.add(() => cleanup())
       h = await startHarness(b.backend, { statementTimeoutMs: suite.timeoutMs ?? 400, maxResponseBytes: 64 * 1024 })
+      teardown.add(() => h.close())
       await exec({ sql: `CREATE TABLE ${table} (${suite.tableColumns})` })
+      teardown.add(() => exec({ sql: `DROP TABLE ${table}` }).catch(() => undefined))
     })
-    after(async () => {
-      await exec({ sql: `DROP TABLE ${table}` }).catch(() => undefined)
-      await h.close()
-      await cleanup()
-    })
+    after(() => teardown.run())
 
     if (suite.name !== 'mysql') {
       it('resets session state after a call outside a transaction', async () => {

@@ -14,6 +14,7 @@ import { createManualClock, systemClock } from '../../../src/clock.js'
 import { createCredentialStore } from '../../../src/sandbox/sigv4/credential-store.js'
 import { startSsmEmulator, type SsmEmulator } from '../../../src/sandbox/ssm/start-ssm-emulator.js'
 import { createTrail, type Trail } from '../../../src/sandbox/trail.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const KEY = { accessKeyId: 'AKIAIOSFODNN7SSMTEST', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSSMTESTKEY' }
 const PRINCIPAL = 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock'
@@ -65,16 +66,16 @@ describe('SSM emulator', () => {
   let emulator: SsmEmulator
   let ssm: SSMClient
 
+  const teardown = createTeardown()
   before(async () => {
     trail = createTrail(clock)
     const store = createCredentialStore([{ ...KEY, principalArn: PRINCIPAL, sourceIdentity: 'alice@example.com' }])
     emulator = await startSsmEmulator({ store, trail, clock, instances: INSTANCES, deliveryDelayMs: 5 })
+    teardown.add(() => emulator.close())
     ssm = client(emulator.endpoint)
+    teardown.add(() => ssm.destroy())
   })
-  after(async () => {
-    ssm.destroy()
-    await emulator.close()
-  })
+  after(() => teardown.run())
 
   it('describes instances with ping status, epoch timestamps and tag filters', async () => {
     const all = await ssm.send(new DescribeInstanceInformationCommand({}))

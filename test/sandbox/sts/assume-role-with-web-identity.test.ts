@@ -5,20 +5,21 @@ import { fromNodeProviderChain, fromTokenFile } from '@aws-sdk/credential-provid
 import { generateKeyPair, SignJWT } from 'jose'
 import { join } from 'node:path'
 import { GATEWAY_ROLE, CONNECTION_ROLE, startStsFixture, type StsFixture } from './sts-fixture.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const SUB = 'system:serviceaccount:airlock:airlock-gateway'
 
 describe('STS emulator: AssumeRoleWithWebIdentity', () => {
   let fx: StsFixture
   let client: STSClient
+  const teardown = createTeardown()
   before(async () => {
     fx = await startStsFixture()
+    teardown.add(() => fx.close())
     client = new STSClient({ region: 'eu-west-1', endpoint: fx.sts.endpoint, maxAttempts: 1 })
+    teardown.add(() => client.destroy())
   })
-  after(async () => {
-    client.destroy()
-    await fx.close()
-  })
+  after(() => teardown.run())
 
   async function refused(token: string, roleArn = GATEWAY_ROLE, extra: { RoleSessionName?: string; DurationSeconds?: number } = {}) {
     const error = await client
