@@ -26,7 +26,7 @@ async function shellArgv(argv: readonly string[]): Promise<string[]> {
 }
 
 describe('escape attempts', () => {
-  it('has a real fixture table', () => assert.ok(ESCAPE_FIXTURES.length >= 30))
+  it('has a real fixture table', () => assert.ok(ESCAPE_FIXTURES.length >= 30, 'ESCAPE_FIXTURES.length >= 30'))
   for (const fixture of ESCAPE_FIXTURES) {
     it(`refuses ${fixture.name}`, async () => {
       await assert.rejects(guard(fixture.input), (e: unknown) => {

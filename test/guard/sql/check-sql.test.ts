@@ -15,7 +15,7 @@ async function refusedWith(engine: SqlEngine, mode: SqlMode, sql: string, code: 
 }
 
 describe('checkSql read-only, PostgreSQL', () => {
-  it('has at least 40 bypass fixtures', () => assert.ok(postgresBypasses.length >= 40))
+  it('has at least 40 bypass fixtures', () => assert.ok(postgresBypasses.length >= 40, 'postgresBypasses.length >= 40'))
   for (const fixture of postgresBypasses) {
     it(`refuses ${fixture.name}`, () => refusedWith('postgres', 'read-only', fixture.sql, fixture.code))
   }
@@ -47,7 +47,7 @@ describe('checkSql read-only, PostgreSQL', () => {
 })
 
 describe('checkSql read-only, MySQL', () => {
-  it('has at least 20 bypass fixtures', () => assert.ok(mysqlBypasses.length >= 20))
+  it('has at least 20 bypass fixtures', () => assert.ok(mysqlBypasses.length >= 20, 'mysqlBypasses.length >= 20'))
   for (const fixture of mysqlBypasses) {
     it(`refuses ${fixture.name}`, () => refusedWith('mysql', 'read-only', fixture.sql, fixture.code))
   }

@@ -40,7 +40,7 @@ describe('EKS emulator with the real EKSClient', () => {
     assert.equal(cluster?.endpoint, 'https://127.0.0.1:6443')
     assert.equal(cluster?.status, 'ACTIVE')
     assert.equal(Buffer.from(cluster?.certificateAuthority?.data ?? '', 'base64').toString('utf8'), CA)
-    assert.ok(cluster?.createdAt instanceof Date)
+    assert.ok(cluster?.createdAt instanceof Date, 'cluster?.createdAt instanceof Date')
     const entry = trail.entries().at(-1)
     assert.equal(entry?.action, 'DescribeCluster')
     assert.equal(entry?.principalArn, CREDENTIAL.principalArn)

@@ -60,7 +60,7 @@ describe('kube-api stand-in authentication (aws-iam-authenticator rules)', () =>
       const res = await h.get(PODS, bad)
       assert.equal(res.status, 401)
       assert.equal(JSON.parse(res.body).reason, 'Unauthorized')
-      assert.ok(!res.body.includes('items'))
+      assert.ok(!res.body.includes('items'), "!res.body.includes('items')")
     })
   }
 

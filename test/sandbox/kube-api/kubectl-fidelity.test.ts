@@ -73,7 +73,7 @@ describe('the stand-in against the real kubectl', { skip }, () => {
     const restart = await kubectl(['rollout', 'restart', 'deployment/payments', '-n', 'shop'])
     assert.equal(restart.code, 0, restart.stderr)
     const restarted = JSON.parse((await kubectl(['get', 'deployment', 'payments', '-n', 'shop', '-o', 'json'])).stdout)
-    assert.ok(restarted.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'])
+    assert.ok(restarted.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'], "restarted.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']")
     const del = await kubectl(['delete', 'pod', 'checkout-7d9f8b6c5d-m2p9z', '-n', 'shop', '--wait=false'])
     assert.equal(del.code, 0, del.stderr)
     const gone = await kubectl(['get', 'pod', 'checkout-7d9f8b6c5d-m2p9z', '-n', 'shop'])

@@ -76,12 +76,12 @@ async function follow(browse: ReturnType<typeof createBrowser>, first: Response)
 async function signIn(user: string, clientId: string, challenge: string): Promise<URL> {
   const browse = createBrowser()
   const page = await follow(browse, await browse(authorizeUrl(clientId, challenge)))
-  assert.ok(page instanceof Response)
+  assert.ok(page instanceof Response, 'page instanceof Response')
   assert.equal(page.status, 200)
   const html = await page.text()
-  for (const name of ['alice', 'bob', 'mallory']) assert.ok(html.includes(`value="${name}"`))
+  for (const name of ['alice', 'bob', 'mallory']) assert.ok(html.includes(`value="${name}"`), name)
   const action = /action="([^"]+)"/.exec(html)?.[1]
-  assert.ok(action !== undefined)
+  assert.ok(action !== undefined, 'action !== undefined')
   const submitted = await browse(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `user=${user}` })
   const end = await follow(browse, submitted)
   if (end instanceof Response) throw new Error(`flow stopped at ${end.status}`)
@@ -97,7 +97,7 @@ describe('dev IdP interactive login (authorization code + PKCE, dynamic registra
       assert.equal(callback.origin + callback.pathname, redirectUri)
       assert.equal(callback.searchParams.get('state'), 'st4te')
       const code = callback.searchParams.get('code')
-      assert.ok(code !== null)
+      assert.ok(code !== null, 'code !== null')
       const response = await fetch(idp.tokenEndpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:6274' },
@@ -129,7 +129,7 @@ describe('dev IdP interactive login (authorization code + PKCE, dynamic registra
     const clientId = await register()
     const browse = createBrowser()
     const end = await follow(browse, await browse(authorizeUrl(clientId, undefined)))
-    assert.ok(end instanceof URL)
+    assert.ok(end instanceof URL, 'end instanceof URL')
     assert.equal(end.searchParams.get('error'), 'invalid_request')
   })
 

@@ -40,7 +40,7 @@ describe('startDevIdp', () => {
 
   it('publishes only public keys in the JWKS', async () => {
     const jwks = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }).parse(await (await fetch(discovery.jwks_uri)).json())
-    assert.ok(jwks.keys.length > 0)
+    assert.ok(jwks.keys.length > 0, 'jwks.keys.length > 0')
     for (const key of jwks.keys) {
       for (const secretPart of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(Object.hasOwn(key, secretPart), false)
     }
@@ -50,14 +50,14 @@ describe('startDevIdp', () => {
     it(`mints a JWT access token for ${user} that verifies against discovery + JWKS`, async () => {
       const token = await idp.mintToken(user)
       const header = decodeProtectedHeader(token)
-      assert.ok(header.alg === 'RS256' || header.alg === 'ES256')
+      assert.ok(header.alg === 'RS256' || header.alg === 'ES256', "header.alg === 'RS256' || header.alg === 'ES256'")
       assert.equal(header.typ, 'at+jwt')
       const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri))
       const { payload } = await jwtVerify(token, jwks, { issuer: discovery.issuer, audience, algorithms: ['RS256', 'ES256'], typ: 'at+jwt' })
       assert.equal(payload.sub, user)
       assert.deepEqual(payload.groups, expectedGroups[user])
       assert.equal(payload.aud, audience)
-      assert.ok(typeof payload.exp === 'number' && typeof payload.iat === 'number')
+      assert.ok(typeof payload.exp === 'number' && typeof payload.iat === 'number', "typeof payload.exp === 'number' && typeof payload.iat === 'number'")
       assert.equal(payload.exp - payload.iat, 600)
     })
   }

@@ -20,10 +20,10 @@ const store = createCredentialStore([
 ])
 
 function isAwsError(err: unknown, name: string, status: number): boolean {
-  assert.ok(err instanceof Error)
+  assert.ok(err instanceof Error, 'err instanceof Error')
   assert.equal(err.name, name)
-  assert.ok('$metadata' in err && typeof err.$metadata === 'object' && err.$metadata !== null)
-  assert.ok('httpStatusCode' in err.$metadata)
+  assert.ok('$metadata' in err && typeof err.$metadata === 'object' && err.$metadata !== null, "'$metadata' in err && typeof err.$metadata === 'object' && err.$metadata !== null")
+  assert.ok('httpStatusCode' in err.$metadata, "'httpStatusCode' in err.$metadata")
   assert.equal(err.$metadata.httpStatusCode, status)
   return true
 }
@@ -68,7 +68,7 @@ describe('verifySigV4 against real SDK clients', () => {
     assert.equal(out.numberOfRecordsUpdated, 0)
     await rds('ASIASDKTEMP00000001', 'sdk-temp-secret', 'sdk/session+token==').send(exec)
     const last = seen.at(-1)
-    assert.ok(last?.ok)
+    assert.ok(last?.ok, 'last?.ok')
     if (last?.ok) assert.equal(last.region, 'eu-central-1')
   })
 

@@ -56,7 +56,7 @@ describe('STS emulator: AssumeRole and GetCallerIdentity (SigV4)', () => {
       new AssumeRoleWithWebIdentityCommand({ RoleArn: GATEWAY_ROLE, RoleSessionName: 'airlock', WebIdentityToken: await fx.issuer.mint() }),
     )
     const c = out.Credentials
-    assert.ok(c?.AccessKeyId !== undefined && c.SecretAccessKey !== undefined && c.SessionToken !== undefined)
+    assert.ok(c?.AccessKeyId !== undefined && c.SecretAccessKey !== undefined && c.SessionToken !== undefined, 'c?.AccessKeyId !== undefined && c.SecretAccessKey !== undefined && c.SessionToken !== undefined')
     gatewayCreds = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken }
   })
   after(() => teardown.run())
