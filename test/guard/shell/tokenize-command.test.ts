@@ -155,6 +155,14 @@ describe('lexer refusal reasons', () => {
       })
     })
   }
+  for (const word of ['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time']) {
+    it(`refuses the reserved word ${word} as the command`, async () => {
+      await assert.rejects(tokenizeCommand(`${word} uptime`), new RegExp(`reserved word "${word}"`))
+    })
+  }
+  it('throws TypeError for a non-string (misuse)', async () => {
+    await assert.rejects(Reflect.apply(tokenizeCommand, undefined, [42]), (e: unknown) => e instanceof TypeError && /expects a string/.test(e.message))
+  })
   it('counts the limit in bytes and allows exactly 4096', async () => {
     assert.equal((await tokenizeCommand(`echo ${'x'.repeat(4091)}`)).length, 2)
     await assert.rejects(tokenizeCommand(`echo ${'x'.repeat(4092)}`), /longer than 4096 bytes/)
@@ -212,9 +220,22 @@ describe('POSIX parser cross-check', () => {
       assert.equal((await tokenizeCommand(input, disagreeing(() => undefined))).length > 0, true, 'the unaltered tree passes')
     })
   }
-  it('refuses a line the parser calls a syntax error, with its own reason', async () => {
-    const syntaxOnly: PosixShellParser = { parse: () => ({ ok: false, failure: 'syntax', detail: 'stand-in' }) }
-    await assert.rejects(tokenizeCommand('uptime', syntaxOnly), /does not parse as a POSIX shell command/)
+  it('accepts a tree that leaves out the trailing comments and redirections (null)', async () => {
+    const bare = disagreeing((f) => {
+      f.Last = null
+      only(f).Redirs = null
+    })
+    assert.deepEqual(await tokenizeCommand('df -h', bare), ['df', '-h'])
+  })
+  it('refuses a line the parser calls a syntax error, with its own reason and the result as cause', async () => {
+    const failure = { ok: false, failure: 'syntax', detail: 'stand-in' } as const
+    const syntaxOnly: PosixShellParser = { parse: () => failure }
+    await assert.rejects(tokenizeCommand('uptime', syntaxOnly), (e: unknown) => {
+      assert.ok(e instanceof GuardError, `expected GuardError, got ${String(e)}`)
+      assert.match(e.message, /does not parse as a POSIX shell command/)
+      assert.deepEqual(e.cause, failure)
+      return true
+    })
   })
   it('never lets the lexer\'s refusals read as the parser\'s', async () => {
     for (const input of ['uptime; reboot', 'cat x > y', 'a # c', '! true', 'sleep 1 &']) {
