@@ -14,24 +14,31 @@ export interface Fixture {
   readonly verifier: ReturnType<typeof createTokenVerifier>
 }
 
+/** Starts a test issuer and a verifier for it; stops the issuer again if the verifier cannot be built. */
 export async function setUp(
   algs: readonly TestKeyAlg[] = ['RS256'],
   overrides: Partial<TokenVerifierOptions> = {},
 ): Promise<Fixture> {
   const clock = createManualClock(START)
   const idp = await startTestIssuer({ clock, algs })
-  const cache = createJwksCache({ issuer: idp.issuer, clock, allowInsecureLoopback: true })
-  const verifier = createTokenVerifier({
-    issuer: idp.issuer,
-    audience: idp.audience,
-    algorithms: ['RS256'],
-    clockToleranceSeconds: 30,
-    groupsClaim: 'groups',
-    keys: cache.getKey,
-    clock,
-    ...overrides,
-  })
-  return { clock, idp, verifier }
+  try {
+    const cache = createJwksCache({ issuer: idp.issuer, clock, allowInsecureLoopback: true })
+    const verifier = createTokenVerifier({
+      issuer: idp.issuer,
+      audience: idp.audience,
+      algorithms: ['RS256'],
+      clockToleranceSeconds: 30,
+      groupsClaim: 'groups',
+      keys: cache.getKey,
+      clock,
+      ...overrides,
+    })
+    return { clock, idp, verifier }
+  } catch (error) {
+    // The issuer is already listening: a verifier that refuses its options must not leave it running.
+    await idp.stop()
+    throw error
+  }
 }
 
 /** Asserts the refusal class and that nothing of the token leaks into the error. */

@@ -3,16 +3,17 @@ import { after, before, describe, it } from 'node:test'
 import { createManualClock } from '../../src/clock.js'
 import { createJwksCache } from '../../src/auth/jwks-cache.js'
 import { createTokenVerifier } from '../../src/auth/verify-token.js'
+import { createTeardown } from '../support/teardown.js'
 import { assertRefused, now, setUp, START, type Fixture } from './verifier-fixture.js'
 
 describe('createTokenVerifier accepts', () => {
   let f: Fixture
+  const teardown = createTeardown()
   before(async () => {
     f = await setUp(['RS256'], { groupsClaim: 'realm_access.roles' })
+    teardown.add(() => f.idp.stop())
   })
-  after(async () => {
-    await f.idp.stop()
-  })
+  after(() => teardown.run())
 
   it('returns the principal with email, name, issue time, expiry and jti', async () => {
     const token = await f.idp.mint({ email: 'a@example.com', name: 'Agent', jti: 'tok-1', realm_access: { roles: ['dba', 'ops'] } })
@@ -40,6 +41,14 @@ describe('createTokenVerifier accepts', () => {
     await f.verifier.verify(`BEARER ${token}`)
   })
 
+  it('leaves out a jti, email or name that is not a string', async () => {
+    for (const odd of [42, ['tok-1'], { id: 'tok-1' }, true, null]) {
+      const token = await f.idp.mint({ jti: odd, email: odd, name: odd, realm_access: { roles: ['dba'] } })
+      const principal = await f.verifier.verify(`Bearer ${token}`)
+      assert.deepEqual(Object.keys(principal).sort(), ['expiresAt', 'groups', 'issuer', 'subject'], JSON.stringify(odd))
+    }
+  })
+
   it('accepts exp, nbf and iat within the clock tolerance', async () => {
     const token = await f.idp.mint({ exp: now() - 29, nbf: now() + 29, iat: now() + 29 })
     assert.equal((await f.verifier.verify(`Bearer ${token}`)).subject, 'agent-1')
@@ -48,12 +57,12 @@ describe('createTokenVerifier accepts', () => {
 
 describe('createTokenVerifier groups claim lookup', () => {
   let f: Fixture
+  const teardown = createTeardown()
   before(async () => {
     f = await setUp()
+    teardown.add(() => f.idp.stop())
   })
-  after(async () => {
-    await f.idp.stop()
-  })
+  after(() => teardown.run())
   const verifierFor = (groupsClaim: string): Fixture['verifier'] =>
     createTokenVerifier({
       issuer: f.idp.issuer,
@@ -108,7 +117,32 @@ describe('createTokenVerifier construction', () => {
       assert.throws(() => createTokenVerifier(Object.assign({ ...base, algorithms: ['RS256' as const] }, fromJson)), TypeError)
     }
     assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], clockToleranceSeconds: -1 }), TypeError)
+    for (const clockToleranceSeconds of [Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], clockToleranceSeconds }), TypeError)
+    }
+    assert.doesNotThrow(() => createTokenVerifier({ ...base, algorithms: ['RS256'], clockToleranceSeconds: 0 }))
     assert.throws(() => createTokenVerifier({ ...base, algorithms: ['RS256'], groupsClaim: '' }), TypeError)
     assert.doesNotThrow(() => createTokenVerifier({ ...base, algorithms: ['RS256', 'ES256', 'EdDSA'] }))
+  })
+
+  it('throws TypeError for a maximum token age that is not a positive finite number', () => {
+    const base = {
+      issuer: 'https://idp.example',
+      audience: 'https://airlock.example/mcp',
+      algorithms: ['RS256' as const],
+      clockToleranceSeconds: 0,
+      groupsClaim: 'groups',
+      keys: createJwksCache({ issuer: 'https://idp.example', clock: createManualClock(START) }).getKey,
+      clock: createManualClock(START),
+    }
+    for (const maxTokenAgeSeconds of [0, -1, -0.5, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) {
+      assert.throws(() => createTokenVerifier({ ...base, maxTokenAgeSeconds }), TypeError, String(maxTokenAgeSeconds))
+    }
+    // Configuration can come from untyped JSON: a numeric string is not a number.
+    const fromJson: Record<string, unknown> = { maxTokenAgeSeconds: '600' }
+    assert.throws(() => createTokenVerifier(Object.assign({ ...base }, fromJson)), TypeError)
+    for (const maxTokenAgeSeconds of [0.5, 1, 600]) {
+      assert.doesNotThrow(() => createTokenVerifier({ ...base, maxTokenAgeSeconds }), String(maxTokenAgeSeconds))
+    }
   })
 })

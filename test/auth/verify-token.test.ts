@@ -2,17 +2,19 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { exportSPKI, generateKeyPair, importJWK } from 'jose'
 import { createJwksCache } from '../../src/auth/jwks-cache.js'
-import { createTokenVerifier } from '../../src/auth/verify-token.js'
+import { createTokenVerifier, MAX_TOKEN_BYTES } from '../../src/auth/verify-token.js'
+import { AuthError } from '../../src/errors.js'
+import { createTeardown } from '../support/teardown.js'
 import { assertRefused, now, setUp, type Fixture } from './verifier-fixture.js'
 
 describe('createTokenVerifier refusals (RS256 issuer)', () => {
   let f: Fixture
+  const teardown = createTeardown()
   before(async () => {
     f = await setUp()
+    teardown.add(() => f.idp.stop())
   })
-  after(async () => {
-    await f.idp.stop()
-  })
+  after(() => teardown.run())
   const bearer = (token: string): string => `Bearer ${token}`
 
   it('refuses a request without credentials as AUTH_MISSING', async () => {
@@ -45,6 +47,61 @@ describe('createTokenVerifier refusals (RS256 issuer)', () => {
   it('refuses a really signed token larger than 8 KiB', async () => {
     const token = await f.idp.mint({ padding: 'x'.repeat(8 * 1024) })
     await assertRefused(f.verifier, bearer(token), 'too_large')
+  })
+
+  it('holds the size limit at exactly 8 KiB, counted in bytes', async () => {
+    assert.equal(MAX_TOKEN_BYTES, 8192)
+    const sized = (bytes: number): string => `${'a'.repeat(bytes - 4)}.b.c`
+    // At the limit the size check passes and the next check (the header) refuses.
+    await assertRefused(f.verifier, bearer(sized(MAX_TOKEN_BYTES)), 'malformed')
+    await assertRefused(f.verifier, bearer(sized(MAX_TOKEN_BYTES + 1)), 'too_large')
+    await assertRefused(f.verifier, bearer(`${'\u00e9'.repeat(MAX_TOKEN_BYTES / 2 + 1)}`), 'too_large')
+    await assertRefused(f.verifier, bearer(`${'\u00e9'.repeat(MAX_TOKEN_BYTES / 2)}`), 'malformed')
+    const token = await f.idp.mint({ padding: 'x'.repeat(5000) })
+    assert.ok(token.length < MAX_TOKEN_BYTES, 'a large token under the limit')
+    assert.equal((await f.verifier.verify(bearer(token))).subject, 'agent-1')
+  })
+
+  it('refuses a header whose alg is empty or not a string as malformed, not as a disallowed alg', async () => {
+    for (const alg of ['', 42, null, ['RS256'], { name: 'RS256' }, true]) {
+      const header = Buffer.from(JSON.stringify({ alg, typ: 'JWT', kid: f.idp.currentKid })).toString('base64url')
+      const payload = Buffer.from(JSON.stringify({ sub: 'agent-1' })).toString('base64url')
+      await assertRefused(f.verifier, bearer(`${header}.${payload}.c2ln`), 'malformed')
+    }
+  })
+
+  it('refuses a disallowed alg in its own header check, before looking at keys or other header members', async () => {
+    let lookups = 0
+    const cache = createJwksCache({ issuer: f.idp.issuer, clock: f.clock, allowInsecureLoopback: true })
+    const counted = createTokenVerifier({
+      issuer: f.idp.issuer,
+      audience: f.idp.audience,
+      algorithms: ['RS256'],
+      clockToleranceSeconds: 30,
+      groupsClaim: 'groups',
+      keys: async (header, token) => {
+        lookups += 1
+        return cache.getKey(header, token)
+      },
+      clock: f.clock,
+    })
+    const { privateKey } = await generateKeyPair('PS256')
+    const tokens = [
+      f.idp.mintUnsecured(),
+      await f.idp.mint({}, { alg: 'PS256', key: privateKey }),
+      await f.idp.mint({}, { alg: 'PS256', key: privateKey, header: { jku: `${f.idp.issuer}/jwks` } }),
+      await f.idp.mint({}, { alg: 'HS256', key: new TextEncoder().encode('x'.repeat(32)), header: { jwk: f.idp.publicJwk() } }),
+      await f.idp.mint({}, { alg: 'PS256', key: privateKey, header: { x5u: 'https://evil.example/cert.pem' } }),
+    ]
+    for (const token of tokens) {
+      await assertRefused(counted, bearer(token), 'alg_not_allowed')
+      const error: unknown = await counted.verify(bearer(token)).catch((e: unknown) => e)
+      assert.ok(error instanceof AuthError, 'an AuthError')
+      assert.match(error.message, /alg is not in the allowed list/)
+    }
+    assert.equal(lookups, 0, 'no key was looked up for a disallowed alg')
+    assert.equal((await counted.verify(bearer(await f.idp.mint()))).subject, 'agent-1')
+    assert.equal(lookups, 1)
   })
 
   it('refuses alg none, HS256 signed with the public key, and algs outside the list', async () => {
@@ -135,12 +192,12 @@ describe('createTokenVerifier refusals (RS256 issuer)', () => {
 
 describe('createTokenVerifier with maxTokenAgeSeconds', () => {
   let f: Fixture
+  const teardown = createTeardown()
   before(async () => {
     f = await setUp(['RS256'], { maxTokenAgeSeconds: 600 })
+    teardown.add(() => f.idp.stop())
   })
-  after(async () => {
-    await f.idp.stop()
-  })
+  after(() => teardown.run())
 
   it('refuses a token older than the maximum age, one without iat, and one from the future', async () => {
     const old = await f.idp.mint({ iat: now() - 631, exp: now() + 300 })
@@ -152,5 +209,19 @@ describe('createTokenVerifier with maxTokenAgeSeconds', () => {
   it('accepts a token within the maximum age', async () => {
     const principal = await f.verifier.verify(`Bearer ${await f.idp.mint({ iat: now() - 600 })}`)
     assert.equal(principal.subject, 'agent-1')
+  })
+})
+
+describe('createTokenVerifier test set-up', () => {
+  it('stops its issuer when the verifier refuses the options, so nothing keeps the process alive', async () => {
+    const servers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'TCPServerWrap').length
+    const listening = servers()
+    // Were the options accepted, stop the issuer here so the failure cannot hang the run instead.
+    const outcome = await setUp(['RS256'], { maxTokenAgeSeconds: 0 }).then(
+      async (f) => f.idp.stop().then(() => 'built'),
+      (error: unknown) => error,
+    )
+    assert.ok(outcome instanceof TypeError, `expected a TypeError, got ${String(outcome)}`)
+    assert.equal(servers(), listening)
   })
 })

@@ -7,6 +7,7 @@ import { UpstreamError } from '../../src/errors.js'
 import { startEksEmulator, type EksEmulator } from '../../src/sandbox/eks/start-eks-emulator.js'
 import { createCredentialStore } from '../../src/sandbox/sigv4/credential-store.js'
 import { createTrail, type Trail } from '../../src/sandbox/trail.js'
+import { createTeardown } from '../support/teardown.js'
 
 const CREDENTIAL = { accessKeyId: 'AKIAGATEWAYEXAMPLE01', secretAccessKey: 'gateway-secret', principalArn: 'arn:aws:iam::111122223333:role/airlock-gateway' }
 const CA = '-----BEGIN CERTIFICATE-----\nMIIBdemodemodemo\n-----END CERTIFICATE-----\n'
@@ -18,6 +19,7 @@ describe('createEksClusterInfoCache', () => {
     new EKSClient({ region: 'us-east-1', endpoint: emulator.endpoint, credentials: { accessKeyId: CREDENTIAL.accessKeyId, secretAccessKey }, maxAttempts: 1 })
   const describes = () => trail.entries().filter((e) => e.action === 'DescribeCluster').length
 
+  const teardown = createTeardown()
   before(async () => {
     trail = createTrail(systemClock)
     emulator = await startEksEmulator({
@@ -27,8 +29,9 @@ describe('createEksClusterInfoCache', () => {
         { name: 'being-built', region: 'us-east-1', endpoint: 'https://127.0.0.1:6444', caPem: CA, status: 'CREATING' },
       ],
     })
+    teardown.add(() => emulator.close())
   })
-  after(() => emulator.close())
+  after(() => teardown.run())
 
   test('returns endpoint and CA, and caches them for a few minutes per client', async () => {
     const clock = createManualClock(0)

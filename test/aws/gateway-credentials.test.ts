@@ -7,13 +7,17 @@ import { gatewayCredentials, STS_REQUEST_HANDLER, type GatewayEnv } from '../../
 import { UpstreamError } from '../../src/errors.js'
 import { HANG, startFaultProxy } from '../support/fault-proxy.js'
 import { CONNECTION_ROLE, GATEWAY_ROLE, startStsFixture, type StsFixture } from '../sandbox/sts/sts-fixture.js'
+import { createTeardown } from '../support/teardown.js'
 
 describe('gatewayCredentials (default chain, IRSA)', () => {
   let fx: StsFixture
   const saved = { ...process.env }
   let irsa: GatewayEnv
+  const teardown = createTeardown()
   before(async () => {
+    teardown.add(() => { process.env = saved })
     fx = await startStsFixture()
+    teardown.add(() => fx.close())
     // The SDK chain also reads process.env and ~/.aws: isolate it so only IRSA can answer, and never reach IMDS.
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ROLE_ARN', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI']) {
       delete process.env[key]
@@ -29,10 +33,7 @@ describe('gatewayCredentials (default chain, IRSA)', () => {
       AWS_ROLE_SESSION_NAME: 'airlock-gateway',
     }
   })
-  after(async () => {
-    process.env = saved
-    await fx.close()
-  })
+  after(() => teardown.run())
 
   async function failure(env: GatewayEnv): Promise<UpstreamError> {
     const error = await gatewayCredentials(env)().then(() => undefined, (e: unknown) => e)

@@ -4,13 +4,16 @@ import { createEksTokenSource } from '../../src/aws/eks-token.js'
 import { createKubeApis, createKubeClientSource } from '../../src/aws/kube-client.js'
 import { createKubeCertificates } from '../../src/sandbox/kube-api/kube-certificates.js'
 import { GATEWAY, startKubeHarness, type KubeHarness } from '../sandbox/kube-api/kube-harness.js'
+import { createTeardown } from '../support/teardown.js'
 
 describe('kube clients', () => {
   let h: KubeHarness
+  const teardown = createTeardown()
   before(async () => {
     h = await startKubeHarness()
+    teardown.add(() => h.server.close())
   })
-  after(() => h.server.close())
+  after(() => teardown.run())
   const caData = () => Buffer.from(h.server.caPem).toString('base64')
 
   test('talk to the API server with the token, TLS verified against the cluster CA', async () => {

@@ -8,6 +8,7 @@ import { createRoleCredentials, roleSessionName, sourceIdentity, stsSafeName } f
 import { createManualClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
 import { CONNECTION_ROLE, GATEWAY_ROLE, NO_SOURCE_ROLE, startStsFixture, type StsFixture } from '../sandbox/sts/sts-fixture.js'
+import { createTeardown } from '../support/teardown.js'
 
 const STS_NAME = /^[\w+=,.@-]{2,64}$/
 const principal = (subject: string, extra: Partial<Principal> = {}): Principal => ({
@@ -58,19 +59,19 @@ describe('role session names', () => {
 describe('createRoleCredentials against the STS emulator', () => {
   let fx: StsFixture
   let sts: STSClient
+  const teardown = createTeardown()
   before(async () => {
     fx = await startStsFixture()
+    teardown.add(() => fx.close())
     sts = new STSClient({
       region: 'eu-west-1',
       endpoint: fx.sts.endpoint,
       maxAttempts: 1,
       credentials: fromTokenFile({ webIdentityTokenFile: fx.issuer.tokenFile, roleArn: GATEWAY_ROLE, roleSessionName: 'airlock', clientConfig: { region: 'eu-west-1', endpoint: fx.sts.endpoint } }),
     })
+    teardown.add(() => sts.destroy())
   })
-  after(async () => {
-    sts.destroy()
-    await fx.close()
-  })
+  after(() => teardown.run())
   const assumeCalls = (roleArn: string) => fx.trail.entries().filter((e) => e.action === 'AssumeRole' && e.outcome === 'ok' && e.detail?.['roleArn'] === roleArn).length
   const target = (subject: string): AwsTarget => ({ region: 'eu-west-1', roleArn: CONNECTION_ROLE, principal: principal(subject) })
 

@@ -7,6 +7,7 @@ import type { CliIo } from '../../src/cli/cli-io.js'
 import { createVerifyCommand } from '../../src/cli/verify-command.js'
 import { systemClock } from '../../src/clock.js'
 import { startFixtureGateway, type FixtureGateway } from '../posture/fixture-gateway.js'
+import { createTeardown } from '../support/teardown.js'
 
 interface Captured extends CliIo {
   readonly out: string[]
@@ -34,19 +35,19 @@ describe('airlock verify', () => {
   let project: string
   let good: FixtureGateway
   let bad: FixtureGateway
+  const teardown = createTeardown()
   before(async () => {
     home = await mkdtemp(join(tmpdir(), 'airlock-verify-cmd-'))
+    teardown.add(() => rm(home, { recursive: true, force: true }))
     project = join(home, 'project')
     await mkdir(project)
     await writeFile(join(project, 'policy.json'), JSON.stringify(POLICY))
     good = await startFixtureGateway()
+    teardown.add(() => good.close())
     bad = await startFixtureGateway({ anyAudience: true, noResourceMetadata: true })
+    teardown.add(() => bad.close())
   })
-  after(async () => {
-    await good.close()
-    await bad.close()
-    await rm(home, { recursive: true, force: true })
-  })
+  after(() => teardown.run())
 
   it('--agent-env passes a clean HOME from io.env', async () => {
     const io = capture(project, { HOME: join(home, 'clean-home') })

@@ -20,7 +20,7 @@ describe('parseTemplateWord', () => {
   }
   const bad = [
     '{wrd:1}', '{itn:1-5}', '{int:5-1}', '{int:1-}', '{int:-1-5}', '{int:1-99999999999}', '{path}', '{path:var/log}',
-    '{path:/var/../etc}', '{path:/var//log}', '{path:/var/lo**g}', '{path:/var/$x}', '{}', '{a||b}', '{a|a}',
+    '{path:x/var/log}', '{path:**}', '{path:*/log}', '{path:/var/log/}', '{path:/var/ log}', '{path:/var/log;}', '{path:/var/../etc}', '{path:/var//log}', '{path:/var/lo**g}', '{path:/var/$x}', '{}', '{a||b}', '{a|a}',
     'pre{word}', '{word}post', '{{word}}', 'it\'s', 'a"b', 'a\\b', 'tab\there', 'caf\u00e9', '{Unit}', '{a b}',
   ]
   for (const word of bad) {
@@ -47,6 +47,10 @@ describe('checkTemplateArgument', () => {
   const path = parseTemplateWord('{path:/var/log/**}')
   const logs = parseTemplateWord('{path:/var/log/*.log}')
   const choice = parseTemplateWord('{status|show}')
+  const exact = parseTemplateWord('{path:/etc/nginx/nginx.conf}')
+  const oneLevel = parseTemplateWord('{path:/var/log/*}')
+  const anywhere = parseTemplateWord('{path:/**}')
+  const middle = parseTemplateWord('{path:/srv/*/current}')
   const cases: [string, ReturnType<typeof parseTemplateWord>, string, boolean][] = [
     ['word ok', word, 'nginx.service', true],
     ['word with = and ,', word, 'a=b,c', true],
@@ -78,6 +82,37 @@ describe('checkTemplateArgument', () => {
     ['single-segment star', logs, '/var/log/syslog.log', true],
     ['single-segment star is one segment', logs, '/var/log/a/b.log', false],
     ['single-segment star suffix', logs, '/var/log/syslog', false],
+    // A glob without wildcards is one exact path, never its subtree or a sibling.
+    ['exact path', exact, '/etc/nginx/nginx.conf', true],
+    ['exact path: child', exact, '/etc/nginx/nginx.conf/x', false],
+    ['exact path: grandchild', exact, '/etc/nginx/nginx.conf/a/b', false],
+    ['exact path: parent', exact, '/etc/nginx', false],
+    ['exact path: longer name', exact, '/etc/nginx/nginx.conf.bak', false],
+    ['exact path: case differs', exact, '/etc/nginx/NGINX.conf', false],
+    // Every segment is entirely in the safe charset, whatever the glob lets through.
+    ['star segment: semicolon', oneLevel, '/var/log/a;b', false],
+    ['star segment: space', oneLevel, '/var/log/a b', false],
+    ['star segment: command substitution', oneLevel, '/var/log/$(id)', false],
+    ['star segment: quote', oneLevel, "/var/log/a'b", false],
+    ['star segment: pipe', oneLevel, '/var/log/syslog|sh', false],
+    ['star segment: non-ascii', oneLevel, '/var/log/\u00e9', false],
+    ['globstar segment: backtick', anywhere, '/tmp/`id`', false],
+    ['star segment ok', oneLevel, '/var/log/syslog.1', true],
+    // Absolute only: a value without the leading "/" is refused even when the rest would match.
+    ['globstar: relative', anywhere, 'etc/shadow', false],
+    ['globstar: relative one word', anywhere, 'shadow', false],
+    ['subtree: first letter stands in for "/"', path, 'xvar/log/syslog', false],
+    ['star: first letter stands in for "/"', oneLevel, 'Xvar/log/syslog', false],
+    ['globstar: empty', anywhere, '', false],
+    ['globstar: root', anywhere, '/', false],
+    ['globstar: any absolute path', anywhere, '/etc/shadow', true],
+    // No empty segment anywhere, even where `*` or `**` would match an empty one.
+    ['star: trailing slash', oneLevel, '/var/log/', false],
+    ['star: two trailing slashes', oneLevel, '/var/log//', false],
+    ['globstar: leading double slash', anywhere, '//etc', false],
+    ['globstar: inner double slash', anywhere, '/var//log', false],
+    ['middle star: empty segment', middle, '/srv//current', false],
+    ['middle star ok', middle, '/srv/app/current', true],
     ['choice ok', choice, 'show', true],
     ['choice other', choice, 'stop', false],
   ]

@@ -95,7 +95,7 @@ const allows: AllowRow[] = [
 
 describe('evaluate', () => {
   it('has more deny rows than allow rows', () => {
-    assert.ok(denies.length > allows.length)
+    assert.ok(denies.length > allows.length, 'more deny rows than allow rows')
   })
 
   for (const row of denies) {
@@ -105,6 +105,8 @@ describe('evaluate', () => {
       if (decision.allow) return
       assert.equal(decision.reason, row.reason)
       assert.equal(decision.grantId, row.grantId)
+      // A deny that no grant decided carries no grantId key at all (not one set to undefined).
+      assert.equal(Object.hasOwn(decision, 'grantId'), row.grantId !== undefined)
       assert.match(decision.message, /^[A-Z].*\.$/)
     })
   }
@@ -132,13 +134,13 @@ describe('evaluate', () => {
   it('does not tell unknown connections apart from ungranted ones', () => {
     const unknown = evaluate(policy, dba, { ...SQL, connection: 'secret-db' }, NOW)
     const ungranted = evaluate(policy, { groups: ['temps'] }, { ...SQL, connection: 'reports-db' }, NOW)
-    assert.ok(!unknown.allow && !ungranted.allow)
+    assert.ok(!unknown.allow && !ungranted.allow, 'both requests are denied')
     assert.equal(unknown.message.replace('secret-db', 'X'), ungranted.message.replace('reports-db', 'X'))
   })
 
   it('names only the caller’s own grant and the id they gave', () => {
     const decision = evaluate(policy, sre, { ...KUBE, connection: 'demo-cluster' }, NOW)
-    assert.ok(!decision.allow)
+    assert.ok(!decision.allow, 'an approval grant does not allow')
     assert.equal(decision.message, 'Tool kubectl needs approval under grant "restart", and approvals are not available yet.')
     for (const other of ['dba-read', 'dba-write', 'alice-only', 'arn:', 'demo"', 'us-east-1']) assert.ok(!decision.message.includes(other), other)
   })
@@ -149,7 +151,7 @@ describe('evaluate', () => {
       { version: 1, grants: [{ id: 'b-second', groups: ['dba'], connections: ['orders-db'], tools: ['sql_query'], ttl: '2m', sql: {} }] },
     )
     const decision = evaluate(twoFiles, dba, { ...SQL, connection: 'orders-db' }, NOW)
-    assert.ok(decision.allow)
+    assert.ok(decision.allow, 'the first file’s grant allows')
     assert.equal(decision.grantId, 'a-first')
     assert.equal(decision.ttlSeconds, 60)
   })

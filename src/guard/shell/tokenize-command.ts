@@ -84,20 +84,25 @@ function lexWords(input: string): LexedWord[] {
   return words
 }
 
+/** A refusal of the parser cross-check, told apart from the lexer's in logs and the audit trail. */
+function disagree(reason: string): GuardError {
+  return refuse(`the POSIX parser sees ${reason}`)
+}
+
 /** Cross-checks the structure with a real POSIX shell parser: one simple statement, nothing else. */
 function checkStructure(file: ShFile, first: LexedWord, last: LexedWord): void {
-  if (file.Last != null && file.Last.length > 0) throw refuse('trailing comment')
-  if (file.Stmts.length !== 1) throw refuse('more than one command')
+  if (file.Last != null && file.Last.length > 0) throw disagree('trailing comment')
+  if (file.Stmts.length !== 1) throw disagree('more than one command')
   const stmt = file.Stmts[0]
-  if (stmt === undefined || stmt.Cmd === null) throw refuse('no command')
-  if (stmt.Comments.length > 0) throw refuse('comment')
-  if (stmt.Redirs != null && stmt.Redirs.length > 0) throw refuse('redirection')
-  if (stmt.Negated) throw refuse('negation')
-  if (stmt.Background || stmt.Coprocess) throw refuse('background job')
-  if (stmt.Semicolon.Line !== 0) throw refuse('command separator ";"')
+  if (stmt === undefined || stmt.Cmd === null) throw disagree('no command')
+  if (stmt.Comments.length > 0) throw disagree('comment')
+  if (stmt.Redirs != null && stmt.Redirs.length > 0) throw disagree('redirection')
+  if (stmt.Negated) throw disagree('negation')
+  if (stmt.Background || stmt.Coprocess) throw disagree('background job')
+  if (stmt.Semicolon.Line !== 0) throw disagree('command separator ";"')
   // The parser must see the command exactly where our lexer saw the words.
   if (stmt.Cmd.Pos.Offset !== first.start || stmt.Cmd.End.Offset !== last.end) {
-    throw refuse('command structure is not a single simple command')
+    throw disagree('the command at other offsets than the lexer')
   }
 }
 

@@ -4,7 +4,7 @@ import { describe, it } from 'node:test'
 import { promisify } from 'node:util'
 import { GuardError } from '../../../src/errors.js'
 import { matchTemplate } from '../../../src/guard/shell/match-template.js'
-import { createPosixShellParser } from '../../../src/guard/shell/posix-shell-parser.js'
+import { createPosixShellParser, type PosixShellParser, type ShFile } from '../../../src/guard/shell/posix-shell-parser.js'
 import { quoteArgv } from '../../../src/guard/shell/quote-argv.js'
 import { tokenizeCommand } from '../../../src/guard/shell/tokenize-command.js'
 import { parseCommandTemplate } from '../../../src/policy/command-template.js'
@@ -26,7 +26,7 @@ async function shellArgv(argv: readonly string[]): Promise<string[]> {
 }
 
 describe('escape attempts', () => {
-  it('has a real fixture table', () => assert.ok(ESCAPE_FIXTURES.length >= 30))
+  it('has a real fixture table', () => assert.ok(ESCAPE_FIXTURES.length >= 30, 'ESCAPE_FIXTURES.length >= 30'))
   for (const fixture of ESCAPE_FIXTURES) {
     it(`refuses ${fixture.name}`, async () => {
       await assert.rejects(guard(fixture.input), (e: unknown) => {
@@ -103,6 +103,147 @@ describe('parser failure', () => {
   })
 })
 
+describe('lexer refusal reasons', () => {
+  // The reason is what an operator reads in the audit trail; each names what was found.
+  const reasons: [string, RegExp][] = [
+    ['uptime;reboot', /command separator ";"/],
+    ['sleep 1&', /operator "&"/],
+    ['uptime|sh', /pipe or "\|\|"/],
+    ['cat <x', /redirection/],
+    ['echo a>x', /redirection/],
+    ['echo $HOME', /expansion \("\$"\)$/],
+    ['echo `id`', /command substitution \(backtick\)$/],
+    ['ls *', /unquoted glob character/],
+    ['ls a?', /unquoted glob character/],
+    ['ls [ab]', /unquoted glob character/],
+    ['ls a]', /unquoted glob character/],
+    ['echo {a,b}', /brace expansion or group/],
+    ['echo a}', /brace expansion or group/],
+    ['cat ~', /tilde expansion/],
+    ['uptime #x', /comment/],
+    ['echo !!', /negation or history expansion/],
+    ['echo (a)', /subshell or function syntax/],
+    ['echo a)', /subshell or function syntax/],
+    ['echo a\\b', /backslash escape$/],
+    ['echo a\tb', /control character/],
+    ['echo a\u007fb', /control character/],
+    ['echo a\0b', /NUL byte/],
+    ['echo a\rb', /newline or carriage return/],
+    ['echo a\nb', /newline or carriage return/],
+    ['echo caf\u00e9', /non-ASCII character/],
+    ['echo "$x"', /expansion \("\$"\) inside double quotes/],
+    ['echo "`id`"', /command substitution \(backtick\) inside double quotes/],
+    ['echo "a\\b"', /backslash escape inside double quotes/],
+    ['echo "a!"', /"!" inside double quotes/],
+    ['echo "abc', /unterminated double quote/],
+    ["echo 'abc", /unterminated single quote/],
+    ['   ', /empty command/],
+    ['', /empty command/],
+    ['A=1 uptime', /variable assignment prefix/],
+    ['"A=1" uptime', /variable assignment prefix/],
+    ['while uptime', /reserved word "while"/],
+    ['x'.repeat(4097), /longer than 4096 bytes/],
+  ]
+  for (const [input, reason] of reasons) {
+    it(`refuses ${JSON.stringify(input.slice(0, 24))} naming ${String(reason)}`, async () => {
+      await assert.rejects(tokenizeCommand(input), (e: unknown) => {
+        assert.ok(e instanceof GuardError, `expected GuardError, got ${String(e)}`)
+        assert.equal(e.code, 'COMMAND_SYNTAX_REFUSED')
+        assert.match(e.message, reason)
+        assert.ok(!e.message.includes('POSIX parser'), e.message)
+        return true
+      })
+    })
+  }
+  for (const word of ['if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in', 'function', 'select', 'time']) {
+    it(`refuses the reserved word ${word} as the command`, async () => {
+      await assert.rejects(tokenizeCommand(`${word} uptime`), new RegExp(`reserved word "${word}"`))
+    })
+  }
+  it('throws TypeError for a non-string (misuse)', async () => {
+    await assert.rejects(Reflect.apply(tokenizeCommand, undefined, [42]), (e: unknown) => e instanceof TypeError && /expects a string/.test(e.message))
+  })
+  it('counts the limit in bytes and allows exactly 4096', async () => {
+    assert.equal((await tokenizeCommand(`echo ${'x'.repeat(4091)}`)).length, 2)
+    await assert.rejects(tokenizeCommand(`echo ${'x'.repeat(4092)}`), /longer than 4096 bytes/)
+    await assert.rejects(tokenizeCommand(`echo '${'\u00e9'.repeat(2046)}'`), /longer than 4096 bytes/)
+  })
+  it('keeps quoted text and plain characters in one word', async () => {
+    assert.deepEqual(await tokenizeCommand(`echo a'b c'"d e"f -x=1,2:3@4+5%6^7/8.9_0`), ['echo', 'ab cd ef', '-x=1,2:3@4+5%6^7/8.9_0'])
+    assert.deepEqual(await tokenizeCommand(`echo '' ""`), ['echo', '', ''])
+  })
+})
+
+describe('POSIX parser cross-check', () => {
+  // The lexer accepts every line below; a parser that disagrees with it about the structure must
+  // turn the line into a refusal. The real parser is used and its tree then altered, standing in
+  // for a parser/lexer disagreement no known input produces today.
+  const real = createPosixShellParser()
+  function disagreeing(alter: (file: ShFile) => void): PosixShellParser {
+    return {
+      parse(input) {
+        const result = real.parse(input)
+        if (!result.ok) return result
+        const file = structuredClone(result.file)
+        alter(file)
+        return { ok: true, file }
+      },
+    }
+  }
+  const only = (file: ShFile): ShFile['Stmts'][number] => {
+    const stmt = file.Stmts[0]
+    if (stmt === undefined) assert.fail('the real parser saw no statement')
+    return stmt
+  }
+  const cases: [string, string, (file: ShFile) => void, RegExp][] = [
+    ['a trailing comment', 'uptime', (f) => { f.Last = [{}] }, /parser sees trailing comment/],
+    ['a second statement', 'df -h', (f) => { f.Stmts.push(only(f)) }, /parser sees more than one command/],
+    ['no statement', 'uptime', (f) => { f.Stmts = [] }, /parser sees more than one command/],
+    ['a statement without a command', 'uptime', (f) => { only(f).Cmd = null }, /parser sees no command/],
+    ['a comment', 'df -h', (f) => { only(f).Comments = [{}] }, /parser sees comment/],
+    ['a redirection', "echo 'a=b,c'", (f) => { only(f).Redirs = [{}] }, /parser sees redirection/],
+    ['a negation', 'uptime', (f) => { only(f).Negated = true }, /parser sees negation/],
+    ['a background job', 'uptime', (f) => { only(f).Background = true }, /parser sees background job/],
+    ['a coprocess', 'uptime', (f) => { only(f).Coprocess = true }, /parser sees background job/],
+    ['a separator', 'df -h', (f) => { only(f).Semicolon.Line = 1 }, /parser sees command separator/],
+    ['the command starting elsewhere', 'df -h', (f) => { const cmd = only(f).Cmd; if (cmd !== null) cmd.Pos.Offset += 1 }, /other offsets than the lexer/],
+    ['the command ending elsewhere', 'df -h', (f) => { const cmd = only(f).Cmd; if (cmd !== null) cmd.End.Offset -= 1 }, /other offsets than the lexer/],
+  ]
+  for (const [name, input, alter, reason] of cases) {
+    it(`refuses ${JSON.stringify(input)} when the parser sees ${name}`, async () => {
+      await assert.rejects(tokenizeCommand(input, disagreeing(alter)), (e: unknown) => {
+        assert.ok(e instanceof GuardError, `expected GuardError, got ${String(e)}`)
+        assert.equal(e.code, 'COMMAND_SYNTAX_REFUSED')
+        assert.match(e.message, reason)
+        return true
+      })
+      assert.equal((await tokenizeCommand(input, disagreeing(() => undefined))).length > 0, true, 'the unaltered tree passes')
+    })
+  }
+  it('accepts a tree that leaves out the trailing comments and redirections (null)', async () => {
+    const bare = disagreeing((f) => {
+      f.Last = null
+      only(f).Redirs = null
+    })
+    assert.deepEqual(await tokenizeCommand('df -h', bare), ['df', '-h'])
+  })
+  it('refuses a line the parser calls a syntax error, with its own reason and the result as cause', async () => {
+    const failure = { ok: false, failure: 'syntax', detail: 'stand-in' } as const
+    const syntaxOnly: PosixShellParser = { parse: () => failure }
+    await assert.rejects(tokenizeCommand('uptime', syntaxOnly), (e: unknown) => {
+      assert.ok(e instanceof GuardError, `expected GuardError, got ${String(e)}`)
+      assert.match(e.message, /does not parse as a POSIX shell command/)
+      assert.deepEqual(e.cause, failure)
+      return true
+    })
+  })
+  it('never lets the lexer\'s refusals read as the parser\'s', async () => {
+    for (const input of ['uptime; reboot', 'cat x > y', 'a # c', '! true', 'sleep 1 &']) {
+      await assert.rejects(tokenizeCommand(input), (e: unknown) => e instanceof GuardError && !e.message.includes('POSIX parser'))
+    }
+  })
+})
+
 describe('quoteArgv', () => {
   const nasty = ["it's", '$(id)', '`id`', '${IFS}', 'a b', '*', '~', '\\', 'line\nbreak', '"', "''", '', '-n', ';reboot', '!!', '\u00e9']
   it('quotes every word so sh sees exactly the argv', async () => {
@@ -120,6 +261,20 @@ describe('quoteArgv', () => {
 describe('matchTemplate', () => {
   it('reports the closest mismatch', () => {
     assert.throws(() => matchTemplate(['journalctl', '-u', 'nginx', '-n', '0'], templates), /closest: template 4, word 4: \{int\}: expected 1–1000/)
+  })
+  it('names the first mismatch past the program name, and none when every mismatch is the program', () => {
+    const own = [['ls', '{word}'], ['df', '{word}'], ['du', '-s'], ['du', '{int}']].map((t) => parseCommandTemplate(t))
+    const message = (argv: string[]): string => {
+      try {
+        matchTemplate(argv, own)
+      } catch (e) {
+        if (e instanceof GuardError) return e.message
+      }
+      return assert.fail('expected a refusal')
+    }
+    assert.equal(message(['du', '-x']), 'no allowed command matches (closest: template 2, word 1: expected "-s")')
+    assert.equal(message(['rm', 'x']), 'no allowed command matches')
+    assert.equal(message(['rm', 'x', 'y']), 'no allowed command matches')
   })
   it('refuses with no templates', () => {
     assert.throws(() => matchTemplate(['uptime'], []), (e: unknown) => e instanceof GuardError && e.code === 'COMMAND_NOT_ALLOWED')

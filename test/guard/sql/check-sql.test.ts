@@ -4,7 +4,7 @@ import { GuardError } from '../../../src/errors.js'
 import type { GuardErrorCode } from '../../../src/errors.js'
 import { checkSql } from '../../../src/guard/sql/check-sql.js'
 import type { SqlEngine, SqlMode } from '../../../src/guard/sql/sql-check-request.js'
-import { mysqlBypasses, mysqlReads, postgresBypasses, postgresReads } from './sql-fixtures.js'
+import { mysqlBypasses, mysqlReads, postgresBypasses, postgresNestedNever, postgresNeverStatements, postgresReads } from './sql-fixtures.js'
 
 async function refusedWith(engine: SqlEngine, mode: SqlMode, sql: string, code: GuardErrorCode): Promise<void> {
   await assert.rejects(checkSql({ engine, sql, mode }), (error: unknown) => {
@@ -15,7 +15,7 @@ async function refusedWith(engine: SqlEngine, mode: SqlMode, sql: string, code: 
 }
 
 describe('checkSql read-only, PostgreSQL', () => {
-  it('has at least 40 bypass fixtures', () => assert.ok(postgresBypasses.length >= 40))
+  it('has at least 40 bypass fixtures', () => assert.ok(postgresBypasses.length >= 40, 'postgresBypasses.length >= 40'))
   for (const fixture of postgresBypasses) {
     it(`refuses ${fixture.name}`, () => refusedWith('postgres', 'read-only', fixture.sql, fixture.code))
   }
@@ -47,7 +47,7 @@ describe('checkSql read-only, PostgreSQL', () => {
 })
 
 describe('checkSql read-only, MySQL', () => {
-  it('has at least 20 bypass fixtures', () => assert.ok(mysqlBypasses.length >= 20))
+  it('has at least 20 bypass fixtures', () => assert.ok(mysqlBypasses.length >= 20, 'mysqlBypasses.length >= 20'))
   for (const fixture of mysqlBypasses) {
     it(`refuses ${fixture.name}`, () => refusedWith('mysql', 'read-only', fixture.sql, fixture.code))
   }
@@ -88,6 +88,12 @@ describe('checkSql read-write', () => {
     ['postgres', 'CREATE INDEX ON accounts (owner)'],
     ['postgres', 'DROP TABLE accounts_old'],
     ['postgres', 'TRUNCATE accounts_old'],
+    // Only pg_temp and pg_temp_<digits> are the session's temporary schema.
+    ['postgres', 'CREATE TABLE my_pg_temp.accounts (id int)'],
+    ['postgres', 'CREATE TABLE pg_temp_archive.accounts (id int)'],
+    ['postgres', 'INSERT INTO pg_temp_1x.accounts VALUES (1)'],
+    ['postgres', 'SELECT pg_tempo.f()'],
+    ['postgres', 'DROP FUNCTION app_pg_temp.f()'],
     ['mysql', 'DROP TABLE accounts_old'],
   ]
   for (const [engine, sql] of allowed) {
@@ -156,6 +162,12 @@ describe('checkSql read-write', () => {
     ['postgres', 'SELECT * FROM pg_temp.x', 'SQL_NOT_ALLOWED'],
     ['postgres', 'SELECT pg_temp.f()', 'SQL_NOT_ALLOWED'],
     ['postgres', 'DROP TABLE pg_temp.x', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'CREATE TABLE pg_temp_12.accounts (id int)', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'CREATE TABLE "Pg_Temp_7".accounts (id int)', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'INSERT INTO "PG_TEMP_40".x VALUES (1)', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'SELECT pg_temp_12.f()', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'DROP FUNCTION "PG_TEMP".f()', 'SQL_NOT_ALLOWED'],
+    ['postgres', 'DROP FUNCTION pg_temp_305.f()', 'SQL_NOT_ALLOWED'],
     // System catalogs are read, never written.
     ['postgres', 'INSERT INTO pg_catalog.pg_class SELECT * FROM pg_catalog.pg_class', 'SQL_NOT_ALLOWED'],
     ['postgres', "UPDATE information_schema.sql_features SET comments = 'x'", 'SQL_NOT_ALLOWED'],
@@ -178,5 +190,32 @@ describe('checkSql read-write', () => {
   ]
   for (const [engine, sql, code] of refused) {
     it(`refuses ${engine}: ${sql}`, () => refusedWith(engine, 'read-write', sql, code))
+  }
+})
+
+describe('checkSql PostgreSQL never list', () => {
+  it('has a statement for every kind on the list', () => {
+    assert.equal(new Set(postgresNeverStatements.map((f) => f.kind)).size, 43)
+  })
+  for (const { kind, sql } of postgresNeverStatements) {
+    it(`refuses ${kind} in read-write mode: ${sql}`, () => refusedWith('postgres', 'read-write', sql, 'SQL_NOT_ALLOWED'))
+    it(`refuses ${kind} in read-only mode, naming it: ${sql}`, async () => {
+      await assert.rejects(checkSql({ engine: 'postgres', sql, mode: 'read-only' }), (error: unknown) => {
+        assert.ok(error instanceof GuardError, `expected GuardError, got ${String(error)}`)
+        assert.equal(error.code, 'SQL_NOT_READ_ONLY')
+        assert.ok(error.message.includes(`${kind}:`), error.message)
+        return true
+      })
+    })
+  }
+  for (const sql of postgresNestedNever) {
+    it(`refuses a never-allowed statement nested in an allowed one: ${sql}`, async () => {
+      await assert.rejects(checkSql({ engine: 'postgres', sql, mode: 'read-write' }), (error: unknown) => {
+        assert.ok(error instanceof GuardError, `expected GuardError, got ${String(error)}`)
+        assert.equal(error.code, 'SQL_NOT_ALLOWED', error.message)
+        assert.match(error.message, /nested [A-Z][A-Za-z]+Stmt/)
+        return true
+      })
+    })
   }
 })

@@ -5,6 +5,7 @@ import { createManualClock, systemClock } from '../../../src/clock.js'
 import { startEksEmulator, type EksEmulator } from '../../../src/sandbox/eks/start-eks-emulator.js'
 import { createCredentialStore } from '../../../src/sandbox/sigv4/credential-store.js'
 import { createTrail, type Trail } from '../../../src/sandbox/trail.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const CREDENTIAL = { accessKeyId: 'AKIAGATEWAYEXAMPLE01', secretAccessKey: 'gateway-secret', principalArn: 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock' }
 const CA = '-----BEGIN CERTIFICATE-----\nMIIBdemo\n-----END CERTIFICATE-----\n'
@@ -15,6 +16,7 @@ describe('EKS emulator with the real EKSClient', () => {
   const client = (region = 'us-east-1', secretAccessKey = CREDENTIAL.secretAccessKey) =>
     new EKSClient({ region, endpoint: emulator.endpoint, credentials: { accessKeyId: CREDENTIAL.accessKeyId, secretAccessKey }, maxAttempts: 1 })
 
+  const teardown = createTeardown()
   before(async () => {
     // The SDK signs with the real time, so the emulator's clock follows it here.
     const clock = systemClock
@@ -27,8 +29,9 @@ describe('EKS emulator with the real EKSClient', () => {
         { name: 'eu-only', region: 'eu-west-1', endpoint: 'https://127.0.0.1:6445', caPem: CA },
       ],
     })
+    teardown.add(() => emulator.close())
   })
-  after(() => emulator.close())
+  after(() => teardown.run())
 
   test('DescribeCluster returns endpoint, base64 PEM CA, ARN and ACTIVE status', async () => {
     const { cluster } = await client().send(new DescribeClusterCommand({ name: 'demo' }))
@@ -37,7 +40,7 @@ describe('EKS emulator with the real EKSClient', () => {
     assert.equal(cluster?.endpoint, 'https://127.0.0.1:6443')
     assert.equal(cluster?.status, 'ACTIVE')
     assert.equal(Buffer.from(cluster?.certificateAuthority?.data ?? '', 'base64').toString('utf8'), CA)
-    assert.ok(cluster?.createdAt instanceof Date)
+    assert.ok(cluster?.createdAt instanceof Date, 'cluster?.createdAt instanceof Date')
     const entry = trail.entries().at(-1)
     assert.equal(entry?.action, 'DescribeCluster')
     assert.equal(entry?.principalArn, CREDENTIAL.principalArn)

@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test'
 import { createManualClock } from '../../../src/clock.js'
 import { canonicalizeArn } from '../../../src/sandbox/kube-api/verify-eks-token.js'
 import { GATEWAY, GATEWAY_MAPPING, START, STRANGER, startKubeHarness, type KubeHarness } from './kube-harness.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const PODS = '/api/v1/namespaces/shop/pods'
 
@@ -15,11 +16,13 @@ function rewrite(token: string, edit: (url: string) => string): string {
 describe('kube-api stand-in authentication (aws-iam-authenticator rules)', () => {
   let h: KubeHarness
   let token: string
+  const teardown = createTeardown()
   before(async () => {
     h = await startKubeHarness()
+    teardown.add(() => h.server.close())
     token = await h.token()
   })
-  after(() => h.server.close())
+  after(() => teardown.run())
 
   test('a real token for this cluster is accepted and mapped to the configured user', async () => {
     const res = await h.get(PODS, token)
@@ -57,7 +60,7 @@ describe('kube-api stand-in authentication (aws-iam-authenticator rules)', () =>
       const res = await h.get(PODS, bad)
       assert.equal(res.status, 401)
       assert.equal(JSON.parse(res.body).reason, 'Unauthorized')
-      assert.ok(!res.body.includes('items'))
+      assert.ok(!res.body.includes('items'), "!res.body.includes('items')")
     })
   }
 
@@ -85,11 +88,13 @@ describe('kube-api stand-in authentication (aws-iam-authenticator rules)', () =>
 describe('kube-api stand-in authorization', () => {
   let h: KubeHarness
   let token: string
+  const teardown = createTeardown()
   before(async () => {
     h = await startKubeHarness()
+    teardown.add(() => h.server.close())
     token = await h.token()
   })
-  after(() => h.server.close())
+  after(() => teardown.run())
 
   test('RBAC denial is a 403 Status naming user, verb, resource and namespace', async () => {
     const res = await h.get('/api/v1/namespaces/kube-system/secrets', token)

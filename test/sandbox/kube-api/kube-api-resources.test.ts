@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import { startKubeHarness, type KubeHarness } from './kube-harness.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const PAYMENTS_POD = 'payments-5c8d7f9b4-x2k9p'
 
@@ -12,11 +13,13 @@ describe('kube-api stand-in resources', () => {
     return { status: res.status, contentType: res.contentType, body: JSON.parse(res.body) }
   }
   const names = (list: { items: Array<{ metadata: { name: string } }> }) => list.items.map((i) => i.metadata.name)
+  const teardown = createTeardown()
   before(async () => {
     h = await startKubeHarness()
+    teardown.add(() => h.server.close())
     token = await h.token()
   })
-  after(() => h.server.close())
+  after(() => teardown.run())
 
   test('lists come in typed envelopes with a resourceVersion and bare items', async () => {
     const pods = await getJson('/api/v1/namespaces/shop/pods')
@@ -124,14 +127,14 @@ describe('kube-api stand-in resources', () => {
     const path = '/api/v1/namespaces/shop/pods/checkout-7d9f8b6c5d-m2p9z'
     const res = await h.get(path, token, { method: 'DELETE' })
     assert.equal(res.status, 200)
-    assert.ok(JSON.parse(res.body).metadata.deletionTimestamp)
+    assert.ok(JSON.parse(res.body).metadata.deletionTimestamp, 'JSON.parse(res.body).metadata.deletionTimestamp')
     assert.equal((await h.get(path, token, { method: 'DELETE' })).status, 404)
     assert.equal((await h.get(path, token)).status, 404)
   })
 
   test('the request log records method, path, user and status but never the token', () => {
     const log = h.server.requests()
-    assert.ok(log.length > 10)
-    assert.ok(!JSON.stringify(log).includes(token.slice(20, 60)))
+    assert.ok(log.length > 10, 'log.length > 10')
+    assert.ok(!JSON.stringify(log).includes(token.slice(20, 60)), '!JSON.stringify(log).includes(token.slice(20, 60))')
   })
 })

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
 import { startKubeHarness, type KubeHarness } from './kube-harness.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const probe = spawnSync('kubectl', ['version', '--client', '-o', 'json'], { encoding: 'utf8' })
 const skip = probe.error !== undefined || probe.status !== 0
@@ -22,9 +23,12 @@ describe('the stand-in against the real kubectl', { skip }, () => {
       })
     })
 
+  const teardown = createTeardown()
   before(async () => {
     h = await startKubeHarness()
+    teardown.add(() => h.server.close())
     dir = mkdtempSync(join(tmpdir(), 'kubectl-fidelity-'))
+    teardown.add(() => rmSync(dir, { recursive: true, force: true }))
     kubeconfig = join(dir, 'config')
     // The stand-in's clock is fixed; a token signed "now" by the same clock is current for it.
     const token = await h.token()
@@ -35,10 +39,7 @@ describe('the stand-in against the real kubectl', { skip }, () => {
       contexts: [{ name: 'demo', context: { cluster: 'demo', user: 'airlock' } }],
     }))
   })
-  after(async () => {
-    await h.server.close()
-    rmSync(dir, { recursive: true, force: true })
-  })
+  after(() => teardown.run())
 
   test('kubectl get pods -n shop -o json matches the fixture', async () => {
     const res = await kubectl(['get', 'pods', '-n', 'shop', '-o', 'json'])
@@ -72,7 +73,7 @@ describe('the stand-in against the real kubectl', { skip }, () => {
     const restart = await kubectl(['rollout', 'restart', 'deployment/payments', '-n', 'shop'])
     assert.equal(restart.code, 0, restart.stderr)
     const restarted = JSON.parse((await kubectl(['get', 'deployment', 'payments', '-n', 'shop', '-o', 'json'])).stdout)
-    assert.ok(restarted.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'])
+    assert.ok(restarted.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'], "restarted.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']")
     const del = await kubectl(['delete', 'pod', 'checkout-7d9f8b6c5d-m2p9z', '-n', 'shop', '--wait=false'])
     assert.equal(del.code, 0, del.stderr)
     const gone = await kubectl(['get', 'pod', 'checkout-7d9f8b6c5d-m2p9z', '-n', 'shop'])

@@ -5,17 +5,18 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { z } from 'zod'
 import { startDevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
 import type { DevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const audience = 'http://127.0.0.1:8080/mcp'
 const redirectUri = 'http://localhost:6274/oauth/callback'
 let idp: DevIdp
 
+const teardown = createTeardown()
 before(async () => {
   idp = await startDevIdp({ audience })
+  teardown.add(() => idp.close())
 })
-after(async () => {
-  await idp.close()
-})
+after(() => teardown.run())
 
 /** A browser, reduced to what the flow needs: a cookie jar and manual redirects. */
 function createBrowser() {
@@ -75,12 +76,12 @@ async function follow(browse: ReturnType<typeof createBrowser>, first: Response)
 async function signIn(user: string, clientId: string, challenge: string): Promise<URL> {
   const browse = createBrowser()
   const page = await follow(browse, await browse(authorizeUrl(clientId, challenge)))
-  assert.ok(page instanceof Response)
+  assert.ok(page instanceof Response, 'page instanceof Response')
   assert.equal(page.status, 200)
   const html = await page.text()
-  for (const name of ['alice', 'bob', 'mallory']) assert.ok(html.includes(`value="${name}"`))
+  for (const name of ['alice', 'bob', 'mallory']) assert.ok(html.includes(`value="${name}"`), name)
   const action = /action="([^"]+)"/.exec(html)?.[1]
-  assert.ok(action !== undefined)
+  assert.ok(action !== undefined, 'action !== undefined')
   const submitted = await browse(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `user=${user}` })
   const end = await follow(browse, submitted)
   if (end instanceof Response) throw new Error(`flow stopped at ${end.status}`)
@@ -96,7 +97,7 @@ describe('dev IdP interactive login (authorization code + PKCE, dynamic registra
       assert.equal(callback.origin + callback.pathname, redirectUri)
       assert.equal(callback.searchParams.get('state'), 'st4te')
       const code = callback.searchParams.get('code')
-      assert.ok(code !== null)
+      assert.ok(code !== null, 'code !== null')
       const response = await fetch(idp.tokenEndpoint, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'http://localhost:6274' },
@@ -128,7 +129,7 @@ describe('dev IdP interactive login (authorization code + PKCE, dynamic registra
     const clientId = await register()
     const browse = createBrowser()
     const end = await follow(browse, await browse(authorizeUrl(clientId, undefined)))
-    assert.ok(end instanceof URL)
+    assert.ok(end instanceof URL, 'end instanceof URL')
     assert.equal(end.searchParams.get('error'), 'invalid_request')
   })
 

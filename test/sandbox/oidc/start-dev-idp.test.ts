@@ -7,6 +7,7 @@ import { requestClientToken } from '../../../src/sandbox/oidc/request-client-tok
 import { startDevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
 import type { DevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
 import { UpstreamError } from '../../../src/errors.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const audience = 'http://127.0.0.1:8080/mcp'
 const discoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.string(), token_endpoint: z.string() })
@@ -14,15 +15,15 @@ const expectedGroups = { alice: ['dba'], bob: ['sre'], mallory: [] }
 
 let idp: DevIdp
 let discovery: z.infer<typeof discoverySchema>
+const teardown = createTeardown()
 before(async () => {
   idp = await startDevIdp({ host: '127.0.0.1', port: 0, audience })
+  teardown.add(() => idp.close())
   const response = await fetch(`${idp.issuer}/.well-known/openid-configuration`)
   assert.equal(response.status, 200)
   discovery = discoverySchema.parse(await response.json())
 })
-after(async () => {
-  await idp.close()
-})
+after(() => teardown.run())
 
 function refusedWith(detail: string) {
   return (error: unknown) => error instanceof UpstreamError && error.code === 'OIDC_INVALID' && error.publicDetail === detail
@@ -39,7 +40,7 @@ describe('startDevIdp', () => {
 
   it('publishes only public keys in the JWKS', async () => {
     const jwks = z.object({ keys: z.array(z.looseObject({ kty: z.string() })) }).parse(await (await fetch(discovery.jwks_uri)).json())
-    assert.ok(jwks.keys.length > 0)
+    assert.ok(jwks.keys.length > 0, 'jwks.keys.length > 0')
     for (const key of jwks.keys) {
       for (const secretPart of ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k']) assert.equal(Object.hasOwn(key, secretPart), false)
     }
@@ -49,14 +50,14 @@ describe('startDevIdp', () => {
     it(`mints a JWT access token for ${user} that verifies against discovery + JWKS`, async () => {
       const token = await idp.mintToken(user)
       const header = decodeProtectedHeader(token)
-      assert.ok(header.alg === 'RS256' || header.alg === 'ES256')
+      assert.ok(header.alg === 'RS256' || header.alg === 'ES256', "header.alg === 'RS256' || header.alg === 'ES256'")
       assert.equal(header.typ, 'at+jwt')
       const jwks = createRemoteJWKSet(new URL(discovery.jwks_uri))
       const { payload } = await jwtVerify(token, jwks, { issuer: discovery.issuer, audience, algorithms: ['RS256', 'ES256'], typ: 'at+jwt' })
       assert.equal(payload.sub, user)
       assert.deepEqual(payload.groups, expectedGroups[user])
       assert.equal(payload.aud, audience)
-      assert.ok(typeof payload.exp === 'number' && typeof payload.iat === 'number')
+      assert.ok(typeof payload.exp === 'number' && typeof payload.iat === 'number', "typeof payload.exp === 'number' && typeof payload.iat === 'number'")
       assert.equal(payload.exp - payload.iat, 600)
     })
   }

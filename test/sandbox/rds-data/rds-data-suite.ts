@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-rds-data'
 import type { SqlBackend } from '../../../src/sandbox/rds-data/rds-data-types.js'
 import { CLUSTER_ARN, CREDENTIAL, RO_SECRET_ARN, SECRET_ARN, awsError, startHarness, type Harness } from './rds-data-harness.js'
+import { createTeardown } from '../../support/teardown.js'
 
 export interface EngineSuite {
   readonly name: string
@@ -48,17 +49,17 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
   }
 
   describe(`RDS Data API emulator on ${suite.name}`, () => {
+    const teardown = createTeardown()
     before(async () => {
       const b = await suite.backend()
       cleanup = b.cleanup
+      teardown.add(() => cleanup())
       h = await startHarness(b.backend, { statementTimeoutMs: suite.timeoutMs ?? 400, maxResponseBytes: 64 * 1024 })
+      teardown.add(() => h.close())
       await exec({ sql: `CREATE TABLE ${table} (${suite.tableColumns})` })
+      teardown.add(() => exec({ sql: `DROP TABLE ${table}` }).catch(() => undefined))
     })
-    after(async () => {
-      await exec({ sql: `DROP TABLE ${table}` }).catch(() => undefined)
-      await h.close()
-      await cleanup()
-    })
+    after(() => teardown.run())
 
     if (suite.name !== 'mysql') {
       it('resets session state after a call outside a transaction', async () => {
@@ -86,7 +87,7 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
       assert.equal(plain.numberOfRecordsUpdated, 0)
       const meta = await exec({ sql, parameters: [long('id', 1)], includeResultMetadata: true })
       assert.deepEqual(meta.columnMetadata?.map((c) => c.name), ['id', 'name', 'amount'])
-      assert.ok(meta.columnMetadata?.every((c) => typeof c.typeName === 'string' && typeof c.type === 'number'))
+      assert.ok(meta.columnMetadata?.every((c) => typeof c.typeName === 'string' && typeof c.type === 'number'), "meta.columnMetadata?.every((c) => typeof c.typeName === 'string' && typeof c.type === 'number')")
     })
 
     it('formats records as JSON and applies resultSetOptions', async () => {
@@ -116,7 +117,7 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
 
     it('commits a transaction', async () => {
       const { transactionId } = await h.client().send(new BeginTransactionCommand(base))
-      assert.ok(transactionId)
+      assert.ok(transactionId, 'transactionId')
       await exec({ sql: `INSERT INTO ${table} (id, name, amount) VALUES (10, 'tx', 1)`, transactionId })
       const inside = await exec({ sql: `SELECT count(*) FROM ${table} WHERE id = 10`, transactionId })
       assert.equal(inside.records?.[0]?.[0]?.longValue, 1)
@@ -161,7 +162,7 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
       await assert.rejects(exec({ sql: 'SELEC 1' }), awsError('DatabaseErrorException', 400))
       // One statement per call, as the service allows.
       await assert.rejects(exec({ sql: `SELECT 1; DELETE FROM ${table}` }), awsError('DatabaseErrorException', 400))
-      assert.ok(((await count()) ?? 0) > 0)
+      assert.ok(((await count()) ?? 0) > 0, '((await count()) ?? 0) > 0')
     })
 
     it('refuses a missing parameter and array parameters with BadRequestException', async () => {
@@ -252,7 +253,7 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
     it('lets a read-only secret read but not write, even after a COMMIT inside its transaction', async () => {
       const ro = { secretArn: RO_SECRET_ARN }
       const read = await exec({ ...ro, sql: `SELECT count(*) FROM ${table}` })
-      assert.ok((read.records?.[0]?.[0]?.longValue ?? 0) > 0)
+      assert.ok((read.records?.[0]?.[0]?.longValue ?? 0) > 0, '(read.records?.[0]?.[0]?.longValue ?? 0) > 0')
       await assert.rejects(exec({ ...ro, sql: `INSERT INTO ${table} (id, name, amount) VALUES (40, 'ro', 1)` }), awsError('DatabaseErrorException', 400, suite.readOnlyError))
       await assert.rejects(exec({ ...ro, sql: `CREATE TABLE ${table}_ro (id int)` }), awsError('DatabaseErrorException', 400))
       const { transactionId } = await h.client().send(new BeginTransactionCommand({ ...base, ...ro }))
@@ -274,7 +275,7 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
       assert.equal(await count('id = 50'), 0)
       const refusals = h.trail.entries().filter((e) => e.outcome === 'InvalidSignatureException' || e.outcome === 'UnrecognizedClientException')
       assert.equal(refusals.length, 2)
-      assert.ok(refusals.every((e) => e.action === 'ExecuteStatement' && e.detail === undefined))
+      assert.ok(refusals.every((e) => e.action === 'ExecuteStatement' && e.detail === undefined), "refusals.every((e) => e.action === 'ExecuteStatement' && e.detail === undefined)")
     })
 
     it('records each call in the trail without parameter values', async () => {
@@ -288,9 +289,9 @@ export function defineRdsDataSuite(suite: EngineSuite, extra?: (h: () => Harness
       assert.equal(last?.detail?.resourceArn, CLUSTER_ARN)
       assert.equal(last?.detail?.secretArn, SECRET_ARN)
       assert.equal(typeof last?.detail?.sqlLength, 'number')
-      assert.ok(!JSON.stringify(h.trail.entries()).includes('trail-secret-value'))
+      assert.ok(!JSON.stringify(h.trail.entries()).includes('trail-secret-value'), "!JSON.stringify(h.trail.entries()).includes('trail-secret-value')")
       const failed = h.trail.entries().find((e) => e.outcome === 'DatabaseErrorException')
-      assert.ok(failed)
+      assert.ok(failed, 'failed')
     })
 
     extra?.(() => h, table)

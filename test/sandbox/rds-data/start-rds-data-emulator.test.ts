@@ -7,17 +7,18 @@ import { SignatureV4 } from '@smithy/signature-v4'
 import { createPgliteBackend } from '../../../src/sandbox/rds-data/pglite-backend.js'
 import { NodeSha256 } from '../../../src/aws/node-sha256.js'
 import { CLUSTER_ARN, CREDENTIAL, SECRET_ARN, awsError, startHarness, type Harness } from './rds-data-harness.js'
+import { createTeardown } from '../../support/teardown.js'
 
 describe('RDS Data API emulator: HTTP edges', () => {
   const db = new PGlite()
   let h: Harness
+  const teardown = createTeardown()
   before(async () => {
+    teardown.add(() => db.close())
     h = await startHarness(createPgliteBackend({ db }))
+    teardown.add(() => h.close())
   })
-  after(async () => {
-    await h.close()
-    await db.close()
-  })
+  after(() => teardown.run())
 
   async function signedFetch(path: string, body: string): Promise<Response> {
     const url = new URL(path, h.emulator.endpoint)

@@ -7,6 +7,7 @@ import { readBody, sendJson, startHttpServer, type StartedHttpServer } from '../
 import { createCredentialStore } from '../../../src/sandbox/sigv4/credential-store.js'
 import { mapSigV4Failure } from '../../../src/sandbox/sigv4/sigv4-failure.js'
 import { verifySigV4, type SigV4Result } from '../../../src/sandbox/sigv4/verify-sigv4.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const store = createCredentialStore([
   { accessKeyId: 'AKIASDKSTATIC000001', secretAccessKey: 'sdk-secret', principalArn: 'arn:aws:iam::111122223333:user/sdk' },
@@ -19,10 +20,10 @@ const store = createCredentialStore([
 ])
 
 function isAwsError(err: unknown, name: string, status: number): boolean {
-  assert.ok(err instanceof Error)
+  assert.ok(err instanceof Error, 'err instanceof Error')
   assert.equal(err.name, name)
-  assert.ok('$metadata' in err && typeof err.$metadata === 'object' && err.$metadata !== null)
-  assert.ok('httpStatusCode' in err.$metadata)
+  assert.ok('$metadata' in err && typeof err.$metadata === 'object' && err.$metadata !== null, "'$metadata' in err && typeof err.$metadata === 'object' && err.$metadata !== null")
+  assert.ok('httpStatusCode' in err.$metadata, "'httpStatusCode' in err.$metadata")
   assert.equal(err.$metadata.httpStatusCode, status)
   return true
 }
@@ -30,6 +31,7 @@ function isAwsError(err: unknown, name: string, status: number): boolean {
 describe('verifySigV4 against real SDK clients', () => {
   let server: StartedHttpServer
   const seen: SigV4Result[] = []
+  const teardown = createTeardown()
   before(async () => {
     server = await startHttpServer(async (req, res) => {
       const body = await readBody(req)
@@ -48,8 +50,9 @@ describe('verifySigV4 against real SDK clients', () => {
       if (isSsm) sendJson(res, 200, { InstanceInformationList: [] }, {}, 'application/x-amz-json-1.1')
       else sendJson(res, 200, { numberOfRecordsUpdated: 0, records: [] })
     })
+    teardown.add(() => server.close())
   })
-  after(() => server.close())
+  after(() => teardown.run())
 
   const rds = (accessKeyId: string, secretAccessKey: string, sessionToken?: string) =>
     new RDSDataClient({
@@ -65,7 +68,7 @@ describe('verifySigV4 against real SDK clients', () => {
     assert.equal(out.numberOfRecordsUpdated, 0)
     await rds('ASIASDKTEMP00000001', 'sdk-temp-secret', 'sdk/session+token==').send(exec)
     const last = seen.at(-1)
-    assert.ok(last?.ok)
+    assert.ok(last?.ok, 'last?.ok')
     if (last?.ok) assert.equal(last.region, 'eu-central-1')
   })
 

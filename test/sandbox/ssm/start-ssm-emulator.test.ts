@@ -14,6 +14,7 @@ import { createManualClock, systemClock } from '../../../src/clock.js'
 import { createCredentialStore } from '../../../src/sandbox/sigv4/credential-store.js'
 import { startSsmEmulator, type SsmEmulator } from '../../../src/sandbox/ssm/start-ssm-emulator.js'
 import { createTrail, type Trail } from '../../../src/sandbox/trail.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const KEY = { accessKeyId: 'AKIAIOSFODNN7SSMTEST', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSSMTESTKEY' }
 const PRINCIPAL = 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock'
@@ -32,7 +33,7 @@ function client(endpoint: string, credentials: { accessKeyId: string; secretAcce
 
 async function rejectsWith(promise: Promise<unknown>, name: string, status = 400): Promise<void> {
   await assert.rejects(promise, (e: unknown) => {
-    assert.ok(e instanceof Error)
+    assert.ok(e instanceof Error, 'e instanceof Error')
     assert.equal(e.name, name)
     assert.equal(Reflect.get(Reflect.get(e, '$metadata') ?? {}, 'httpStatusCode'), status)
     return true
@@ -65,22 +66,22 @@ describe('SSM emulator', () => {
   let emulator: SsmEmulator
   let ssm: SSMClient
 
+  const teardown = createTeardown()
   before(async () => {
     trail = createTrail(clock)
     const store = createCredentialStore([{ ...KEY, principalArn: PRINCIPAL, sourceIdentity: 'alice@example.com' }])
     emulator = await startSsmEmulator({ store, trail, clock, instances: INSTANCES, deliveryDelayMs: 5 })
+    teardown.add(() => emulator.close())
     ssm = client(emulator.endpoint)
+    teardown.add(() => ssm.destroy())
   })
-  after(async () => {
-    ssm.destroy()
-    await emulator.close()
-  })
+  after(() => teardown.run())
 
   it('describes instances with ping status, epoch timestamps and tag filters', async () => {
     const all = await ssm.send(new DescribeInstanceInformationCommand({}))
     assert.deepEqual(all.InstanceInformationList?.map((i) => [i.InstanceId, i.PingStatus]), [[WEB1, 'Online'], [WEB2, 'Online'], [DB, 'ConnectionLost']])
     const first = all.InstanceInformationList?.[0]
-    assert.ok(first?.LastPingDateTime instanceof Date)
+    assert.ok(first?.LastPingDateTime instanceof Date, 'first?.LastPingDateTime instanceof Date')
     assert.equal(first.LastPingDateTime.getTime(), clock.now())
     assert.equal(first.ComputerName, 'web-1.ec2.internal')
     const web = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'tag:role', Values: ['web'] }] }))
@@ -135,15 +136,15 @@ describe('SSM emulator', () => {
   it('truncates output like the agent', async () => {
     const { id, out } = await run(ssm, ["head -c 30000 /dev/zero | tr '\\0' a", "head -c 9000 /dev/zero | tr '\\0' b >&2"])
     assert.equal(out.StandardOutputContent?.length, 24_000)
-    assert.ok(out.StandardOutputContent?.endsWith('a\n---Output truncated---'))
+    assert.ok(out.StandardOutputContent?.endsWith('a\n---Output truncated---'), "out.StandardOutputContent?.endsWith('a\\n---Output truncated---')")
     assert.equal(out.StandardErrorContent?.length, 8_000)
-    assert.ok(out.StandardErrorContent?.endsWith('b\n---Error truncated----'))
+    assert.ok(out.StandardErrorContent?.endsWith('b\n---Error truncated----'), "out.StandardErrorContent?.endsWith('b\\n---Error truncated----')")
     const listed = await ssm.send(new ListCommandInvocationsCommand({ CommandId: id, Details: true }))
     const plugin = listed.CommandInvocations?.[0]?.CommandPlugins?.[0]
     assert.equal(plugin?.Name, 'aws:runShellScript')
-    assert.ok((plugin?.Output?.length ?? 0) <= 2500)
+    assert.ok((plugin?.Output?.length ?? 0) <= 2500, '(plugin?.Output?.length ?? 0) <= 2500')
     assert.match(plugin?.Output ?? '', /---Output truncated---\n----------ERROR-------\nb+\n---Error truncated----$/)
-    assert.ok(plugin?.ResponseStartDateTime instanceof Date)
+    assert.ok(plugin?.ResponseStartDateTime instanceof Date, 'plugin?.ResponseStartDateTime instanceof Date')
   })
 
   it('honours executionTimeout: TimedOut with the agent exit code', async () => {
@@ -171,7 +172,7 @@ describe('SSM emulator', () => {
     await waitFor(ssm, id, WEB2, terminal)
     const listed = await ssm.send(new ListCommandInvocationsCommand({ CommandId: id }))
     assert.deepEqual(listed.CommandInvocations?.map((i) => i.InstanceId).sort(), [WEB1, WEB2])
-    assert.ok(listed.CommandInvocations?.[0]?.RequestedDateTime instanceof Date)
+    assert.ok(listed.CommandInvocations?.[0]?.RequestedDateTime instanceof Date, 'listed.CommandInvocations?.[0]?.RequestedDateTime instanceof Date')
     assert.deepEqual(listed.CommandInvocations?.[0]?.CommandPlugins, [])
   })
 
@@ -194,7 +195,7 @@ describe('SSM emulator', () => {
     emulator.failNext('SendCommand', 'ThrottlingException')
     await rejectsWith(send({}), 'ThrottlingException')
     assert.equal(emulator.executions().length, before)
-    assert.ok(trail.entries().some((e) => e.outcome === 'ThrottlingException' && e.action === 'SendCommand'))
+    assert.ok(trail.entries().some((e) => e.outcome === 'ThrottlingException' && e.action === 'SendCommand'), "trail.entries().some((e) => e.outcome === 'ThrottlingException' && e.action === 'SendCommand')")
   })
 
   it('refuses bad signatures and unknown keys before running anything', async () => {
@@ -218,7 +219,7 @@ describe('SSM emulator', () => {
     assert.equal(emulator.executions().length, before)
     const refused = trail.entries().slice(trailBefore)
     assert.deepEqual(refused.map((e) => e.outcome), ['InvalidSignatureException', 'UnrecognizedClientException', 'MissingAuthenticationTokenException'])
-    assert.ok(refused.every((e) => e.principalArn === ''))
+    assert.ok(refused.every((e) => e.principalArn === ''), "refused.every((e) => e.principalArn === '')")
   })
 })
 

@@ -5,20 +5,21 @@ import { fromNodeProviderChain, fromTokenFile } from '@aws-sdk/credential-provid
 import { generateKeyPair, SignJWT } from 'jose'
 import { join } from 'node:path'
 import { GATEWAY_ROLE, CONNECTION_ROLE, startStsFixture, type StsFixture } from './sts-fixture.js'
+import { createTeardown } from '../../support/teardown.js'
 
 const SUB = 'system:serviceaccount:airlock:airlock-gateway'
 
 describe('STS emulator: AssumeRoleWithWebIdentity', () => {
   let fx: StsFixture
   let client: STSClient
+  const teardown = createTeardown()
   before(async () => {
     fx = await startStsFixture()
+    teardown.add(() => fx.close())
     client = new STSClient({ region: 'eu-west-1', endpoint: fx.sts.endpoint, maxAttempts: 1 })
+    teardown.add(() => client.destroy())
   })
-  after(async () => {
-    client.destroy()
-    await fx.close()
-  })
+  after(() => teardown.run())
 
   async function refused(token: string, roleArn = GATEWAY_ROLE, extra: { RoleSessionName?: string; DurationSeconds?: number } = {}) {
     const error = await client
@@ -38,8 +39,8 @@ describe('STS emulator: AssumeRoleWithWebIdentity', () => {
     })
     const creds = await provider()
     assert.match(creds.accessKeyId, /^ASIA[A-Z2-7]{16}$/)
-    assert.ok(creds.sessionToken !== undefined && creds.sessionToken.length > 50)
-    assert.ok(creds.expiration instanceof Date)
+    assert.ok(creds.sessionToken !== undefined && creds.sessionToken.length > 50, 'creds.sessionToken !== undefined && creds.sessionToken.length > 50')
+    assert.ok(creds.expiration instanceof Date, 'creds.expiration instanceof Date')
     const lifetime = creds.expiration.getTime() - fx.clock.now()
     assert.ok(lifetime > 3500_000 && lifetime <= 3600_000, `lifetime ${lifetime}`)
     assert.equal(creds.accountId, '111122223333')
@@ -154,8 +155,8 @@ describe('STS emulator: AssumeRoleWithWebIdentity', () => {
 
   it('records refusals in the trail with their error code', () => {
     const codes = fx.trail.entries().filter((e) => e.outcome !== 'ok').map((e) => e.outcome)
-    assert.ok(codes.includes('InvalidIdentityToken'))
-    assert.ok(codes.includes('AccessDenied'))
-    assert.ok(codes.includes('ExpiredTokenException'))
+    assert.ok(codes.includes('InvalidIdentityToken'), "codes.includes('InvalidIdentityToken')")
+    assert.ok(codes.includes('AccessDenied'), "codes.includes('AccessDenied')")
+    assert.ok(codes.includes('ExpiredTokenException'), "codes.includes('ExpiredTokenException')")
   })
 })

@@ -6,6 +6,7 @@ import { HttpRequest } from '@smithy/protocol-http'
 import { SignatureV4 } from '@smithy/signature-v4'
 import type { AwsCredentialIdentity, SourceData } from '@smithy/types'
 import { CONNECTION_ROLE, GATEWAY_ROLE, NO_SOURCE_ROLE, SHORT_ROLE, startStsFixture, type StsFixture } from './sts-fixture.js'
+import { createTeardown } from '../../support/teardown.js'
 
 class NodeSha256 {
   readonly #hash: Hash | Hmac
@@ -41,21 +42,24 @@ describe('STS emulator: AssumeRole and GetCallerIdentity (SigV4)', () => {
     return { name: error.name, status: (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, message: error.message }
   }
 
+  const teardown = createTeardown()
   before(async () => {
     fx = await startStsFixture()
+    teardown.add(() => fx.close())
+    // Registered after the fixture so it runs first: clients let go of their connections before the server closes.
+    teardown.add(() => {
+      for (const c of clients) c.destroy()
+    })
     const anon = new STSClient({ region: 'eu-west-1', endpoint: fx.sts.endpoint, maxAttempts: 1 })
     clients.push(anon)
     const out = await anon.send(
       new AssumeRoleWithWebIdentityCommand({ RoleArn: GATEWAY_ROLE, RoleSessionName: 'airlock', WebIdentityToken: await fx.issuer.mint() }),
     )
     const c = out.Credentials
-    assert.ok(c?.AccessKeyId !== undefined && c.SecretAccessKey !== undefined && c.SessionToken !== undefined)
+    assert.ok(c?.AccessKeyId !== undefined && c.SecretAccessKey !== undefined && c.SessionToken !== undefined, 'c?.AccessKeyId !== undefined && c.SecretAccessKey !== undefined && c.SessionToken !== undefined')
     gatewayCreds = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken }
   })
-  after(async () => {
-    for (const c of clients) c.destroy()
-    await fx.close()
-  })
+  after(() => teardown.run())
 
   it('GetCallerIdentity names the gateway session', async () => {
     const id = await stsAs(gatewayCreds).send(new GetCallerIdentityCommand({}))

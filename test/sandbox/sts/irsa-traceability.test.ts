@@ -9,6 +9,7 @@ import { createRoleCredentials } from '../../../src/aws/role-credentials.js'
 import { createAwsClients } from '../../../src/cli/create-aws-clients.js'
 import { startEksEmulator, type EksEmulator } from '../../../src/sandbox/eks/start-eks-emulator.js'
 import { CONNECTION_ROLE, startStsFixture, type StsFixture } from './sts-fixture.js'
+import { createTeardown } from '../../support/teardown.js'
 
 // The gateway as deployed on EKS with IRSA: no access key anywhere, a projected token file, and
 // every AWS call attributed to the gateway role, or to a connection role tagged with the agent.
@@ -17,25 +18,25 @@ describe('IRSA end to end: every AWS call traceable to the gateway and the agent
   let eks: EksEmulator
   let sts: STSClient
   const saved = { ...process.env }
+  const teardown = createTeardown()
   before(async () => {
+    teardown.add(() => { process.env = saved })
     fx = await startStsFixture()
+    teardown.add(() => fx.close())
     eks = await startEksEmulator({
       store: fx.store,
       trail: fx.trail,
       clock: fx.clock,
       clusters: [{ name: 'prod', region: 'eu-west-1', endpoint: 'https://127.0.0.1:1', caPem: '' }],
     })
+    teardown.add(() => eks.close())
     for (const key of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE']) delete process.env[key]
     process.env['AWS_CONFIG_FILE'] = join(fx.dir, 'no-config')
     process.env['AWS_SHARED_CREDENTIALS_FILE'] = join(fx.dir, 'no-credentials')
     process.env['AWS_EC2_METADATA_DISABLED'] = 'true'
+    teardown.add(() => sts?.destroy())
   })
-  after(async () => {
-    process.env = saved
-    sts?.destroy()
-    await eks.close()
-    await fx.close()
-  })
+  after(() => teardown.run())
 
   it('attributes direct calls to the gateway role and per-connection calls to the agent', async () => {
     const env = {

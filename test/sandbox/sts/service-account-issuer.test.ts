@@ -9,19 +9,20 @@ import { startServiceAccountIssuer, type ServiceAccountIssuer } from '../../../s
 import { createCredentialStore } from '../../../src/sandbox/sigv4/credential-store.js'
 import { startStsEmulator } from '../../../src/sandbox/sts/start-sts-emulator.js'
 import { createTrail } from '../../../src/sandbox/trail.js'
+import { createTeardown } from '../../support/teardown.js'
 
 describe('service-account token issuer', () => {
   const clock = createManualClock(Date.UTC(2026, 0, 1))
   let dir: string
   let issuer: ServiceAccountIssuer
+  const teardown = createTeardown()
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'airlock-sa-'))
+    teardown.add(() => rm(dir, { recursive: true, force: true }))
     issuer = await startServiceAccountIssuer({ clock, tokenFile: join(dir, 'eks.amazonaws.com', 'token'), namespace: 'airlock', serviceAccount: 'airlock-gateway' })
+    teardown.add(() => issuer.close())
   })
-  after(async () => {
-    await issuer.close()
-    await rm(dir, { recursive: true, force: true })
-  })
+  after(() => teardown.run())
 
   it('serves discovery and JWKS, and writes a projected token with the IRSA claims', async () => {
     const discovery = (await (await fetch(`${issuer.issuer}/.well-known/openid-configuration`)).json()) as { issuer: string; jwks_uri: string }
