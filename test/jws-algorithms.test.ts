@@ -53,7 +53,7 @@ describe('JWS_ALGORITHMS, shared by config and verifier', () => {
 
   it("config's default is every algorithm, and the verifier takes it as is", async () => {
     const parsed = configWith(undefined)
-    assert.ok(parsed.success)
+    assert.ok(parsed.success, 'expected: parsed.success')
     assert.deepEqual(parsed.data, [...JWS_ALGORITHMS])
     const { publicKey } = await generateKeyPair('ES256')
     assert.doesNotThrow(() => verifierFor(parsed.data, publicKey))

@@ -182,7 +182,7 @@ describe('generateIamPlan', () => {
       { apiGroups: [''], resources: ['nodes'], verbs: ['get', 'list'] },
       { apiGroups: [''], resources: ['pods'], verbs: ['delete'] },
     ])
-    assert.ok(plan.warnings.some((w) => w.includes('team-*')))
+    assert.ok(plan.warnings.some((w) => w.includes('team-*')), 'expected: plan.warnings.some((w) => w.includes(\'team-*\'))')
   })
 
   const VERBS: Array<[Parameters<typeof kubeRulesFor>[0], Parameters<typeof kubeRulesFor>[1], Array<readonly [string, string]>]> = [
@@ -204,8 +204,8 @@ describe('generateIamPlan', () => {
     assert.deepEqual(generateIamPlan(POLICY, { accountId: ACCOUNT }), generateIamPlan(POLICY, { accountId: ACCOUNT }))
     const noAccount = generateIamPlan(POLICY)
     const instances = noAccount.gatewayRole.policy.Statement.find((s) => s.Sid === 'SsmSendCommandToInstances')
-    assert.ok(instances?.Resource?.every((r) => r.includes(':*:') || r.includes('::')))
-    assert.ok(noAccount.warnings.some((w) => w.includes('--account')))
+    assert.ok(instances?.Resource?.every((r) => r.includes(':*:') || r.includes('::')), 'expected: instances?.Resource?.every((r) => r.includes(\':*:\') || r.includes(\'::\'))')
+    assert.ok(noAccount.warnings.some((w) => w.includes('--account')), 'expected: noAccount.warnings.some((w) => w.includes(\'--account\'))')
     assert.equal(noAccount.gatewayRole.trustPolicy, undefined)
   })
 
@@ -232,6 +232,6 @@ describe('generateIamPlan size warning', () => {
     const big = generateIamPlan(policyOf({ version: 1, connections, grants: [{ id: 'all', groups: ['x'], connections: ids, tools: ['sql_query'] }] }), { accountId: ACCOUNT })
     assert.ok(big.warnings.some((w) => /IAM allows 10240/.test(w)), JSON.stringify(big.warnings))
     const small = generateIamPlan(POLICY, { accountId: ACCOUNT })
-    assert.ok(!small.warnings.some((w) => /IAM allows/.test(w)))
+    assert.ok(!small.warnings.some((w) => /IAM allows/.test(w)), 'expected: !small.warnings.some((w) => /IAM allows/.test(w))')
   })
 })

@@ -24,7 +24,7 @@ describe('audit log on a full disk (real 64 KiB tmpfs)', () => {
       const code = await new Promise<number | null>((resolve) => proc.on('exit', resolve))
       assert.equal(code, 0, `child failed:\n${err}${out}`)
       const report: unknown = JSON.parse(out)
-      assert.ok(typeof report === 'object' && report !== null)
+      assert.ok(typeof report === 'object' && report !== null, 'expected: typeof report === \'object\' && report !== null')
       // The two outages: the first ended by a write after space was freed, the second by the timer.
       assert.deepEqual(Reflect.get(report, 'recoveries'), [
         { downMs: 2000, refusedWrites: 3, error: 'ENOSPC' },

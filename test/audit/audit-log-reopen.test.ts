@@ -107,7 +107,7 @@ describe('the audit file moved, deleted or replaced under a running log', () => 
     await log.close()
     assert.deepEqual((await lines(path)).map(parse).map((r) => r.type), ['audit.reopened', 'audit.recovered', 'tools.call'])
     const verified = await verifyAuditFile(path)
-    assert.ok(verified.ok && verified.continuesFrom?.seq === 2)
+    assert.ok(verified.ok && verified.continuesFrom?.seq === 2, 'expected: verified.ok && verified.continuesFrom?.seq === 2')
     assert.equal(verified.head, hashAuditLine((await lines(path)).at(-1) ?? ''))
   })
 })

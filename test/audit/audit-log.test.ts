@@ -20,7 +20,7 @@ after(async () => {
 
 async function lines(path: string): Promise<string[]> {
   const text = await readFile(path, 'utf8')
-  assert.ok(text.endsWith('\n'))
+  assert.ok(text.endsWith('\n'), 'expected: text.endsWith(\'\\n\')')
   return text.slice(0, -1).split('\n')
 }
 
@@ -32,7 +32,7 @@ describe('openAuditLog', () => {
     await log.write({ type: 'tools.call', tool: 'sql.query', decision: 'allow', grantId: 'g1' })
     await log.close()
     const [first, second] = await lines(path)
-    assert.ok(first !== undefined && second !== undefined)
+    assert.ok(first !== undefined && second !== undefined, 'expected: first !== undefined && second !== undefined')
     assert.deepEqual(JSON.parse(first), { seq: 1, ts: '2026-01-02T03:04:05.000Z', prev: AUDIT_GENESIS_PREV, type: 'gateway.start' })
     assert.deepEqual(Object.keys(JSON.parse(second)), ['seq', 'ts', 'prev', 'type', 'tool', 'decision', 'grantId'])
     assert.equal(JSON.parse(second).prev, hashAuditLine(first))

@@ -65,7 +65,7 @@ describe('redactArgs with the default options', () => {
     assert.deepEqual(input, copy)
     assert.equal(Object.getPrototypeOf(out), Object.prototype)
     assert.equal(({} as Record<string, unknown>).polluted, undefined)
-    assert.ok(Object.hasOwn(out, '__proto__'))
+    assert.ok(Object.hasOwn(out, '__proto__'), 'expected: Object.hasOwn(out, \'__proto__\')')
   })
 
   it('stays linear on a long run of JWT-looking prefixes', { timeout: 10_000 }, () => {

@@ -24,7 +24,7 @@ after(async () => {
 
 function at(i: number): string {
   const line = good[i]
-  assert.ok(line !== undefined)
+  assert.ok(line !== undefined, 'expected: line !== undefined')
   return line
 }
 
@@ -32,7 +32,7 @@ describe('verifyAuditLines', () => {
   it('accepts an intact chain and an empty log', () => {
     const result = verifyAuditLines(good)
     assert.equal(result.ok, true)
-    assert.ok(result.ok && result.records === 5)
+    assert.ok(result.ok && result.records === 5, 'expected: result.ok && result.records === 5')
     assert.deepEqual(verifyAuditLines([]).ok, true)
   })
 
@@ -64,10 +64,10 @@ describe('verifyAuditLines', () => {
     it(`reports ${c.name} at the first bad line`, () => {
       const result = verifyAuditLines(c.lines())
       assert.equal(result.ok, false)
-      assert.ok(!result.ok)
+      assert.ok(!result.ok, 'expected: !result.ok')
       assert.equal(result.reason, c.reason)
       assert.equal(result.line, c.line)
-      assert.ok(result.message.length > 0)
+      assert.ok(result.message.length > 0, 'expected: result.message.length > 0')
     })
   }
 })
@@ -78,7 +78,7 @@ describe('verifyAuditFile', () => {
     await writeFile(path, good.join('\n') + '\n')
     const result = await verifyAuditFile(path)
     assert.equal(result.ok, true)
-    assert.ok(result.ok && result.records === 5 && /^[0-9a-f]{64}$/.test(result.head))
+    assert.ok(result.ok && result.records === 5 && /^[0-9a-f]{64}$/.test(result.head), 'expected: result.ok && result.records === 5 && /^[0-9a-f]{64}$/.test(result.head)')
   })
 
   it('reports a last line cut short (no trailing newline) as truncated', async () => {
@@ -95,7 +95,7 @@ describe('verifyAuditFile', () => {
     await Promise.all(Array.from({ length: 3000 }, (_, i) => log.write({ type: 'tools.list', correlationId: `x${i}` })))
     await log.close()
     const text = await readFile(path, 'utf8')
-    assert.ok(text.length > 256 * 1024)
+    assert.ok(text.length > 256 * 1024, 'expected: text.length > 256 * 1024')
     assert.equal((await verifyAuditFile(path)).ok, true)
     await writeFile(path, text.replace('"x2500"', '"y2500"'))
     assert.deepEqual(await verifyAuditFile(path).then((r) => !r.ok && [r.line, r.reason]), [2501, 'edited'])
@@ -130,7 +130,7 @@ describe('intents and outcomes', () => {
         { type: 'tools.intent', tool: 'no-id' },
       ]),
     )
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     assert.deepEqual(result.openIntents, [
       { correlationId: 'c2', seq: 3, ts: '2026-01-01T00:00:00.000Z', tool: 'sql_query', sub: 'alice' },
       { correlationId: 'c3', seq: 5, ts: '2026-01-01T00:00:00.000Z', tool: 'kubectl', sub: 'bob' },
@@ -144,9 +144,9 @@ describe('intents and outcomes', () => {
     await writeFile(join(dir, 'part1.jsonl'), first.join('\n') + '\n')
     await writeFile(join(dir, 'part2.jsonl'), second.join('\n') + '\n')
     const both = await verifyAuditFiles([join(dir, 'part1.jsonl'), join(dir, 'part2.jsonl')])
-    assert.ok(both.ok && both.records === 3 && both.openIntents.length === 0 && both.continuesFrom === undefined)
+    assert.ok(both.ok && both.records === 3 && both.openIntents.length === 0 && both.continuesFrom === undefined, 'expected: both.ok && both.records === 3 && both.openIntents.length === 0 && both.continuesFrom === undefined')
     const alone = await verifyAuditFile(join(dir, 'part1.jsonl'))
-    assert.ok(alone.ok && alone.openIntents.length === 1)
+    assert.ok(alone.ok && alone.openIntents.length === 1, 'expected: alone.ok && alone.openIntents.length === 1')
   })
 })
 
@@ -154,7 +154,7 @@ describe('a file that continues another (audit.reopened first)', () => {
   it('verifies alone and says where it continues from; only audit.reopened may continue', () => {
     const continued = chain([{ type: 'audit.reopened', detail: { reason: 'deleted' } }, { type: 'tools.list' }], { seq: 41, prev: 'a'.repeat(64) })
     const result = verifyAuditLines(continued)
-    assert.ok(result.ok && result.records === 2 && result.seq === 43)
+    assert.ok(result.ok && result.records === 2 && result.seq === 43, 'expected: result.ok && result.records === 2 && result.seq === 43')
     assert.deepEqual(result.continuesFrom, { seq: 41, head: 'a'.repeat(64) })
     const forged = chain([{ type: 'tools.list' }], { seq: 41, prev: 'a'.repeat(64) })
     assert.deepEqual(verifyAuditLines(forged).ok, false)
@@ -167,12 +167,12 @@ describe('a file that continues another (audit.reopened first)', () => {
     await writeFile(join(dir, 'a.jsonl'), chain([{ type: 'tools.list' }, { type: 'tools.list' }]).join('\n') + '\n')
     await writeFile(join(dir, 'b.jsonl'), chain([{ type: 'audit.reopened' }], { seq: 2, prev: 'b'.repeat(64) }).join('\n') + '\n')
     const result = await verifyAuditFiles([join(dir, 'a.jsonl'), join(dir, 'b.jsonl')])
-    assert.ok(!result.ok)
+    assert.ok(!result.ok, 'expected: !result.ok')
     // The line whose hash the next one does not hold: the first file's last line.
     assert.deepEqual([result.file, result.line, result.reason], [join(dir, 'a.jsonl'), 2, 'edited'])
     await writeFile(join(dir, 'c.jsonl'), chain([{ type: 'audit.reopened' }], { seq: 5, prev: 'b'.repeat(64) }).join('\n') + '\n')
     const gap = await verifyAuditFiles([join(dir, 'a.jsonl'), join(dir, 'c.jsonl')])
-    assert.ok(!gap.ok)
+    assert.ok(!gap.ok, 'expected: !gap.ok')
     assert.deepEqual([gap.file, gap.line, gap.reason], [join(dir, 'c.jsonl'), 1, 'seq_gap'])
   })
 })

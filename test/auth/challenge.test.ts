@@ -39,8 +39,8 @@ describe('bearerChallenge (RFC 6750 §3, RFC 9728 §5.1)', () => {
 
   it('never echoes the log message', () => {
     const error = new AuthError('AUTH_INVALID', 'bad_signature', 'bearer token refused: SECRET-TOKEN')
-    assert.ok(!bearerChallenge({ resourceMetadataUrl: META, error }).includes('SECRET'))
-    assert.ok(!JSON.stringify(authFailureBody(error)).includes('SECRET'))
+    assert.ok(!bearerChallenge({ resourceMetadataUrl: META, error }).includes('SECRET'), 'expected: !bearerChallenge({ resourceMetadataUrl: META, error }).includes(\'SECRET\')')
+    assert.ok(!JSON.stringify(authFailureBody(error)).includes('SECRET'), 'expected: !JSON.stringify(authFailureBody(error)).includes(\'SECRET\')')
   })
 
   it('throws TypeError for values that cannot be quoted safely', () => {
@@ -63,7 +63,7 @@ describe('bearerChallenge (RFC 6750 §3, RFC 9728 §5.1)', () => {
       const text = AUTH_FAILURE_DESCRIPTIONS[failure]
       assert.match(text, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, failure)
       const error = new AuthError('AUTH_INVALID', failure, 'x')
-      assert.ok(bearerChallenge({ resourceMetadataUrl: META, error }).endsWith(`error_description="${text}"`))
+      assert.ok(bearerChallenge({ resourceMetadataUrl: META, error }).endsWith(`error_description="${text}"`), 'expected: bearerChallenge({ resourceMetadataUrl: META, error }).endsWith(`error_description=\"${text}\"`)')
     }
   })
 })

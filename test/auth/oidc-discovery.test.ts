@@ -7,7 +7,7 @@ import { startTestIssuer, type TestIssuer, type TestIssuerOptions } from '../sup
 
 async function assertUpstream(promise: Promise<unknown>, code: UpstreamErrorCode, message?: RegExp): Promise<void> {
   await assert.rejects(promise, (error: unknown) => {
-    assert.ok(error instanceof UpstreamError)
+    assert.ok(error instanceof UpstreamError, 'expected: error instanceof UpstreamError')
     assert.equal(error.code, code)
     if (message !== undefined) assert.match(error.message, message)
     return true

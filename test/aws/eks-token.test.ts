@@ -8,7 +8,7 @@ const START = Date.UTC(2026, 10, 29, 8, 0, 0)
 const credentials = async () => ({ accessKeyId: 'AKIAGATEWAYEXAMPLE01', secretAccessKey: 'secret-for-tests' })
 
 function decode(token: string): URL {
-  assert.ok(token.startsWith('k8s-aws-v1.'))
+  assert.ok(token.startsWith('k8s-aws-v1.'), 'expected: token.startsWith(\'k8s-aws-v1.\')')
   const payload = token.slice('k8s-aws-v1.'.length)
   assert.match(payload, /^[A-Za-z0-9_-]+$/, 'unpadded base64url')
   return new URL(Buffer.from(payload, 'base64url').toString('utf8'))
@@ -84,6 +84,6 @@ describe('createEksTokenSource', () => {
     })
     await assert.rejects(source.token('demo'), (e) => e instanceof UpstreamError && e.code === 'AWS_CREDENTIALS')
     fail = false
-    assert.ok((await source.token('demo')).token.startsWith('k8s-aws-v1.'))
+    assert.ok((await source.token('demo')).token.startsWith('k8s-aws-v1.'), 'expected: (await source.token(\'demo\')).token.startsWith(\'k8s-aws-v1.\')')
   })
 })

@@ -64,7 +64,7 @@ describe('gatewayCredentials (default chain, IRSA)', () => {
       await failure({ ...irsa, AWS_ENDPOINT_URL_STS: proxy.url })
       const ms = performance.now() - started
       const attempts = proxy.requests().length
-      assert.ok(attempts >= 1)
+      assert.ok(attempts >= 1, 'expected: attempts >= 1')
       assert.ok(ms < attempts * STS_REQUEST_HANDLER.requestTimeout + 2000, `answered after ${Math.round(ms)} ms, ${attempts} attempts`)
     } finally {
       await proxy.close()

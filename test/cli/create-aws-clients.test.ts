@@ -99,7 +99,7 @@ describe('atMostOnceRetry: what the SDK may send again', () => {
     const first = await strategy.acquireInitialRetryToken('scope')
     const second = await strategy.refreshRetryTokenForRetry(first, throttled)
     const third = await strategy.refreshRetryTokenForRetry(second, throttled)
-    assert.ok(third.getRetryDelay() > 0 && third.getRetryDelay() <= 5000)
+    assert.ok(third.getRetryDelay() > 0 && third.getRetryDelay() <= 5000, 'expected: third.getRetryDelay() > 0 && third.getRetryDelay() <= 5000')
     await assert.rejects(strategy.refreshRetryTokenForRetry(third, throttled), (e) => e === throttled.error)
   })
 

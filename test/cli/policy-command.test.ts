@@ -62,7 +62,7 @@ describe('airlock policy check', () => {
     })
     const files = await readPolicyFiles(['policies/demo.json', 'policies/examples'], { cwd: repo })
     const built = buildPolicy(files.documents)
-    assert.ok(built.ok)
+    assert.ok(built.ok, 'expected: built.ok')
     assert.equal(result.stdout.split('fingerprint: ')[1], `${built.policy.fingerprint}\n`, 'the fingerprint the gateway records')
   })
 
@@ -77,7 +77,7 @@ describe('airlock policy check', () => {
       return /^fingerprint: ([0-9a-f]{64})$/m.exec(result.stdout)?.[1]
     }
     const compact = await fingerprint('compact.json')
-    assert.ok(compact !== undefined)
+    assert.ok(compact !== undefined, 'expected: compact !== undefined')
     assert.equal(await fingerprint('pretty.json'), compact)
     assert.notEqual(await fingerprint('edited.json'), compact)
   })
@@ -135,8 +135,8 @@ describe('airlock policy explain', () => {
 
   it('shows a DBA the masked read-only database', async () => {
     const result = await run(['explain', '--groups', 'dba'])
-    assert.ok(result.stdout.includes('sql_query on orders-db (rds-data): grant dba-orders-read (ttl 15m; read-only, max 200 rows, timeout 30s; mask *.email=redact, customers.phone=last4)\n'))
-    assert.ok(!result.stdout.includes('analysts-orders-write'))
+    assert.ok(result.stdout.includes('sql_query on orders-db (rds-data): grant dba-orders-read (ttl 15m; read-only, max 200 rows, timeout 30s; mask *.email=redact, customers.phone=last4)\n'), 'expected: result.stdout.includes(\'sql_query on orders-db (rds-data): grant dba-orders-read (ttl 15m; read-o...')
+    assert.ok(!result.stdout.includes('analysts-orders-write'), 'expected: !result.stdout.includes(\'analysts-orders-write\')')
   })
 
   it('gives mallory (no groups) nothing', async () => {

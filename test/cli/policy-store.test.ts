@@ -68,7 +68,7 @@ describe('createPolicyStore', () => {
   it('refuses an invalid initial policy with every issue line', async () => {
     const dir = await setup('initial', { 'a.json': grantFile('x'), 'b.json': '{"version": 1, "grants": [{"id": "x", "groups": ["g"], "tools": ["whoami"], "ttl": "1d"}]}' })
     await assert.rejects(open({ paths: [dir] }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError)
+      assert.ok(error instanceof ConfigError, 'expected: error instanceof ConfigError')
       assert.equal(error.code, 'POLICY_INVALID')
       assert.ok(error.message.includes(`${join(dir, 'b.json')}: grants[0].ttl: expected a duration such as "15m", "90s" or "2h"`), error.message)
       return true

@@ -55,7 +55,7 @@ describe('gateway configuration and airlock serve', () => {
   it('refuses a bad config with one line per problem naming the key or the variable', async () => {
     await config({ clockToleranceSeconds: 600, algorithms: ['HS256'], typo: true })
     await assert.rejects(loadGatewayConfig('airlock.json', { AIRLOCK_LISTEN_PORT: 'eighty' }, dir), (error: unknown) => {
-      assert.ok(error instanceof ConfigError)
+      assert.ok(error instanceof ConfigError, 'expected: error instanceof ConfigError')
       const lines = error.message.split('\n')
       assert.ok(lines.some((l) => l.startsWith('airlock.json: clockToleranceSeconds:')), error.message)
       assert.ok(lines.some((l) => l.startsWith('airlock.json: algorithms[0]:') && l.includes('HS* and none are never allowed')), error.message)

@@ -57,7 +57,7 @@ async function run(argv: string[], cwd: string): Promise<{ code: number; out: st
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' })
   await once(child, 'exit')
-  assert.ok(child.pid !== undefined)
+  assert.ok(child.pid !== undefined, 'expected: child.pid !== undefined')
   return child.pid
 }
 

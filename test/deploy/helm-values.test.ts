@@ -51,7 +51,7 @@ describe('the Helm chart renders a config the gateway accepts', () => {
 
   it('would be refused for a key the gateway does not have', async () => {
     await assert.rejects(load({ ...values.config, issuer: 'https://idp.example.com', audit: { ...values.config.audit, existingClaim: 'x' } }), (error: unknown) => {
-      assert.ok(error instanceof ConfigError)
+      assert.ok(error instanceof ConfigError, 'expected: error instanceof ConfigError')
       assert.match(error.message, /audit/)
       return true
     })
@@ -76,6 +76,6 @@ describe('the Helm chart renders a config the gateway accepts', () => {
     assert.match(deployment, /runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001/)
     assert.match(deployment, /readOnlyRootFilesystem: true/)
     assert.match(deployment, /terminationGracePeriodSeconds: \{\{ \.Values\.terminationGracePeriodSeconds \}\}/)
-    assert.ok(values.terminationGracePeriodSeconds >= 30)
+    assert.ok(values.terminationGracePeriodSeconds >= 30, 'expected: values.terminationGracePeriodSeconds >= 30')
   })
 })

@@ -19,7 +19,7 @@ describe('gateway refuses every bad bearer token with an RFC 6750 challenge', ()
     assert.match(challenge, /error="invalid_token"/)
     assert.match(challenge, description)
     assert.ok(!response.text.includes(token), 'the body never echoes the token')
-    assert.ok(!challenge.includes(token.slice(0, 20)))
+    assert.ok(!challenge.includes(token.slice(0, 20)), 'expected: !challenge.includes(token.slice(0, 20))')
   }
 
   it('no token: 401 with resource_metadata and no error attribute', async () => {
@@ -120,6 +120,6 @@ describe('gateway refuses every bad bearer token with an RFC 6750 challenge', ()
     const failures = audit.trim().split('\n').filter((line) => line.includes('"type":"auth.failure"'))
     assert.match(failures.at(-1) ?? '', /"reason":"wrong_issuer"[^\n]*"suppressedSinceLastRecord":\d+/)
     assert.ok(failures.length < 5, 'the earlier refusals in this suite were aggregated, not written one by one')
-    assert.ok(!audit.includes(token))
+    assert.ok(!audit.includes(token), 'expected: !audit.includes(token)')
   })
 })

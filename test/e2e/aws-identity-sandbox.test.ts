@@ -66,13 +66,13 @@ async function idTokenFor(sandbox: Sandbox, user: string): Promise<string> {
   const challenge = createHash('sha256').update(verifier).digest('base64url')
   const params = new URLSearchParams({ client_id: clientId, redirect_uri: REDIRECT_URI, response_type: 'code', scope: 'openid', resource: sandbox.gatewayUrl, state: 's', code_challenge: challenge, code_challenge_method: 'S256' })
   const page = await follow(await browse(`/auth?${params}`))
-  assert.ok(page instanceof Response)
+  assert.ok(page instanceof Response, 'expected: page instanceof Response')
   const action = /action="([^"]+)"/.exec(await page.text())?.[1]
   assert.ok(action !== undefined, 'the login page has a form')
   const callback = await follow(await browse(action, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `user=${user}` }))
-  assert.ok(callback instanceof URL)
+  assert.ok(callback instanceof URL, 'expected: callback instanceof URL')
   const code = callback.searchParams.get('code')
-  assert.ok(code !== null)
+  assert.ok(code !== null, 'expected: code !== null')
   const response = await fetch(sandbox.idp.tokenEndpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -108,10 +108,10 @@ describe('airlock verify and iam-policy against the running sandbox', () => {
   it('minted the probe tokens it claims to: same issuer, expired, another audience', () => {
     const now = Date.now() / 1000
     for (const token of Object.values(tokens)) assert.equal(decodeJwt(token).iss, sandbox.idp.issuer)
-    assert.ok((decodeJwt(tokens.valid).exp ?? 0) > now)
+    assert.ok((decodeJwt(tokens.valid).exp ?? 0) > now, 'expected: (decodeJwt(tokens.valid).exp ?? 0) > now')
     assert.ok((decodeJwt(tokens.expired).exp ?? now) < now - 60, 'expired beyond the gateway clock tolerance')
     const wrong = decodeJwt(tokens.wrongAudience)
-    assert.ok((wrong.exp ?? 0) > now)
+    assert.ok((wrong.exp ?? 0) > now, 'expected: (wrong.exp ?? 0) > now')
     assert.notDeepEqual([wrong.aud].flat(), [sandbox.gatewayUrl])
     assert.equal(wrong.sub, 'bob')
   })
@@ -160,7 +160,7 @@ describe('airlock verify and iam-policy against the running sandbox', () => {
     const plan = planSchema.parse(JSON.parse(out))
     const gateway = plan.gatewayRole.policy.Statement
     const orders = plan.connectionRoles.find((r) => r.roleArn === SANDBOX.connectionRoleArns[0])
-    assert.ok(orders !== undefined)
+    assert.ok(orders !== undefined, 'expected: orders !== undefined')
     assert.deepEqual(orders.connections, ['orders-db'])
     const demoArns = new Set<string>([
       SANDBOX.ordersClusterArn,
@@ -194,7 +194,7 @@ describe('airlock verify and iam-policy against the running sandbox', () => {
       assert.ok(allows(statements, `${entry.service}:${entry.action}`, resource), `${role ?? entry.principalArn} ${entry.service}:${entry.action} is not in the plan`)
     }
     const assumed = sandbox.trail.entries().filter((e) => e.service === 'sts' && e.action === 'AssumeRole' && e.outcome === 'ok')
-    assert.ok(assumed.length > 0)
-    for (const entry of assumed) assert.ok(allows(gateway, 'sts:AssumeRole', String(entry.detail?.['roleArn'])))
+    assert.ok(assumed.length > 0, 'expected: assumed.length > 0')
+    for (const entry of assumed) assert.ok(allows(gateway, 'sts:AssumeRole', String(entry.detail?.['roleArn'])), 'expected: allows(gateway, \'sts:AssumeRole\', String(entry.detail?.[\'roleArn\']))')
   })
 })

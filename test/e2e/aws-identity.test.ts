@@ -200,7 +200,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
   const issued = (action: string): SandboxCredential[] =>
     stsOk(action).map((e) => {
       const credential = store.get(String(e.detail?.['issuedAccessKeyId']))
-      assert.ok(credential !== undefined)
+      assert.ok(credential !== undefined, 'expected: credential !== undefined')
       return credential
     })
 
@@ -232,7 +232,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     assert.match(text, /\[AWS_CREDENTIALS\]/)
     assert.doesNotMatch(text, /eyJ|ASIA|ExpiredToken|<Error>|Token expired/)
     assert.equal(stsOk('AssumeRoleWithWebIdentity').length, 0)
-    assert.ok(trail.entries().some((e) => e.action === 'AssumeRoleWithWebIdentity' && e.outcome === 'ExpiredTokenException'))
+    assert.ok(trail.entries().some((e) => e.action === 'AssumeRoleWithWebIdentity' && e.outcome === 'ExpiredTokenException'), 'expected: trail.entries().some((e) => e.action === \'AssumeRoleWithWebIdentity\' && e.outcome === \'ExpiredTok...')
     const sql = await countOrders()
     assert.equal(sql.isError, true)
     assert.match(JSON.stringify(sql.content), /\[AWS_CREDENTIALS\]/)
@@ -251,7 +251,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
 
   it('refreshes the per-connection role session before it expires; the old one is refused afterwards', async () => {
     const [first] = issued('AssumeRole')
-    assert.ok(first?.expiresAt !== undefined)
+    assert.ok(first?.expiresAt !== undefined, 'expected: first?.expiresAt !== undefined')
     // 4 minutes before expiry: inside the refresh window, still valid.
     mock.timers.tick(first.expiresAt - Date.now() - 4 * MINUTE)
     ok(await countOrders())
@@ -262,12 +262,12 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
     ok(await countOrders())
     assert.equal(stsOk('AssumeRole').length, 2, 'the refreshed session is reused')
     const sql = trail.entries().filter((e) => e.service === 'rds-data')
-    assert.ok(sql.every((e) => e.outcome === 'ok' && e.sourceIdentity === 'alice'))
+    assert.ok(sql.every((e) => e.outcome === 'ok' && e.sourceIdentity === 'alice'), 'expected: sql.every((e) => e.outcome === \'ok\' && e.sourceIdentity === \'alice\')')
   })
 
   it("refreshes the gateway's own web-identity session before it expires; the old one is refused afterwards", async () => {
     const [first] = issued('AssumeRoleWithWebIdentity')
-    assert.ok(first?.expiresAt !== undefined)
+    assert.ok(first?.expiresAt !== undefined, 'expected: first?.expiresAt !== undefined')
     // kubelet keeps the projected token fresh (it rotates at 80% of its lifetime).
     mock.timers.tick(first.expiresAt - Date.now() - 4 * MINUTE)
     await sa.rotate()
@@ -291,7 +291,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
 
   it('fails clearly when the session expires while the token file is stale, and recovers on rotation', async () => {
     const [, second] = issued('AssumeRoleWithWebIdentity')
-    assert.ok(second?.expiresAt !== undefined)
+    assert.ok(second?.expiresAt !== undefined, 'expected: second?.expiresAt !== undefined')
     await sa.rotate({ expiresInSeconds: -1 })
     mock.timers.tick(second.expiresAt - Date.now() + MINUTE)
     const failed = await uptime()
@@ -305,7 +305,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
   it('keeps using a still-valid role session while STS is down, but not once STS refuses or the session has expired', async () => {
     ok(await countOrders())
     const current = issued('AssumeRole').at(-1)
-    assert.ok(current?.expiresAt !== undefined)
+    assert.ok(current?.expiresAt !== undefined, 'expected: current?.expiresAt !== undefined')
     const assumed = stsOk('AssumeRole').length
     const port = Number(new URL(sts.endpoint).port)
     await sts.close()

@@ -105,7 +105,7 @@ describe('policy hot reload', () => {
     assert.deepEqual(records.filter((r) => r.type === 'policy.reload').map((r) => r.policyFingerprint), [edited, original])
     const denial = records.find((r) => r.type === 'tools.call')
     assert.deepEqual([denial?.decision, denial?.policyFingerprint], ['deny', edited])
-    for (const r of records.filter((r) => r.type === 'tools.list')) assert.ok(r.policyFingerprint === original || r.policyFingerprint === edited)
+    for (const r of records.filter((r) => r.type === 'tools.list')) assert.ok(r.policyFingerprint === original || r.policyFingerprint === edited, 'expected: r.policyFingerprint === original || r.policyFingerprint === edited')
     assert.equal(records.filter((r) => r.type === 'tools.list').at(0)?.policyFingerprint, original)
     assert.equal(records.filter((r) => r.type === 'tools.list').at(-1)?.policyFingerprint, original)
   })
@@ -134,7 +134,7 @@ describe('audit trail', () => {
     assert.equal(typeof allowed?.resultBytes, 'number')
     assert.equal(denied?.decision, 'deny')
     assert.equal(denied?.reason, 'NO_GRANT')
-    assert.ok(lines.some((l) => l.type === 'session.start'))
+    assert.ok(lines.some((l) => l.type === 'session.start'), 'expected: lines.some((l) => l.type === \'session.start\')')
 
     assert.deepEqual((await verifyAuditFile(e2e.auditPath)).ok, true)
     const text = await readFile(e2e.auditPath, 'utf8')

@@ -9,7 +9,7 @@ function rpcMessage(text: string): Record<string, unknown> {
   const frames = text.split('\n').filter((line) => line.startsWith('data:'))
   const json = frames.length > 0 ? (frames.at(-1) ?? '').slice(5) : text
   const parsed: unknown = JSON.parse(json)
-  assert.ok(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+  assert.ok(typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed), 'expected: typeof parsed === \'object\' && parsed !== null && !Array.isArray(parsed)')
   return Object.fromEntries(Object.entries(parsed))
 }
 
@@ -88,7 +88,7 @@ describe('the 2026-07-28 lane: the v2 client pinned to the modern revision, on t
     assert.equal(call.grantId, 'dba-self')
     assert.equal(call.outcome, 'ok')
     assert.equal(call.session, undefined)
-    assert.ok(records.some((r) => r.type === 'tools.list' && field(r.actor, 'sub') === 'carol'))
+    assert.ok(records.some((r) => r.type === 'tools.list' && field(r.actor, 'sub') === 'carol'), 'expected: records.some((r) => r.type === \'tools.list\' && field(r.actor, \'sub\') === \'carol\')')
   })
 
   it('runs a grant’s ttl from the token’s iat: past it, SESSION_EXPIRED until a fresh sign-in', async () => {

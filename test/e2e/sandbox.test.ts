@@ -39,10 +39,10 @@ describe('the sandbox: dev IdP → gateway (IRSA, no static keys) → AWS emulat
     for (const user of DEV_IDENTITY_NAMES) {
       names[user] = (await (await connect(user)).listTools()).tools.map((t) => t.name).sort()
     }
-    assert.ok(names.alice?.includes('sql_query'))
-    assert.ok(!names.alice?.includes('ssm_run'))
-    assert.ok(names.bob?.includes('ssm_run'))
-    assert.ok(!names.bob?.includes('sql_query'))
+    assert.ok(names.alice?.includes('sql_query'), 'expected: names.alice?.includes(\'sql_query\')')
+    assert.ok(!names.alice?.includes('ssm_run'), 'expected: !names.alice?.includes(\'ssm_run\')')
+    assert.ok(names.bob?.includes('ssm_run'), 'expected: names.bob?.includes(\'ssm_run\')')
+    assert.ok(!names.bob?.includes('sql_query'), 'expected: !names.bob?.includes(\'sql_query\')')
     assert.deepEqual(names.mallory, [])
   })
 
@@ -72,21 +72,21 @@ describe('the sandbox: dev IdP → gateway (IRSA, no static keys) → AWS emulat
   it('signs every AWS call with the IRSA role session; no static key exists anywhere', async () => {
     const trail = sandbox.trail.entries()
     const dataCalls = trail.filter((e) => e.service !== 'sts')
-    assert.ok(dataCalls.length > 0)
+    assert.ok(dataCalls.length > 0, 'expected: dataCalls.length > 0')
     for (const entry of dataCalls) {
       assert.match(entry.principalArn, /^arn:aws:sts::111122223333:assumed-role\//)
       assert.match(entry.accessKeyId, /^ASIA/)
     }
-    assert.ok(trail.some((e) => e.service === 'sts' && e.action === 'AssumeRoleWithWebIdentity' && e.outcome === 'ok'))
+    assert.ok(trail.some((e) => e.service === 'sts' && e.action === 'AssumeRoleWithWebIdentity' && e.outcome === 'ok'), 'expected: trail.some((e) => e.service === \'sts\' && e.action === \'AssumeRoleWithWebIdentity\' && e.outcome ==...')
     // orders-db names a per-connection role: the gateway assumed it as itself, tagged with alice's identity.
     const sql = dataCalls.filter((e) => e.service === 'rds-data')
-    assert.ok(sql.length > 0)
+    assert.ok(sql.length > 0, 'expected: sql.length > 0')
     for (const entry of sql) {
       assert.equal(entry.principalArn, 'arn:aws:sts::111122223333:assumed-role/airlock-orders-access/airlock-alice')
       assert.equal(entry.sourceIdentity, 'alice')
     }
     const ssm = dataCalls.filter((e) => e.service === 'ssm')
-    assert.ok(ssm.length > 0)
+    assert.ok(ssm.length > 0, 'expected: ssm.length > 0')
     for (const entry of ssm) assert.equal(entry.principalArn, 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock-gateway')
     const config = await readFile(sandbox.paths.config, 'utf8')
     assert.doesNotMatch(config, /AKIA|ASIA|secretAccessKey/i)

@@ -10,8 +10,8 @@ function errorOf(response: RawResponse): { code: number; message: string } {
   const parsed: unknown = JSON.parse(response.text)
   assert.ok(typeof parsed === 'object' && parsed !== null && 'error' in parsed, response.text)
   const error = parsed.error
-  assert.ok(typeof error === 'object' && error !== null && 'code' in error && 'message' in error)
-  assert.ok(typeof error.code === 'number' && typeof error.message === 'string')
+  assert.ok(typeof error === 'object' && error !== null && 'code' in error && 'message' in error, 'expected: typeof error === \'object\' && error !== null && \'code\' in error && \'message\' in error')
+  assert.ok(typeof error.code === 'number' && typeof error.message === 'string', 'expected: typeof error.code === \'number\' && typeof error.message === \'string\'')
   return { code: error.code, message: error.message }
 }
 

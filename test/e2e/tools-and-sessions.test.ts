@@ -141,7 +141,7 @@ describe('session lifetime', () => {
     const fresh = await e2e.token('alice', ['dba'])
     assert.equal((await postMcp(e2e.gateway.resource, listTools, sessionHeaders(fresh, id))).status, 404)
     const again = await e2e.connect(fresh)
-    assert.ok(again.transport.sessionId !== undefined && again.transport.sessionId !== id)
+    assert.ok(again.transport.sessionId !== undefined && again.transport.sessionId !== id, 'expected: again.transport.sessionId !== undefined && again.transport.sessionId !== id')
   })
 
   it('caps sessions per subject by evicting the oldest', async () => {

@@ -27,6 +27,6 @@ describe('capping an audit record field built from caller input', () => {
       assert.ok(size(capped) <= 8192 + 300, `${size(capped)} bytes`)
     }
     assert.equal(capAuditFields(many, 8192)['[omitted keys]'] !== undefined, true)
-    assert.ok(Object.keys(capAuditFields(hugeKey, 8192)).every((k) => k.length < 200))
+    assert.ok(Object.keys(capAuditFields(hugeKey, 8192)).every((k) => k.length < 200), 'expected: Object.keys(capAuditFields(hugeKey, 8192)).every((k) => k.length < 200)')
   })
 })

@@ -21,7 +21,7 @@ const NOW = Date.parse('2026-11-29T12:00:00Z')
 
 function policyWithGrant(grantId: string): Policy {
   const built = buildPolicy([{ source: `${grantId}.json`, data: { version: 1, grants: [{ id: grantId, groups: ['ops'], tools: ['probe'] }] } }])
-  assert.ok(built.ok)
+  assert.ok(built.ok, 'expected: built.ok')
   return built.policy
 }
 
@@ -213,7 +213,7 @@ describe('createGateway: each request runs as the principal verified for it', ()
   test('interleaved calls on one session with different tokens, and another subject in between', async () => {
     const first = await harness.connect('alice:ops,first')
     const sessionId = first.transport.sessionId
-    assert.ok(sessionId !== undefined)
+    assert.ok(sessionId !== undefined, 'expected: sessionId !== undefined')
     // Same session, a refreshed token with other groups: allowed, since sessions bind issuer and subject.
     const second = await harness.connect('alice:ops,second', sessionId)
     const bob = await harness.connect('bob:ops')

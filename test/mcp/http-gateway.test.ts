@@ -29,9 +29,9 @@ function raw(url: string, method: string, headers: Record<string, string>, body?
 
 function rpcError(text: string): { code: number; message: string } {
   const parsed: unknown = JSON.parse(text)
-  assert.ok(typeof parsed === 'object' && parsed !== null && 'error' in parsed)
+  assert.ok(typeof parsed === 'object' && parsed !== null && 'error' in parsed, 'expected: typeof parsed === \'object\' && parsed !== null && \'error\' in parsed')
   const error = parsed.error
-  assert.ok(typeof error === 'object' && error !== null && 'code' in error && 'message' in error)
+  assert.ok(typeof error === 'object' && error !== null && 'code' in error && 'message' in error, 'expected: typeof error === \'object\' && error !== null && \'code\' in error && \'message\' in error')
   return { code: Number(error.code), message: String(error.message) }
 }
 
@@ -199,7 +199,7 @@ describe('the 500 catch-all', () => {
     assert.equal(response.status, 500)
     assert.deepEqual(JSON.parse(response.text), { jsonrpc: '2.0', error: { code: -32603, message: 'Internal error.' }, id: null })
     assert.equal(response.headers.get('mcp-session-id'), null, 'no session is handed out that was never recorded')
-    assert.ok(!response.text.includes(e2e.dir))
+    assert.ok(!response.text.includes(e2e.dir), 'expected: !response.text.includes(e2e.dir)')
   })
 })
 

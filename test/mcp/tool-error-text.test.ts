@@ -67,6 +67,6 @@ describe('what the agent is told about errors', () => {
     const bidi = callerError(new PolicyError('POLICY_DENIED', 'You have no grant for tool evil\u202Egnp.exe\u0000\u001b[31m.'))
     assert.doesNotMatch(bidi.text, /[\u202E\u0000\u001b]/)
     const detail = callerError(new UpstreamError('DB_ERROR', 'raw', { publicDetail: `syntax error at "${'x'.repeat(100_000)}"` }))
-    assert.ok(detail.text.length < 700)
+    assert.ok(detail.text.length < 700, 'expected: detail.text.length < 700')
   })
 })

@@ -19,20 +19,20 @@ describe('buildPolicy', () => {
       { source: 'a.json', data: file([grant]) },
       { source: 'b.json', data: { version: 1, connections: { 'web-fleet': ssm }, grants: [{ id: 'h', subjects: ['alice'], connections: ['web-fleet', 'orders-db'], tools: ['ssm_run'], ssm: { commands: [['uptime']] } }] } },
     ])
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     assert.deepEqual(result.policy.grants.map((g) => g.id), ['g', 'h'])
     assert.deepEqual([...result.policy.connections.keys()], ['orders-db', 'web-fleet'])
     assert.equal(result.policy.connections.get('web-fleet')?.id, 'web-fleet')
     assert.equal(result.policy.sources.get('h'), 'b.json')
     assert.equal(result.policy.sources.get('orders-db'), 'a.json')
-    assert.ok(Object.isFrozen(result.policy.grants))
-    assert.ok(Object.isFrozen(result.policy.grants[1]?.connections))
-    assert.ok(Object.isFrozen(result.policy.connections.get('web-fleet')))
+    assert.ok(Object.isFrozen(result.policy.grants), 'expected: Object.isFrozen(result.policy.grants)')
+    assert.ok(Object.isFrozen(result.policy.grants[1]?.connections), 'expected: Object.isFrozen(result.policy.grants[1]?.connections)')
+    assert.ok(Object.isFrozen(result.policy.connections.get('web-fleet')), 'expected: Object.isFrozen(result.policy.connections.get(\'web-fleet\'))')
   })
 
   it('gives a grant on an rds-data connection the read-only sql defaults when it sets none', () => {
     const result = buildPolicy([{ source: 'a.json', data: file([grant]) }])
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     assert.equal(result.policy.grants[0]?.sql?.mode, 'read-only')
     assert.equal(result.policy.grants[0]?.sql?.maxRows, 1000)
   })
@@ -41,12 +41,12 @@ describe('buildPolicy', () => {
     const result = buildPolicy([
       { source: 'a.json', data: { version: 1, connections: { 'web-fleet': ssm }, grants: [{ id: 'h', groups: ['ops'], connections: ['web-fleet'], tools: ['ssm_run'], ssm: { commands: [['uptime'], ['systemctl', 'status', '{unit}']] } }] } },
     ])
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     const block = result.policy.grants[0]?.ssm
     assert.deepEqual(block?.commands, [['uptime'], ['systemctl', 'status', '{unit}']])
     assert.deepEqual(block?.templates.map((t) => t.source), block?.commands)
     assert.deepEqual(block?.templates[1]?.parts.map((p) => p.kind), ['literal', 'literal', 'word'])
-    assert.ok(Object.isFrozen(block?.templates[1]?.parts))
+    assert.ok(Object.isFrozen(block?.templates[1]?.parts), 'expected: Object.isFrozen(block?.templates[1]?.parts)')
     assert.equal(result.policy.grants[0]?.sql, undefined)
   })
 
@@ -88,7 +88,7 @@ describe('buildPolicy', () => {
       'a.json: grants[0].connections[1]: unknown connection "orders-dbx"',
     ])
     const ok = buildPolicy([{ source: 'a.json', data: file([]) }, { source: 'b.json', data: { version: 1, grants: [grant] } }])
-    assert.ok(ok.ok)
+    assert.ok(ok.ok, 'expected: ok.ok')
   })
 
   it('refuses constraint blocks for kinds the grant does not reach', () => {
@@ -103,7 +103,7 @@ describe('buildPolicy', () => {
 
   it('warns when a grant reaches ssm or eks without limits', () => {
     const result = buildPolicy([{ source: 'a.json', data: file([{ id: 'w', groups: ['x'], connections: ['web'], tools: ['ssm_run'] }], { web: ssm }) }])
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     assert.deepEqual(result.warnings.map(formatPolicyIssue), [
       'a.json: grants[0]: grant reaches a ssm connection but sets no "ssm" limits, so no command is allowed there',
     ])
@@ -124,7 +124,7 @@ describe('buildPolicy', () => {
   it('warns about grants already past notAfter when given the time', () => {
     const data = file([{ ...grant, notAfter: '2026-01-01T00:00:00Z' }])
     const result = buildPolicy([{ source: 'a.json', data }], { nowMs: Date.parse('2026-02-01T00:00:00Z') })
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     assert.deepEqual(result.warnings.map(formatPolicyIssue), ['a.json: grants[0].notAfter: grant expired at 2026-01-01T00:00:00Z; it allows nothing'])
   })
 
@@ -178,7 +178,7 @@ describe('buildPolicy', () => {
 
   it('accepts an empty list of documents as an empty policy', () => {
     const result = buildPolicy([])
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     assert.equal(result.policy.grants.length, 0)
   })
 })

@@ -35,10 +35,10 @@ describe('policies/demo.json', () => {
       readOnlySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:demo-orders-ro-Ef34Gh',
     })
     const fleet = policy.connections.get('web-fleet')
-    assert.ok(fleet?.kind === 'ssm')
+    assert.ok(fleet?.kind === 'ssm', 'expected: fleet?.kind === \'ssm\'')
     assert.deepEqual(fleet.instanceIds, ['i-0a1b2c3d4e5f60001', 'i-0a1b2c3d4e5f60002'])
     const cluster = policy.connections.get('demo-cluster')
-    assert.ok(cluster?.kind === 'eks')
+    assert.ok(cluster?.kind === 'eks', 'expected: cluster?.kind === \'eks\'')
     assert.equal(cluster.cluster, 'demo')
     assert.deepEqual(policy.grants.map((g) => g.id), [
       'self-service', 'dba-orders-read', 'analysts-orders-write', 'sre-web-commands', 'sre-cluster-read', 'sre-cluster-restart',
@@ -80,7 +80,7 @@ describe('policies/demo.json', () => {
 describe('policies/examples', () => {
   it('every example validates', async () => {
     const names = (await readdir(new URL('examples/', policiesUrl))).filter((n) => n.endsWith('.json')).sort()
-    assert.ok(names.length >= 3)
+    assert.ok(names.length >= 3, 'expected: names.length >= 3')
     for (const name of names) await load(`examples/${name}`)
   })
 

@@ -74,7 +74,7 @@ describe('explainAccess', () => {
       const pairs = tool.connections.length === 0 ? [{ connection: undefined, grantId: tool.grantId }] : tool.connections
       for (const pair of pairs) {
         const decision = evaluate(policy, dba, { tool: tool.tool, connectionKinds: kinds, connection: pair.connection }, NOW)
-        assert.ok(decision.allow)
+        assert.ok(decision.allow, 'expected: decision.allow')
         assert.equal(decision.grantId, pair.grantId)
       }
     }

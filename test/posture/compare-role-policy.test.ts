@@ -27,8 +27,8 @@ describe('compareRolePolicy', () => {
     assert.deepEqual(compareRolePolicy(exact(), EXPECTED, 'role.json').map((c) => c.status), ['PASS'])
     const narrower = { Statement: { Effect: 'Allow', Action: 'rds-data:ExecuteStatement', Resource: CLUSTER } }
     const checks = compareRolePolicy(narrower, EXPECTED, 'role.json')
-    assert.ok(!checks.some((c) => c.status === 'FAIL'))
-    assert.ok(checks.some((c) => c.status === 'WARN' && c.id === 'role-policy.missing'))
+    assert.ok(!checks.some((c) => c.status === 'FAIL'), 'expected: !checks.some((c) => c.status === \'FAIL\')')
+    assert.ok(checks.some((c) => c.status === 'WARN' && c.id === 'role-policy.missing'), 'expected: checks.some((c) => c.status === \'WARN\' && c.id === \'role-policy.missing\')')
   })
 
   const FAILING: Array<[string, unknown, string]> = [
@@ -49,7 +49,7 @@ describe('compareRolePolicy', () => {
     it(`fails: ${name}`, () => {
       const checks = compareRolePolicy(doc, EXPECTED, 'role.json')
       assert.ok(checks.some((c) => c.status === 'FAIL' && c.id === id), JSON.stringify(checks))
-      assert.ok(!checks.some((c) => c.status === 'PASS'))
+      assert.ok(!checks.some((c) => c.status === 'PASS'), 'expected: !checks.some((c) => c.status === \'PASS\')')
     })
   }
 
@@ -65,6 +65,6 @@ describe('compareRolePolicy', () => {
 
   it('treats action names case-insensitively, as IAM does', () => {
     const doc = { Statement: [{ Effect: 'Allow', Action: ['RDS-DATA:executestatement'], Resource: [CLUSTER] }] }
-    assert.ok(!compareRolePolicy(doc, EXPECTED, 'role.json').some((c) => c.status === 'FAIL'))
+    assert.ok(!compareRolePolicy(doc, EXPECTED, 'role.json').some((c) => c.status === 'FAIL'), 'expected: !compareRolePolicy(doc, EXPECTED, \'role.json\').some((c) => c.status === \'FAIL\')')
   })
 })

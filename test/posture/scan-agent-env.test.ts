@@ -53,7 +53,7 @@ describe('scanAgentEnv', () => {
       const finding = checks.find((c) => c.status === 'FAIL' && kind.test(c.summary))
       assert.ok(finding, JSON.stringify(checks))
       assert.equal(finding.where, where)
-      assert.ok(!checks.some((c) => c.status === 'PASS'))
+      assert.ok(!checks.some((c) => c.status === 'PASS'), 'expected: !checks.some((c) => c.status === \'PASS\')')
       for (const c of checks) assert.ok(!c.summary.includes(SECRET) && !c.summary.includes(KEY_ID), 'values are masked')
     })
   }

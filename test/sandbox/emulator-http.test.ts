@@ -10,7 +10,7 @@ describe('emulator-http', () => {
         const body = await readBody(req, 8)
         sendJson(res, 200, { bytes: body.length })
       } catch (err) {
-        assert.ok(err instanceof InputError)
+        assert.ok(err instanceof InputError, 'expected: err instanceof InputError')
         sendJson(res, 413, { message: 'too large' })
       }
     })
@@ -34,7 +34,7 @@ describe('emulator-http', () => {
     try {
       const res = await fetch(server.url)
       assert.equal(res.status, 500)
-      assert.ok(!(await res.text()).includes('secret'))
+      assert.ok(!(await res.text()).includes('secret'), 'expected: !(await res.text()).includes(\'secret\')')
     } finally {
       await server.close()
     }

@@ -110,7 +110,7 @@ describe('the packed gateway, installed for production', { timeout: 240_000 }, (
     } finally {
       await client.close()
     }
-    assert.ok(sandbox.trail.entries().some((e) => e.service === 'rds-data' && e.action === 'ExecuteStatement' && e.outcome === 'ok'))
+    assert.ok(sandbox.trail.entries().some((e) => e.service === 'rds-data' && e.action === 'ExecuteStatement' && e.outcome === 'ok'), 'expected: sandbox.trail.entries().some((e) => e.service === \'rds-data\' && e.action === \'ExecuteStatement\' &...')
     assert.match(await readFile(sandbox.paths.audit, 'utf8'), /"tool":"sql_query"/)
   })
 

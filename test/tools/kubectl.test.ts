@@ -152,12 +152,12 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
       assert.ok(!serialized.includes(b64), `base64 of a secret value leaked`)
     }
     assert.ok(!serialized.includes(DEMO_SECRET_VALUES.password), 'secret value leaked')
-    assert.ok(!serialized.includes('last-applied-configuration'))
+    assert.ok(!serialized.includes('last-applied-configuration'), 'expected: !serialized.includes(\'last-applied-configuration\')')
     assert.match(serialized, /<secret shop\/payments-db\/password>/)
 
     const revealed = await call({ verb: 'get', resource: 'secrets', namespace: 'shop', name: 'payments-db' }, { ...grant, revealSecretValues: true })
-    assert.ok(JSON.stringify(revealed).includes(DEMO_SECRET_VALUES.password))
-    assert.ok(!JSON.stringify(revealed).includes('last-applied-configuration'))
+    assert.ok(JSON.stringify(revealed).includes(DEMO_SECRET_VALUES.password), 'expected: JSON.stringify(revealed).includes(DEMO_SECRET_VALUES.password)')
+    assert.ok(!JSON.stringify(revealed).includes('last-applied-configuration'), 'expected: !JSON.stringify(revealed).includes(\'last-applied-configuration\')')
   })
 
   test('logs are capped by the grant and flagged as truncated', async () => {
@@ -165,7 +165,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
     assert.equal(capped.structured?.['lines'], 10)
     assert.equal(capped.structured?.['truncated'], true)
     const bytes = await call({ verb: 'logs', resource: 'pods', namespace: 'shop', name: 'checkout-7d9f8b6c5d-h4x7q' }, { ...READ, logs: { maxLines: 500, maxBytes: 1024, maxSinceSeconds: 86_400 } })
-    assert.ok(Buffer.byteLength(String(bytes.structured?.['log'])) <= 1024)
+    assert.ok(Buffer.byteLength(String(bytes.structured?.['log'])) <= 1024, 'expected: Buffer.byteLength(String(bytes.structured?.[\'log\'])) <= 1024')
     assert.equal(bytes.structured?.['truncated'], true)
     const whole = await call({ verb: 'logs', resource: 'pods', namespace: 'shop', name: PAYMENTS_POD })
     assert.equal(whole.structured?.['truncated'], false)

@@ -110,7 +110,7 @@ for (const e of ENGINES) {
       const { code } = await running
       assert.equal(code, 'CANCELLED')
       assert.ok(performance.now() - aborted < 1500, `answered ${Math.round(performance.now() - aborted)} ms after the cancellation`)
-      assert.ok(proxy.requests().slice(seen).some((r) => r.action === '/RollbackTransaction' && r.mode === 'pass'))
+      assert.ok(proxy.requests().slice(seen).some((r) => r.action === '/RollbackTransaction' && r.mode === 'pass'), 'expected: proxy.requests().slice(seen).some((r) => r.action === \'/RollbackTransaction\' && r.mode === \'pass\')')
     })
 
     it('a lost CommitTransaction response: not retried, and the agent is told the change may have been made', { timeout: 60_000 }, async () => {

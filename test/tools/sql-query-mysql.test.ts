@@ -127,7 +127,7 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
 
   it('surfaces the database error text as DB_ERROR', async () => {
     const { error, calls } = await h.refused({ sql: `SELECT nope FROM ${h.table}` }, 'DB_ERROR')
-    assert.ok(error instanceof UpstreamError)
+    assert.ok(error instanceof UpstreamError, 'expected: error instanceof UpstreamError')
     assert.match(error.publicDetail ?? '', /Unknown column 'nope'/)
     assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
   })
@@ -135,6 +135,6 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
   it('times out as DB_TIMEOUT on the gateway\'s own deadline, and never commits', async () => {
     const { calls } = await h.refused({ sql: 'SELECT SLEEP(3)' }, 'DB_TIMEOUT', { grant: grant({ mode: 'read-write', timeoutSeconds: 1 }) })
     assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
-    assert.ok(!actions(calls).some((a) => a.startsWith('CommitTransaction')))
+    assert.ok(!actions(calls).some((a) => a.startsWith('CommitTransaction')), 'expected: !actions(calls).some((a) => a.startsWith(\'CommitTransaction\'))')
   })
 })

@@ -34,7 +34,7 @@ describe('sql_query SQL size limit (the Data API takes at most 64 KiB)', () => {
   it('builds the cases at the sizes they claim', () => {
     assert.equal(MAX_SQL_BYTES, 65536)
     assert.deepEqual(cases.map((c) => Buffer.byteLength(c.sql)), [65535, 65536, 65537, 102400, 65536, 65538, 65540])
-    assert.ok(cases[5] !== undefined && cases[5].sql.length < MAX_SQL_BYTES)
+    assert.ok(cases[5] !== undefined && cases[5].sql.length < MAX_SQL_BYTES, 'expected: cases[5] !== undefined && cases[5].sql.length < MAX_SQL_BYTES')
   })
 
   for (const c of cases) {
@@ -55,6 +55,6 @@ describe('sql_query SQL size limit (the Data API takes at most 64 KiB)', () => {
   it('runs SQL exactly at the limit through the Data API', async () => {
     const { result, calls } = await h.run({ sql: sqlOfBytes(MAX_SQL_BYTES) })
     assert.equal(result.structured?.['rowCount'], 1)
-    assert.ok(actions(calls).includes('ExecuteStatement:ok'))
+    assert.ok(actions(calls).includes('ExecuteStatement:ok'), 'expected: actions(calls).includes(\'ExecuteStatement:ok\')')
   })
 })

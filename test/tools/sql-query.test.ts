@@ -76,17 +76,17 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     assert.equal(z.strictObject(sqlQuery.output ?? {}).safeParse(result.structured).success, true)
     assert.match(result.text, /^id \| owner \| balance \| created \| active \| tags\n1 \| ada \| 10\.50 \|/)
     assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
-    assert.ok(calls.every((c) => c.principalArn === GATEWAY && c.detail?.['secretArn'] === PG_SECRET))
-    assert.ok(updates.some((u) => u.message === 'fetched 2 rows'))
+    assert.ok(calls.every((c) => c.principalArn === GATEWAY && c.detail?.['secretArn'] === PG_SECRET), 'expected: calls.every((c) => c.principalArn === GATEWAY && c.detail?.[\'secretArn\'] === PG_SECRET)')
+    assert.ok(updates.some((u) => u.message === 'fetched 2 rows'), 'expected: updates.some((u) => u.message === \'fetched 2 rows\')')
     assert.equal(result.audit?.['rolledBack'], true)
     assert.deepEqual(result.audit?.['tables'], [h.table])
   })
 
   it('uses the read-only secret for read-only grants when the connection has one', async () => {
     const { calls } = await h.run({ sql: `SELECT count(*) FROM ${h.table}` }, { connection: pgConnWithReader })
-    assert.ok(calls.length > 0 && calls.every((c) => c.detail?.['secretArn'] === PG_RO_SECRET))
+    assert.ok(calls.length > 0 && calls.every((c) => c.detail?.['secretArn'] === PG_RO_SECRET), 'expected: calls.length > 0 && calls.every((c) => c.detail?.[\'secretArn\'] === PG_RO_SECRET)')
     const write = await h.run({ sql: `SELECT count(*) FROM ${h.table}` }, { connection: pgConnWithReader, grant: readWrite })
-    assert.ok(write.calls.every((c) => c.detail?.['secretArn'] === PG_SECRET))
+    assert.ok(write.calls.every((c) => c.detail?.['secretArn'] === PG_SECRET), 'expected: write.calls.every((c) => c.detail?.[\'secretArn\'] === PG_SECRET)')
   })
 
   it('caps rows at maxRows and says so', async () => {
@@ -203,7 +203,7 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
 
   it('surfaces the database error text as DB_ERROR, and still rolls back', async () => {
     const { error, calls } = await h.refused({ sql: `SELECT nope FROM ${h.table}` }, 'DB_ERROR')
-    assert.ok(error instanceof UpstreamError)
+    assert.ok(error instanceof UpstreamError, 'expected: error instanceof UpstreamError')
     assert.match(error.publicDetail ?? '', /column "nope" does not exist/)
     assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
   })
@@ -212,10 +212,10 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     // No masks here: with masks the guard refuses these before the database sees them (next test).
     const detecting = grant({ mode: 'read-only' })
     const owners = (await h.query(`SELECT owner FROM ${h.table}`)).map((r) => String(Object.values(r as object)[0]))
-    assert.ok(owners.length > 0)
+    assert.ok(owners.length > 0, 'expected: owners.length > 0')
     for (const sql of [`SELECT owner::int FROM ${h.table}`, `SELECT email::int FROM ${h.table} WHERE email IS NOT NULL`]) {
       const { error } = await h.refused({ sql }, 'DB_ERROR', { grant: detecting })
-      assert.ok(error instanceof UpstreamError)
+      assert.ok(error instanceof UpstreamError, 'expected: error instanceof UpstreamError')
       const detail = error.publicDetail ?? ''
       assert.match(detail, /invalid input syntax for type integer/)
       for (const owner of owners) assert.ok(!detail.includes(`"${owner}"`), `${detail} leaks ${owner}`)
@@ -265,7 +265,7 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
   it('times out as DB_TIMEOUT and rolls the transaction back', async () => {
     const { calls } = await h.refused({ sql: 'SELECT pg_sleep(3)' }, 'DB_TIMEOUT', { grant: grant({ mode: 'read-write', timeoutSeconds: 1 }) })
     assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
-    assert.ok(!actions(calls).some((a) => a.startsWith('CommitTransaction')))
+    assert.ok(!actions(calls).some((a) => a.startsWith('CommitTransaction')), 'expected: !actions(calls).some((a) => a.startsWith(\'CommitTransaction\'))')
   })
 
   it('honours cancellation: CANCELLED, and the transaction is still rolled back', async () => {
@@ -291,7 +291,7 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     const { calls } = await h.refused({ sql: "SELECT repeat('x', 100000) FROM generate_series(1, 20)" }, 'RESULT_TOO_LARGE')
     // The service itself ends a transaction whose result was too large; the rollback is still sent.
     assert.match(actions(calls).at(-1) ?? '', /^RollbackTransaction:(ok|TransactionNotFoundException)$/)
-    assert.ok(!actions(calls).some((a) => a.startsWith('CommitTransaction')))
+    assert.ok(!actions(calls).some((a) => a.startsWith('CommitTransaction')), 'expected: !actions(calls).some((a) => a.startsWith(\'CommitTransaction\'))')
   })
 
   it('maps an unknown cluster to AWS_NOT_FOUND', async () => {

@@ -144,7 +144,7 @@ describe('ssm_run under AWS faults (fault proxy in front of the SSM emulator)', 
     clock.advance(3_600_000)
     const { code } = await running
     assert.equal(code, 'COMMAND_TIMED_OUT')
-    assert.ok(proxy.requests().slice(seen).some((r) => r.action === 'CancelCommand' && r.mode === 'pass'))
+    assert.ok(proxy.requests().slice(seen).some((r) => r.action === 'CancelCommand' && r.mode === 'pass'), 'expected: proxy.requests().slice(seen).some((r) => r.action === \'CancelCommand\' && r.mode === \'pass\')')
   })
 
   it('a caller cancellation interrupts a hung poll at once, and CancelCommand is sent', { timeout: 20_000 }, async () => {
@@ -158,7 +158,7 @@ describe('ssm_run under AWS faults (fault proxy in front of the SSM emulator)', 
     const { code } = await running
     assert.equal(code, 'CANCELLED')
     assert.ok(performance.now() - aborted < 1000, `answered ${Math.round(performance.now() - aborted)} ms after the cancellation`)
-    assert.ok(proxy.requests().slice(seen).some((r) => r.action === 'CancelCommand'))
+    assert.ok(proxy.requests().slice(seen).some((r) => r.action === 'CancelCommand'), 'expected: proxy.requests().slice(seen).some((r) => r.action === \'CancelCommand\')')
   })
 
   it('a hung CancelCommand does not hold the cancelled call past its own short deadline', { timeout: 20_000 }, async () => {

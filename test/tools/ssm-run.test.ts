@@ -111,7 +111,7 @@ describe('ssm_run', () => {
     const result = await ssmRun.handler(ctx({ instance: WEB1, command: 'sleep 30' }, { progress }))
     assert.equal(result.structured?.['status'], 'TimedOut')
     // A two-second run is polled while in progress, and the caller hears about it.
-    assert.ok(progress.length >= 1)
+    assert.ok(progress.length >= 1, 'expected: progress.length >= 1')
     assert.match(progress[0]?.message ?? '', /^i-0a1b2c3d4e5f60001: (Pending|InProgress)$/)
     assert.equal(result.structured?.['exitCode'], 137)
   })
@@ -178,7 +178,7 @@ describe('ssm_run', () => {
     }
     controller.abort()
     await refusedWith(running, 'CANCELLED')
-    assert.ok(trail.entries().slice(from).some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'))
+    assert.ok(trail.entries().slice(from).some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'), 'expected: trail.entries().slice(from).some((e) => e.action === \'CancelCommand\' && e.outcome === \'ok\')')
     const exec = emulator.executions().at(-1)
     assert.equal(exec?.script, "'sleep' '20'")
   })
@@ -193,7 +193,7 @@ describe('ssm_run', () => {
 
   it('matches against the templates resolved with the policy, not a fresh parse of the command words', async () => {
     const resolved = grant({ commands: [['uptime']] })
-    assert.ok(resolved.ssm !== undefined)
+    assert.ok(resolved.ssm !== undefined, 'expected: resolved.ssm !== undefined')
     // Only a tool that parsed `commands` itself at call time would accept uptime here.
     const noTemplates = { ...resolved, ssm: { ...resolved.ssm, templates: [] } }
     const sends = trail.entries().filter((e) => e.action === 'SendCommand').length
@@ -225,7 +225,7 @@ describe('ssm_run', () => {
       }
       clock.advance(3_600_000)
       await refusedWith(running, 'COMMAND_TIMED_OUT')
-      assert.ok(slowTrail.entries().some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'))
+      assert.ok(slowTrail.entries().some((e) => e.action === 'CancelCommand' && e.outcome === 'ok'), 'expected: slowTrail.entries().some((e) => e.action === \'CancelCommand\' && e.outcome === \'ok\')')
       assert.equal(slow.executions().length, 0)
     } finally {
       await slow.close()

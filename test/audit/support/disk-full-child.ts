@@ -48,7 +48,7 @@ assert.deepEqual(log.health(), { ok: false, reason: 'audit_write_failed' })
 const failedSize = (await stat(path)).size
 const text = await readFile(path, 'utf8')
 // No torn bytes left behind: the file ends with the last committed record.
-assert.ok(text.endsWith('\n'))
+assert.ok(text.endsWith('\n'), 'expected: text.endsWith(\'\\n\')')
 // Fail closed: refused without a probe (interval not elapsed), and refused by a probe (still full).
 await assert.rejects(log.write({ type: 'tools.call', correlationId: 'during-1' }), isWriteFailed)
 clock.advance(1000)

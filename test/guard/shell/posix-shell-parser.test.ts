@@ -61,7 +61,7 @@ describe('createPosixShellParser', () => {
 
   it('parses more than one statement for the guard to refuse', () => {
     const result = parser.parse('uptime; reboot')
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     assert.equal(result.file.Stmts.length, 2)
   })
 
@@ -89,7 +89,7 @@ describe('createPosixShellParser', () => {
     })
     assert.deepEqual(flaky.parse('uptime'), { ok: false, failure: 'runtime', detail: 'disk gone' })
     const again = flaky.parse('uptime')
-    assert.ok(again.ok)
+    assert.ok(again.ok, 'expected: again.ok')
     assert.equal(again.file.Stmts.length, 1)
     assert.equal(attempts, 2)
   })

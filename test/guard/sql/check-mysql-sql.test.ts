@@ -18,7 +18,7 @@ async function loadedGrammars(steps: string): Promise<string[]> {
   `
   const { stdout } = await run(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: new URL('../../../', import.meta.url) })
   const parsed: unknown = JSON.parse(stdout)
-  assert.ok(Array.isArray(parsed))
+  assert.ok(Array.isArray(parsed), 'expected: Array.isArray(parsed)')
   return parsed.map(String).sort()
 }
 
@@ -42,7 +42,7 @@ describe('checkSql on MySQL: MariaDB-only syntax', () => {
 
   it('refuses it in read-only mode', async () => {
     await assert.rejects(checkSql({ engine: 'mysql', sql: 'DELETE FROM accounts WHERE id = 1 RETURNING id', mode: 'read-only' }), (error: unknown) => {
-      assert.ok(error instanceof GuardError)
+      assert.ok(error instanceof GuardError, 'expected: error instanceof GuardError')
       assert.equal(error.code, 'SQL_NOT_READ_ONLY')
       return true
     })
@@ -50,7 +50,7 @@ describe('checkSql on MySQL: MariaDB-only syntax', () => {
 
   it("reports the MySQL grammar's complaint when neither grammar reads the statement", async () => {
     await assert.rejects(checkSql({ engine: 'mysql', sql: 'SELEC 1', mode: 'read-only' }), (error: unknown) => {
-      assert.ok(error instanceof GuardError)
+      assert.ok(error instanceof GuardError, 'expected: error instanceof GuardError')
       assert.equal(error.code, 'SQL_PARSE_FAILED')
       assert.match(error.message, /^MySQL could not parse the statement: /)
       return true

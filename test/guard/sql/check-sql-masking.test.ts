@@ -142,7 +142,7 @@ describe('checkSql with masked columns', () => {
   it('leaves statements alone when nothing is masked', async () => {
     for (const [engine, sql] of bypasses) {
       await checkSql({ engine, sql: sql.replace(/:id|:n/g, '1'), mode: 'read-only', maskedColumns: [] }).catch((error: unknown) => {
-        assert.ok(error instanceof GuardError)
+        assert.ok(error instanceof GuardError, 'expected: error instanceof GuardError')
         assert.notEqual(error.code, 'SQL_MASKED_COLUMN', sql)
       })
     }

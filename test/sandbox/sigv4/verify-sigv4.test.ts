@@ -140,7 +140,7 @@ describe('verifySigV4', () => {
 
   it('records the signing region and refuses a region swapped after signing', async () => {
     const result = verify(await sign({ region: 'us-east-1' }))
-    assert.ok(result.ok)
+    assert.ok(result.ok, 'expected: result.ok')
     if (result.ok) assert.equal(result.region, 'us-east-1')
     const req = await sign()
     const auth = String(req.headers.authorization).replace('/eu-west-1/', '/us-east-1/')
@@ -244,7 +244,7 @@ describe('verifySigV4', () => {
     for (const r of results) {
       assert.equal(r.ok, false)
       if (r.ok) continue
-      for (const secret of [TEMP.secretAccessKey, TEMP.sessionToken ?? '', STATIC.secretAccessKey, 'other']) assert.ok(!r.message.includes(secret))
+      for (const secret of [TEMP.secretAccessKey, TEMP.sessionToken ?? '', STATIC.secretAccessKey, 'other']) assert.ok(!r.message.includes(secret), 'expected: !r.message.includes(secret)')
     }
   })
 })

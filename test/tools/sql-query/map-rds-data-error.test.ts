@@ -50,7 +50,7 @@ describe('mapRdsDataError', () => {
   for (const [label, error, code, publicDetail] of cases) {
     it(`${label} → ${code}`, () => {
       const mapped = mapRdsDataError(error, 'ExecuteStatement')
-      assert.ok(mapped instanceof UpstreamError)
+      assert.ok(mapped instanceof UpstreamError, 'expected: mapped instanceof UpstreamError')
       assert.equal(mapped.code, code)
       assert.equal(mapped.publicDetail, publicDetail)
       assert.match(mapped.message, /^ExecuteStatement: /)

@@ -125,7 +125,7 @@ export async function startSqlQueryHarness(engine: 'postgres' | 'mysql'): Promis
         assert.equal(e.code, code, e.message)
         return true
       })
-      assert.ok(caught instanceof AirlockError)
+      assert.ok(caught instanceof AirlockError, 'expected: caught instanceof AirlockError')
       return { error: caught, calls: trail.entries().slice(start) }
     },
     async close() {
