@@ -45,7 +45,7 @@ describe('createTokenVerifier accepts', () => {
     for (const odd of [42, ['tok-1'], { id: 'tok-1' }, true, null]) {
       const token = await f.idp.mint({ jti: odd, email: odd, name: odd, realm_access: { roles: ['dba'] } })
       const principal = await f.verifier.verify(`Bearer ${token}`)
-      assert.deepEqual(Object.keys(principal).sort(), ['expiresAt', 'groups', 'issuer', 'subject'], JSON.stringify(odd))
+      assert.deepEqual(Object.keys(principal).sort(), ['expiresAt', 'groups', 'issuedAt', 'issuer', 'subject'], JSON.stringify(odd))
     }
   })
 

@@ -124,10 +124,13 @@ export function judgePostgresFunction(nameParts: readonly string[], mode: 'read-
   for (const [pattern, why] of READ_ONLY_DENIED) {
     if (pattern.test(name)) return { allowed: false, reason: `function ${shown} ${why}` }
   }
-  if (schema !== undefined && !SYSTEM_SCHEMAS.has(schema)) {
+  // Allowing goes by the exact names: the parser has already folded unquoted identifiers, so a
+  // quoted "PG_CATALOG" or "UPPER" is another schema or function than the built-in one.
+  const exactSchema = nameParts.length > 1 ? nameParts.slice(0, -1).join('.') : undefined
+  if (schema !== undefined && (exactSchema === undefined || !SYSTEM_SCHEMAS.has(exactSchema))) {
     return { allowed: false, reason: `function ${shown} is user-defined and may write` }
   }
-  if (!READ_ONLY_ALLOWED.has(name)) {
+  if (!READ_ONLY_ALLOWED.has(nameParts.at(-1) ?? '')) {
     return { allowed: false, reason: `function ${shown} is not on the read-only allowlist` }
   }
   return { allowed: true }

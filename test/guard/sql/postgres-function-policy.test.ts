@@ -102,7 +102,10 @@ const rows: readonly (readonly [string, Mode, string | undefined])[] = [
   // Read-only: only pg_catalog's functions are the built-ins, however the name is qualified.
   ['lower', 'read-only', undefined],
   ['pg_catalog.lower', 'read-only', undefined],
-  ['PG_CATALOG.Lower', 'read-only', undefined],
+  // Name parts arrive as the parser leaves them (unquoted ones already folded), so other case means quoted: not the built-in.
+  ['PG_CATALOG.Lower', 'read-only', USER_DEFINED],
+  ['pg_catalog.LOWER', 'read-only', NOT_LISTED],
+  ['UPPER', 'read-only', NOT_LISTED],
   ['public.lower', 'read-only', USER_DEFINED],
   ['pg_catalog.app.lower', 'read-only', USER_DEFINED],
   ['pg_cata.log.lower', 'read-only', USER_DEFINED],
