@@ -1,6 +1,5 @@
 import type { AuditActor, AuditEvent, AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
-import { createAuthFailureSampler } from './auth-failure-sampler.js'
 import { createRecordSampler, type SuppressedCount } from './record-sampler.js'
 
 /** Writes the records that callers can cause in bulk (refused tokens, denied calls) at a bounded rate. */
@@ -44,7 +43,7 @@ function identityKey(actor: AuditActor): string {
 export function createAuditSampling(options: AuditSamplingOptions): AuditSampling {
   const windowMs = options.windowMs ?? 10_000
   const maxKeys = options.maxKeys ?? 10_000
-  const clients = createAuthFailureSampler({ clock: options.clock, windowMs, maxClients: maxKeys })
+  const clients = createRecordSampler<string>({ clock: options.clock, windowMs, maxKeys })
   const identities = createRecordSampler<AuditActor>({ clock: options.clock, windowMs, maxKeys })
 
   const withCount = (event: AuditEvent, suppressed: number): AuditEvent =>
@@ -71,7 +70,7 @@ export function createAuditSampling(options: AuditSamplingOptions): AuditSamplin
 
   return {
     async authFailure(client, event) {
-      const admission = clients.admit(client)
+      const admission = clients.admit(client, client)
       await writeSummaries(admission.due.map(clientSummary))
       if (!admission.record) return
       try {
