@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { canonicalJson } from '../canonical-json.js'
 import type { NamedConnection } from './connection-schema.js'
 import type { Grant } from './policy-schema.js'
 
@@ -13,19 +14,4 @@ export function policyFingerprint(connections: ReadonlyMap<string, NamedConnecti
   const byId = [...connections.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
   const canonical = canonicalJson({ connections: Object.fromEntries(byId), grants })
   return createHash('sha256').update(canonical, 'utf8').digest('hex')
-}
-
-// JSON with object keys in code-unit order at every depth; undefined members are left out, as JSON.stringify does.
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map((item) => canonicalJson(item)).join(',')}]`
-  if (typeof value === 'object' && value !== null) {
-    const members = Object.keys(value)
-      .sort()
-      .flatMap((key) => {
-        const member: unknown = Reflect.get(value, key)
-        return member === undefined ? [] : [`${JSON.stringify(key)}:${canonicalJson(member)}`]
-      })
-    return `{${members.join(',')}}`
-  }
-  return JSON.stringify(value)
 }

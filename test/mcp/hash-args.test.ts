@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { describe, it } from 'node:test'
-import { canonicalJson, hashArgs } from '../../src/mcp/hash-args.js'
+import { canonicalJson } from '../../src/canonical-json.js'
+import { hashArgs } from '../../src/mcp/hash-args.js'
 
 describe('argument hashes for intent and outcome records', () => {
   it('does not depend on key order, at any depth', () => {
