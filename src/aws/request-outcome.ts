@@ -1,4 +1,5 @@
 import { UpstreamError } from '../errors.js'
+import { answeredStatus, errorField } from './sdk-error-fields.js'
 
 /**
  * Node errors raised before a request's first byte could leave: nothing listening, no route, no
@@ -15,23 +16,13 @@ const CREDENTIAL_CODES = new Set(['AWS_CREDENTIALS', 'AWS_DENIED'])
 /** @smithy/node-http-handler's connectionTimeout: the socket never connected, so nothing was written. */
 const CONNECT_TIMEOUT = /did not establish a connection/
 
-function field(value: unknown, key: string): unknown {
-  return typeof value === 'object' && value !== null ? Reflect.get(value, key) : undefined
-}
-
-/** The HTTP status AWS answered with, if an answer arrived. */
-export function answeredStatus(error: unknown): number | undefined {
-  const status = field(field(error, '$metadata'), 'httpStatusCode')
-  return typeof status === 'number' ? status : undefined
-}
-
 /** Whether `error` (from an SDK call) proves the request never left the gateway. */
 export function neverSent(error: unknown): boolean {
   if (error instanceof UpstreamError) return CREDENTIAL_CODES.has(error.code)
   if (answeredStatus(error) !== undefined) return false
-  const code = field(error, 'code')
-  const name = field(error, 'name')
-  const message = field(error, 'message')
+  const code = errorField(error, 'code')
+  const name = errorField(error, 'name')
+  const message = errorField(error, 'message')
   if (typeof code === 'string' && NEVER_SENT_CODES.has(code)) return true
   if (typeof name === 'string' && NEVER_SENT_NAMES.has(name)) return true
   return name === 'TimeoutError' && typeof message === 'string' && CONNECT_TIMEOUT.test(message)
@@ -54,8 +45,8 @@ export function mayHaveActed(error: unknown): boolean {
  */
 export function unknownOutcome(error: unknown, during: string): UpstreamError | undefined {
   if (!mayHaveActed(error)) return undefined
-  const name = field(error, 'name')
-  const message = field(error, 'message')
+  const name = errorField(error, 'name')
+  const message = errorField(error, 'message')
   const what = `${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? message : ''}`.slice(0, 500)
   return new UpstreamError('AWS_OUTCOME_UNKNOWN', `${during}: failed after the request may have reached AWS; not retried (${what})`, { cause: error })
 }

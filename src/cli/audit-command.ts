@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { readTailLines } from '../audit/read-tail-lines.js'
+import { errorCode } from '../audit/open-audit-file.js'
 import { verifyAuditFiles } from '../audit/verify-audit.js'
 import { ConfigError } from '../errors.js'
 import type { CliCommand, CliIo } from './cli-io.js'
@@ -47,7 +48,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     result = await verifyAuditFiles(paths)
   } catch (error) {
-    io.stderr(`${named(error instanceof Error && 'path' in error ? error.path : undefined)}: cannot read (${errorCode(error)})\n`)
+    io.stderr(`${named(error instanceof Error && 'path' in error ? error.path : undefined)}: cannot read (${failureText(error)})\n`)
     return 1
   }
   if (!result.ok) {
@@ -92,7 +93,7 @@ async function tail(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     ;({ lines } = await readTailLines(resolve(io.cwd, file), count))
   } catch (error) {
-    io.stderr(`${file}: cannot read (${errorCode(error)})\n`)
+    io.stderr(`${file}: cannot read (${failureText(error)})\n`)
     return 1
   }
   for (const line of lines) io.stdout(`${formatRecord(line.toString('utf8'))}\n`)
@@ -145,7 +146,6 @@ function sanitize(text: string): string {
   return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 }
 
-function errorCode(error: unknown): string {
-  if (error instanceof ConfigError) return error.message
-  return error instanceof Error && 'code' in error && typeof error.code === 'string' ? error.code : 'error'
+function failureText(error: unknown): string {
+  return error instanceof ConfigError ? error.message : errorCode(error)
 }

@@ -1,5 +1,6 @@
 import { UpstreamError } from '../../src/errors.js'
 import type { UpstreamErrorCode } from '../../src/errors.js'
+import { answeredStatus, errorField } from '../../src/aws/sdk-error-fields.js'
 
 const BY_NAME: Readonly<Record<string, UpstreamErrorCode>> = {
   StatementTimeoutException: 'DB_TIMEOUT',
@@ -30,15 +31,6 @@ const BY_NAME: Readonly<Record<string, UpstreamErrorCode>> = {
   InternalServerErrorException: 'AWS_UNAVAILABLE',
 }
 
-function field(error: unknown, key: string): unknown {
-  return typeof error === 'object' && error !== null ? Reflect.get(error, key) : undefined
-}
-
-function httpStatus(error: unknown): number | undefined {
-  const status = field(field(error, '$metadata'), 'httpStatusCode')
-  return typeof status === 'number' ? status : undefined
-}
-
 /** What the database itself said, when the Data API passed it on; shown to the caller as is. */
 function databaseMessage(name: string, message: string): string | undefined {
   if (name === 'DatabaseErrorException') return message
@@ -53,9 +45,9 @@ function databaseMessage(name: string, message: string): string | undefined {
  */
 export function mapRdsDataError(error: unknown, during: string): UpstreamError {
   if (error instanceof UpstreamError) return error
-  const rawName = field(error, 'name')
+  const rawName = errorField(error, 'name')
   const name = typeof rawName === 'string' ? rawName : 'Error'
-  const rawMessage = field(error, 'message')
+  const rawMessage = errorField(error, 'message')
   const message = typeof rawMessage === 'string' ? rawMessage : ''
   const logText = `${during}: ${name}: ${message}`.slice(0, 2000)
   const fromDb = databaseMessage(name, message)
@@ -68,13 +60,13 @@ export function mapRdsDataError(error: unknown, during: string): UpstreamError {
   }
   const byName = BY_NAME[name]
   if (byName !== undefined) return new UpstreamError(byName, logText, { cause: error })
-  const status = httpStatus(error)
+  const status = answeredStatus(error)
   if (status === 429) return new UpstreamError('AWS_THROTTLED', logText, { cause: error })
   if (status === 401) return new UpstreamError('AWS_CREDENTIALS', logText, { cause: error })
   if (status === 403) return new UpstreamError('AWS_DENIED', logText, { cause: error })
   if (status === 404) return new UpstreamError('AWS_NOT_FOUND', logText, { cause: error })
   if (status !== undefined && status >= 500) return new UpstreamError('AWS_UNAVAILABLE', logText, { cause: error })
-  const code = field(error, 'code')
+  const code = errorField(error, 'code')
   if (status === undefined && typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE)$/.test(code)) {
     return new UpstreamError('AWS_UNAVAILABLE', logText, { cause: error })
   }

@@ -1,5 +1,6 @@
 import { UpstreamError } from '../../src/errors.js'
 import type { UpstreamErrorCode } from '../../src/errors.js'
+import { answeredStatus, errorField } from '../../src/aws/sdk-error-fields.js'
 
 const BY_NAME: Readonly<Record<string, UpstreamErrorCode>> = {
   InvalidInstanceId: 'INSTANCE_UNAVAILABLE',
@@ -20,13 +21,9 @@ const BY_NAME: Readonly<Record<string, UpstreamErrorCode>> = {
   ServiceUnavailableException: 'AWS_UNAVAILABLE',
 }
 
-function field(error: unknown, key: string): unknown {
-  return typeof error === 'object' && error !== null ? Reflect.get(error, key) : undefined
-}
-
 /** The AWS error name of an SDK failure ('' when it is not one). */
 export function awsErrorName(error: unknown): string {
-  const name = field(error, 'name')
+  const name = errorField(error, 'name')
   return typeof name === 'string' ? name : ''
 }
 
@@ -37,16 +34,16 @@ export function awsErrorName(error: unknown): string {
 export function mapSsmError(error: unknown, during: string): UpstreamError {
   if (error instanceof UpstreamError) return error
   const name = awsErrorName(error) || 'Error'
-  const rawMessage = field(error, 'message')
+  const rawMessage = errorField(error, 'message')
   const logText = `${during}: ${name}: ${typeof rawMessage === 'string' ? rawMessage : ''}`.slice(0, 2000)
   const byName = BY_NAME[name]
   if (byName !== undefined) return new UpstreamError(byName, logText, { cause: error })
-  const status = field(field(error, '$metadata'), 'httpStatusCode')
+  const status = answeredStatus(error)
   if (status === 429) return new UpstreamError('AWS_THROTTLED', logText, { cause: error })
   if (status === 401) return new UpstreamError('AWS_CREDENTIALS', logText, { cause: error })
   if (status === 403) return new UpstreamError('AWS_DENIED', logText, { cause: error })
   if (typeof status === 'number' && status >= 500) return new UpstreamError('AWS_UNAVAILABLE', logText, { cause: error })
-  const code = field(error, 'code')
+  const code = errorField(error, 'code')
   if (status === undefined && typeof code === 'string' && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE)$/.test(code)) {
     return new UpstreamError('AWS_UNAVAILABLE', logText, { cause: error })
   }
