@@ -98,20 +98,17 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
     build: (config: ClientConfig) => C,
     endpoint: string | undefined,
   ): C {
-    const key = [service, ...awsIdentity(target)]
-    const hit = cache.get(key)
+    const create = () =>
+      build({
+        region: target.region,
+        credentials: credentialsFor(target),
+        maxAttempts: options.maxAttempts ?? 3,
+        retryStrategy: atMostOnceRetry(options.maxAttempts ?? 3),
+        requestHandler,
+        ...(endpoint === undefined ? {} : { endpoint }),
+      })
     // The service is part of the key, so a hit is a client of the kind `build` makes.
-    if (hit !== undefined) return hit as C
-    const client = build({
-      region: target.region,
-      credentials: credentialsFor(target),
-      maxAttempts: options.maxAttempts ?? 3,
-      retryStrategy: atMostOnceRetry(options.maxAttempts ?? 3),
-      requestHandler,
-      ...(endpoint === undefined ? {} : { endpoint }),
-    })
-    cache.set(key, client)
-    return client
+    return cache.getOrCreate([service, ...awsIdentity(target)], create) as C
   }
 
   return {
