@@ -129,7 +129,6 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   const redactOptions = { ...defaultRedactOptions, redactKeys: [...defaultRedactOptions.redactKeys, ...config.audit.redactKeys] }
   const gateway = createGateway({
-    resource,
     resourceMetadata: { ...protectedResourceMetadata({ resource, authorizationServers: [config.issuer], scopesSupported: config.scopesSupported, resourceName: 'Airlock' }) },
     allowedHosts,
     allowedOrigins: config.allowedOrigins,

@@ -18,7 +18,6 @@ import { createSessionServer } from './session-server.js'
 import { createToolCatalog } from './tool-catalog.js'
 
 export interface GatewayOptions {
-  readonly resource: string
   readonly resourceMetadata: Record<string, unknown>
   readonly allowedHosts: readonly string[]
   readonly allowedOrigins: readonly string[]
@@ -142,7 +141,6 @@ export function createGateway(options: GatewayOptions): Gateway {
   const modern = createModernLane({ catalog, caller, policy: options.policy, clock, audit, logError: options.logError, maxBodyBytes: MAX_BODY_BYTES })
 
   const handler = createHttpGateway({
-    resource: options.resource,
     resourceMetadata: options.resourceMetadata,
     allowedHosts: new Set(options.allowedHosts.map((h) => h.toLowerCase())),
     allowedOrigins: new Set(options.allowedOrigins),

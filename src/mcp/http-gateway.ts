@@ -34,8 +34,6 @@ export interface GatewayHealth {
 }
 
 export interface HttpGatewayOptions {
-  /** Canonical MCP endpoint URL (the protected resource). */
-  readonly resource: string
   readonly resourceMetadata: Record<string, unknown>
   readonly allowedHosts: ReadonlySet<string>
   readonly allowedOrigins: ReadonlySet<string>

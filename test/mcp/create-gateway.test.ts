@@ -76,7 +76,6 @@ async function startGatewayHarness(policy: () => Policy, tools: readonly AnyTool
   const { port } = http.address() as AddressInfo
   const resource = `http://127.0.0.1:${port}/mcp`
   const gateway: Gateway = createGateway({
-    resource,
     resourceMetadata: { resource },
     allowedHosts: [`127.0.0.1:${port}`],
     allowedOrigins: [],
