@@ -16,7 +16,7 @@ const ROOT = resolve(import.meta.dirname, '..', '..')
 const NPM_QUIET = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error']
 
 /** The compiler, the TypeScript runner and everything only the sandbox needs. */
-const DEV_ONLY_PACKAGES = ['typescript', 'tsx', 'esbuild', 'oidc-provider', '@electric-sql/pglite', 'pg', 'mysql2', '@peculiar/x509', '@modelcontextprotocol/sdk']
+const DEV_ONLY_PACKAGES = ['typescript', 'tsx', 'esbuild', 'oidc-provider', '@electric-sql/pglite', 'mysql2', '@peculiar/x509', '@modelcontextprotocol/sdk']
 
 /** Names of every package under node_modules, nested ones included. */
 async function installedPackages(nodeModules: string): Promise<Set<string>> {
