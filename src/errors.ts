@@ -109,6 +109,12 @@ export type AuditErrorCode =
 /** The audit trail could not record an event: callers must fail closed and not return results. */
 export class AuditError extends AirlockError<AuditErrorCode> {}
 
+export type StateErrorCode =
+  /** The shared state store (Redis) did not answer in time: the request is refused, never decided without it. */
+  | 'STATE_UNAVAILABLE'
+/** The state every replica decides with could not be read or written: fail closed and retry later. */
+export class StateError extends AirlockError<StateErrorCode> {}
+
 export type InternalErrorCode = 'INTERNAL'
 /** A failure of the gateway itself (a bug or an unexpected exception); the caller learns nothing more. */
 export class InternalError extends AirlockError<InternalErrorCode> {}
