@@ -1,20 +1,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
-import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import type { AuthError } from '../errors.js'
 import { toolAccess } from '../policy/tool-access.js'
 import { DEFAULT_TTL_SECONDS } from '../policy/policy-schema.js'
 import type { Policy } from '../policy/policy.js'
+import { createMemorySessionStore } from '../state/memory-session-store.js'
+import type { SessionStore } from '../state/session-store.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
 import { createAuditSampling } from './audit-sampling.js'
-import { createToolCaller, type CallSession } from './call-tool.js'
-import { createHttpGateway, MAX_BODY_BYTES, type GatewayHealth, type GatewaySession } from './http-gateway.js'
+import { createToolCaller } from './call-tool.js'
+import { createHttpGateway, MAX_BODY_BYTES, type GatewayHealth } from './http-gateway.js'
+import { createLegacyLane } from './legacy-lane.js'
 import { createModernLane } from './modern-lane.js'
-import { createSessionRegistry, type SessionRecord, type SessionRegistry } from './session-registry.js'
-import { createSessionServer } from './session-server.js'
 import { createToolCatalog } from './tool-catalog.js'
 
 export interface GatewayOptions {
@@ -30,22 +29,23 @@ export interface GatewayOptions {
   readonly clock: Clock
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
   readonly sessions: { readonly idleTimeoutSeconds: number; readonly maxPerSubject: number; readonly maxTotal: number }
+  /** Where the 2025 lane's sessions live when replicas share them (Redis); absent: this process's memory, built from `sessions`. */
+  readonly sessionStore?: SessionStore
   readonly logError: (message: string, error: unknown) => void
   /** What `/healthz` reports (the audit log's health); absent means always healthy. */
   readonly health?: () => GatewayHealth
 }
 
-type LiveSession = GatewaySession
-
 export interface Gateway {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
-  readonly sessions: SessionRegistry<LiveSession>
+  /** The 2025 lane's sessions: `sweep()` ends lapsed ones (call it on a timer); `count()` is the live number across replicas. */
+  readonly sessions: { sweep(): Promise<void>; count(): Promise<number> }
   /**
    * Writes the counts of sampled-out auth failures and denials: `'ended'` for windows that are over
    * (call it on a timer), `'all'` for everything pending. Never throws.
    */
   flushAuditSamples(scope: 'ended' | 'all'): Promise<void>
-  /** Ends every session, then writes every pending sampled count (`flushAuditSamples('all')`); call before the audit log closes. */
+  /** Aborts in-flight calls and ends this process's own sessions, then writes every pending sampled count (`flushAuditSamples('all')`); call before the audit log closes. */
   close(): Promise<void>
 }
 
@@ -64,79 +64,28 @@ export function createGateway(options: GatewayOptions): Gateway {
     logError: options.logError,
   })
 
-  const sessions = createSessionRegistry<LiveSession>({
-    clock,
-    idleTimeoutMs: options.sessions.idleTimeoutSeconds * 1000,
-    maxPerSubject: options.sessions.maxPerSubject,
-    maxTotal: options.sessions.maxTotal,
-    onEnd(session, reason) {
-      audit
-        .write({ type: 'session.end', actor: { iss: session.issuer, sub: session.subject, groups: [] }, session: hashSessionId(session.id), reason })
-        .catch((error: unknown) => options.logError('audit write failed for session end', error))
-    },
-  })
-
-  /** A new session may live as long as the longest ttl among the caller's grants; each use shortens it. */
-  function initialTtlMs(policy: Policy, principal: Principal, now: number): number {
+  /** A new session may live as long as the longest ttl among the caller's grants. */
+  function sessionExpiry(policy: Policy, principal: Principal, now: number): number {
     let longest = 0
     for (const tool of options.tools) {
       for (const grant of toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, now).grants) {
         longest = Math.max(longest, grant.ttl)
       }
     }
-    return (longest > 0 ? longest : DEFAULT_TTL_SECONDS) * 1000
+    return now + (longest > 0 ? longest : DEFAULT_TTL_SECONDS) * 1000
   }
 
-  async function openSession(id: string, idHash: string, principal: Principal): Promise<SessionRecord<LiveSession>> {
-    const now = clock.now()
-    const inflight = new Map<string, AbortController>()
-    // The initialize request that opens the session is served with the snapshot its ttl came from:
-    // one policy read per HTTP request, this one included.
-    let openingSnapshot: Policy | undefined = options.policy()
-    const record: SessionRecord<LiveSession> & CallSession = {
-      id,
-      idHash,
-      issuer: principal.issuer,
-      subject: principal.subject,
-      createdAt: now,
-      lastSeenAt: now,
-      expiresAt: now + initialTtlMs(openingSnapshot, principal, now),
-      handle: {
-        async serve(req, res, body, principal) {
-          // A fresh server per request (stateless SDK transport): the session itself is only this record.
-          // It gets this request's principal and one policy snapshot, so a reload mid-request changes nothing.
-          const policy = openingSnapshot ?? options.policy()
-          openingSnapshot = undefined
-          const transport = new NodeStreamableHTTPServerTransport({})
-          const server = createSessionServer({
-            catalog,
-            caller,
-            principal,
-            policy,
-            clock,
-            audit,
-            session: record,
-            inflight,
-            logError: options.logError,
-          })
-          // Closing the server when the response ends aborts whatever the client walked away from.
-          res.once('close', () => {
-            void server.close()
-          })
-          await server.connect(transport)
-          await transport.handleRequest(req, res, body)
-        },
-        cancel(requestId) {
-          inflight.get(String(requestId))?.abort()
-        },
-        async close() {
-          for (const controller of inflight.values()) controller.abort()
-          inflight.clear()
-        },
-      },
-    }
-    return record
-  }
+  const legacy = createLegacyLane({
+    store: options.sessionStore ?? createMemorySessionStore({ idleTimeoutMs: options.sessions.idleTimeoutSeconds * 1000, maxPerSubject: options.sessions.maxPerSubject, maxTotal: options.sessions.maxTotal }),
+    shared: options.sessionStore !== undefined,
+    catalog,
+    caller,
+    policy: options.policy,
+    sessionExpiry,
+    clock,
+    audit,
+    logError: options.logError,
+  })
 
   const modern = createModernLane({ catalog, caller, policy: options.policy, clock, audit, logError: options.logError, maxBodyBytes: MAX_BODY_BYTES })
 
@@ -146,9 +95,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     allowedOrigins: new Set(options.allowedOrigins),
     authenticate: options.authenticate,
     challenge: options.challenge,
-    sessions,
-    openSession,
-    audit,
+    legacy,
     sampling,
     clock,
     logError: options.logError,
@@ -158,11 +105,11 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     handler,
-    sessions,
+    sessions: { sweep: legacy.sweep, count: legacy.count },
     flushAuditSamples: (scope) => sampling.flush(scope),
     async close() {
       await modern.close()
-      await sessions.closeAll()
+      await legacy.close()
       await sampling.flush('all')
     },
   }

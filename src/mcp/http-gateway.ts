@@ -1,31 +1,16 @@
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { classifyInboundRequest, isInitializeRequest } from '@modelcontextprotocol/server'
+import { classifyInboundRequest } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import type { Principal } from '../auth/principal.js'
-import type { AuditSink } from '../audit/audit-event.js'
-import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
-import { AuthError } from '../errors.js'
+import { AuthError, StateError } from '../errors.js'
 import type { AuditSampling } from './audit-sampling.js'
+import type { LegacyLane } from './legacy-lane.js'
 import { readBody } from './read-body.js'
 import { jsonRpcError, sendJson } from './send-json.js'
 import { standardHeaderConflict } from './standard-header-conflict.js'
-import type { SessionRecord, SessionRegistry } from './session-registry.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
-
-/**
- * A session as the gateway keeps it: a few hundred bytes. Each HTTP request is served by a fresh
- * MCP server (see createGateway), so no SDK state lives between requests.
- */
-export interface GatewaySession {
-  /** Serves one HTTP request of this session, authenticated as `principal`. */
-  serve(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void>
-  /** Aborts the in-flight request with this JSON-RPC id (notifications/cancelled). */
-  cancel(requestId: string | number): void
-  close(): Promise<void>
-}
 
 /** What `/healthz` reports; `reason` is a fixed code such as `audit_unavailable`, never internal detail. */
 export interface GatewayHealth {
@@ -40,10 +25,8 @@ export interface HttpGatewayOptions {
   readonly authenticate: (authorization: string | undefined) => Promise<Principal>
   /** `WWW-Authenticate` value and one-line JSON body for a refused token. */
   readonly challenge: (error: AuthError | undefined) => { header: string; body: Record<string, unknown> }
-  readonly sessions: SessionRegistry<GatewaySession>
-  /** Creates the record of a new session bound to `principal`. */
-  readonly openSession: (id: string, idHash: string, principal: Principal) => Promise<SessionRecord<GatewaySession>>
-  readonly audit: AuditSink
+  /** The 2025 lane: sessions opened by initialize and named by `Mcp-Session-Id`. */
+  readonly legacy: LegacyLane
   /** Records refused tokens at a bounded rate. */
   readonly sampling: Pick<AuditSampling, 'authFailure'>
   readonly clock: Clock
@@ -62,6 +45,8 @@ const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Pro
 const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate'
 /** JSON-RPC code of the 2026-07-28 revision for standard headers that disagree with the body. */
 const HEADER_MISMATCH = -32020
+/** Seconds a client waits before retrying while the state store is unreachable. */
+const STATE_RETRY_AFTER_SECONDS = 2
 const HEALTH_REASON = /^[a-z][a-z0-9_]{0,63}$/
 
 type Cors = Record<string, string>
@@ -106,14 +91,6 @@ function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
     ...(mcpNameHeader === undefined ? {} : { mcpNameHeader }),
   })
   return outcome.kind === 'legacy'
-}
-
-function isInitialize(body: unknown): boolean {
-  return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body)
-}
-
-function actorOf(principal: Principal): { iss: string; sub: string; groups: readonly string[] } {
-  return { iss: principal.issuer, sub: principal.subject, groups: principal.groups }
 }
 
 /** The gateway's HTTP surface: RFC 9728 metadata, `/healthz`, and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
@@ -182,51 +159,6 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     }
   }
 
-  /** A request without a session must be initialize: it opens one (503 at the session limit). */
-  async function startSession(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown): Promise<void> {
-    if (req.method !== 'POST' || !isInitialize(body)) {
-      jsonRpcError(res, 400, -32000, 'Bad Request: no session; send initialize first.')
-      return
-    }
-    const id = randomBytes(32).toString('base64url')
-    const idHash = hashSessionId(id)
-    const record = await options.openSession(id, idHash, principal)
-    if (!options.sessions.add(record)) {
-      await record.handle.close()
-      jsonRpcError(res, 503, -32000, 'The gateway has reached its session limit; try again later.')
-      return
-    }
-    await options.audit.write({ type: 'session.start', actor: actorOf(principal), session: idHash, detail: { expiresAt: new Date(record.expiresAt).toISOString() } })
-    res.setHeader('mcp-session-id', id)
-    await record.handle.serve(req, res, body, principal)
-  }
-
-  /** A request in a session: 404 unless it is the caller's live session (a foreign one is recorded); then DELETE, GET or POST. */
-  async function continueSession(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown, id: string): Promise<void> {
-    const found = options.sessions.lookup(id, principal.issuer, principal.subject)
-    if (!found.ok) {
-      if (found.reason !== 'unknown') {
-        // Only the hash of the presented id is written, so its length cannot grow the record.
-        await options.audit.write({ type: 'session.rejected', actor: actorOf(principal), session: hashSessionId(id), reason: found.reason, client: req.socket.remoteAddress ?? 'unknown' })
-      }
-      jsonRpcError(res, 404, -32001, 'Session not found.')
-      return
-    }
-    if (req.method === 'DELETE') {
-      await options.sessions.end(id, 'deleted')
-      res.writeHead(200).end()
-      return
-    }
-    if (req.method === 'GET') {
-      // No standalone SSE stream: server-initiated messages travel on the POST that caused them.
-      res.setHeader('allow', 'POST, DELETE')
-      jsonRpcError(res, 405, -32000, 'This server does not offer a standalone SSE stream.')
-      return
-    }
-    for (const requestId of cancelledRequestIds(body)) found.session.handle.cancel(requestId)
-    await found.session.handle.serve(req, res, body, principal)
-  }
-
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cors = admitHostAndOrigin(req, res)
     if (cors === undefined) return
@@ -246,8 +178,8 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     }
     const conflict = req.method === 'POST' ? standardHeaderConflict(req, parsed.body) : undefined
     if (conflict !== undefined) return jsonRpcError(res, 400, HEADER_MISMATCH, `Bad Request: ${conflict}.`)
-    if (header === undefined) return startSession(req, res, principal, parsed.body)
-    return continueSession(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header)
+    if (header === undefined) return options.legacy.start(req, res, principal, parsed.body)
+    return options.legacy.continue(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header, cancelledRequestIds(parsed.body))
   }
 
   /** 200 while healthy; 503 with a fixed reason code otherwise (a failing or throwing check reads as unavailable). */
@@ -272,6 +204,12 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     if (path === '/healthz' && req.method === 'GET') return answerHealth(res)
     if (path !== '/mcp') return sendJson(res, 404, { error: 'not_found' })
     handleMcp(req, res).catch((error: unknown) => {
+      if (error instanceof StateError) {
+        // Fail closed: no replica decides about a session or a limit without the shared state.
+        options.logError('request refused: the state store is unavailable', error)
+        if (!res.headersSent) return jsonRpcError(res, 503, -32000, 'The gateway cannot reach its state store; retry shortly.', { 'retry-after': String(STATE_RETRY_AFTER_SECONDS) })
+        return res.end()
+      }
       options.logError('request failed', error)
       if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error.')
       else res.end()
