@@ -7,6 +7,7 @@ import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import type { Policy } from '../policy/policy.js'
+import { createLocalCancelBus, type CancelBus } from '../state/cancel-bus.js'
 import type { SessionEndReason, SessionStore, StoredSession } from '../state/session-store.js'
 import type { CallSession, ToolCaller } from './call-tool.js'
 import { jsonRpcError } from './send-json.js'
@@ -20,6 +21,8 @@ export interface LegacyLaneOptions {
    * them; otherwise its sessions end with it.
    */
   readonly shared: boolean
+  /** Carries notifications/cancelled to the replica running the call; default: this process only. */
+  readonly cancelBus?: CancelBus
   readonly catalog: ToolCatalog
   readonly caller: ToolCaller
   readonly policy: () => Policy
@@ -60,6 +63,8 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
   const inflight = new Map<string, Map<string, AbortController>>()
   /** Sessions opened by this replica, ended with it when the store is not shared. */
   const local = new Set<string>()
+  const cancelBus = options.cancelBus ?? createLocalCancelBus()
+  const unsubscribe = cancelBus.subscribe(({ idHash, requestId }) => inflight.get(idHash)?.get(requestId)?.abort())
 
   function abortLocal(idHash: string): void {
     const calls = inflight.get(idHash)
@@ -149,7 +154,8 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
         jsonRpcError(res, 405, -32000, 'This server does not offer a standalone SSE stream.')
         return
       }
-      for (const requestId of cancelIds) inflight.get(idHash)?.get(String(requestId))?.abort()
+      // Published only for a session verified as the caller's: nobody cancels another subject's call.
+      for (const requestId of cancelIds) await cancelBus.publish({ idHash, requestId: String(requestId) })
       await serve(req, res, body, principal, found.session, options.policy())
     },
 
@@ -160,6 +166,7 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
     count: () => store.count(clock.now()),
 
     async close() {
+      unsubscribe()
       for (const idHash of [...inflight.keys()]) abortLocal(idHash)
       if (options.shared) return
       for (const idHash of [...local]) {
