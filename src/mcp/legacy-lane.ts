@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node'
-import { isInitializeRequest } from '@modelcontextprotocol/server'
+import { isInitializeRequest, isJsonContentType } from '@modelcontextprotocol/server'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
@@ -53,6 +53,28 @@ function isInitialize(body: unknown): boolean {
   return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body)
 }
 
+interface Refusal {
+  readonly status: number
+  readonly code: number
+  readonly message: string
+}
+
+/**
+ * Why an initialize request would be refused rather than answered, checked before a session
+ * exists: the transport's own refusals (Accept, Content-Type, initialize in a batch) would
+ * otherwise come after the session was opened, audited and counted against the caller's cap.
+ */
+function initializeRefusal(req: IncomingMessage, body: unknown): Refusal | undefined {
+  if (req.method !== 'POST' || !isInitialize(body)) return { status: 400, code: -32000, message: 'Bad Request: no session; send initialize first.' }
+  if (Array.isArray(body)) return { status: 400, code: -32600, message: 'Invalid Request: initialize must be sent alone, not in a batch.' }
+  const accept = req.headers.accept ?? ''
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
+    return { status: 406, code: -32000, message: 'Not Acceptable: Client must accept both application/json and text/event-stream.' }
+  }
+  if (!isJsonContentType(req.headers['content-type'])) return { status: 415, code: -32000, message: 'Unsupported Media Type: Content-Type must be application/json.' }
+  return undefined
+}
+
 function actorOf(principal: Principal): { iss: string; sub: string; groups: readonly string[] } {
   return { iss: principal.issuer, sub: principal.subject, groups: principal.groups }
 }
@@ -102,8 +124,9 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
 
   return {
     async start(req, res, principal, body) {
-      if (req.method !== 'POST' || !isInitialize(body)) {
-        jsonRpcError(res, 400, -32000, 'Bad Request: no session; send initialize first.')
+      const refusal = initializeRefusal(req, body)
+      if (refusal !== undefined) {
+        jsonRpcError(res, refusal.status, refusal.code, refusal.message)
         return
       }
       const id = randomBytes(32).toString('base64url')
@@ -128,6 +151,11 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
       await audit.write({ type: 'session.start', actor: actorOf(principal), session: session.idHash, detail: { expiresAt: new Date(session.expiresAt).toISOString() } })
       res.setHeader('mcp-session-id', id)
       await serve(req, res, body, principal, session, policy)
+      // Defence in depth: a session whose initialize was refused after all must not stay usable.
+      if (res.statusCode >= 400) {
+        const ended = await store.end(session.idHash)
+        if (ended !== undefined) recordEnd(ended, 'refused')
+      }
     },
 
     async continue(req, res, principal, body, id, cancelIds) {
@@ -146,6 +174,11 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
         const ended = await store.end(idHash)
         if (ended !== undefined) recordEnd(ended, 'deleted')
         res.writeHead(200).end()
+        return
+      }
+      if (req.method === 'POST' && isInitialize(body)) {
+        // Re-initializing would renegotiate (even downgrade) the protocol of a live session.
+        jsonRpcError(res, 400, -32600, 'Invalid Request: this session is already initialized; open a new session instead.')
         return
       }
       if (req.method === 'GET') {

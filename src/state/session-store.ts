@@ -15,7 +15,8 @@ export interface StoredSession {
   readonly expiresAt: number
 }
 
-export type SessionEndReason = 'expired' | 'idle' | 'deleted' | 'evicted' | 'shutdown'
+/** `refused`: its initialize request was refused after the session had been opened. */
+export type SessionEndReason = 'expired' | 'idle' | 'deleted' | 'evicted' | 'shutdown' | 'refused'
 
 export interface EndedSession {
   readonly session: StoredSession
