@@ -18,11 +18,12 @@ import { createSessionServer } from './session-server.js'
 import { createToolCatalog } from './tool-catalog.js'
 
 export interface GatewayOptions {
-  readonly resourceMetadata: Record<string, unknown>
+  /** The RFC 9728 document, built per request (its `scopes_supported` may follow the policy). */
+  readonly resourceMetadata: () => Record<string, unknown>
   readonly allowedHosts: readonly string[]
   readonly allowedOrigins: readonly string[]
   readonly authenticate: (authorization: string | undefined) => Promise<Principal>
-  readonly challenge: (error: AuthError | undefined) => { header: string; body: Record<string, unknown> }
+  readonly challenge: (error: AuthError | undefined, scope?: string) => { header: string; body: Record<string, unknown> }
   readonly tools: readonly AnyToolDefinition[]
   readonly policy: () => Policy
   readonly deps: ToolDeps
@@ -87,12 +88,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     return (longest > 0 ? longest : DEFAULT_TTL_SECONDS) * 1000
   }
 
-  async function openSession(id: string, idHash: string, principal: Principal): Promise<SessionRecord<LiveSession>> {
+  async function openSession(id: string, idHash: string, principal: Principal, openingPolicy: Policy): Promise<SessionRecord<LiveSession>> {
     const now = clock.now()
     const inflight = new Map<string, AbortController>()
-    // The initialize request that opens the session is served with the snapshot its ttl came from:
-    // one policy read per HTTP request, this one included.
-    let openingSnapshot: Policy | undefined = options.policy()
     const record: SessionRecord<LiveSession> & CallSession = {
       id,
       idHash,
@@ -100,13 +98,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       subject: principal.subject,
       createdAt: now,
       lastSeenAt: now,
-      expiresAt: now + initialTtlMs(openingSnapshot, principal, now),
+      expiresAt: now + initialTtlMs(openingPolicy, principal, now),
       handle: {
-        async serve(req, res, body, principal) {
+        async serve(req, res, body, principal, policy) {
           // A fresh server per request (stateless SDK transport): the session itself is only this record.
-          // It gets this request's principal and one policy snapshot, so a reload mid-request changes nothing.
-          const policy = openingSnapshot ?? options.policy()
-          openingSnapshot = undefined
+          // It gets this request's principal and policy snapshot, so a reload mid-request changes nothing.
           const transport = new NodeStreamableHTTPServerTransport({})
           const server = createSessionServer({
             catalog,
@@ -138,10 +134,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     return record
   }
 
-  const modern = createModernLane({ catalog, caller, policy: options.policy, clock, audit, logError: options.logError, maxBodyBytes: MAX_BODY_BYTES })
+  const modern = createModernLane({ catalog, caller, clock, audit, logError: options.logError, maxBodyBytes: MAX_BODY_BYTES })
 
   const handler = createHttpGateway({
     resourceMetadata: options.resourceMetadata,
+    policy: options.policy,
     allowedHosts: new Set(options.allowedHosts.map((h) => h.toLowerCase())),
     allowedOrigins: new Set(options.allowedOrigins),
     authenticate: options.authenticate,

@@ -7,8 +7,10 @@ import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import { AuthError } from '../errors.js'
+import type { Policy } from '../policy/policy.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { readBody } from './read-body.js'
+import { createScopeGate } from './scope-gate.js'
 import { jsonRpcError, sendJson } from './send-json.js'
 import { standardHeaderConflict } from './standard-header-conflict.js'
 import type { SessionRecord, SessionRegistry } from './session-registry.js'
@@ -20,8 +22,8 @@ export const MAX_BODY_BYTES = 1024 * 1024
  * MCP server (see createGateway), so no SDK state lives between requests.
  */
 export interface GatewaySession {
-  /** Serves one HTTP request of this session, authenticated as `principal`. */
-  serve(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void>
+  /** Serves one HTTP request of this session, authenticated as `principal`, under the request's policy snapshot. */
+  serve(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal, policy: Policy): Promise<void>
   /** Aborts the in-flight request with this JSON-RPC id (notifications/cancelled). */
   cancel(requestId: string | number): void
   close(): Promise<void>
@@ -34,18 +36,24 @@ export interface GatewayHealth {
 }
 
 export interface HttpGatewayOptions {
-  readonly resourceMetadata: Record<string, unknown>
+  /** The RFC 9728 document, built per request: its `scopes_supported` follows policy reloads. */
+  readonly resourceMetadata: () => Record<string, unknown>
+  /**
+   * The policy in force; read once per POST that is served (never for GET or DELETE), and that
+   * snapshot decides the whole request: scope check, a new session's ttl, tools/list, tools/call.
+   */
+  readonly policy: () => Policy
   readonly allowedHosts: ReadonlySet<string>
   readonly allowedOrigins: ReadonlySet<string>
   readonly authenticate: (authorization: string | undefined) => Promise<Principal>
-  /** `WWW-Authenticate` value and one-line JSON body for a refused token. */
-  readonly challenge: (error: AuthError | undefined) => { header: string; body: Record<string, unknown> }
+  /** `WWW-Authenticate` value and one-line JSON body for a refused token; `scope` names the scopes to ask for. */
+  readonly challenge: (error: AuthError | undefined, scope?: string) => { header: string; body: Record<string, unknown> }
   readonly sessions: SessionRegistry<GatewaySession>
-  /** Creates the record of a new session bound to `principal`. */
-  readonly openSession: (id: string, idHash: string, principal: Principal) => Promise<SessionRecord<GatewaySession>>
+  /** Creates the record of a new session bound to `principal`; its ttl comes from `policy`. */
+  readonly openSession: (id: string, idHash: string, principal: Principal, policy: Policy) => Promise<SessionRecord<GatewaySession>>
   readonly audit: AuditSink
-  /** Records refused tokens at a bounded rate. */
-  readonly sampling: Pick<AuditSampling, 'authFailure'>
+  /** Records refused tokens, and calls refused for want of a scope, at a bounded rate. */
+  readonly sampling: Pick<AuditSampling, 'authFailure' | 'denial'>
   readonly clock: Clock
   readonly logError: (message: string, error: unknown) => void
   /** Readiness of what the gateway depends on (the audit log); absent means always healthy. */
@@ -54,7 +62,7 @@ export interface HttpGatewayOptions {
    * Serves one 2026-07-28 (stateless, per-request `_meta` envelope) request, authenticated as
    * `principal`; the SDK's modern entry checks the standard headers against the body.
    */
-  readonly serveModern: (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal) => Promise<void>
+  readonly serveModern: (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal, policy: Policy) => Promise<void>
 }
 
 const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'])
@@ -118,6 +126,7 @@ function actorOf(principal: Principal): { iss: string; sub: string; groups: read
 
 /** The gateway's HTTP surface: RFC 9728 metadata, `/healthz`, and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
 export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const scopeGate = createScopeGate({ challenge: options.challenge, denials: options.sampling, logError: options.logError })
 
   /** DNS-rebinding and cross-site defence (403); the CORS headers for an allowed origin otherwise. */
   function admitHostAndOrigin(req: IncomingMessage, res: ServerResponse): Cors | undefined {
@@ -188,9 +197,11 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       jsonRpcError(res, 400, -32000, 'Bad Request: no session; send initialize first.')
       return
     }
+    // The session's ttl and the initialize it answers come from one snapshot.
+    const policy = options.policy()
     const id = randomBytes(32).toString('base64url')
     const idHash = hashSessionId(id)
-    const record = await options.openSession(id, idHash, principal)
+    const record = await options.openSession(id, idHash, principal, policy)
     if (!options.sessions.add(record)) {
       await record.handle.close()
       jsonRpcError(res, 503, -32000, 'The gateway has reached its session limit; try again later.')
@@ -198,7 +209,7 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     }
     await options.audit.write({ type: 'session.start', actor: actorOf(principal), session: idHash, detail: { expiresAt: new Date(record.expiresAt).toISOString() } })
     res.setHeader('mcp-session-id', id)
-    await record.handle.serve(req, res, body, principal)
+    await record.handle.serve(req, res, body, principal, policy)
   }
 
   /** A request in a session: 404 unless it is the caller's live session (a foreign one is recorded); then DELETE, GET or POST. */
@@ -224,7 +235,9 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       return
     }
     for (const requestId of cancelledRequestIds(body)) found.session.handle.cancel(requestId)
-    await found.session.handle.serve(req, res, body, principal)
+    const policy = options.policy()
+    if (await scopeGate(req, res, principal, policy, body, hashSessionId(id))) return
+    await found.session.handle.serve(req, res, body, principal, policy)
   }
 
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -242,7 +255,9 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       // 2026-07-28 has no protocol sessions: a session id on a modern request is a confused or
       // smuggling client, never a reason to reach the 2025 lane's session state.
       if (header !== undefined) return jsonRpcError(res, 400, -32600, 'Bad Request: a 2026-07-28 request must not carry Mcp-Session-Id.')
-      return options.serveModern(req, res, parsed.body, principal)
+      const policy = options.policy()
+      if (await scopeGate(req, res, principal, policy, parsed.body, undefined)) return
+      return options.serveModern(req, res, parsed.body, principal, policy)
     }
     const conflict = req.method === 'POST' ? standardHeaderConflict(req, parsed.body) : undefined
     if (conflict !== undefined) return jsonRpcError(res, 400, HEADER_MISMATCH, `Bad Request: ${conflict}.`)
@@ -267,7 +282,7 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
   return function gateway(req, res) {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     if (METADATA_PATHS.has(path) && (req.method === 'GET' || req.method === 'HEAD')) {
-      return sendJson(res, 200, options.resourceMetadata, { 'access-control-allow-origin': '*' })
+      return sendJson(res, 200, options.resourceMetadata(), { 'access-control-allow-origin': '*' })
     }
     if (path === '/healthz' && req.method === 'GET') return answerHealth(res)
     if (path !== '/mcp') return sendJson(res, 404, { error: 'not_found' })
