@@ -173,6 +173,20 @@ describe('insufficient_scope step-up: a tool whose scopes the token lacks gets 4
       assert.equal(legacy.status, 403, legacy.text)
     })
 
+    it('a scoped call inside a 2025 batch refuses the whole request; nothing in it is served', async () => {
+      const bearer = await token('erin')
+      const sessionId = await openSession(e2e.gateway.resource, bearer)
+      const batch = [
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 'whoami', arguments: {} } },
+        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'list_connections', arguments: {} } },
+      ]
+      const response = await postMcp(e2e.gateway.resource, batch, sessionHeaders(bearer, sessionId))
+      assert.equal(response.status, 403, response.text)
+      assert.equal(challengedScope(response.headers.get('www-authenticate')), 'airlock.inventory')
+      const records = (await readFile(e2e.auditPath, 'utf8')).trim().split('\n').map((line) => Object(JSON.parse(line)))
+      assert.ok(!records.some((r) => r.type === 'tools.call' && r.actor?.sub === 'erin' && r.outcome === 'ok'), 'the unscoped call in the batch did not run either')
+    })
+
     it('answers with the OAuth error body and a correlation id, never the token', async () => {
       const bearer = await token('alice')
       const response = await postMcp(e2e.gateway.resource, modernRequest(1, 'tools/call', { name: 'list_connections', arguments: {} }), modernHeaders(bearer, 'tools/call', 'list_connections'))
