@@ -9,6 +9,11 @@ export interface Principal {
   readonly expiresAt: number
   /** Token `iat`, epoch seconds, when the issuer sets one (where a stateless request's grant ttl starts). */
   readonly issuedAt?: number
+  /**
+   * OAuth scopes the token grants (`scope`/`scp` claims), when it carries either claim; absent
+   * reads as no scope at all (a tool that needs one is refused).
+   */
+  readonly scopes?: readonly string[]
   /** `jti`, when the issuer sets one (audit correlation only). */
   readonly tokenId?: string
 }

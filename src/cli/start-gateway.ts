@@ -11,6 +11,7 @@ import type { AwsTarget } from '../aws/aws-clients.js'
 import { systemClock, type Clock } from '../clock.js'
 import type { GatewayConfig } from '../config.js'
 import { createGateway, type Gateway } from '../mcp/create-gateway.js'
+import { allToolScopes } from '../policy/check-tool-scopes.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../tools/define-tool.js'
 import { registeredTools } from '../../tools/index.js'
@@ -129,12 +130,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   const redactOptions = { ...defaultRedactOptions, redactKeys: [...defaultRedactOptions.redactKeys, ...config.audit.redactKeys] }
   const gateway = createGateway({
-    resourceMetadata: { ...protectedResourceMetadata({ resource, authorizationServers: [config.issuer], scopesSupported: config.scopesSupported, resourceName: 'Airlock' }) },
+    // The scopes tools need are advertised with the configured ones, and follow policy reloads.
+    resourceMetadata: () => ({
+      ...protectedResourceMetadata({
+        resource,
+        authorizationServers: [config.issuer],
+        scopesSupported: [...new Set([...config.scopesSupported, ...allToolScopes(policy.current())])],
+        resourceName: 'Airlock',
+      }),
+    }),
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
     authenticate: verifier.verify,
-    challenge: (error) => ({
-      header: bearerChallenge({ resourceMetadataUrl: metadataLocation.url, ...(error === undefined ? {} : { error }) }),
+    challenge: (error, scope) => ({
+      header: bearerChallenge({ resourceMetadataUrl: metadataLocation.url, ...(error === undefined ? {} : { error }), ...(scope === undefined ? {} : { scope }) }),
       body: error === undefined ? { error: 'unauthorized', error_description: 'Bearer token required.' } : { ...authFailureBody(error) },
     }),
     tools,

@@ -17,11 +17,12 @@ import { createModernLane } from './modern-lane.js'
 import { createToolCatalog } from './tool-catalog.js'
 
 export interface GatewayOptions {
-  readonly resourceMetadata: Record<string, unknown>
+  /** The RFC 9728 document, built per request (its `scopes_supported` may follow the policy). */
+  readonly resourceMetadata: () => Record<string, unknown>
   readonly allowedHosts: readonly string[]
   readonly allowedOrigins: readonly string[]
   readonly authenticate: (authorization: string | undefined) => Promise<Principal>
-  readonly challenge: (error: AuthError | undefined) => { header: string; body: Record<string, unknown> }
+  readonly challenge: (error: AuthError | undefined, scope?: string) => { header: string; body: Record<string, unknown> }
   readonly tools: readonly AnyToolDefinition[]
   readonly policy: () => Policy
   readonly deps: ToolDeps
@@ -80,17 +81,17 @@ export function createGateway(options: GatewayOptions): Gateway {
     shared: options.sessionStore !== undefined,
     catalog,
     caller,
-    policy: options.policy,
     sessionExpiry,
     clock,
     audit,
     logError: options.logError,
   })
 
-  const modern = createModernLane({ catalog, caller, policy: options.policy, clock, audit, logError: options.logError, maxBodyBytes: MAX_BODY_BYTES })
+  const modern = createModernLane({ catalog, caller, clock, audit, logError: options.logError, maxBodyBytes: MAX_BODY_BYTES })
 
   const handler = createHttpGateway({
     resourceMetadata: options.resourceMetadata,
+    policy: options.policy,
     allowedHosts: new Set(options.allowedHosts.map((h) => h.toLowerCase())),
     allowedOrigins: new Set(options.allowedOrigins),
     authenticate: options.authenticate,

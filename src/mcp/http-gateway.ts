@@ -4,9 +4,11 @@ import { z } from 'zod'
 import type { Principal } from '../auth/principal.js'
 import type { Clock } from '../clock.js'
 import { AuthError, StateError } from '../errors.js'
+import type { Policy } from '../policy/policy.js'
 import type { AuditSampling } from './audit-sampling.js'
 import type { LegacyLane } from './legacy-lane.js'
 import { readBody } from './read-body.js'
+import { createScopeGate } from './scope-gate.js'
 import { jsonRpcError, sendJson } from './send-json.js'
 import { standardHeaderConflict } from './standard-header-conflict.js'
 
@@ -19,16 +21,22 @@ export interface GatewayHealth {
 }
 
 export interface HttpGatewayOptions {
-  readonly resourceMetadata: Record<string, unknown>
+  /** The RFC 9728 document, built per request: its `scopes_supported` follows policy reloads. */
+  readonly resourceMetadata: () => Record<string, unknown>
+  /**
+   * The policy in force; read once per POST that is served (never for GET or DELETE), and that
+   * snapshot decides the whole request: scope check, a new session's ttl, tools/list, tools/call.
+   */
+  readonly policy: () => Policy
   readonly allowedHosts: ReadonlySet<string>
   readonly allowedOrigins: ReadonlySet<string>
   readonly authenticate: (authorization: string | undefined) => Promise<Principal>
-  /** `WWW-Authenticate` value and one-line JSON body for a refused token. */
-  readonly challenge: (error: AuthError | undefined) => { header: string; body: Record<string, unknown> }
+  /** `WWW-Authenticate` value and one-line JSON body for a refused token; `scope` names the scopes to ask for. */
+  readonly challenge: (error: AuthError | undefined, scope?: string) => { header: string; body: Record<string, unknown> }
   /** The 2025 lane: sessions opened by initialize and named by `Mcp-Session-Id`. */
   readonly legacy: LegacyLane
-  /** Records refused tokens at a bounded rate. */
-  readonly sampling: Pick<AuditSampling, 'authFailure'>
+  /** Records refused tokens, and calls refused for want of a scope, at a bounded rate. */
+  readonly sampling: Pick<AuditSampling, 'authFailure' | 'denial'>
   readonly clock: Clock
   readonly logError: (message: string, error: unknown) => void
   /** Readiness of what the gateway depends on (the audit log); absent means always healthy. */
@@ -37,7 +45,7 @@ export interface HttpGatewayOptions {
    * Serves one 2026-07-28 (stateless, per-request `_meta` envelope) request, authenticated as
    * `principal`; the SDK's modern entry checks the standard headers against the body.
    */
-  readonly serveModern: (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal) => Promise<void>
+  readonly serveModern: (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal, policy: Policy) => Promise<void>
 }
 
 const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'])
@@ -95,6 +103,7 @@ function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
 
 /** The gateway's HTTP surface: RFC 9728 metadata, `/healthz`, and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
 export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const scopeGate = createScopeGate({ challenge: options.challenge, denials: options.sampling, logError: options.logError })
 
   /** DNS-rebinding and cross-site defence (403); the CORS headers for an allowed origin otherwise. */
   function admitHostAndOrigin(req: IncomingMessage, res: ServerResponse): Cors | undefined {
@@ -174,12 +183,20 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       // 2026-07-28 has no protocol sessions: a session id on a modern request is a confused or
       // smuggling client, never a reason to reach the 2025 lane's session state.
       if (header !== undefined) return jsonRpcError(res, 400, -32600, 'Bad Request: a 2026-07-28 request must not carry Mcp-Session-Id.')
-      return options.serveModern(req, res, parsed.body, principal)
+      const policy = options.policy()
+      if (await scopeGate(req, res, principal, policy, parsed.body, undefined)) return
+      return options.serveModern(req, res, parsed.body, principal, policy)
     }
     const conflict = req.method === 'POST' ? standardHeaderConflict(req, parsed.body) : undefined
     if (conflict !== undefined) return jsonRpcError(res, 400, HEADER_MISMATCH, `Bad Request: ${conflict}.`)
-    if (header === undefined) return options.legacy.start(req, res, principal, parsed.body)
-    return options.legacy.continue(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header, cancelledRequestIds(parsed.body))
+    // One policy snapshot per POST: the session's expiry, the scope check and the call all read it.
+    const policy = req.method === 'POST' ? options.policy() : undefined
+    if (header === undefined) return options.legacy.start(req, res, principal, parsed.body, policy)
+    return options.legacy.continue(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header, {
+      cancelIds: cancelledRequestIds(parsed.body),
+      policy,
+      admit: (snapshot, idHash) => scopeGate(req, res, principal, snapshot, parsed.body, idHash),
+    })
   }
 
   /** 200 while healthy; 503 with a fixed reason code otherwise (a failing or throwing check reads as unavailable). */
@@ -199,7 +216,7 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
   return function gateway(req, res) {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     if (METADATA_PATHS.has(path) && (req.method === 'GET' || req.method === 'HEAD')) {
-      return sendJson(res, 200, options.resourceMetadata, { 'access-control-allow-origin': '*' })
+      return sendJson(res, 200, options.resourceMetadata(), { 'access-control-allow-origin': '*' })
     }
     if (path === '/healthz' && req.method === 'GET') return answerHealth(res)
     if (path !== '/mcp') return sendJson(res, 404, { error: 'not_found' })

@@ -25,7 +25,6 @@ export interface LegacyLaneOptions {
   readonly cancelBus?: CancelBus
   readonly catalog: ToolCatalog
   readonly caller: ToolCaller
-  readonly policy: () => Policy
   /** Epoch ms at which a session opened now for `principal` under `policy` ends at the latest. */
   readonly sessionExpiry: (policy: Policy, principal: Principal, now: number) => number
   readonly clock: Clock
@@ -34,11 +33,24 @@ export interface LegacyLaneOptions {
 }
 
 /** The 2025 lane's sessions: `initialize` opens one, later requests name it by `Mcp-Session-Id`. */
+/** What a POST in a session brings besides its body. */
+export interface SessionPost {
+  /** JSON-RPC ids named by notifications/cancelled in the body. */
+  readonly cancelIds: readonly (string | number)[]
+  /** The POST's policy snapshot; undefined for GET and DELETE. */
+  readonly policy: Policy | undefined
+  /** Refuses the request (answering it) before it is served; true when it did. */
+  readonly admit: (policy: Policy, idHash: string) => Promise<boolean>
+}
+
 export interface LegacyLane {
-  /** A request without a session id: must be initialize, which opens a session (503 at the limit). */
-  start(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown): Promise<void>
+  /**
+   * A request without a session id: must be initialize, which opens a session (503 at the limit);
+   * `policy` is the POST's snapshot (undefined for other methods, which are refused).
+   */
+  start(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown, policy: Policy | undefined): Promise<void>
   /** A request in a session: 404 unless it is the caller's live session; then DELETE, GET or POST. */
-  continue(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown, id: string, cancelIds: readonly (string | number)[]): Promise<void>
+  continue(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown, id: string, post: SessionPost): Promise<void>
   /** Ends lapsed sessions (recording each end once across replicas). */
   sweep(): Promise<void>
   /** Live sessions across every replica that shares the store. */
@@ -59,13 +71,15 @@ interface Refusal {
   readonly message: string
 }
 
+const NO_SESSION: Refusal = { status: 400, code: -32000, message: 'Bad Request: no session; send initialize first.' }
+
 /**
  * Why an initialize request would be refused rather than answered, checked before a session
  * exists: the transport's own refusals (Accept, Content-Type, initialize in a batch) would
  * otherwise come after the session was opened, audited and counted against the caller's cap.
  */
 function initializeRefusal(req: IncomingMessage, body: unknown): Refusal | undefined {
-  if (req.method !== 'POST' || !isInitialize(body)) return { status: 400, code: -32000, message: 'Bad Request: no session; send initialize first.' }
+  if (req.method !== 'POST' || !isInitialize(body)) return NO_SESSION
   if (Array.isArray(body)) return { status: 400, code: -32600, message: 'Invalid Request: initialize must be sent alone, not in a batch.' }
   const accept = req.headers.accept ?? ''
   if (!accept.includes('application/json') || !accept.includes('text/event-stream')) {
@@ -123,16 +137,15 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
   }
 
   return {
-    async start(req, res, principal, body) {
+    async start(req, res, principal, body, policy) {
       const refusal = initializeRefusal(req, body)
-      if (refusal !== undefined) {
-        jsonRpcError(res, refusal.status, refusal.code, refusal.message)
+      if (refusal !== undefined || policy === undefined) {
+        const { status, code, message } = refusal ?? NO_SESSION
+        jsonRpcError(res, status, code, message)
         return
       }
       const id = randomBytes(32).toString('base64url')
       const now = clock.now()
-      // The request that opens the session is served with the snapshot its expiry came from.
-      const policy = options.policy()
       const session: StoredSession = {
         idHash: hashSessionId(id),
         issuer: principal.issuer,
@@ -158,7 +171,7 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
       }
     },
 
-    async continue(req, res, principal, body, id, cancelIds) {
+    async continue(req, res, principal, body, id, post) {
       const idHash = hashSessionId(id)
       const found = await store.touch(idHash, principal.issuer, principal.subject, clock.now())
       if (!found.ok) {
@@ -188,8 +201,11 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
         return
       }
       // Published only for a session verified as the caller's: nobody cancels another subject's call.
-      for (const requestId of cancelIds) await cancelBus.publish({ idHash, requestId: String(requestId) })
-      await serve(req, res, body, principal, found.session, options.policy())
+      for (const requestId of post.cancelIds) await cancelBus.publish({ idHash, requestId: String(requestId) })
+      const policy = post.policy
+      if (policy === undefined) throw new TypeError('a POST in a session without its policy snapshot')
+      if (await post.admit(policy, idHash)) return
+      await serve(req, res, body, principal, found.session, policy)
     },
 
     async sweep() {

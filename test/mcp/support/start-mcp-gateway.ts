@@ -71,7 +71,7 @@ export async function startMcpGateway(options: McpGatewayOptions): Promise<McpGa
   const jwks = createJwksCache({ issuer: issuer.issuer, clock, allowInsecureLoopback: true })
   const verifier = createTokenVerifier({ issuer: issuer.issuer, audience: url, algorithms: ['RS256'], clockToleranceSeconds: 30, groupsClaim: 'groups', keys: jwks.getKey, clock })
   const gateway = createGateway({
-    resourceMetadata: { resource: url },
+    resourceMetadata: () => ({ resource: url }),
     allowedHosts: [`127.0.0.1:${port}`],
     allowedOrigins: [],
     authenticate: verifier.verify,
