@@ -77,7 +77,7 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
   let keys: KeyObject[] | undefined
   try {
     const keyFiles = values['public-key'] ?? (source.keyFile === undefined ? [] : [source.keyFile])
-    keys = keyFiles.length === 0 ? undefined : await Promise.all(keyFiles.map((file) => loadCheckpointPublicKey(file)))
+    keys = keyFiles.length === 0 ? undefined : await Promise.all(keyFiles.map((file) => loadCheckpointPublicKey(resolve(io.cwd, file), file)))
   } catch (error) {
     io.stderr(`airlock: ${failureText(error)}\n`)
     return 1

@@ -80,12 +80,12 @@ export async function loadCheckpointSigner(keyFile: string, clock: Clock): Promi
 }
 
 /** The public key of a PEM file holding either half of the pair. Throws ConfigError CONFIG_INVALID. */
-export async function loadCheckpointPublicKey(file: string): Promise<KeyObject> {
+export async function loadCheckpointPublicKey(file: string, named = file): Promise<KeyObject> {
   try {
     const key = createPublicKey(await readFile(file))
     if (key.asymmetricKeyType !== 'ed25519') throw new TypeError(`not an Ed25519 key: ${key.asymmetricKeyType ?? 'unknown'}`)
     return key
   } catch (error) {
-    throw new ConfigError('CONFIG_INVALID', `${file}: cannot read an Ed25519 public key (${errorCode(error)})`, { cause: error })
+    throw new ConfigError('CONFIG_INVALID', `${named}: cannot read an Ed25519 public key (${errorCode(error)})`, { cause: error })
   }
 }
