@@ -67,6 +67,9 @@ interface Failure {
  *   file's last record, so the files verify together (`verifyAuditFiles`). A non-empty or
  *   non-regular file at the path is not this log's: writes fail closed until it is gone.
  *
+ * With a `signer`, `checkpoint()` signs the committed head and appends it to `<path>.checkpoints`
+ * (schedule it with `withCheckpoints`), so that `airlock audit verify` can tell a cut tail.
+ *
  * Throws ConfigError CONFIG_INVALID when the path is not a regular file or cannot be opened, or
  * when the last complete line is not a valid record (damage, not a crash: an operator must
  * inspect with `airlock audit verify`). One writer (one AuditLog in one process) per path.

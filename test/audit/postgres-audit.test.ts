@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { AUDIT_GENESIS_PREV, hashAuditLine } from '../../src/audit/audit-chain.js'
 import { createCheckpointSigner } from '../../src/audit/audit-checkpoint.js'
@@ -99,6 +100,42 @@ describe('PostgreSQL audit sink (real PostgreSQL)', () => {
     teardown.add(() => pool.end())
     await assert.rejects(openPostgresAudit({ pool, clock, schema: scratch.name, table: 'foreign_t' }), (e: unknown) => e instanceof ConfigError && /not an Airlock audit table/.test(e.message))
     await assert.rejects(openPostgresAudit({ pool, clock, schema: scratch.name, table: 'x; DROP TABLE y' }), (e: unknown) => e instanceof ConfigError && /identifier/.test(e.message))
+  })
+
+  it('works for a role that may only INSERT and SELECT, once an owner created the tables (the documented grants)', async () => {
+    const role = `airlock_w_${randomBytes(4).toString('hex')}`
+    await scratch.admin.query(`CREATE ROLE ${role} LOGIN`)
+    teardown.add(async () => {
+      await scratch.admin.query(`DROP OWNED BY ${role}`)
+      await scratch.admin.query(`DROP ROLE ${role}`)
+    })
+    const asRole = `postgres://${role}@127.0.0.1:5432/test`
+    // Without the tables, the role cannot create them: a clear configuration error.
+    await scratch.admin.query(`GRANT USAGE ON SCHEMA ${scratch.name} TO ${role}`)
+    const early = scratchPool(asRole)
+    teardown.add(() => early.end())
+    await assert.rejects(openPostgresAudit({ pool: early, clock, schema: scratch.name, table: 'granted' }), (e: unknown) => e instanceof ConfigError && /cannot create the audit tables \(42501\)/.test(e.message))
+    // The owner creates them (here: by opening a sink once), then grants exactly INSERT and SELECT.
+    const { sink: owner } = await open('granted')
+    await owner.close()
+    await scratch.admin.query(`GRANT SELECT, INSERT ON ${scratch.name}.granted, ${scratch.name}.granted_checkpoints TO ${role}`)
+    const pool = scratchPool(asRole)
+    teardown.add(() => pool.end())
+    const sink = await openPostgresAudit({ pool, clock, schema: scratch.name, table: 'granted', signer })
+    teardown.add(() => sink.close())
+    await sink.write({ type: 'gateway.start' })
+    assert.ok((await sink.checkpoint()) !== undefined, 'the role can store checkpoints')
+    const client = await pool.connect()
+    try {
+      for (const sql of [`UPDATE ${scratch.name}.granted SET type = 'x'`, `DELETE FROM ${scratch.name}.granted`, `TRUNCATE ${scratch.name}.granted_checkpoints`]) {
+        // Refused by the grants themselves, before the append-only trigger could be reached.
+        await assert.rejects(client.query(sql), (e: unknown) => e instanceof Error && /^permission denied for table/.test(e.message), sql)
+      }
+    } finally {
+      client.release()
+    }
+    const result = await verify('granted')
+    assert.ok(result.ok && result.chain.records === 1 && result.checkpoints.ok && result.checkpoints.sealed, JSON.stringify(result))
   })
 
   describe('verify finds tampering', () => {
