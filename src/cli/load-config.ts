@@ -13,7 +13,10 @@ export const ENV_OVERRIDES = {
   AIRLOCK_LISTEN_HOST: 'listen.host',
   AIRLOCK_LISTEN_PORT: 'listen.port',
   AIRLOCK_POLICY: 'policy',
+  AIRLOCK_AUDIT_SINK: 'audit.sink',
   AIRLOCK_AUDIT_PATH: 'audit.path',
+  AIRLOCK_AUDIT_POSTGRES_URL: 'audit.url',
+  AIRLOCK_AUDIT_CHECKPOINT_KEY_FILE: 'audit.checkpoint.keyFile',
   AIRLOCK_ALLOWED_ORIGINS: 'allowedOrigins',
 } as const
 
@@ -43,7 +46,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 /**
  * Reads the JSON config file, applies AIRLOCK_* environment overrides, validates it and resolves
- * relative policy/audit paths against the file's folder. Throws ConfigError CONFIG_INVALID with
+ * relative policy, audit and checkpoint key paths against the file's folder. Throws ConfigError CONFIG_INVALID with
  * one line per problem naming the key.
  */
 export async function loadGatewayConfig(file: string, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<GatewayConfig> {
@@ -74,9 +77,11 @@ export async function loadGatewayConfig(file: string, env: Readonly<Record<strin
   }
   const base = dirname(path)
   const within = (p: string) => (isAbsolute(p) ? p : resolve(base, p))
+  const { audit } = parsed.data
+  const checkpoint = audit.checkpoint === undefined ? {} : { checkpoint: { ...audit.checkpoint, keyFile: within(audit.checkpoint.keyFile) } }
   return {
     ...parsed.data,
     policy: parsed.data.policy.map(within),
-    audit: { ...parsed.data.audit, path: within(parsed.data.audit.path) },
+    audit: audit.sink === 'file' ? { ...audit, path: within(audit.path), ...checkpoint } : { ...audit, ...checkpoint },
   }
 }

@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
-import { openAuditLog, type AuditLog } from '../audit/audit-log.js'
+import type { AuditTrail } from '../audit/audit-trail.js'
 import { defaultRedactOptions, redactArgs } from '../audit/redact-args.js'
 import { authFailureBody, bearerChallenge } from '../auth/challenge.js'
 import { createJwksCache } from '../auth/jwks-cache.js'
@@ -18,6 +18,7 @@ import { registeredTools } from '../../tools/index.js'
 import { createAwsClients } from './create-aws-clients.js'
 import { cancelOnShutdown } from './cancel-on-shutdown.js'
 import { createRequestDrain } from './drain-requests.js'
+import { openAuditTrail } from './open-audit-trail.js'
 import { silentLogger, type Logger } from './logger.js'
 import { createPolicyStore, type PolicyStore } from './policy-store.js'
 
@@ -41,12 +42,12 @@ export interface RunningGateway {
   readonly audience: string
   readonly gateway: Gateway
   readonly policy: PolicyStore
-  readonly audit: AuditLog
+  readonly audit: AuditTrail
   readonly http: HttpServer
   /**
    * Graceful stop: new requests are refused (503), in-flight calls may finish for
    * `shutdown.drainSeconds`, the rest are cancelled with a reply and an audit record, and the
-   * audit log is closed last. Takes at most the drain plus SHUTDOWN_CANCEL_GRACE_MS.
+   * audit trail is closed last (with a final signed checkpoint when a key is configured). Takes at most the drain plus SHUTDOWN_CANCEL_GRACE_MS.
    */
   close(): Promise<void>
 }
@@ -78,7 +79,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const drainDeadline = new AbortController()
   const tools = cancelOnShutdown(options.tools ?? registeredTools, drainDeadline.signal, drain.track)
 
-  const audit = await openAuditLog({ path: config.audit.path, clock, durability: config.audit.durability })
+  const audit = await openAuditTrail({ audit: config.audit, clock, logger })
   let policy: PolicyStore
   try {
     policy = await createPolicyStore({

@@ -45,6 +45,7 @@ describe('gateway configuration and airlock serve', () => {
     await config()
     const loaded = await loadGatewayConfig('airlock.json', { AIRLOCK_PUBLIC_URL: 'https://airlock.example.com', AIRLOCK_ALLOWED_ORIGINS: 'https://a.example, https://b.example' }, dir)
     assert.deepEqual(loaded.policy, [join(dir, 'policy.json')])
+    assert.ok(loaded.audit.sink === 'file', 'an audit section without a sink is a file sink')
     assert.equal(loaded.audit.path, join(dir, 'audit.jsonl'))
     assert.equal(loaded.audit.durability, 'fsync')
     assert.equal(loaded.publicUrl, 'https://airlock.example.com')

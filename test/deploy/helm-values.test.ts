@@ -46,6 +46,7 @@ describe('the Helm chart renders a config the gateway accepts', () => {
   it('passes the real config loader once the issuer is set', async () => {
     const config = await load({ ...values.config, issuer: 'https://idp.example.com/oauth2/default' })
     assert.equal(config.listen.host, '0.0.0.0')
+    assert.ok(config.audit.sink === 'file', 'the chart renders a file audit sink by default')
     assert.equal(config.audit.durability, 'fsync')
   })
 
