@@ -15,6 +15,11 @@ export const ENV_OVERRIDES = {
   AIRLOCK_POLICY: 'policy',
   AIRLOCK_AUDIT_PATH: 'audit.path',
   AIRLOCK_ALLOWED_ORIGINS: 'allowedOrigins',
+  AIRLOCK_ADMIN_HOST: 'admin.host',
+  AIRLOCK_ADMIN_PORT: 'admin.port',
+  // Connection URLs carry passwords: deployments pass them from a Secret, never in the config file.
+  AIRLOCK_STATE_URL: 'state.url',
+  AIRLOCK_AUDIT_URL: 'audit.url',
 } as const
 
 function issuePath(path: readonly PropertyKey[]): string {
@@ -64,7 +69,7 @@ export async function loadGatewayConfig(file: string, env: Readonly<Record<strin
     const value = env[variable]
     if (value === undefined || value === '') continue
     fromEnv.set(key, variable)
-    if (key === 'listen.port') setPath(merged, key, /^\d+$/.test(value) ? Number(value) : value)
+    if (key.endsWith('.port')) setPath(merged, key, /^\d+$/.test(value) ? Number(value) : value)
     else if (key === 'policy' || key === 'allowedOrigins') setPath(merged, key, value.split(',').map((s) => s.trim()).filter(Boolean))
     else setPath(merged, key, value)
   }

@@ -5,17 +5,20 @@ import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import type { AuthError } from '../errors.js'
+import { noopMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { toolAccess } from '../policy/tool-access.js'
 import { DEFAULT_TTL_SECONDS } from '../policy/policy-schema.js'
 import type { Policy } from '../policy/policy.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
 import { createAuditSampling } from './audit-sampling.js'
-import { createToolCaller, type CallSession } from './call-tool.js'
+import { createToolCaller, type CallLogEntry, type CallSession } from './call-tool.js'
+import { createClientAddress, type ClientAddress } from './client-address.js'
 import { createHttpGateway, MAX_BODY_BYTES, type GatewayHealth, type GatewaySession } from './http-gateway.js'
 import { createModernLane } from './modern-lane.js'
 import { createSessionRegistry, type SessionRecord, type SessionRegistry } from './session-registry.js'
 import { createSessionServer } from './session-server.js'
 import { createToolCatalog } from './tool-catalog.js'
+import type { UnauthenticatedLimiter } from './unauthenticated-limiter.js'
 
 export interface GatewayOptions {
   readonly resourceMetadata: Record<string, unknown>
@@ -30,9 +33,18 @@ export interface GatewayOptions {
   readonly clock: Clock
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
   readonly sessions: { readonly idleTimeoutSeconds: number; readonly maxPerSubject: number; readonly maxTotal: number }
-  readonly logError: (message: string, error: unknown) => void
+  readonly logError: (message: string, error: unknown, fields?: Record<string, unknown>) => void
   /** What `/healthz` reports (the audit log's health); absent means always healthy. */
   readonly health?: () => GatewayHealth
+  /** Where counters and latencies go; none by default. */
+  readonly metrics?: GatewayMetrics
+  /** One operator log line per finished tool call. */
+  readonly logCall?: (entry: CallLogEntry) => void
+  /** Who a request comes from; by default the socket's peer (no proxy is trusted). */
+  readonly clientAddress?: ClientAddress
+  /** The per-address limit on failed authentications; none by default. */
+  readonly limiter?: UnauthenticatedLimiter
+  readonly onAddressThrottled?: (address: string) => void
 }
 
 type LiveSession = GatewaySession
@@ -52,6 +64,7 @@ export interface Gateway {
 /** Wires catalog, policy, sessions, auth and audit into the gateway's request handler. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { clock, audit } = options
+  const metrics = options.metrics ?? noopMetrics
   const catalog = createToolCatalog(options.tools)
   const sampling = createAuditSampling({ audit, clock, logError: options.logError })
   const caller = createToolCaller({
@@ -62,6 +75,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock,
     redactArgs: options.redactArgs,
     logError: options.logError,
+    metrics,
+    ...(options.logCall === undefined ? {} : { logCall: options.logCall }),
   })
 
   const sessions = createSessionRegistry<LiveSession>({
@@ -75,6 +90,7 @@ export function createGateway(options: GatewayOptions): Gateway {
         .catch((error: unknown) => options.logError('audit write failed for session end', error))
     },
   })
+  metrics.trackActiveSessions(() => sessions.size)
 
   /** A new session may live as long as the longest ttl among the caller's grants; each use shortens it. */
   function initialTtlMs(policy: Policy, principal: Principal, now: number): number {
@@ -152,6 +168,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     sampling,
     clock,
     logError: options.logError,
+    metrics,
+    clientAddress: options.clientAddress ?? createClientAddress(undefined),
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+    ...(options.onAddressThrottled === undefined ? {} : { onAddressThrottled: options.onAddressThrottled }),
     ...(options.health === undefined ? {} : { health: options.health }),
     serveModern: modern.serve,
   })

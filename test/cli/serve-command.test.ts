@@ -39,7 +39,7 @@ describe('gateway configuration and airlock serve', () => {
   })
 
   const config = (extra: Record<string, unknown> = {}) =>
-    writeFile(join(dir, 'airlock.json'), JSON.stringify({ issuer: issuer.issuer, listen: { port: 0 }, policy: ['policy.json'], audit: { path: 'audit.jsonl' }, ...extra }))
+    writeFile(join(dir, 'airlock.json'), JSON.stringify({ issuer: issuer.issuer, listen: { port: 0 }, admin: { port: 0 }, policy: ['policy.json'], audit: { path: 'audit.jsonl' }, ...extra }))
 
   it('resolves paths against the config file and applies AIRLOCK_* overrides', async () => {
     await config()
