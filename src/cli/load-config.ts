@@ -28,10 +28,24 @@ function issuePath(path: readonly PropertyKey[]): string {
 
 /** One line per problem: `config.json: listen.port: expected a number` (env overrides name the variable). */
 export function formatConfigIssues(source: string, error: z.ZodError, fromEnv: ReadonlyMap<string, string>): string[] {
-  return error.issues.map((issue) => {
+  /** The variable that set `key` or something inside it. */
+  const variableFor = (key: string) => [...fromEnv].find(([set]) => set === key || set.startsWith(`${key}.`))
+  return error.issues.flatMap((issue) => {
     const path = issuePath(issue.path)
+    // A variable that sets a key this gateway does not have (e.g. a newer deployment's): name the variable.
+    if (issue.code === 'unrecognized_keys') {
+      const keyPath = (key: string) => (path === '' ? key : `${path}.${key}`)
+      const inFile = issue.keys.filter((key) => variableFor(keyPath(key)) === undefined)
+      return [
+        ...issue.keys.flatMap((key) => {
+          const found = variableFor(keyPath(key))
+          return found === undefined ? [] : [`${found[1]} (environment): ${found[0]}: not a setting of this gateway`]
+        }),
+        ...(inFile.length === 0 ? [] : [`${source}: ${path || '(root)'}: Unrecognized key${inFile.length > 1 ? 's' : ''}: ${inFile.map((k) => JSON.stringify(k)).join(', ')}`]),
+      ]
+    }
     const variable = fromEnv.get(path)
-    return `${variable === undefined ? source : `${variable} (environment)`}: ${path || '(root)'}: ${issue.message}`
+    return [`${variable === undefined ? source : `${variable} (environment)`}: ${path || '(root)'}: ${issue.message}`]
   })
 }
 
