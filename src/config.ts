@@ -64,6 +64,37 @@ export const gatewayConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
     })
     .default({ host: '127.0.0.1', port: 8080 }),
+  /**
+   * The admin listener: `/metrics`, `/healthz`, `/readyz`. Keep it off the public network: on
+   * loopback by default; in a pod, the pod address (kubelet probes, Prometheus) but not the Service.
+   */
+  admin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(9464),
+    })
+    .default({ enabled: true, host: '127.0.0.1', port: 9464 }),
+  /**
+   * Peers (addresses or CIDR blocks) whose `X-Forwarded-For` names the client, e.g. the ingress
+   * controller's pods. Empty: the socket's peer is the client, and the header is ignored.
+   */
+  trustedProxies: z
+    .array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'expected an IP address or CIDR block such as "10.0.0.0/8"' }))
+    .default([]),
+  /**
+   * Per client address: after `burst` requests with absent or refused credentials, further
+   * requests get 429 with Retry-After before any token is looked at, until the allowance refills
+   * at `perMinute`. Each replica counts on its own.
+   */
+  unauthenticatedLimit: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      burst: z.number().int().min(1).max(100_000).default(20),
+      perMinute: z.number().min(1).max(600_000).default(60),
+      maxAddresses: z.number().int().min(100).max(10_000_000).default(100_000),
+    })
+    .default({ enabled: true, burst: 20, perMinute: 60, maxAddresses: 100_000 }),
   /** The URL agents use to reach the gateway (behind a load balancer: its public origin). */
   publicUrl: httpUrl.optional(),
   /** Browser origins allowed to call /mcp; requests without Origin are always fine. */

@@ -18,8 +18,11 @@ export interface AuditLogOptions {
    * 'write': resolve once the record is in the kernel, which survives a crash of this process.
    */
   readonly durability?: 'write' | 'fsync'
-  /** Called after each group commit with the number of records it made durable (metrics). */
-  readonly onCommit?: (records: number) => void
+  /**
+   * Called after each group commit with the number of records it made durable and how long the
+   * commit took on the clock, write and flush included (metrics).
+   */
+  readonly onCommit?: (records: number, durationMs: number) => void
   /**
    * While failed, a write probes the file (and may succeed) only if this long has passed on the
    * clock since the last attempt, and a timer probes this often. Default 1000; 0: every write probes.
@@ -169,7 +172,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       committed += buffer.length
       notes = []
       if (failure !== undefined) recovered()
-      options.onCommit?.(batch.length)
+      options.onCommit?.(batch.length, clock.now() - now)
       for (const item of batch) item.resolve()
     } catch (error) {
       fail(error, now, batch.length)

@@ -23,7 +23,7 @@ export interface PostgresAuditOptions {
   /** While healthy, how often an idle sink checks that PostgreSQL answers (readiness). Default 5000; 0: never. */
   readonly pingIntervalMs?: number
   /** Called after each commit with the number of records it made durable (metrics). */
-  readonly onCommit?: (records: number) => void
+  readonly onCommit?: (records: number, durationMs: number) => void
   /** Errors of idle pooled connections (a restarted server): logged, never thrown. */
   readonly onPoolError?: (error: Error) => void
 }
@@ -107,7 +107,7 @@ export async function openPostgresAudit(options: PostgresAuditOptions): Promise<
       return
     }
     if (failure !== undefined) recovered()
-    options.onCommit?.(batch.length)
+    options.onCommit?.(batch.length, clock.now() - now)
     for (const item of batch) item.resolve()
   }
 

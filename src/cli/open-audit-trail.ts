@@ -19,6 +19,8 @@ export interface OpenAuditTrailOptions {
   readonly logger: Logger
   /** Sink tuning for tests (retry and ping intervals); production uses the defaults. */
   readonly retryIntervalMs?: number
+  /** Called after each commit with its record count and duration (the audit commit metric). */
+  readonly onCommit?: (records: number, durationMs: number) => void
 }
 
 /**
@@ -29,7 +31,10 @@ export interface OpenAuditTrailOptions {
 export async function openAuditTrail(options: OpenAuditTrailOptions): Promise<AuditTrail> {
   const { audit, clock, logger } = options
   const signer = audit.checkpoint === undefined ? undefined : await loadCheckpointSigner(audit.checkpoint.keyFile, clock)
-  const retry = options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }
+  const retry = {
+    ...(options.retryIntervalMs === undefined ? {} : { retryIntervalMs: options.retryIntervalMs }),
+    ...(options.onCommit === undefined ? {} : { onCommit: options.onCommit }),
+  }
   let trail: AuditTrail
   if (audit.sink === 'file') {
     trail = await openAuditLog({ path: audit.path, clock, durability: audit.durability, ...(signer === undefined ? {} : { signer }), ...retry })

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js'
 import type { AuditEvent, AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
 import { AirlockError, InputError, PolicyError } from '../errors.js'
+import { noopMetrics, type GatewayMetrics, type ToolCallOutcome } from '../metrics/gateway-metrics.js'
 import { evaluate } from '../policy/evaluate.js'
 import type { Policy } from '../policy/policy.js'
 import type { ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
@@ -49,7 +50,20 @@ export interface ToolCallerOptions {
   readonly clock: Clock
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
   /** Full error detail for operators (never shown to the agent). */
-  readonly logError: (message: string, error: unknown) => void
+  readonly logError: (message: string, error: unknown, fields?: Record<string, unknown>) => void
+  readonly metrics?: GatewayMetrics
+  /** One line per finished call for the operator log: identifiers and codes only, never arguments or messages. */
+  readonly logCall?: (entry: CallLogEntry) => void
+}
+
+export interface CallLogEntry {
+  readonly correlationId: string
+  /** A catalog name, or `unknown`. */
+  readonly tool: string
+  readonly outcome: ToolCallOutcome
+  readonly code?: string
+  readonly grantId?: string
+  readonly durationMs: number
 }
 
 export type ToolCaller = (request: CallRequest) => Promise<CallResult>
@@ -80,6 +94,7 @@ function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; mes
  */
 export function createToolCaller(options: ToolCallerOptions): ToolCaller {
   const { catalog, clock, audit } = options
+  const metrics = options.metrics ?? noopMetrics
 
   return async function callTool(request) {
     const correlationId = randomBytes(6).toString('hex')
@@ -95,6 +110,14 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       correlationId,
       policyFingerprint: request.policy.fingerprint,
       ...(requestedConnection === undefined ? {} : { connection: capCallerText(requestedConnection, MAX_CALLER_NAME) }),
+    }
+
+    const entry = catalog.find(request.name)
+
+    function observe(outcome: ToolCallOutcome, durationMs: number, code: string | undefined, grantId: string | undefined): void {
+      const tool = entry?.tool.name ?? 'unknown'
+      metrics.toolCall(tool, outcome, durationMs)
+      options.logCall?.({ correlationId, tool, outcome, durationMs, ...(code === undefined ? {} : { code }), ...(grantId === undefined ? {} : { grantId }) })
     }
 
     async function finish(event: Omit<AuditEvent, 'type'>, result: CallResult, sampled = false): Promise<CallResult> {
@@ -113,13 +136,14 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         if (sampled) await options.denials.denial(actor, record)
         else await audit.write(record)
       } catch (error) {
-        options.logError(`audit write failed for call ${correlationId}`, error)
+        options.logError(`audit write failed for call ${correlationId}`, error, { correlationId })
+        observe('error', durationMs, 'AUDIT_UNAVAILABLE', event.grantId)
         return errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId)
       }
+      observe(event.outcome ?? 'error', durationMs, event.code, event.grantId)
       return result
     }
 
-    const entry = catalog.find(request.name)
     const decision = evaluate(
       request.policy,
       request.principal,
@@ -166,7 +190,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       try {
         await audit.write({ ...base, type: 'tools.intent', grantId, argsHash })
       } catch (error) {
-        options.logError(`audit write failed for the intent of call ${correlationId}; the tool was not run`, error)
+        options.logError(`audit write failed for the intent of call ${correlationId}; the tool was not run`, error, { correlationId })
         return finish(
           { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'intent not recorded; the tool was not run', argsHash, args: redacted },
           errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
@@ -195,7 +219,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       )
     } catch (error) {
       const { code, text } = callerError(error)
-      if (!(error instanceof AirlockError)) options.logError(`tool ${request.name} failed (correlation id ${correlationId})`, error)
+      if (!(error instanceof AirlockError)) options.logError(`tool ${entry.tool.name} failed (correlation id ${correlationId})`, error, { correlationId })
       return finish(
         {
           decision: 'allow',

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
 import type { AuthError } from '../errors.js'
+import { noopMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { toolAccess } from '../policy/tool-access.js'
 import { DEFAULT_TTL_SECONDS } from '../policy/policy-schema.js'
 import type { Policy } from '../policy/policy.js'
@@ -10,11 +11,13 @@ import { createMemorySessionStore } from '../state/memory-session-store.js'
 import type { SessionStore } from '../state/session-store.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
 import { createAuditSampling } from './audit-sampling.js'
-import { createToolCaller } from './call-tool.js'
+import { createToolCaller, type CallLogEntry } from './call-tool.js'
+import { createClientAddress, type ClientAddress } from './client-address.js'
 import { createHttpGateway, MAX_BODY_BYTES, type GatewayHealth } from './http-gateway.js'
 import { createLegacyLane } from './legacy-lane.js'
 import { createModernLane } from './modern-lane.js'
 import { createToolCatalog } from './tool-catalog.js'
+import type { UnauthenticatedLimiter } from './unauthenticated-limiter.js'
 
 export interface GatewayOptions {
   /** The RFC 9728 document, built per request (its `scopes_supported` may follow the policy). */
@@ -32,9 +35,18 @@ export interface GatewayOptions {
   readonly sessions: { readonly idleTimeoutSeconds: number; readonly maxPerSubject: number; readonly maxTotal: number }
   /** Where the 2025 lane's sessions live when replicas share them (Redis); absent: this process's memory, built from `sessions`. */
   readonly sessionStore?: SessionStore
-  readonly logError: (message: string, error: unknown) => void
+  readonly logError: (message: string, error: unknown, fields?: Record<string, unknown>) => void
   /** What `/healthz` reports (the audit log's health); absent means always healthy. */
   readonly health?: () => GatewayHealth
+  /** Where counters and latencies go; none by default. */
+  readonly metrics?: GatewayMetrics
+  /** One operator log line per finished tool call. */
+  readonly logCall?: (entry: CallLogEntry) => void
+  /** Who a request comes from; by default the socket's peer (no proxy is trusted). */
+  readonly clientAddress?: ClientAddress
+  /** The per-address limit on failed authentications; none by default. */
+  readonly limiter?: UnauthenticatedLimiter
+  readonly onAddressThrottled?: (address: string) => void
 }
 
 export interface Gateway {
@@ -53,6 +65,7 @@ export interface Gateway {
 /** Wires catalog, policy, sessions, auth and audit into the gateway's request handler. */
 export function createGateway(options: GatewayOptions): Gateway {
   const { clock, audit } = options
+  const metrics = options.metrics ?? noopMetrics
   const catalog = createToolCatalog(options.tools)
   const sampling = createAuditSampling({ audit, clock, logError: options.logError })
   const caller = createToolCaller({
@@ -63,6 +76,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock,
     redactArgs: options.redactArgs,
     logError: options.logError,
+    metrics,
+    ...(options.logCall === undefined ? {} : { logCall: options.logCall }),
   })
 
   /** A new session may live as long as the longest ttl among the caller's grants. */
@@ -76,6 +91,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     return now + (longest > 0 ? longest : DEFAULT_TTL_SECONDS) * 1000
   }
 
+  const clientAddress = options.clientAddress ?? createClientAddress(undefined)
   const legacy = createLegacyLane({
     store: options.sessionStore ?? createMemorySessionStore({ idleTimeoutMs: options.sessions.idleTimeoutSeconds * 1000, maxPerSubject: options.sessions.maxPerSubject, maxTotal: options.sessions.maxTotal }),
     shared: options.sessionStore !== undefined,
@@ -85,7 +101,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock,
     audit,
     logError: options.logError,
+    clientAddress,
   })
+  metrics.trackActiveSessions(() => legacy.count())
 
   const modern = createModernLane({ catalog, caller, clock, audit, logError: options.logError, maxBodyBytes: MAX_BODY_BYTES })
 
@@ -100,6 +118,10 @@ export function createGateway(options: GatewayOptions): Gateway {
     sampling,
     clock,
     logError: options.logError,
+    metrics,
+    clientAddress,
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+    ...(options.onAddressThrottled === undefined ? {} : { onAddressThrottled: options.onAddressThrottled }),
     ...(options.health === undefined ? {} : { health: options.health }),
     serveModern: modern.serve,
   })

@@ -4,13 +4,16 @@ import { z } from 'zod'
 import type { Principal } from '../auth/principal.js'
 import type { Clock } from '../clock.js'
 import { AuthError, StateError } from '../errors.js'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import type { Policy } from '../policy/policy.js'
 import type { AuditSampling } from './audit-sampling.js'
+import type { ClientAddress } from './client-address.js'
 import type { LegacyLane } from './legacy-lane.js'
 import { readBody } from './read-body.js'
 import { createScopeGate } from './scope-gate.js'
 import { jsonRpcError, sendJson } from './send-json.js'
 import { standardHeaderConflict } from './standard-header-conflict.js'
+import type { UnauthenticatedLimiter } from './unauthenticated-limiter.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 
@@ -39,6 +42,13 @@ export interface HttpGatewayOptions {
   readonly sampling: Pick<AuditSampling, 'authFailure' | 'denial'>
   readonly clock: Clock
   readonly logError: (message: string, error: unknown) => void
+  readonly metrics: GatewayMetrics
+  /** Who a request comes from (limits and audit records). */
+  readonly clientAddress: ClientAddress
+  /** Refuses addresses that keep failing authentication (429) before their tokens are looked at. */
+  readonly limiter?: UnauthenticatedLimiter
+  /** Told once when an address has used its allowance of failed authentications. */
+  readonly onAddressThrottled?: (address: string) => void
   /** Readiness of what the gateway depends on (the audit log); absent means always healthy. */
   readonly health?: () => GatewayHealth
   /**
@@ -126,13 +136,28 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     res.end()
   }
 
+  /**
+   * 429 with Retry-After when the client's address has run out of failed authentications: no
+   * token parsing, signature check or key fetch is spent on it.
+   */
+  function throttled(req: IncomingMessage, res: ServerResponse, cors: Cors, client: string): boolean {
+    const refusal = options.limiter?.refusal(client)
+    if (refusal === undefined) return false
+    options.metrics.rateLimited('unauthenticated')
+    req.resume()
+    sendJson(res, 429, { error: 'too_many_requests', error_description: 'Too many requests without valid credentials from this address; retry later.' }, { 'retry-after': String(refusal.retryAfterSeconds), ...cors })
+    return true
+  }
+
   /** The verified principal, or undefined once a refusal (401, or 503 while the IdP is down) is sent and sampled into the audit. */
-  async function authenticateRequest(req: IncomingMessage, res: ServerResponse, cors: Cors): Promise<Principal | undefined> {
+  async function authenticateRequest(req: IncomingMessage, res: ServerResponse, cors: Cors, client: string): Promise<Principal | undefined> {
     try {
       return await options.authenticate(req.headers.authorization)
     } catch (error) {
       if (!(error instanceof AuthError)) throw error
-      const client = req.socket.remoteAddress ?? 'unknown'
+      options.metrics.authFailure(error.failure)
+      // An unreachable IdP is the gateway's trouble, not the client's: it does not count against the address.
+      if (error.failure !== 'issuer_unavailable' && options.limiter?.failed(client) === true) options.onAddressThrottled?.(client)
       await options.sampling.authFailure(client, { type: 'auth.failure', code: error.code, reason: error.failure, client })
       if (error.failure === 'issuer_unavailable') {
         // Refused (fail closed), but not as invalid_token: the token may be fine and clients should retry, not discard it.
@@ -172,7 +197,9 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     const cors = admitHostAndOrigin(req, res)
     if (cors === undefined) return
     if (req.method === 'OPTIONS') return answerPreflight(res, cors)
-    const principal = await authenticateRequest(req, res, cors)
+    const client = options.clientAddress(req)
+    if (throttled(req, res, cors, client)) return
+    const principal = await authenticateRequest(req, res, cors, client)
     if (principal === undefined) return
     for (const [key, value] of Object.entries(cors)) res.setHeader(key, value)
     if (!allowMethod(req, res)) return

@@ -30,6 +30,8 @@ export interface LegacyLaneOptions {
   readonly clock: Clock
   readonly audit: AuditSink
   readonly logError: (message: string, error: unknown) => void
+  /** Who a request comes from, for the record of a refused session id. */
+  readonly clientAddress: (req: IncomingMessage) => string
 }
 
 /** The 2025 lane's sessions: `initialize` opens one, later requests name it by `Mcp-Session-Id`. */
@@ -178,7 +180,7 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
         if (found.reason === 'expired' || found.reason === 'idle') recordEnd(found.session, found.reason)
         if (found.reason !== 'unknown') {
           // Only the hash of the presented id is written, so its length cannot grow the record.
-          await audit.write({ type: 'session.rejected', actor: actorOf(principal), session: idHash, reason: found.reason, client: req.socket.remoteAddress ?? 'unknown' })
+          await audit.write({ type: 'session.rejected', actor: actorOf(principal), session: idHash, reason: found.reason, client: options.clientAddress(req) })
         }
         jsonRpcError(res, 404, -32001, 'Session not found.')
         return

@@ -56,10 +56,10 @@ describe('airlock audit verify|tail on PostgreSQL (real PostgreSQL)', () => {
     assert.match(result.out, new RegExp(`^OK: 3 records, chain intact\nhead: seq 3, sha256 ${head?.hash}\ncheckpoints: 1, signatures verified; the last covers seq 3 \\(${TS.replace(/\./g, '\\.')}, key [0-9a-f]{16}\\)\nsealed: the last checkpoint covers the last record\n$`))
   })
 
-  it('verifies through the gateway config: the sink, the URL from AIRLOCK_AUDIT_POSTGRES_URL and the checkpoint key', async () => {
+  it('verifies through the gateway config: the sink, the URL from AIRLOCK_AUDIT_URL and the checkpoint key', async () => {
     const audit = { sink: 'postgres', url: 'postgres://placeholder@127.0.0.1:1/none', schema: scratch.name, table, checkpoint: { keyFile: 'private.pem' } }
     await writeFile(join(dir, 'airlock.json'), JSON.stringify({ issuer: 'https://idp.example.com', policy: ['policies'], audit }))
-    const result = await run(['verify', '--config', 'airlock.json'], { AIRLOCK_AUDIT_POSTGRES_URL: PG_URL })
+    const result = await run(['verify', '--config', 'airlock.json'], { AIRLOCK_AUDIT_URL: PG_URL })
     assert.equal(result.code, 0, result.err)
     assert.match(result.out, /^checkpoints: 1, signatures verified;/m)
     const unreachable = await run(['verify', '--config', 'airlock.json'])

@@ -43,7 +43,7 @@ describe('the audit section of the gateway config', () => {
   it('takes a postgres sink with bounded timeouts, and its URL, the sink and the key from the environment', async () => {
     const audit = await load({ sink: 'postgres', url: 'postgres://airlock@db:5432/audit' })
     assert.deepEqual(audit, { sink: 'postgres', url: 'postgres://airlock@db:5432/audit', schema: 'public', table: 'airlock_audit', redactKeys: [], poolSize: 4, connectTimeoutMs: 5000, statementTimeoutMs: 5000 })
-    const fromEnv = await load({}, { AIRLOCK_AUDIT_SINK: 'postgres', AIRLOCK_AUDIT_POSTGRES_URL: 'postgresql://a:s3cret@db/x', AIRLOCK_AUDIT_CHECKPOINT_KEY_FILE: '/run/secrets/key' })
+    const fromEnv = await load({}, { AIRLOCK_AUDIT_SINK: 'postgres', AIRLOCK_AUDIT_URL: 'postgresql://a:s3cret@db/x', AIRLOCK_AUDIT_CHECKPOINT_KEY_FILE: '/run/secrets/key' })
     assert.ok(fromEnv.sink === 'postgres' && fromEnv.url === 'postgresql://a:s3cret@db/x' && fromEnv.checkpoint?.keyFile === '/run/secrets/key', JSON.stringify(fromEnv))
   })
 
@@ -54,7 +54,7 @@ describe('the audit section of the gateway config', () => {
     await refused({ sink: 'postgres', url: 'postgres://db/x', statementTimeoutMs: 0 }, /audit\.statementTimeoutMs/)
     await refused({ sink: 's3', path: 'a' }, /audit\.sink: expected "file" \(the default\) or "postgres"/)
     await refused({ path: 'a', url: 'postgres://db/x' }, /audit: Unrecognized key: "url"/)
-    await refused({ path: 'a' }, /AIRLOCK_AUDIT_POSTGRES_URL \(environment\): audit\.url: expected a postgres/, { AIRLOCK_AUDIT_SINK: 'postgres', AIRLOCK_AUDIT_POSTGRES_URL: 'http://s3cret' })
+    await refused({ path: 'a' }, /AIRLOCK_AUDIT_URL \(environment\): audit\.url: expected a postgres/, { AIRLOCK_AUDIT_SINK: 'postgres', AIRLOCK_AUDIT_URL: 'http://s3cret' })
   })
 })
 

@@ -5,11 +5,13 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import type { Logger } from '../../../src/cli/logger.js'
 import { startGateway, type RunningGateway } from '../../../src/cli/start-gateway.js'
 import { createManualClock, type ManualClock } from '../../../src/clock.js'
 import { gatewayConfigSchema, type GatewayConfigInput } from '../../../src/config.js'
 import { UpstreamError } from '../../../src/errors.js'
 import type { PolicyFileInput } from '../../../src/policy/policy-schema.js'
+import type { ReadinessCheck } from '../../../src/readiness-check.js'
 import type { AnyToolDefinition } from '../../../tools/define-tool.js'
 import { startTestIssuer, type TestIssuer } from '../../support/test-issuer.js'
 
@@ -56,6 +58,8 @@ export interface E2EOptions {
   readonly startMs?: number
   /** Start the gateway while the issuer answers 503 (fail-closed start-up). */
   readonly issuerDownAtStart?: boolean
+  readonly logger?: Logger
+  readonly readinessChecks?: readonly ReadinessCheck[]
 }
 
 /** Starts a real issuer (discovery + JWKS over HTTP) and the real gateway on 127.0.0.1:0. */
@@ -70,6 +74,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const config = gatewayConfigSchema.parse({
     issuer: issuer.issuer,
     listen: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
     policy: [policyPath],
     audit: { path: auditPath, durability: 'write' },
     allowedOrigins: [ALLOWED_ORIGIN],
@@ -80,6 +85,8 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     clock,
     awsCredentials: options.awsCredentials ?? noAwsCredentials,
     ...(options.tools === undefined ? {} : { tools: options.tools }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.readinessChecks === undefined ? {} : { readinessChecks: options.readinessChecks }),
   })
   const clients: Array<Client | ModernClient> = []
   return {
