@@ -18,6 +18,7 @@ import { createAwsClients } from './create-aws-clients.js'
 import { cancelOnShutdown } from './cancel-on-shutdown.js'
 import { createRequestDrain } from './drain-requests.js'
 import { silentLogger, type Logger } from './logger.js'
+import { openGatewayState, type OpenedState } from './open-gateway-state.js'
 import { createPolicyStore, type PolicyStore } from './policy-store.js'
 
 export interface StartGatewayOptions {
@@ -96,6 +97,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await audit.close()
     throw error
   }
+  let state: OpenedState
+  try {
+    state = await openGatewayState({ config: config.state, clock, logger })
+  } catch (error) {
+    policy.close()
+    await audit.close()
+    throw error
+  }
 
   const http = createServer()
   http.keepAliveTimeout = 65_000
@@ -156,6 +165,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     clock,
     redactArgs: (args) => redactArgs(args, redactOptions),
     sessions: config.sessions,
+    state: state.state,
+    limits: config.limits,
+    maxSignInAgeSeconds: config.activations.maxSignInAgeSeconds,
     logError: (message, error) => logger.error(message, error),
     // Not ready while the audit cannot take records: every result would be withheld.
     health: () => (audit.health().ok ? { ok: true } : { ok: false, reason: 'audit_unavailable' }),
@@ -197,6 +209,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         http.closeAllConnections()
         await stopped
         if (!drained) logger.warn('drain deadline passed; in-flight calls were cancelled', { cancelled, abandoned })
+        await state.close().catch((error: unknown) => logger.error('closing the state store failed', error))
         await audit.write({ type: 'gateway.stop', detail: { inflight, cancelled, abandoned } }).catch(() => {})
         // Last: every record above has landed.
         await audit.close()

@@ -5,10 +5,10 @@ import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import type { AuthError } from '../errors.js'
-import { toolAccess } from '../policy/tool-access.js'
-import { DEFAULT_TTL_SECONDS } from '../policy/policy-schema.js'
 import type { Policy } from '../policy/policy.js'
+import { createMemoryState, type GatewayState } from '../state/gateway-state.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
+import { createCallAdmission, type CallLimits } from './admit-call.js'
 import { createAuditSampling } from './audit-sampling.js'
 import { createToolCaller, type CallSession } from './call-tool.js'
 import { createHttpGateway, MAX_BODY_BYTES, type GatewayHealth, type GatewaySession } from './http-gateway.js'
@@ -29,13 +29,28 @@ export interface GatewayOptions {
   readonly audit: AuditSink
   readonly clock: Clock
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
-  readonly sessions: { readonly idleTimeoutSeconds: number; readonly maxPerSubject: number; readonly maxTotal: number }
+  readonly sessions: {
+    readonly idleTimeoutSeconds: number
+    readonly maxPerSubject: number
+    readonly maxTotal: number
+    /** Absolute limit of a 2025-lane session; default 12 h. Grant time is not kept here but in activations. */
+    readonly maxLifetimeSeconds?: number
+  }
+  /** Activations and call limits, with their health; default this process's memory (one gateway). */
+  readonly state?: GatewayState
+  /** Per subject across all grants (config `limits`); default none. */
+  readonly limits?: CallLimits
+  /** See the config's `activations.maxSignInAgeSeconds`; default 24 h. */
+  readonly maxSignInAgeSeconds?: number
   readonly logError: (message: string, error: unknown) => void
   /** What `/healthz` reports (the audit log's health); absent means always healthy. */
   readonly health?: () => GatewayHealth
 }
 
 type LiveSession = GatewaySession
+
+const DEFAULT_SESSION_LIFETIME_SECONDS = 12 * 3600
+const DEFAULT_MAX_SIGN_IN_AGE_SECONDS = 24 * 3600
 
 export interface Gateway {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
@@ -54,7 +69,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const { clock, audit } = options
   const catalog = createToolCatalog(options.tools)
   const sampling = createAuditSampling({ audit, clock, logError: options.logError })
+  const state = options.state ?? createMemoryState(clock)
   const caller = createToolCaller({
+    admit: createCallAdmission({ state, subjectLimits: options.limits ?? {}, maxSignInAgeMs: (options.maxSignInAgeSeconds ?? DEFAULT_MAX_SIGN_IN_AGE_SECONDS) * 1000 }),
+    activations: state.activations,
     catalog,
     deps: options.deps,
     audit,
@@ -76,22 +94,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
   })
 
-  /** A new session may live as long as the longest ttl among the caller's grants; each use shortens it. */
-  function initialTtlMs(policy: Policy, principal: Principal, now: number): number {
-    let longest = 0
-    for (const tool of options.tools) {
-      for (const grant of toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, now).grants) {
-        longest = Math.max(longest, grant.ttl)
-      }
-    }
-    return (longest > 0 ? longest : DEFAULT_TTL_SECONDS) * 1000
-  }
-
   async function openSession(id: string, idHash: string, principal: Principal): Promise<SessionRecord<LiveSession>> {
     const now = clock.now()
     const inflight = new Map<string, AbortController>()
-    // The initialize request that opens the session is served with the snapshot its ttl came from:
-    // one policy read per HTTP request, this one included.
+    // The initialize request that opens the session is served with the snapshot read for it: one
+    // policy read per HTTP request, this one included.
     let openingSnapshot: Policy | undefined = options.policy()
     const record: SessionRecord<LiveSession> & CallSession = {
       id,
@@ -100,7 +107,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       subject: principal.subject,
       createdAt: now,
       lastSeenAt: now,
-      expiresAt: now + initialTtlMs(openingSnapshot, principal, now),
+      expiresAt: now + (options.sessions.maxLifetimeSeconds ?? DEFAULT_SESSION_LIFETIME_SECONDS) * 1000,
       handle: {
         async serve(req, res, body, principal) {
           // A fresh server per request (stateless SDK transport): the session itself is only this record.
@@ -153,6 +160,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     clock,
     logError: options.logError,
     ...(options.health === undefined ? {} : { health: options.health }),
+    stateHealth: state.health,
     serveModern: modern.serve,
   })
 

@@ -6,7 +6,8 @@ import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
-import { AuthError } from '../errors.js'
+import { AuthError, StateError } from '../errors.js'
+import { STATE_RETRY_AFTER_SECONDS, type StateHealth } from '../state/state-health.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { readBody } from './read-body.js'
 import { jsonRpcError, sendJson } from './send-json.js'
@@ -50,6 +51,11 @@ export interface HttpGatewayOptions {
   readonly logError: (message: string, error: unknown) => void
   /** Readiness of what the gateway depends on (the audit log); absent means always healthy. */
   readonly health?: () => GatewayHealth
+  /**
+   * Whether calls can be decided with the state store (activations, limits) now. A request that
+   * carries a tools/call is refused with 503 + Retry-After while it cannot, before anything runs.
+   */
+  readonly stateHealth: StateHealth
   /**
    * Serves one 2026-07-28 (stateless, per-request `_meta` envelope) request, authenticated as
    * `principal`; the SDK's modern entry checks the standard headers against the body.
@@ -106,6 +112,23 @@ function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
     ...(mcpNameHeader === undefined ? {} : { mcpNameHeader }),
   })
   return outcome.kind === 'legacy'
+}
+
+const toolCallSchema = z.object({ method: z.literal('tools/call') })
+
+/** Whether a body (one message or a batch) carries a tools/call. */
+function callsTool(body: unknown): boolean {
+  return (Array.isArray(body) ? body : [body]).some((message) => toolCallSchema.safeParse(message).success)
+}
+
+/** 503 for a request the gateway cannot decide without its state store; clients retry after the header. */
+function stateUnavailable(res: ServerResponse, retryAfterSeconds: number): void {
+  sendJson(
+    res,
+    503,
+    { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway cannot reach its state store, so calls are refused for now; retry shortly.' }, id: null },
+    { 'retry-after': String(retryAfterSeconds) },
+  )
 }
 
 function isInitialize(body: unknown): boolean {
@@ -237,6 +260,11 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     if (!allowMethod(req, res)) return
     const parsed = req.method === 'POST' ? await readJsonBody(req, res) : { body: undefined }
     if (parsed === undefined) return
+    if (req.method === 'POST' && callsTool(parsed.body)) {
+      // Fail closed before any lane runs: no call is decided without activations and limits.
+      const status = await options.stateHealth.check()
+      if (!status.ok) return stateUnavailable(res, status.retryAfterSeconds)
+    }
     const header = req.headers['mcp-session-id']
     if (req.method === 'POST' && !isLegacyPost(req, parsed.body)) {
       // 2026-07-28 has no protocol sessions: a session id on a modern request is a confused or
@@ -273,8 +301,9 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     if (path !== '/mcp') return sendJson(res, 404, { error: 'not_found' })
     handleMcp(req, res).catch((error: unknown) => {
       options.logError('request failed', error)
-      if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error.')
-      else res.end()
+      if (res.headersSent) res.end()
+      else if (error instanceof StateError) stateUnavailable(res, STATE_RETRY_AFTER_SECONDS)
+      else jsonRpcError(res, 500, -32603, 'Internal error.')
     })
   }
 }

@@ -12,7 +12,7 @@ export interface SessionRecord<H extends SessionHandle = SessionHandle> {
   readonly subject: string
   readonly createdAt: number
   lastSeenAt: number
-  /** Epoch ms: shortened as the session uses grants with shorter ttls. */
+  /** Epoch ms: the session's absolute limit (grant time is kept per activation, not per session). */
   expiresAt: number
   readonly handle: H
 }

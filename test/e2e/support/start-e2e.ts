@@ -34,8 +34,8 @@ export interface E2E {
   readonly auditPath: string
   /** A token for the gateway's audience, really signed by the test issuer. */
   token(sub: string, groups: readonly string[], claims?: Record<string, unknown>): Promise<string>
-  /** An MCP SDK client connected over HTTP with `Authorization: Bearer <token>`. */
-  connect(token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
+  /** An MCP SDK client connected over HTTP with `Authorization: Bearer <token>`; with `sessionId`, continuing that 2025-lane session. */
+  connect(token: string, sessionId?: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
   /** A v2 SDK client pinned to the 2026-07-28 revision (no initialize, no session). */
   connectModern(token: string): Promise<ModernClient>
   writePolicy(policy: unknown): Promise<void>
@@ -90,10 +90,11 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     policyPath,
     auditPath,
     token: (sub, groups, claims = {}) => issuer.mint({ sub, groups: [...groups], aud: gateway.audience, ...claims }),
-    async connect(token) {
+    async connect(token, sessionId) {
       const client = new Client({ name: 'airlock-e2e', version: '1.0.0' })
       const transport = new StreamableHTTPClientTransport(new URL(gateway.resource), {
         requestInit: { headers: { Authorization: `Bearer ${token}` } },
+        ...(sessionId === undefined ? {} : { sessionId }),
       })
       await client.connect(transport)
       clients.push(client)
