@@ -5,6 +5,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import type { Logger } from '../../../src/cli/logger.js'
 import { startGateway, type RunningGateway } from '../../../src/cli/start-gateway.js'
 import { createManualClock, type ManualClock } from '../../../src/clock.js'
 import { gatewayConfigSchema, type GatewayConfigInput } from '../../../src/config.js'
@@ -56,12 +57,15 @@ export interface E2EOptions {
   readonly startMs?: number
   /** Start the gateway while the issuer answers 503 (fail-closed start-up). */
   readonly issuerDownAtStart?: boolean
+  /** Another E2E's issuer and clock: a second replica (its config must fix `audience` to share tokens). Left running by `close`. */
+  readonly replicaOf?: E2E
+  readonly logger?: Logger
 }
 
 /** Starts a real issuer (discovery + JWKS over HTTP) and the real gateway on 127.0.0.1:0. */
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
-  const clock = createManualClock(options.startMs ?? Date.parse('2026-11-29T12:00:00Z'))
-  const issuer = await startTestIssuer({ clock })
+  const clock = options.replicaOf?.clock ?? createManualClock(options.startMs ?? Date.parse('2026-11-29T12:00:00Z'))
+  const issuer = options.replicaOf?.issuer ?? (await startTestIssuer({ clock }))
   if (options.issuerDownAtStart === true) issuer.setDown(true)
   const dir = await mkdtemp(join(tmpdir(), 'airlock-e2e-'))
   const policyPath = join(dir, 'policy.json')
@@ -80,6 +84,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     clock,
     awsCredentials: options.awsCredentials ?? noAwsCredentials,
     ...(options.tools === undefined ? {} : { tools: options.tools }),
+    ...(options.logger === undefined ? {} : { logger: options.logger }),
   })
   const clients: Array<Client | ModernClient> = []
   return {
@@ -110,7 +115,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     async close() {
       await Promise.allSettled(clients.map((c) => c.close()))
       await gateway.close()
-      await issuer.stop()
+      if (options.replicaOf === undefined) await issuer.stop()
       await rm(dir, { recursive: true, force: true })
     },
   }
