@@ -42,6 +42,30 @@ const postgresAuditSchema = z.strictObject({
   checkpoint: auditCheckpointSchema.optional(),
 })
 
+/** Where replicas keep what they decide with besides the policy (activations, rate limits). */
+export const stateConfigSchema = z
+  .discriminatedUnion('kind', [
+    z.strictObject({ kind: z.literal('memory') }),
+    z.strictObject({
+      kind: z.literal('redis'),
+      /** `redis://[user:password@]host:port[/db]`, or `rediss://` for TLS. */
+      url: z.url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL' }),
+      /** Use TLS even with a redis:// URL. */
+      tls: z.boolean().default(false),
+      /** Prefix of every key: one per deployment sharing a Redis. */
+      keyPrefix: z.string().regex(/^[A-Za-z0-9:._-]{1,64}$/, 'expected up to 64 characters from A-Z a-z 0-9 : . _ -').default('airlock:'),
+      /** A Redis command not answered within this fails (and the call is refused): fail closed, fast. */
+      commandTimeoutMs: z.number().int().min(50).max(10_000).default(1_000),
+    }),
+  ])
+  .default({ kind: 'memory' })
+
+/** Calls per sliding minute and calls in flight; absent means unlimited. */
+export const callLimitsSchema = z.strictObject({
+  callsPerMinute: z.number().int().min(1).max(10_000).optional(),
+  concurrentCalls: z.number().int().min(1).max(1_000).optional(),
+})
+
 /** The gateway's configuration file (`airlock serve --config <file>`), after env overrides. */
 export const gatewayConfigSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -111,8 +135,22 @@ export const gatewayConfigSchema = z.strictObject({
       idleTimeoutSeconds: z.number().int().min(10).max(86_400).default(600),
       maxPerSubject: z.number().int().min(1).max(1000).default(16),
       maxTotal: z.number().int().min(1).max(1_000_000).default(50_000),
+      /** A 2025-lane session ends this long after it began, however active (grant time is kept per activation, not here). */
+      maxLifetimeSeconds: z.number().int().min(60).max(7 * 86_400).default(43_200),
     })
-    .default({ idleTimeoutSeconds: 600, maxPerSubject: 16, maxTotal: 50_000 }),
+    .default({ idleTimeoutSeconds: 600, maxPerSubject: 16, maxTotal: 50_000, maxLifetimeSeconds: 43_200 }),
+  state: stateConfigSchema,
+  /** Per subject, across all their grants (a grant's own `limits` apply on top, per subject and grant). */
+  limits: callLimitsSchema.default({}),
+  activations: z
+    .strictObject({
+      /**
+       * A new access period under a grant needs a sign-in (`auth_time`, else `iat`) no older than
+       * this; ended periods are remembered this long after their end.
+       */
+      maxSignInAgeSeconds: z.number().int().min(300).max(30 * 86_400).default(86_400),
+    })
+    .default({ maxSignInAgeSeconds: 86_400 }),
   /** SIGTERM/SIGINT: stop taking requests, let in-flight calls finish, then cancel the rest. */
   shutdown: z
     .strictObject({

@@ -46,7 +46,12 @@ export class AuthError extends AirlockError<AuthErrorCode> {
 export type PolicyErrorCode =
   | 'POLICY_DENIED'
   | 'APPROVAL_REQUIRED'
-  | 'SESSION_EXPIRED'
+  /** The subject's access period under the grant (its activation) has ended; a fresh sign-in starts a new one. */
+  | 'GRANT_EXPIRED'
+  /** A new access period needs a sign-in time (`auth_time`, else `iat`) that is present and recent enough. */
+  | 'SIGN_IN_REQUIRED'
+  /** The caller's calls-per-minute or concurrent-calls limit is reached; the message says when to retry. */
+  | 'RATE_LIMITED'
   /** The call names a tool the gateway does not have. */
   | 'UNKNOWN_TOOL'
 export class PolicyError extends AirlockError<PolicyErrorCode> {}
@@ -122,4 +127,4 @@ export type InternalErrorCode = 'INTERNAL'
 export class InternalError extends AirlockError<InternalErrorCode> {}
 
 /** Every code an agent can read in a tool result; each has a fixed sentence (src/mcp/tool-error-text.ts). */
-export type CallerErrorCode = PolicyErrorCode | InputErrorCode | GuardErrorCode | UpstreamErrorCode | 'AUDIT_UNAVAILABLE' | InternalErrorCode
+export type CallerErrorCode = PolicyErrorCode | InputErrorCode | GuardErrorCode | UpstreamErrorCode | 'AUDIT_UNAVAILABLE' | StateErrorCode | InternalErrorCode

@@ -6,6 +6,7 @@ import type { Clock } from '../src/clock.js'
 import type { Connection, ConnectionKind, NamedConnection } from '../src/policy/connection-schema.js'
 import type { Grant } from '../src/policy/policy-schema.js'
 import type { Policy, PolicyGrant } from '../src/policy/policy.js'
+import type { Activation } from '../src/state/activation-store.js'
 import type { KubeRuntime } from './kubectl/kube-runtime.js'
 import type { InstanceResolver } from './ssm-run/resolve-instance.js'
 
@@ -29,11 +30,8 @@ export interface ProgressUpdate {
   readonly message?: string
 }
 
-/** The session a call belongs to. */
-export interface SessionInfo {
-  /** Epoch ms at which the session ends (shortest ttl of the grants it used, or idle/token limits). */
-  readonly expiresAt: number
-}
+/** The caller's stored access periods (activations) under these grants, by grant id; rejects with StateError when the store cannot answer. */
+export type ActivationLookup = (grantIds: readonly string[]) => Promise<ReadonlyMap<string, Activation>>
 
 export interface ToolContext<Args, K extends ConnectionKind | never = ConnectionKind> {
   readonly principal: Principal
@@ -43,11 +41,12 @@ export interface ToolContext<Args, K extends ConnectionKind | never = Connection
   readonly connection: [K] extends [never] ? undefined : NamedConnection<Extract<Connection, { kind: K }>>
   readonly args: Args
   readonly deps: ToolDeps
-  /** Aborted when the client cancels the request or the session ends. */
+  /** Aborted when the client cancels the request or the gateway shuts down. */
   readonly signal: AbortSignal
   /** Sends an MCP progress notification when the client asked for them; otherwise a no-op. */
   readonly progress: (update: ProgressUpdate) => Promise<void>
-  readonly session: SessionInfo
+  /** For tools that show the caller's access periods (whoami, list_connections). */
+  readonly activations: ActivationLookup
   /** The policy snapshot that allowed this call (for tools that describe access, such as list_connections). */
   readonly policy: Policy
 }

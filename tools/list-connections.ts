@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import type { NamedConnection } from '../src/policy/connection-schema.js'
 import { explainAccess, type GrantLimits } from '../src/policy/explain-access.js'
+import { accessPeriod, accessPeriodText, type AccessPeriod } from './access-period.js'
 import { defineTool } from './define-tool.js'
 
 /** What a connection is, without ARNs or secrets: enough for an agent to choose one. */
@@ -16,7 +17,9 @@ function describeTarget(connection: NamedConnection): Record<string, unknown> {
 }
 
 function limitsText(limits: GrantLimits): string {
-  const parts: string[] = [`session ttl ${Math.round(limits.ttlSeconds / 60)} min`]
+  const parts: string[] = []
+  if (limits.calls?.callsPerMinute !== undefined) parts.push(`at most ${limits.calls.callsPerMinute} calls per minute`)
+  if (limits.calls?.concurrentCalls !== undefined) parts.push(`at most ${limits.calls.concurrentCalls} at once`)
   if (limits.sql !== undefined) {
     parts.push(`${limits.sql.mode}, max ${limits.sql.maxRows} rows, ${limits.sql.timeoutSeconds}s timeout`)
     const masked = Object.keys(limits.sql.maskColumns)
@@ -32,6 +35,7 @@ function limitsText(limits: GrantLimits): string {
 const limitsSchema = z.object({
   ttlSeconds: z.number(),
   notAfter: z.string().optional(),
+  calls: z.object({ callsPerMinute: z.number().optional(), concurrentCalls: z.number().optional() }).optional(),
   sql: z.record(z.string(), z.unknown()).optional(),
   ssm: z.record(z.string(), z.unknown()).optional(),
   kubectl: z.record(z.string(), z.unknown()).optional(),
@@ -43,7 +47,8 @@ export default defineTool({
   title: 'List connections',
   description:
     'Lists the connections (databases, instance fleets, clusters) you may reach, which tools you may use on each, ' +
-    'the limits that apply (read-only, row caps, allowed commands, namespaces) and the grant that gives you each.',
+    'the limits that apply (read-only, row caps, allowed commands, namespaces), the grant that gives you each, and when your ' +
+    'access through that grant ends (it starts at your first call under the grant).',
   connectionKinds: [],
   input: {},
   output: {
@@ -54,14 +59,22 @@ export default defineTool({
         description: z.string().optional(),
         region: z.string(),
         target: z.record(z.string(), z.unknown()),
-        tools: z.array(z.object({ tool: z.string(), grantId: z.string(), limits: limitsSchema })),
+        tools: z.array(
+          z.object({
+            tool: z.string(),
+            grantId: z.string(),
+            limits: limitsSchema,
+            access: z.object({ status: z.enum(['active', 'ended', 'not_started']), endsAt: z.string().optional(), periodSeconds: z.number() }),
+          }),
+        ),
       }),
     ),
     approvalRequired: z.array(z.object({ grantId: z.string(), tools: z.array(z.string()), connections: z.array(z.string()) })),
   },
   annotations: () => ({ readOnlyHint: true, destructiveHint: false, idempotentHint: true, openWorldHint: false }),
-  async handler({ principal, policy, deps }) {
-    const explanation = explainAccess(policy, principal, deps.clock.now(), deps.tools === undefined ? {} : { tools: deps.tools })
+  async handler({ principal, policy, deps, activations }) {
+    const now = deps.clock.now()
+    const explanation = explainAccess(policy, principal, now, deps.tools === undefined ? {} : { tools: deps.tools })
     const byId = new Map<string, { connection: NamedConnection; tools: { tool: string; grantId: string; limits: GrantLimits }[] }>()
     for (const tool of explanation.tools) {
       for (const access of tool.connections) {
@@ -72,19 +85,26 @@ export default defineTool({
         byId.set(connection.id, entry)
       }
     }
+    const grantIds = [...new Set([...byId.values()].flatMap(({ tools }) => tools.map((t) => t.grantId)))]
+    const stored = await activations(grantIds)
+    const periods = new Map<string, AccessPeriod>()
+    for (const grant of policy.grants) if (grantIds.includes(grant.id)) periods.set(grant.id, accessPeriod(grant, stored.get(grant.id), now))
     const connections = [...byId.values()].map(({ connection, tools }) => ({
       id: connection.id,
       kind: connection.kind,
       ...(connection.description === undefined ? {} : { description: connection.description }),
       region: connection.region,
       target: describeTarget(connection),
-      tools: tools.map((t) => ({ ...t, limits: { ...t.limits } })),
+      tools: tools.map((t) => ({ ...t, limits: { ...t.limits }, access: { ...(periods.get(t.grantId) ?? { status: 'not_started' as const, periodSeconds: t.limits.ttlSeconds }) } })),
     }))
     const approvalRequired = explanation.approvalRequired.map((a) => ({ grantId: a.grantId, tools: [...a.tools], connections: [...a.connections] }))
     const lines = connections.length === 0 ? ['You have no connections.'] : []
     for (const c of connections) {
       lines.push(`${c.id} (${c.kind}, ${c.region})${c.description === undefined ? '' : `: ${c.description}`}`)
-      for (const t of c.tools) lines.push(`  ${t.tool} via grant ${t.grantId}: ${limitsText(t.limits)}`)
+      for (const t of c.tools) {
+        const limits = limitsText(t.limits)
+        lines.push(`  ${t.tool}: ${accessPeriodText(t.access, t.grantId, c.id)}${limits === '' ? '' : `; ${limits}`}`)
+      }
     }
     for (const a of approvalRequired) lines.push(`needs approval: grant ${a.grantId} (${a.tools.join(', ')} on ${a.connections.join(', ') || 'no connection'})`)
     return { text: lines.join('\n'), structured: { connections, approvalRequired } }

@@ -8,6 +8,11 @@ export type AuditEventType =
   | 'tools.call'
   /** Written and flushed before a tool that reaches AWS runs; its `tools.call` (same correlationId) is the outcome. */
   | 'tools.intent'
+  /**
+   * A subject's access period under a grant began with this call (`correlationId`): `detail` has
+   * activatedAt, expiresAt, signedInAt, source and whether it renewed an ended period.
+   */
+  | 'grant.activated'
   | 'policy.reload'
   | 'policy.reload_failed'
   | 'gateway.start'

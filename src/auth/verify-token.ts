@@ -24,6 +24,7 @@ const claimsSchema = z.looseObject({
   sub: z.string().min(1),
   exp: z.number(),
   iat: z.number().optional(),
+  auth_time: z.number().optional(),
 })
 
 export interface TokenVerifierOptions {
@@ -130,7 +131,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       throw refuse(failure, error instanceof Error ? error.message : 'verification failed')
     }
     const claims = claimsSchema.safeParse(payload)
-    if (!claims.success) throw refuse('invalid_claims', 'sub, iss or exp has the wrong type')
+    if (!claims.success) throw refuse('invalid_claims', 'sub, iss, exp, iat or auth_time has the wrong type')
     const { iat } = claims.data
     // jose checks a future iat only with maxTokenAge; check it always.
     if (iat !== undefined && iat > Math.floor(now / 1000) + tolerance) {
@@ -148,6 +149,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       expiresAt: claims.data.exp,
       ...(iat === undefined ? {} : { issuedAt: iat }),
       ...(scopes.scopes === undefined ? {} : { scopes: scopes.scopes }),
+      ...(claims.data.auth_time === undefined ? {} : { authTime: claims.data.auth_time }),
       ...(typeof email === 'string' ? { email } : {}),
       ...(typeof name === 'string' ? { name } : {}),
       ...(typeof jti === 'string' ? { tokenId: jti } : {}),

@@ -127,6 +127,8 @@ function renderExplanation(groups: readonly string[], subject: string | undefine
 function limitsText(limits: GrantLimits): string {
   const parts = [`ttl ${duration(limits.ttlSeconds)}`]
   if (limits.notAfter !== undefined) parts.push(`until ${limits.notAfter}`)
+  if (limits.calls?.callsPerMinute !== undefined) parts.push(`${limits.calls.callsPerMinute} calls/min`)
+  if (limits.calls?.concurrentCalls !== undefined) parts.push(`${limits.calls.concurrentCalls} at once`)
   if (limits.sql !== undefined) {
     const { sql } = limits
     parts.push(`${sql.mode}, max ${sql.maxRows} rows, timeout ${sql.timeoutSeconds}s`)

@@ -26,6 +26,7 @@ import { createRequestDrain } from './drain-requests.js'
 import { openAuditTrail } from './open-audit-trail.js'
 import { auditCheck, drainingCheck, issuerKeysCheck, policyCheck } from './gateway-readiness.js'
 import { silentLogger, type Logger } from './logger.js'
+import { openGatewayState, type OpenedState } from './open-gateway-state.js'
 import { createPolicyStore, type PolicyStore } from './policy-store.js'
 import { startAdminServer, type AdminServer } from './start-admin-server.js'
 
@@ -120,6 +121,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     throw error
   }
   metrics.policyLoaded(policy.current().fingerprint)
+  let state: OpenedState
+  try {
+    state = await openGatewayState({ config: config.state, sessions: config.sessions, clock, logger })
+  } catch (error) {
+    policy.close()
+    await audit.close()
+    throw error
+  }
 
   const http = createServer()
   http.keepAliveTimeout = 65_000
@@ -192,6 +201,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     clock,
     redactArgs: (args) => redactArgs(args, redactOptions),
     sessions: config.sessions,
+    state: state.state,
+    limits: config.limits,
+    maxSignInAgeSeconds: config.activations.maxSignInAgeSeconds,
     logError: (message, error, fields) => logger.error(message, error, fields),
     logCall: (entry) => logger.info('tool call', { ...entry }),
     metrics,
@@ -264,6 +276,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         http.closeAllConnections()
         await stopped
         if (!drained) logger.warn('drain deadline passed; in-flight calls were cancelled', { cancelled, abandoned })
+        await state.close().catch((error: unknown) => logger.error('closing the state store failed', error))
         await audit.write({ type: 'gateway.stop', detail: { inflight, cancelled, abandoned } }).catch(() => {})
         // Every record above has landed.
         await audit.close()

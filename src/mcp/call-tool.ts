@@ -6,7 +6,9 @@ import { AirlockError, InputError, PolicyError } from '../errors.js'
 import { noopMetrics, type GatewayMetrics, type ToolCallOutcome } from '../metrics/gateway-metrics.js'
 import { evaluate } from '../policy/evaluate.js'
 import type { Policy } from '../policy/policy.js'
-import type { ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
+import type { Activation, ActivationStore } from '../state/activation-store.js'
+import type { ActivationLookup, ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
+import type { AdmitCall } from './admit-call.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { capAuditFields } from './cap-audit-fields.js'
 import { capCallerText, MAX_CALLER_MESSAGE, MAX_CALLER_NAME } from './cap-caller-text.js'
@@ -22,12 +24,10 @@ export interface CallResult {
   isError?: boolean
 }
 
-/** The part of a session a call may read and shorten. */
+/** The part of a 2025-lane session a call records; grant time lives in activations, not here. */
 export interface CallSession {
   /** Hash of the 2025 lane's session id; absent on the stateless 2026-07-28 lane. */
   readonly idHash: string | undefined
-  readonly createdAt: number
-  expiresAt: number
 }
 
 export interface CallRequest {
@@ -48,6 +48,10 @@ export interface ToolCallerOptions {
   /** Denied calls are recorded through this, at most one per identity per window (with a count of the rest). */
   readonly denials: Pick<AuditSampling, 'denial'>
   readonly clock: Clock
+  /** Limits and the subject's access period under the deciding grant, checked before anything else runs. */
+  readonly admit: AdmitCall
+  /** Read-only view for tools that show access periods (whoami, list_connections). */
+  readonly activations: Pick<ActivationStore, 'find'>
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
   /** Full error detail for operators (never shown to the agent). */
   readonly logError: (message: string, error: unknown, fields?: Record<string, unknown>) => void
@@ -81,13 +85,19 @@ function errorResult(code: string, text: string, correlationId: string): CallRes
   return { content: [{ type: 'text', text: `[${code}] ${text} (correlation id ${correlationId})` }], isError: true }
 }
 
+function activationDetail(activation: Activation, renewed: boolean): Record<string, unknown> {
+  const iso = (ms: number) => new Date(ms).toISOString()
+  return { activatedAt: iso(activation.activatedAt), expiresAt: iso(activation.expiresAt), signedInAt: iso(activation.signedInAt), source: activation.source, renewed }
+}
+
 function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`).join('; ')
 }
 
 /**
- * The `tools/call` pipeline: policy re-evaluated at call time, arguments validated, for a tool that
- * reaches AWS a `tools.intent` record flushed before it runs (if that fails, it does not run:
+ * The `tools/call` pipeline: policy re-evaluated at call time; the caller's limits and access
+ * period under the deciding grant (a period that starts here is recorded as `grant.activated`);
+ * arguments validated; for a tool that reaches AWS a `tools.intent` record flushed before it runs (if that fails, it does not run:
  * AUDIT_UNAVAILABLE), the tool run, and the outcome audited (and flushed) before anything is
  * returned. Every caller-controlled string in records and replies is capped; denials are sampled
  * per identity.
@@ -95,6 +105,19 @@ function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; mes
 export function createToolCaller(options: ToolCallerOptions): ToolCaller {
   const { catalog, clock, audit } = options
   const metrics = options.metrics ?? noopMetrics
+
+  /** The caller's stored activations by grant id (a failure reads STATE_UNAVAILABLE in the tool's result). */
+  function lookupFor(principal: Principal): ActivationLookup {
+    return async (grantIds) => {
+      const found = await options.activations.find(grantIds.map((grantId) => ({ issuer: principal.issuer, subject: principal.subject, grantId })))
+      const byGrant = new Map<string, Activation>()
+      grantIds.forEach((grantId, i) => {
+        const activation = found[i]
+        if (activation !== undefined) byGrant.set(grantId, activation)
+      })
+      return byGrant
+    }
+  }
 
   return async function callTool(request) {
     const correlationId = randomBytes(6).toString('hex')
@@ -162,76 +185,91 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     }
 
     const { grant, grantId } = decision
-    // A session lives at most the ttl of each grant it uses, and never past a grant's notAfter.
-    const grantDeadline = Math.min(request.session.createdAt + grant.ttl * 1000, started + decision.ttlSeconds * 1000)
-    if (started >= grantDeadline) {
-      request.session.expiresAt = Math.min(request.session.expiresAt, started)
+    let admission: Awaited<ReturnType<AdmitCall>>
+    try {
+      admission = await options.admit(request.principal, grant, started)
+    } catch (error) {
+      // Fail closed: without the state store no call is decided (StateError reads STATE_UNAVAILABLE).
+      options.logError(`state store failed for call ${correlationId}; the call was refused`, error, { correlationId })
+      const { code, text } = callerError(error)
+      return finish({ decision: 'allow', grantId, outcome: 'error', code, reason: error instanceof Error ? error.message : String(error) }, errorResult(code, text, correlationId))
+    }
+    if (!admission.ok) {
+      // Limit refusals come in floods: sampled per identity like policy denials.
       return finish(
-        { decision: 'deny', outcome: 'denied', code: 'SESSION_EXPIRED', reason: 'GRANT_TTL_ELAPSED', grantId },
-        errorResult('SESSION_EXPIRED', fixedText('SESSION_EXPIRED'), correlationId),
+        { decision: 'deny', outcome: 'denied', code: admission.code, reason: admission.reason, grantId },
+        errorResult(admission.code, callerError(new PolicyError(admission.code, admission.message)).text, correlationId),
+        admission.code === 'RATE_LIMITED',
       )
     }
-    request.session.expiresAt = Math.min(request.session.expiresAt, grantDeadline)
+    try {
+      if (admission.started) {
+        const { activation } = admission
+        try {
+          await audit.write({ ...base, type: 'grant.activated', grantId, detail: activationDetail(activation, admission.renewed) })
+        } catch (error) {
+          options.logError(`audit write failed for the grant activation of call ${correlationId}; the tool was not run`, error, { correlationId })
+          return await finish(
+            { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'activation not recorded; the tool was not run' },
+            errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
+          )
+        }
+      }
 
-    const parsed = entry.args.safeParse(raw)
-    if (!parsed.success) {
-      const error = new InputError('INPUT_INVALID', zodIssues(parsed.error))
-      return finish(
-        { decision: 'allow', grantId, outcome: 'error', code: error.code, reason: error.message },
-        errorResult(error.code, callerError(error).text, correlationId),
-      )
-    }
-    const { connection: _connection, ...args } = parsed.data
-    const redacted = options.redactArgs(args)
-    const argsHash = hashArgs(parsed.data)
-
-    if (entry.tool.connectionKinds.length > 0) {
-      // No action without its record: a crash, hang or shutdown mid-call still leaves who, what and where.
-      try {
-        await audit.write({ ...base, type: 'tools.intent', grantId, argsHash })
-      } catch (error) {
-        options.logError(`audit write failed for the intent of call ${correlationId}; the tool was not run`, error, { correlationId })
-        return finish(
-          { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'intent not recorded; the tool was not run', argsHash, args: redacted },
-          errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
+      const parsed = entry.args.safeParse(raw)
+      if (!parsed.success) {
+        const error = new InputError('INPUT_INVALID', zodIssues(parsed.error))
+        return await finish(
+          { decision: 'allow', grantId, outcome: 'error', code: error.code, reason: error.message },
+          errorResult(error.code, callerError(error).text, correlationId),
         )
       }
-    }
+      const { connection: _connection, ...args } = parsed.data
+      const redacted = options.redactArgs(args)
+      const argsHash = hashArgs(parsed.data)
 
-    try {
-      const result = await entry.tool.handler({
-        principal: request.principal,
-        grant,
-        connection: decision.connection,
-        args,
-        deps: options.deps,
-        signal: request.signal,
-        progress: request.progress,
-        session: { expiresAt: request.session.expiresAt },
-        policy: request.policy,
-      })
-      return finish(
-        { decision: 'allow', grantId, outcome: 'ok', argsHash, args: redacted, ...(result.audit === undefined ? {} : { detail: result.audit }) },
-        {
-          content: [{ type: 'text', text: result.text }],
-          ...(result.structured === undefined ? {} : { structuredContent: result.structured }),
-        },
-      )
-    } catch (error) {
-      const { code, text } = callerError(error)
-      if (!(error instanceof AirlockError)) options.logError(`tool ${entry.tool.name} failed (correlation id ${correlationId})`, error, { correlationId })
-      return finish(
-        {
-          decision: 'allow',
-          grantId,
-          outcome: 'error',
-          code,
-          argsHash,
-          args: redacted,
-          reason: error instanceof Error ? error.message : String(error),
-        },
-        errorResult(code, text, correlationId),
-      )
+      if (entry.tool.connectionKinds.length > 0) {
+        // No action without its record: a crash, hang or shutdown mid-call still leaves who, what and where.
+        try {
+          await audit.write({ ...base, type: 'tools.intent', grantId, argsHash })
+        } catch (error) {
+          options.logError(`audit write failed for the intent of call ${correlationId}; the tool was not run`, error, { correlationId })
+          return await finish(
+            { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'intent not recorded; the tool was not run', argsHash, args: redacted },
+            errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
+          )
+        }
+      }
+
+      try {
+        const result = await entry.tool.handler({
+          principal: request.principal,
+          grant,
+          connection: decision.connection,
+          args,
+          deps: options.deps,
+          signal: request.signal,
+          progress: request.progress,
+          activations: lookupFor(request.principal),
+          policy: request.policy,
+        })
+        return await finish(
+          { decision: 'allow', grantId, outcome: 'ok', argsHash, args: redacted, ...(result.audit === undefined ? {} : { detail: result.audit }) },
+          {
+            content: [{ type: 'text', text: result.text }],
+            ...(result.structured === undefined ? {} : { structuredContent: result.structured }),
+          },
+        )
+      } catch (error) {
+        const { code, text } = callerError(error)
+        if (!(error instanceof AirlockError)) options.logError(`tool ${entry.tool.name} failed (correlation id ${correlationId})`, error, { correlationId })
+        return await finish(
+          { decision: 'allow', grantId, outcome: 'error', code, argsHash, args: redacted, reason: error instanceof Error ? error.message : String(error) },
+          errorResult(code, text, correlationId),
+        )
+      }
+    } finally {
+      await admission.release()
     }
   }
 }

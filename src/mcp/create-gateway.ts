@@ -4,12 +4,11 @@ import type { AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
 import type { AuthError } from '../errors.js'
 import { noopMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js'
-import { toolAccess } from '../policy/tool-access.js'
-import { DEFAULT_TTL_SECONDS } from '../policy/policy-schema.js'
 import type { Policy } from '../policy/policy.js'
+import { createMemoryState, type GatewayState } from '../state/gateway-state.js'
 import { createMemorySessionStore } from '../state/memory-session-store.js'
-import type { SessionStore } from '../state/session-store.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
+import { createCallAdmission, type CallLimits } from './admit-call.js'
 import { createAuditSampling } from './audit-sampling.js'
 import { createToolCaller, type CallLogEntry } from './call-tool.js'
 import { createClientAddress, type ClientAddress } from './client-address.js'
@@ -32,9 +31,19 @@ export interface GatewayOptions {
   readonly audit: AuditSink
   readonly clock: Clock
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
-  readonly sessions: { readonly idleTimeoutSeconds: number; readonly maxPerSubject: number; readonly maxTotal: number }
-  /** Where the 2025 lane's sessions live when replicas share them (Redis); absent: this process's memory, built from `sessions`. */
-  readonly sessionStore?: SessionStore
+  readonly sessions: {
+    readonly idleTimeoutSeconds: number
+    readonly maxPerSubject: number
+    readonly maxTotal: number
+    /** Absolute limit of a 2025-lane session; default 12 h. Grant time is not kept here but in activations. */
+    readonly maxLifetimeSeconds?: number
+  }
+  /** Activations and call limits, with their health; default this process's memory (one gateway). */
+  readonly state?: GatewayState
+  /** Per subject across all grants (config `limits`); default none. */
+  readonly limits?: CallLimits
+  /** See the config's `activations.maxSignInAgeSeconds`; default 24 h. */
+  readonly maxSignInAgeSeconds?: number
   readonly logError: (message: string, error: unknown, fields?: Record<string, unknown>) => void
   /** What `/healthz` reports (the audit log's health); absent means always healthy. */
   readonly health?: () => GatewayHealth
@@ -48,6 +57,9 @@ export interface GatewayOptions {
   readonly limiter?: UnauthenticatedLimiter
   readonly onAddressThrottled?: (address: string) => void
 }
+
+const DEFAULT_SESSION_LIFETIME_SECONDS = 12 * 3600
+const DEFAULT_MAX_SIGN_IN_AGE_SECONDS = 24 * 3600
 
 export interface Gateway {
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
@@ -68,7 +80,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const metrics = options.metrics ?? noopMetrics
   const catalog = createToolCatalog(options.tools)
   const sampling = createAuditSampling({ audit, clock, logError: options.logError })
+  const state = options.state ?? createMemoryState(clock)
   const caller = createToolCaller({
+    admit: createCallAdmission({ state, subjectLimits: options.limits ?? {}, maxSignInAgeMs: (options.maxSignInAgeSeconds ?? DEFAULT_MAX_SIGN_IN_AGE_SECONDS) * 1000 }),
+    activations: state.activations,
     catalog,
     deps: options.deps,
     audit,
@@ -80,24 +95,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.logCall === undefined ? {} : { logCall: options.logCall }),
   })
 
-  /** A new session may live as long as the longest ttl among the caller's grants. */
-  function sessionExpiry(policy: Policy, principal: Principal, now: number): number {
-    let longest = 0
-    for (const tool of options.tools) {
-      for (const grant of toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, now).grants) {
-        longest = Math.max(longest, grant.ttl)
-      }
-    }
-    return now + (longest > 0 ? longest : DEFAULT_TTL_SECONDS) * 1000
-  }
-
   const clientAddress = options.clientAddress ?? createClientAddress(undefined)
   const legacy = createLegacyLane({
-    store: options.sessionStore ?? createMemorySessionStore({ idleTimeoutMs: options.sessions.idleTimeoutSeconds * 1000, maxPerSubject: options.sessions.maxPerSubject, maxTotal: options.sessions.maxTotal }),
-    shared: options.sessionStore !== undefined,
+    // Shared sessions come with a shared state (Redis); otherwise this process keeps its own.
+    store: state.sessions ?? createMemorySessionStore({ idleTimeoutMs: options.sessions.idleTimeoutSeconds * 1000, maxPerSubject: options.sessions.maxPerSubject, maxTotal: options.sessions.maxTotal }),
+    shared: state.sessions !== undefined,
+    ...(state.cancelBus === undefined ? {} : { cancelBus: state.cancelBus }),
     catalog,
     caller,
-    sessionExpiry,
+    sessionLifetimeMs: (options.sessions.maxLifetimeSeconds ?? DEFAULT_SESSION_LIFETIME_SECONDS) * 1000,
     clock,
     audit,
     logError: options.logError,
@@ -123,6 +129,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     ...(options.onAddressThrottled === undefined ? {} : { onAddressThrottled: options.onAddressThrottled }),
     ...(options.health === undefined ? {} : { health: options.health }),
+    stateHealth: state.health,
     serveModern: modern.serve,
   })
 

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js'
 import { AuthError, StateError } from '../errors.js'
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import type { Policy } from '../policy/policy.js'
+import { STATE_RETRY_AFTER_SECONDS, type StateHealth } from '../state/state-health.js'
 import type { AuditSampling } from './audit-sampling.js'
 import type { ClientAddress } from './client-address.js'
 import type { LegacyLane } from './legacy-lane.js'
@@ -52,6 +53,11 @@ export interface HttpGatewayOptions {
   /** Readiness of what the gateway depends on (the audit log); absent means always healthy. */
   readonly health?: () => GatewayHealth
   /**
+   * Whether calls can be decided with the state store (activations, limits) now. A request that
+   * carries a tools/call is refused with 503 + Retry-After while it cannot, before anything runs.
+   */
+  readonly stateHealth: StateHealth
+  /**
    * Serves one 2026-07-28 (stateless, per-request `_meta` envelope) request, authenticated as
    * `principal`; the SDK's modern entry checks the standard headers against the body.
    */
@@ -63,8 +69,6 @@ const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Pro
 const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate'
 /** JSON-RPC code of the 2026-07-28 revision for standard headers that disagree with the body. */
 const HEADER_MISMATCH = -32020
-/** Seconds a client waits before retrying while the state store is unreachable. */
-const STATE_RETRY_AFTER_SECONDS = 2
 const HEALTH_REASON = /^[a-z][a-z0-9_]{0,63}$/
 
 type Cors = Record<string, string>
@@ -109,6 +113,23 @@ function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
     ...(mcpNameHeader === undefined ? {} : { mcpNameHeader }),
   })
   return outcome.kind === 'legacy'
+}
+
+const toolCallSchema = z.object({ method: z.literal('tools/call') })
+
+/** Whether a body (one message or a batch) carries a tools/call. */
+function callsTool(body: unknown): boolean {
+  return (Array.isArray(body) ? body : [body]).some((message) => toolCallSchema.safeParse(message).success)
+}
+
+/** 503 for a request the gateway cannot decide without its state store; clients retry after the header. */
+function stateUnavailable(res: ServerResponse, retryAfterSeconds: number): void {
+  sendJson(
+    res,
+    503,
+    { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway cannot reach its state store, so calls are refused for now; retry shortly.' }, id: null },
+    { 'retry-after': String(retryAfterSeconds) },
+  )
 }
 
 /** The gateway's HTTP surface: RFC 9728 metadata, `/healthz`, and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
@@ -205,6 +226,11 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     if (!allowMethod(req, res)) return
     const parsed = req.method === 'POST' ? await readJsonBody(req, res) : { body: undefined }
     if (parsed === undefined) return
+    if (req.method === 'POST' && callsTool(parsed.body)) {
+      // Fail closed before any lane runs: no call is decided without activations and limits.
+      const status = await options.stateHealth.check()
+      if (!status.ok) return stateUnavailable(res, status.retryAfterSeconds)
+    }
     const header = req.headers['mcp-session-id']
     if (req.method === 'POST' && !isLegacyPost(req, parsed.body)) {
       // 2026-07-28 has no protocol sessions: a session id on a modern request is a confused or
@@ -248,15 +274,11 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     if (path === '/healthz' && req.method === 'GET') return answerHealth(res)
     if (path !== '/mcp') return sendJson(res, 404, { error: 'not_found' })
     handleMcp(req, res).catch((error: unknown) => {
-      if (error instanceof StateError) {
-        // Fail closed: no replica decides about a session or a limit without the shared state.
-        options.logError('request refused: the state store is unavailable', error)
-        if (!res.headersSent) return jsonRpcError(res, 503, -32000, 'The gateway cannot reach its state store; retry shortly.', { 'retry-after': String(STATE_RETRY_AFTER_SECONDS) })
-        return res.end()
-      }
-      options.logError('request failed', error)
-      if (!res.headersSent) jsonRpcError(res, 500, -32603, 'Internal error.')
-      else res.end()
+      // A StateError fails closed: no replica decides about a session or a limit without the shared state.
+      options.logError(error instanceof StateError ? 'request refused: the state store is unavailable' : 'request failed', error)
+      if (res.headersSent) res.end()
+      else if (error instanceof StateError) stateUnavailable(res, STATE_RETRY_AFTER_SECONDS)
+      else jsonRpcError(res, 500, -32603, 'Internal error.')
     })
   }
 }

@@ -25,8 +25,8 @@ export interface LegacyLaneOptions {
   readonly cancelBus?: CancelBus
   readonly catalog: ToolCatalog
   readonly caller: ToolCaller
-  /** Epoch ms at which a session opened now for `principal` under `policy` ends at the latest. */
-  readonly sessionExpiry: (policy: Policy, principal: Principal, now: number) => number
+  /** How long a session lives at most, whatever its activity (grant time is kept in activations, not here). */
+  readonly sessionLifetimeMs: number
   readonly clock: Clock
   readonly audit: AuditSink
   readonly logError: (message: string, error: unknown) => void
@@ -126,7 +126,7 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
       calls = new Map()
       inflight.set(session.idHash, calls)
     }
-    const callSession: CallSession = { idHash: session.idHash, createdAt: session.createdAt, expiresAt: session.expiresAt }
+    const callSession: CallSession = { idHash: session.idHash }
     const transport = new NodeStreamableHTTPServerTransport({})
     const server = createSessionServer({ catalog: options.catalog, caller: options.caller, principal, policy, clock, audit, session: callSession, inflight: calls, logError: options.logError })
     // Closing the server when the response ends aborts whatever the client walked away from.
@@ -154,7 +154,7 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
         subject: principal.subject,
         createdAt: now,
         lastSeenAt: now,
-        expiresAt: options.sessionExpiry(policy, principal, now),
+        expiresAt: now + options.sessionLifetimeMs,
       }
       const opened = await store.open(session, now)
       if (!opened.ok) {

@@ -38,14 +38,8 @@ interface RequestContext {
   readonly policy: Policy
 }
 
-/**
- * The grant-ttl clock of a stateless request: there is no protocol session, so a grant's ttl runs
- * from the token's `iat` (the sign-in that produced it). A token without `iat` gets no ttl at all
- * (fail closed: every grant reads as elapsed). Each request starts from the token's expiry.
- */
-function statelessSession(principal: Principal): CallSession {
-  return { idHash: undefined, createdAt: (principal.issuedAt ?? 0) * 1000, expiresAt: principal.expiresAt * 1000 }
-}
+/** No protocol session on this lane: grant time is the subject's activation, exactly as on the 2025 lane. */
+const STATELESS: CallSession = { idHash: undefined }
 
 /**
  * The 2026-07-28 lane: the SDK's strict modern entry (`legacy: 'reject'`; the 2025 lane stays in
@@ -68,7 +62,7 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
         ...options,
         principal: context.principal,
         policy: context.policy,
-        session: statelessSession(context.principal),
+        session: STATELESS,
         // No notifications/cancelled on this lane: closing the response stream aborts the call.
         inflight: new Map(),
       })

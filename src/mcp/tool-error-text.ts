@@ -1,11 +1,13 @@
-import { AuditError, GuardError, InputError, PolicyError, UpstreamError, type CallerErrorCode } from '../errors.js'
+import { AuditError, GuardError, InputError, PolicyError, StateError, UpstreamError, type CallerErrorCode } from '../errors.js'
 import { capCallerText, MAX_CALLER_MESSAGE } from './cap-caller-text.js'
 
 /** Fixed, caller-safe sentences: one per code an agent can see, so a new code without one does not compile. */
 const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   POLICY_DENIED: 'Access denied by policy.',
   APPROVAL_REQUIRED: 'This access requires human approval, which has not been granted.',
-  SESSION_EXPIRED: 'Your session has expired for this access; reconnect (initialize a new session) to continue.',
+  GRANT_EXPIRED: 'Your access period under this grant has ended; sign in again to start a new one (a refreshed token keeps its sign-in time and does not).',
+  SIGN_IN_REQUIRED: 'Starting an access period under this grant needs a recent sign-in; sign in again to get a new token.',
+  RATE_LIMITED: 'Too many calls; this one was refused and did nothing.',
   UNKNOWN_TOOL: 'There is no such tool.',
   INPUT_INVALID: 'The tool arguments are invalid.',
   SQL_PARSE_FAILED: 'The SQL could not be parsed, so it was refused.',
@@ -38,6 +40,7 @@ const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   OIDC_UNAVAILABLE: 'The identity provider could not be reached.',
   OIDC_INVALID: 'The identity provider returned an unusable answer.',
   AUDIT_UNAVAILABLE: 'The call could not be recorded in the audit trail, so its result is withheld.',
+  STATE_UNAVAILABLE: 'The gateway could not reach its state store, so the call was refused and did nothing; retry in a few seconds.',
   INTERNAL: 'The gateway failed to complete the call.',
 }
 
@@ -49,8 +52,8 @@ export interface CallerError {
 /**
  * What the agent is told about an error. Policy and guard messages are written for the caller
  * (they describe the agent's own request, so they are capped and cleaned like any echo of it);
- * upstream errors expose only their vetted public detail; audit failures read AUDIT_UNAVAILABLE;
- * anything else (auth, config, a bug) reads INTERNAL.
+ * upstream errors expose only their vetted public detail; audit failures read AUDIT_UNAVAILABLE,
+ * state-store failures STATE_UNAVAILABLE; anything else (auth, config, a bug) reads INTERNAL.
  */
 export function callerError(error: unknown): CallerError {
   if (error instanceof PolicyError || error instanceof GuardError || error instanceof InputError) {
@@ -61,6 +64,7 @@ export function callerError(error: unknown): CallerError {
     return { code: error.code, text: error.publicDetail === undefined ? base : `${base} ${capCallerText(error.publicDetail, MAX_CALLER_MESSAGE)}` }
   }
   if (error instanceof AuditError) return { code: 'AUDIT_UNAVAILABLE', text: TEXT.AUDIT_UNAVAILABLE }
+  if (error instanceof StateError) return { code: error.code, text: TEXT[error.code] }
   return { code: 'INTERNAL', text: TEXT.INTERNAL }
 }
 

@@ -1,7 +1,7 @@
 import type { ConnectionKind } from './connection-schema.js'
 import { grantIsExpired, grantMatchesIdentity, grantNeedsApproval, grantTtlSeconds, type PolicyIdentity } from './grant-matches.js'
 import type { KubectlConstraints } from './kubectl-constraints.js'
-import type { Grant } from './policy-schema.js'
+import type { Grant, GrantCallLimits } from './policy-schema.js'
 import type { Policy } from './policy.js'
 import type { SqlConstraints } from './sql-constraints.js'
 import type { SsmConstraints } from './ssm-constraints.js'
@@ -9,9 +9,11 @@ import { toolAccess, type ToolKinds } from './tool-access.js'
 
 /** The limits a grant puts on calls it allows. Only the block for the connection's kind is shown. */
 export interface GrantLimits {
-  /** Session lifetime in seconds, already capped at `notAfter`. */
+  /** Length of an access period that starts now, in seconds (the ttl, capped at `notAfter`). */
   readonly ttlSeconds: number
   readonly notAfter?: string
+  /** The grant's own calls-per-minute and concurrent-calls limits (per subject). */
+  readonly calls?: GrantCallLimits
   readonly sql?: SqlConstraints
   readonly ssm?: SsmConstraints
   readonly kubectl?: KubectlConstraints
@@ -99,6 +101,7 @@ function limitsFor(grant: Grant, kind: ConnectionKind | undefined, nowMs: number
   return {
     ttlSeconds: grantTtlSeconds(grant, nowMs),
     ...(grant.notAfter === undefined ? {} : { notAfter: grant.notAfter }),
+    ...(grant.limits === undefined ? {} : { calls: grant.limits }),
     ...(kind === 'rds-data' && grant.sql !== undefined ? { sql: grant.sql } : {}),
     // Only what the policy says: a resolved block also carries its parsed templates.
     ...(kind === 'ssm' && grant.ssm !== undefined ? { ssm: { commands: grant.ssm.commands, timeoutSeconds: grant.ssm.timeoutSeconds, maxOutputBytes: grant.ssm.maxOutputBytes } } : {}),

@@ -29,6 +29,12 @@ export const approvalSchema = z.strictObject({
   window: durationSchema.optional(),
 })
 
+/** Per subject under one grant: calls per sliding minute and calls in flight; absent means no limit of the grant's own. */
+export const grantLimitsSchema = z.strictObject({
+  callsPerMinute: z.number().int().min(1).max(10_000).optional(),
+  concurrentCalls: z.number().int().min(1).max(1_000).optional(),
+})
+
 export const grantSchema = z
   .strictObject({
     id,
@@ -40,11 +46,12 @@ export const grantSchema = z
     /** Connection ids this grant reaches; empty for tools that use no connection. */
     connections: z.array(id).default([]),
     tools: z.array(toolName).min(1),
-    /** How long a session using this grant may live. */
+    /** How long a subject's access period under this grant lasts, from their first call under it. */
     ttl: durationSchema.default(DEFAULT_TTL_SECONDS),
     /** The grant stops working at this instant (ISO 8601). */
     notAfter: z.iso.datetime({ offset: true }).optional(),
     approval: approvalSchema.optional(),
+    limits: grantLimitsSchema.optional(),
     sql: sqlConstraintsSchema.optional(),
     ssm: ssmConstraintsSchema.optional(),
     kubectl: kubectlConstraintsSchema.optional(),
@@ -69,3 +76,4 @@ export const policyFileSchema = z.strictObject({
 export type PolicyFileInput = z.input<typeof policyFileSchema>
 export type PolicyFile = z.infer<typeof policyFileSchema>
 export type Grant = z.infer<typeof grantSchema>
+export type GrantCallLimits = z.infer<typeof grantLimitsSchema>

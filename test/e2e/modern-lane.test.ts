@@ -91,17 +91,43 @@ describe('the 2026-07-28 lane: the v2 client pinned to the modern revision, on t
     assert.ok(records.some((r) => r.type === 'tools.list' && field(r.actor, 'sub') === 'carol'), 'expected: records.some((r) => r.type === \'tools.list\' && field(r.actor, \'sub\') === \'carol\')')
   })
 
-  it('runs a grant’s ttl from the token’s iat: past it, SESSION_EXPIRED until a fresh sign-in', async () => {
-    const now = Math.floor(e2e.clock.now() / 1000)
+  it('runs a grant’s access period from the first call under it, as on the 2025 lane: past it GRANT_EXPIRED until a fresh sign-in', async () => {
+    const t0 = e2e.clock.now()
+    const signIn = Math.floor(t0 / 1000)
     const call = async (claims: Record<string, unknown>) => {
-      const client = await e2e.connectModern(await e2e.token('alice', ['dba'], { exp: now + 3600, ...claims }))
-      return JSON.stringify((await client.callTool({ name: 'whoami', arguments: {} })).content)
+      const client = await e2e.connectModern(await e2e.token('erin', ['dba'], claims))
+      return client.callTool({ name: 'whoami', arguments: {} })
     }
-    // dba-self has ttl 15m.
-    assert.doesNotMatch(await call({ iat: now - 14 * 60 }), /SESSION_EXPIRED/)
-    assert.match(await call({ iat: now - 16 * 60 }), /\[SESSION_EXPIRED\][^"]*correlation id/)
-    assert.match(await call({ iat: undefined }), /SESSION_EXPIRED/)
-    assert.doesNotMatch(await call({}), /SESSION_EXPIRED/)
+    const first = await call({ auth_time: signIn })
+    assert.equal(first.isError, undefined, JSON.stringify(first.content))
+    const end = new Date(t0 + 15 * 60 * 1000)
+    const hhmm = end.toISOString().slice(11, 16)
+    assert.deepEqual(field(first.structuredContent, 'access'), [{ grantId: 'dba-self', status: 'active', endsAt: end.toISOString(), periodSeconds: 900 }])
+    assert.match(JSON.stringify(first.content), new RegExp(`your access through dba-self ends at ${hhmm} UTC`))
+
+    e2e.clock.advance(14 * 60 * 1000)
+    // A refreshed token: a new iat, the same auth_time.
+    assert.equal((await call({ auth_time: signIn })).isError, undefined, 'within the period')
+    e2e.clock.advance(60 * 1000)
+    const refreshed = await call({ auth_time: signIn })
+    assert.equal(refreshed.isError, true)
+    assert.match(JSON.stringify(refreshed.content), new RegExp(`\\[GRANT_EXPIRED\\] Your access period under this grant has ended; sign in again.*ended at ${hhmm} UTC.*correlation id [0-9a-f]{12}`))
+    assert.doesNotMatch(JSON.stringify(refreshed.content), /initialize|session/i, 'nothing about protocol sessions on a lane without them')
+
+    e2e.clock.advance(30 * 1000)
+    const fresh = await call({ auth_time: Math.floor(e2e.clock.now() / 1000) })
+    assert.equal(fresh.isError, undefined, JSON.stringify(fresh.content))
+    const renewedEnd = new Date(e2e.clock.now() + 15 * 60 * 1000).toISOString()
+    assert.equal((field(fresh.structuredContent, 'access') as { endsAt: string }[])[0]?.endsAt, renewedEnd)
+
+    // An IdP that sends no auth_time: iat is the sign-in time, so each new token after the end renews.
+    e2e.clock.advance(15 * 60 * 1000 + 1000)
+    assert.match(JSON.stringify((await call({ auth_time: Math.floor(e2e.clock.now() / 1000) - 60 })).content), /GRANT_EXPIRED/)
+    const noAuthTime = await call({})
+    assert.equal(noAuthTime.isError, undefined, 'iat stands in for auth_time')
+    // Neither iat nor auth_time: no period can start.
+    const timeless = await e2e.connectModern(await e2e.token('gail', ['dba'], { iat: undefined }))
+    assert.match(JSON.stringify((await timeless.callTool({ name: 'whoami', arguments: {} })).content), /\[SIGN_IN_REQUIRED\].*no sign-in time \(auth_time or iat\)/)
   })
 
   it('refuses subscriptions/listen instead of holding a stream open past the token', async () => {

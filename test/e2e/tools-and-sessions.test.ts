@@ -6,6 +6,12 @@ import { INITIALIZE, openSession, postMcp, sessionHeaders } from './support/raw-
 
 const listTools = { jsonrpc: '2.0', id: 2, method: 'tools/list', params: {} }
 
+/** The text of a tool result's first content block. */
+function textOf(result: Record<string, unknown>): string {
+  const [first] = Array.isArray(result.content) ? result.content : []
+  return typeof first === 'object' && first !== null && 'text' in first && typeof first.text === 'string' ? first.text : ''
+}
+
 describe('tools, sessions and HTTP guards through the real MCP client', () => {
   let e2e: E2E
   before(async () => {
@@ -122,26 +128,62 @@ describe('tools, sessions and HTTP guards through the real MCP client', () => {
 describe('session lifetime', () => {
   let e2e: E2E
   before(async () => {
-    e2e = await startE2E({ config: { sessions: { idleTimeoutSeconds: 1200, maxPerSubject: 2, maxTotal: 100 } } })
+    e2e = await startE2E({ config: { sessions: { idleTimeoutSeconds: 1200, maxPerSubject: 2, maxTotal: 100, maxLifetimeSeconds: 3600 } } })
   })
   after(() => e2e.close())
 
-  it('ends a session at the shortest ttl of the grants it used (404 afterwards)', async () => {
-    const token = await e2e.token('alice', ['dba'])
-    const { client, transport } = await e2e.connect(token)
-    const whoami = await client.callTool({ name: 'whoami', arguments: {} })
-    const expires = Date.parse(String((whoami.structuredContent as Record<string, unknown>).sessionExpiresAt))
-    assert.equal(expires - e2e.clock.now(), 15 * 60 * 1000)
-    const id = transport.sessionId ?? ''
+  it('runs a grant’s access period from the first call under it: whoami shows its end, past it GRANT_EXPIRED until a fresh sign-in', async () => {
+    const signIn = Math.floor(e2e.clock.now() / 1000)
+    const first = await e2e.connect(await e2e.token('alice', ['dba'], { auth_time: signIn }))
+    const id = first.transport.sessionId ?? assert.fail('a 2025-lane session')
+    const whoami = await first.client.callTool({ name: 'whoami', arguments: {} })
+    assert.deepEqual((whoami.structuredContent as Record<string, unknown>).access, [
+      { grantId: 'dba-self', status: 'active', endsAt: '2026-11-29T12:15:00.000Z', periodSeconds: 900 },
+    ])
+    assert.match(JSON.stringify(whoami.content), /your access through dba-self ends at 12:15 UTC/)
+
+    // Tokens expire within minutes: each step continues the same session with a token issued then.
+    const call = async (claims: Record<string, unknown>, name = 'whoami') => {
+      const { client } = await e2e.connect(await e2e.token('alice', ['dba'], claims), id)
+      return client.callTool({ name, arguments: {} })
+    }
     e2e.clock.advance(15 * 60 * 1000 - 1000)
-    const stillValid = await e2e.token('alice', ['dba'])
-    assert.equal((await postMcp(e2e.gateway.resource, listTools, sessionHeaders(stillValid, id))).status, 200)
-    e2e.clock.advance(1001)
-    // A fresh, valid token: the 404 comes from the session's end, not from token expiry.
-    const fresh = await e2e.token('alice', ['dba'])
-    assert.equal((await postMcp(e2e.gateway.resource, listTools, sessionHeaders(fresh, id))).status, 404)
-    const again = await e2e.connect(fresh)
-    assert.ok(again.transport.sessionId !== undefined && again.transport.sessionId !== id, 'expected: again.transport.sessionId !== undefined && again.transport.sessionId !== id')
+    assert.equal((await call({ auth_time: signIn })).isError, undefined, 'a refreshed token within the period')
+    e2e.clock.advance(1000)
+    const ended = await call({ auth_time: signIn })
+    assert.equal(ended.isError, true)
+    assert.match(textOf(ended), /^\[GRANT_EXPIRED\] .*sign in again.*grant "dba-self" ended at 12:15 UTC \(2026-11-29T12:15:00.000Z\)\. \(correlation id [0-9a-f]{12}\)$/)
+    assert.match(JSON.stringify((await call({ auth_time: signIn }, 'list_connections')).content), /GRANT_EXPIRED/, 'every tool under the grant')
+
+    // The session itself lives on: it no longer carries grant time. A minute later, the agent signs in again.
+    e2e.clock.advance(60 * 1000)
+    const fresh = await e2e.token('alice', ['dba'], { auth_time: Math.floor(e2e.clock.now() / 1000) })
+    assert.equal((await postMcp(e2e.gateway.resource, listTools, sessionHeaders(fresh, id))).status, 200)
+    const renewed = await call({ auth_time: Math.floor(e2e.clock.now() / 1000) })
+    assert.equal(renewed.isError, undefined, JSON.stringify(renewed.content))
+    assert.match(JSON.stringify(renewed.content), /your access through dba-self ends at 12:31 UTC/)
+
+    const records = (await readFile(e2e.auditPath, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>)
+    const activations = records.filter((r) => r.type === 'grant.activated' && (r.actor as Record<string, unknown>).sub === 'alice')
+    assert.deepEqual(
+      activations.map((r) => [r.grantId, (r.detail as Record<string, unknown>).expiresAt, (r.detail as Record<string, unknown>).renewed, typeof r.session]),
+      [
+        ['dba-self', '2026-11-29T12:15:00.000Z', false, 'string'],
+        ['dba-self', '2026-11-29T12:31:00.000Z', true, 'string'],
+      ],
+    )
+    const refused = records.filter((r) => r.type === 'tools.call' && r.code === 'GRANT_EXPIRED')
+    assert.deepEqual(refused.map((r) => [r.decision, r.reason, r.grantId]), [['deny', 'ACTIVATION_ENDED', 'dba-self'], ['deny', 'ACTIVATION_ENDED', 'dba-self']])
+  })
+
+  it('ends a session at its absolute lifetime however active it is (404 afterwards)', async () => {
+    const token = await e2e.token('frank', ['sre'])
+    const id = await openSession(e2e.gateway.resource, token)
+    for (let minutes = 0; minutes < 60; minutes += 15) {
+      e2e.clock.advance(15 * 60 * 1000)
+      const status = (await postMcp(e2e.gateway.resource, listTools, sessionHeaders(await e2e.token('frank', ['sre']), id))).status
+      assert.equal(status, minutes + 15 < 60 ? 200 : 404, `after ${minutes + 15} min`)
+    }
   })
 
   it('caps sessions per subject by evicting the oldest', async () => {

@@ -56,7 +56,7 @@ function probeTool(gate: { wait: Promise<void>; entered: () => void }): AnyToolD
 async function authenticate(authorization: string | undefined): Promise<Principal> {
   const match = /^Bearer ([a-z]+):([a-z,]*)$/.exec(authorization ?? '')
   if (match === null) throw new AuthError('AUTH_MISSING', 'missing', 'no test token')
-  return { issuer: ISSUER, subject: match[1] ?? '', groups: (match[2] ?? '').split(',').filter((g) => g !== ''), expiresAt: NOW / 1000 + 3600 }
+  return { issuer: ISSUER, subject: match[1] ?? '', groups: (match[2] ?? '').split(',').filter((g) => g !== ''), expiresAt: NOW / 1000 + 3600, issuedAt: NOW / 1000 }
 }
 
 interface Harness {

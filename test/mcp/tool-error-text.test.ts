@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
 import { describe, it } from 'node:test'
-import { AirlockError, AuditError, AuthError, ConfigError, GuardError, InputError, InternalError, PolicyError, UpstreamError } from '../../src/errors.js'
+import { AirlockError, AuditError, AuthError, ConfigError, GuardError, InputError, InternalError, PolicyError, StateError, UpstreamError } from '../../src/errors.js'
 import { callerError, fixedText } from '../../src/mcp/tool-error-text.js'
 
 describe('what the agent is told about errors', () => {
   it('has a sentence of its own for every code an agent can meet', async () => {
     const source = await readFile('src/errors.ts', 'utf8')
-    const unions = ['PolicyErrorCode', 'InputErrorCode', 'GuardErrorCode', 'UpstreamErrorCode', 'InternalErrorCode']
+    const unions = ['PolicyErrorCode', 'InputErrorCode', 'GuardErrorCode', 'UpstreamErrorCode', 'StateErrorCode', 'InternalErrorCode']
     const sentences = new Map<string, string>()
     for (const union of unions) {
       const body = new RegExp(`export type ${union} =([^]*?)\\n(?:export|/\\*\\*|$)`).exec(source)?.[1] ?? ''
@@ -17,7 +17,7 @@ describe('what the agent is told about errors', () => {
       for (const code of codes) sentences.set(code, fixedText(code as Parameters<typeof fixedText>[0]))
     }
     sentences.set('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'))
-    for (const code of ['UNKNOWN_TOOL', 'AUDIT_UNAVAILABLE', 'INTERNAL', 'CANCELLED', 'K8S_FORBIDDEN', 'OIDC_UNAVAILABLE']) assert.ok(sentences.has(code), `${code} is a caller code`)
+    for (const code of ['UNKNOWN_TOOL', 'AUDIT_UNAVAILABLE', 'INTERNAL', 'CANCELLED', 'K8S_FORBIDDEN', 'OIDC_UNAVAILABLE', 'GRANT_EXPIRED', 'SIGN_IN_REQUIRED', 'RATE_LIMITED', 'STATE_UNAVAILABLE']) assert.ok(sentences.has(code), `${code} is a caller code`)
     for (const [code, text] of sentences) {
       assert.equal(typeof text, 'string', code)
       assert.ok(text.length > 10, `${code} needs a caller sentence`)
@@ -46,6 +46,7 @@ describe('what the agent is told about errors', () => {
     const cases: [unknown, string][] = [
       [new AuditError('AUDIT_WRITE_FAILED', 'ENOSPC /var/log/airlock/audit.jsonl'), 'AUDIT_UNAVAILABLE'],
       [new AuditError('AUDIT_CLOSED', 'closed at /var/log/airlock'), 'AUDIT_UNAVAILABLE'],
+      [new StateError('STATE_UNAVAILABLE', 'Redis script at redis://:secret@/srv failed'), 'STATE_UNAVAILABLE'],
       [new ConfigError('CONFIG_INVALID', 'policy at /etc/airlock broken'), 'INTERNAL'],
       [new AuthError('AUTH_INVALID', 'bad_signature', 'token eyJhbGciOi'), 'INTERNAL'],
       [new InternalError('INTERNAL', 'bug at /srv/airlock'), 'INTERNAL'],

@@ -72,7 +72,7 @@ describe('kubectl against a cluster that never answers', () => {
       deps,
       signal,
       progress: async () => {},
-      session: { expiresAt: 4_000_000_000_000 },
+      activations: async () => new Map(),
       policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     })
   }
@@ -114,7 +114,7 @@ describe('kubectl against a cluster that never answers', () => {
       deps: createToolDeps({ aws: other, clock: systemClock }),
       signal: new AbortController().signal,
       progress: async () => {},
-      session: { expiresAt: 4_000_000_000_000 },
+      activations: async () => new Map(),
       policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     }))
     proxy.clear()

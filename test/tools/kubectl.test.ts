@@ -59,7 +59,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
       deps,
       signal,
       progress: async () => {},
-      session: { expiresAt: 4_000_000_000_000 },
+      activations: async () => new Map(),
       policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     })
   }

@@ -47,7 +47,7 @@ describe('ssm_run under AWS faults (fault proxy in front of the SSM emulator)', 
       deps: createToolDeps({ aws, clock: options.clock ?? systemClock }),
       signal: options.signal ?? new AbortController().signal,
       progress: async () => undefined,
-      session: { expiresAt: systemClock.now() + 60_000 },
+      activations: async () => new Map(),
       policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     }
   }

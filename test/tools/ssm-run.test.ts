@@ -54,7 +54,7 @@ describe('ssm_run', () => {
       progress: async (update) => {
         options.progress?.push(update)
       },
-      session: { expiresAt: systemClock.now() + 60_000 },
+      activations: async () => new Map(),
       policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     }
   }

@@ -36,8 +36,8 @@ export interface E2E {
   readonly auditPath: string
   /** A token for the gateway's audience, really signed by the test issuer. */
   token(sub: string, groups: readonly string[], claims?: Record<string, unknown>): Promise<string>
-  /** An MCP SDK client connected over HTTP with `Authorization: Bearer <token>`. */
-  connect(token: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
+  /** An MCP SDK client connected over HTTP with `Authorization: Bearer <token>`; with `sessionId`, continuing that 2025-lane session. */
+  connect(token: string, sessionId?: string): Promise<{ client: Client; transport: StreamableHTTPClientTransport }>
   /** A v2 SDK client pinned to the 2026-07-28 revision (no initialize, no session). */
   connectModern(token: string): Promise<ModernClient>
   writePolicy(policy: unknown): Promise<void>
@@ -58,14 +58,16 @@ export interface E2EOptions {
   readonly startMs?: number
   /** Start the gateway while the issuer answers 503 (fail-closed start-up). */
   readonly issuerDownAtStart?: boolean
+  /** Another E2E's issuer and clock: a second replica (its config must fix `audience` to share tokens). Left running by `close`. */
+  readonly replicaOf?: E2E
   readonly logger?: Logger
   readonly readinessChecks?: readonly ReadinessCheck[]
 }
 
 /** Starts a real issuer (discovery + JWKS over HTTP) and the real gateway on 127.0.0.1:0. */
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
-  const clock = createManualClock(options.startMs ?? Date.parse('2026-11-29T12:00:00Z'))
-  const issuer = await startTestIssuer({ clock })
+  const clock = options.replicaOf?.clock ?? createManualClock(options.startMs ?? Date.parse('2026-11-29T12:00:00Z'))
+  const issuer = options.replicaOf?.issuer ?? (await startTestIssuer({ clock }))
   if (options.issuerDownAtStart === true) issuer.setDown(true)
   const dir = await mkdtemp(join(tmpdir(), 'airlock-e2e-'))
   const policyPath = join(dir, 'policy.json')
@@ -97,10 +99,11 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     policyPath,
     auditPath,
     token: (sub, groups, claims = {}) => issuer.mint({ sub, groups: [...groups], aud: gateway.audience, ...claims }),
-    async connect(token) {
+    async connect(token, sessionId) {
       const client = new Client({ name: 'airlock-e2e', version: '1.0.0' })
       const transport = new StreamableHTTPClientTransport(new URL(gateway.resource), {
         requestInit: { headers: { Authorization: `Bearer ${token}` } },
+        ...(sessionId === undefined ? {} : { sessionId }),
       })
       await client.connect(transport)
       clients.push(client)
@@ -116,7 +119,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     async close() {
       await Promise.allSettled(clients.map((c) => c.close()))
       await gateway.close()
-      await issuer.stop()
+      if (options.replicaOf === undefined) await issuer.stop()
       await rm(dir, { recursive: true, force: true })
     },
   }

@@ -98,7 +98,7 @@ export async function startSqlQueryHarness(engine: 'postgres' | 'mysql'): Promis
       deps,
       signal: options.signal ?? new AbortController().signal,
       progress: async (update) => options.progress?.(update),
-      session: { expiresAt: systemClock.now() + 60_000 },
+      activations: async () => new Map(),
       policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     }
   }
