@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { appendFile, mkdir, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { dirname, extname, join } from 'node:path'
-import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 import { PGlite } from '@electric-sql/pglite'
 import { systemClock, type Clock } from '../clock.js'
@@ -20,7 +17,11 @@ import { DEMO_INSTANCES } from '../sandbox/ssm/ssm-fleet.js'
 import { startSsmEmulator, type SsmEmulator } from '../sandbox/ssm/start-ssm-emulator.js'
 import { startStsEmulator } from '../sandbox/sts/start-sts-emulator.js'
 import { createTrail, type Trail } from '../sandbox/trail.js'
+import type { Balancer } from './sandbox-balancer.js'
+import { freePort, startSandboxGateways, type GatewayCli, type SandboxCluster, type SandboxReplica } from './sandbox-gateways.js'
 import { SANDBOX } from './sandbox-topology.js'
+
+export type { GatewayCli, SandboxCluster } from './sandbox-gateways.js'
 
 export interface SandboxOptions {
   /** Where .airlock/ (state, audit, trail, IRSA token) lives; also the gateway child's working dir. */
@@ -32,12 +33,10 @@ export interface SandboxOptions {
   readonly onGatewayLog?: (line: string) => void
   /** How to run the `airlock` CLI for the gateway child; default: the CLI this sandbox runs from. */
   readonly gatewayCli?: GatewayCli
-}
-
-export interface GatewayCli {
-  /** Program and arguments that run `airlock`, e.g. `[node, <install>/node_modules/airlock/bin/airlock.js]`. */
-  readonly argv: readonly [string, ...string[]]
-  readonly cwd: string
+  /** Several replicas on the machine's Redis and PostgreSQL behind a balancer; default one gateway. */
+  readonly cluster?: SandboxCluster
+  /** Policy files; default policies/demo.json. */
+  readonly policyFiles?: readonly string[]
 }
 
 export interface Sandbox {
@@ -48,6 +47,10 @@ export interface Sandbox {
   readonly trail: Trail
   readonly ssm: SsmEmulator
   readonly paths: { readonly audit: string; readonly trail: string; readonly config: string; readonly tokenFile: string }
+  /** The gateway processes: one, or each replica behind the balancer. */
+  readonly replicas: readonly SandboxReplica[]
+  readonly balancer: Balancer | undefined
+  readonly cluster: SandboxCluster | undefined
   close(): Promise<void>
 }
 
@@ -68,39 +71,6 @@ function packageRoot(): string {
 function ownCli(root: string): GatewayCli {
   const main = join(dirname(HERE), `main${extname(HERE)}`)
   return { argv: extname(HERE) === '.ts' ? [process.execPath, '--import', 'tsx', main] : [process.execPath, main], cwd: root }
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer()
-  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
-  const address = server.address()
-  await new Promise<void>((ok) => server.close(() => ok()))
-  if (address === null || typeof address === 'string') throw new TypeError('no port')
-  return address.port
-}
-
-/** Runs `airlock serve` as a child with exactly the environment an EKS pod with IRSA has: no AWS keys. */
-function spawnGateway(cli: GatewayCli, configPath: string, env: Record<string, string>, onLog: (line: string) => void): Promise<ChildProcess> {
-  const [program, ...args] = cli.argv
-  const child = spawn(program, [...args, 'serve', '--config', configPath], {
-    cwd: cli.cwd,
-    env,
-    stdio: ['ignore', 'inherit', 'pipe'],
-  })
-  return new Promise((resolveChild, reject) => {
-    const lines = createInterface({ input: child.stderr ?? process.stdin })
-    let ready = false
-    lines.on('line', (line) => {
-      onLog(line)
-      if (!ready && line.includes('airlock is listening')) {
-        ready = true
-        resolveChild(child)
-      }
-    })
-    child.once('exit', (code) => {
-      if (!ready) reject(new Error(`the gateway exited during start-up (code ${code ?? 'signal'})`))
-    })
-  })
 }
 
 /**
@@ -135,7 +105,6 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const port = options.port === 0 ? await freePort() : options.port
     const gatewayUrl = `http://127.0.0.1:${port}/mcp`
-    const adminUrl = `http://127.0.0.1:${await freePort()}`
     const idp = await startDevIdp({ audience: gatewayUrl })
     closers.push(() => idp.close())
 
@@ -182,25 +151,14 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     const eks = await startEksEmulator({ store, trail, clock, clusters: [{ name: SANDBOX.cluster, region: SANDBOX.region, endpoint: kube.url, caPem: kube.caPem }] })
     closers.push(() => eks.close())
 
-    await writeFile(
-      paths.config,
-      JSON.stringify(
-        {
-          issuer: idp.issuer,
-          listen: { host: '127.0.0.1', port },
-          admin: { host: '127.0.0.1', port: Number(new URL(adminUrl).port) },
-          policy: [join(root, 'policies', 'demo.json')],
-          audit: { path: paths.audit, durability: 'fsync' },
-          allowedOrigins: ['http://localhost:6274', 'http://127.0.0.1:6274'],
-        },
-        null,
-        2,
-      ),
-    )
-    const gateway = await spawnGateway(
-      options.gatewayCli ?? ownCli(root),
-      paths.config,
-      {
+    const gateways = await startSandboxGateways({
+      cli: options.gatewayCli ?? ownCli(root),
+      stateDir,
+      port,
+      issuer: idp.issuer,
+      policyFiles: options.policyFiles ?? [join(root, 'policies', 'demo.json')],
+      auditPath: paths.audit,
+      env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',
         AWS_REGION: SANDBOX.region,
         AWS_ROLE_ARN: SANDBOX.gatewayRoleArn,
@@ -214,16 +172,11 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         // The sandbox output is for people trying Airlock; `airlock serve` keeps the SDK's Node notice.
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
-      options.onGatewayLog ?? (() => {}),
-    )
-    closers.push(
-      () =>
-        new Promise<void>((done) => {
-          if (gateway.exitCode !== null) return done()
-          gateway.once('exit', () => done())
-          gateway.kill('SIGTERM')
-        }),
-    )
+      onLog: options.onGatewayLog ?? (() => {}),
+      ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
+    })
+    closers.push(() => gateways.close())
+    const adminUrl = gateways.replicas[0]?.adminUrl ?? ''
 
     await writeSandboxState(options.cwd, {
       issuer: idp.issuer,
@@ -234,7 +187,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       startedAt: new Date(clock.now()).toISOString(),
     })
     closers.push(() => removeSandboxState(options.cwd, process.pid))
-    return { gatewayUrl, adminUrl, idp, trail, ssm, paths, close }
+    return { gatewayUrl, adminUrl, idp, trail, ssm, paths, replicas: gateways.replicas, balancer: gateways.balancer, cluster: options.cluster, close }
   } catch (error) {
     await close()
     throw error

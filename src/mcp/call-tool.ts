@@ -81,8 +81,11 @@ function actorOf(principal: Principal): NonNullable<AuditEvent['actor']> {
   }
 }
 
+/** Where every tool result names its call's correlation id (errors also say it in their text). */
+export const CORRELATION_META_KEY = 'dev.airlock/correlationId'
+
 function errorResult(code: string, text: string, correlationId: string): CallResult {
-  return { content: [{ type: 'text', text: `[${code}] ${text} (correlation id ${correlationId})` }], isError: true }
+  return { content: [{ type: 'text', text: `[${code}] ${text} (correlation id ${correlationId})` }], isError: true, _meta: { [CORRELATION_META_KEY]: correlationId } }
 }
 
 function activationDetail(activation: Activation, renewed: boolean): Record<string, unknown> {
@@ -258,6 +261,8 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
           {
             content: [{ type: 'text', text: result.text }],
             ...(result.structured === undefined ? {} : { structuredContent: result.structured }),
+            // The caller can name this call to an admin, who finds it in the audit by this id.
+            _meta: { [CORRELATION_META_KEY]: correlationId },
           },
         )
       } catch (error) {
