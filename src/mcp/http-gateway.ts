@@ -8,6 +8,7 @@ import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import { AuthError, StateError } from '../errors.js'
 import { STATE_RETRY_AFTER_SECONDS, type StateHealth } from '../state/state-health.js'
+import { callsTool, stateUnavailable } from './state-unavailable.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { readBody } from './read-body.js'
 import { jsonRpcError, sendJson } from './send-json.js'
@@ -65,7 +66,7 @@ export interface HttpGatewayOptions {
 
 const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'])
 const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID'
-const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate'
+const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate, Retry-After'
 /** JSON-RPC code of the 2026-07-28 revision for standard headers that disagree with the body. */
 const HEADER_MISMATCH = -32020
 const HEALTH_REASON = /^[a-z][a-z0-9_]{0,63}$/
@@ -112,23 +113,6 @@ function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
     ...(mcpNameHeader === undefined ? {} : { mcpNameHeader }),
   })
   return outcome.kind === 'legacy'
-}
-
-const toolCallSchema = z.object({ method: z.literal('tools/call') })
-
-/** Whether a body (one message or a batch) carries a tools/call. */
-function callsTool(body: unknown): boolean {
-  return (Array.isArray(body) ? body : [body]).some((message) => toolCallSchema.safeParse(message).success)
-}
-
-/** 503 for a request the gateway cannot decide without its state store; clients retry after the header. */
-function stateUnavailable(res: ServerResponse, retryAfterSeconds: number): void {
-  sendJson(
-    res,
-    503,
-    { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway cannot reach its state store, so calls are refused for now; retry shortly.' }, id: null },
-    { 'retry-after': String(retryAfterSeconds) },
-  )
 }
 
 function isInitialize(body: unknown): boolean {
