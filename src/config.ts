@@ -3,6 +3,45 @@ import { JWS_ALGORITHMS } from './jws-algorithms.js'
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
 
+/** A schema or table name the PostgreSQL audit sink accepts: a plain lower-case identifier. */
+export const AUDIT_IDENTIFIER = /^[a-z_][a-z0-9_]{0,39}$/
+
+const auditIdentifier = z.string().regex(AUDIT_IDENTIFIER, 'expected a lower-case identifier (a-z, 0-9, _), at most 40 characters')
+
+/** Signed checkpoints of the chain head, so that a cut tail is detected (`airlock audit verify`). */
+const auditCheckpointSchema = z.strictObject({
+  /** PKCS#8 PEM file of an Ed25519 private key, e.g. a mounted Secret. */
+  keyFile: z.string().min(1),
+  /** How often the head is signed when it moved; also at every clean stop. */
+  intervalSeconds: z.number().int().min(1).max(86_400).default(60),
+})
+
+const redactKeys = z.array(z.string().min(1)).default([])
+
+const fileAuditSchema = z.strictObject({
+  sink: z.literal('file').default('file'),
+  path: z.string().min(1),
+  durability: z.enum(['write', 'fsync']).default('fsync'),
+  redactKeys,
+  checkpoint: auditCheckpointSchema.optional(),
+})
+
+const postgresAuditSchema = z.strictObject({
+  sink: z.literal('postgres'),
+  /** postgres://user@host:5432/db?sslmode=verify-full; the password may come from PGPASSWORD instead. */
+  url: z.string().regex(/^postgres(ql)?:\/\/\S+$/, 'expected a postgres:// or postgresql:// URL'),
+  schema: auditIdentifier.default('public'),
+  /** Records; checkpoints go to `<table>_checkpoints`. */
+  table: auditIdentifier.default('airlock_audit'),
+  redactKeys,
+  poolSize: z.number().int().min(2).max(64).default(4),
+  /** Longest wait for a connection (new or from the pool) before a write fails closed. */
+  connectTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+  /** Longest a statement may run (server side, and client side a little later) before a write fails closed. */
+  statementTimeoutMs: z.number().int().min(100).max(60_000).default(5_000),
+  checkpoint: auditCheckpointSchema.optional(),
+})
+
 /** Where replicas keep what they decide with besides the policy (activations, rate limits). */
 export const stateConfigSchema = z
   .discriminatedUnion('kind', [
@@ -49,6 +88,37 @@ export const gatewayConfigSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).default(8080),
     })
     .default({ host: '127.0.0.1', port: 8080 }),
+  /**
+   * The admin listener: `/metrics`, `/healthz`, `/readyz`. Keep it off the public network: on
+   * loopback by default; in a pod, the pod address (kubelet probes, Prometheus) but not the Service.
+   */
+  admin: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(9464),
+    })
+    .default({ enabled: true, host: '127.0.0.1', port: 9464 }),
+  /**
+   * Peers (addresses or CIDR blocks) whose `X-Forwarded-For` names the client, e.g. the ingress
+   * controller's pods. Empty: the socket's peer is the client, and the header is ignored.
+   */
+  trustedProxies: z
+    .array(z.union([z.ipv4(), z.ipv6(), z.cidrv4(), z.cidrv6()], { error: 'expected an IP address or CIDR block such as "10.0.0.0/8"' }))
+    .default([]),
+  /**
+   * Per client address: after `burst` requests with absent or refused credentials, further
+   * requests get 429 with Retry-After before any token is looked at, until the allowance refills
+   * at `perMinute`. Each replica counts on its own.
+   */
+  unauthenticatedLimit: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      burst: z.number().int().min(1).max(100_000).default(20),
+      perMinute: z.number().min(1).max(600_000).default(60),
+      maxAddresses: z.number().int().min(100).max(10_000_000).default(100_000),
+    })
+    .default({ enabled: true, burst: 20, perMinute: 60, maxAddresses: 100_000 }),
   /** The URL agents use to reach the gateway (behind a load balancer: its public origin). */
   publicUrl: httpUrl.optional(),
   /** Browser origins allowed to call /mcp; requests without Origin are always fine. */
@@ -58,12 +128,8 @@ export const gatewayConfigSchema = z.strictObject({
   scopesSupported: z.array(z.string().min(1)).default([]),
   /** Policy files or directories. */
   policy: z.array(z.string().min(1)).min(1),
-  audit: z
-    .strictObject({
-      path: z.string().min(1),
-      durability: z.enum(['write', 'fsync']).default('fsync'),
-      redactKeys: z.array(z.string().min(1)).default([]),
-    }),
+  /** Where audit records go: a local file (one replica) or a PostgreSQL table shared by every replica. */
+  audit: z.discriminatedUnion('sink', [fileAuditSchema, postgresAuditSchema], { error: 'audit.sink: expected "file" (the default) or "postgres"' }),
   sessions: z
     .strictObject({
       idleTimeoutSeconds: z.number().int().min(10).max(86_400).default(600),

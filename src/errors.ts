@@ -28,6 +28,8 @@ export type AuthFailure =
   | 'too_old'
   | 'invalid_claims'
   | 'issuer_unavailable'
+  /** A valid token without a scope the request needs (`AUTH_FORBIDDEN`, HTTP 403). */
+  | 'insufficient_scope'
 
 export type AuthErrorCode = 'AUTH_MISSING' | 'AUTH_INVALID' | 'AUTH_FORBIDDEN'
 export class AuthError extends AirlockError<AuthErrorCode> {

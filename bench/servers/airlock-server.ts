@@ -25,10 +25,13 @@ const running = await startGateway({
   config: gatewayConfigSchema.parse({
     issuer: process.env.BENCH_ISSUER,
     listen: { host: '127.0.0.1', port: 0 },
+    admin: { port: 0 },
     policy: [policy],
     audit: { path: join(dir, 'audit.jsonl'), durability: process.env.BENCH_DURABILITY ?? 'fsync' },
     sessions: { idleTimeoutSeconds: 3600, maxPerSubject: 1000, maxTotal: 1_000_000 },
     awsEndpoints: json('BENCH_AWS_ENDPOINTS') ?? {},
+    // BENCH_CONFIG: further config keys for one variant (e.g. unauthenticatedLimit).
+    ...z.record(z.string(), z.unknown()).optional().parse(json('BENCH_CONFIG')),
   }),
   awsCredentials: async () => {
     if (key === undefined) throw new UpstreamError('AWS_CREDENTIALS', 'no AWS in the benchmark')

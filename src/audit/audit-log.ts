@@ -2,9 +2,13 @@ import { lstat } from 'node:fs/promises'
 import type { Clock } from '../clock.js'
 import { AuditError } from '../errors.js'
 import { hashAuditLine } from './audit-chain.js'
-import type { AuditEvent, AuditSink } from './audit-event.js'
+import type { CheckpointSigner, SignedCheckpoint } from './audit-checkpoint.js'
+import type { AuditEvent } from './audit-event.js'
+import type { AuditTrail } from './audit-trail.js'
+import { appendCheckpointLine, checkpointFilePath } from './checkpoint-file.js'
 import { errorCode, openAuditFile, type AuditFile } from './open-audit-file.js'
 import { resumeAuditFile } from './resume-audit-file.js'
+import { composeAuditLine, serializeAuditEvent } from './compose-audit-line.js'
 
 export interface AuditLogOptions {
   readonly path: string
@@ -14,25 +18,23 @@ export interface AuditLogOptions {
    * 'write': resolve once the record is in the kernel, which survives a crash of this process.
    */
   readonly durability?: 'write' | 'fsync'
-  /** Called after each group commit with the number of records it made durable (metrics). */
-  readonly onCommit?: (records: number) => void
+  /**
+   * Called after each group commit with the number of records it made durable and how long the
+   * commit took on the clock, write and flush included (metrics).
+   */
+  readonly onCommit?: (records: number, durationMs: number) => void
   /**
    * While failed, a write probes the file (and may succeed) only if this long has passed on the
    * clock since the last attempt, and a timer probes this often. Default 1000; 0: every write probes.
    */
   readonly retryIntervalMs?: number
+  /** Signs checkpoints of the head, appended to `<path>.checkpoints` (`checkpointFilePath`); none without. */
+  readonly signer?: CheckpointSigner
 }
 
-/** Whether the log can record right now; `reason` is a fixed code, safe to show anywhere. */
-export type AuditHealth = { readonly ok: true } | { readonly ok: false; readonly reason: 'audit_write_failed' | 'audit_closed' }
-
-export interface AuditLog extends AuditSink {
+export interface AuditLog extends AuditTrail {
   /** Hash of the last record written (the value the next record's `prev` will hold). */
   head(): string
-  /** Whether writes currently succeed: failed from an I/O failure until a probe succeeds. */
-  health(): AuditHealth
-  /** Waits for queued writes, then closes the file; later writes reject with AUDIT_CLOSED. */
-  close(): Promise<void>
 }
 
 interface Pending {
@@ -47,8 +49,6 @@ interface Failure {
   refused: number
   lastAttempt: number
 }
-
-const RESERVED = ['seq', 'ts', 'prev'] as const
 
 /**
  * Opens (or creates, mode 0600) an append-only, hash-chained JSON Lines audit log. Each line is
@@ -69,6 +69,9 @@ const RESERVED = ['seq', 'ts', 'prev'] as const
  *   whose first record `audit.reopened` continues the chain: its `seq` and `prev` follow the old
  *   file's last record, so the files verify together (`verifyAuditFiles`). A non-empty or
  *   non-regular file at the path is not this log's: writes fail closed until it is gone.
+ *
+ * With a `signer`, `checkpoint()` signs the committed head and appends it to `<path>.checkpoints`
+ * (schedule it with `withCheckpoints`), so that `airlock audit verify` can tell a cut tail.
  *
  * Throws ConfigError CONFIG_INVALID when the path is not a regular file or cannot be opened, or
  * when the last complete line is not a valid record (damage, not a crash: an operator must
@@ -93,12 +96,15 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   // Set when the file may hold bytes past `committed` (torn tail, failed write): cut before writing.
   let dirty = resume.torn !== undefined
   // Records of the log's own incidents, written before anything else and kept until they are.
-  let notes: string[] = resume.torn === undefined ? [] : [serializeEvent({ type: 'audit.repaired', detail: { ...resume.torn } })]
+  let notes: string[] = resume.torn === undefined ? [] : [serializeAuditEvent({ type: 'audit.repaired', detail: { ...resume.torn } })]
   let queue: Pending[] = []
   let flushing = false
   let failure: Failure | undefined
   let closed = false
-  let drained: (() => void) | undefined
+  // Resolved whenever a flush ends (close and checkpoints wait for queued records to land).
+  const idleWaiters: (() => void)[] = []
+  const idle = (): Promise<void> => (flushing ? new Promise<void>((resolve) => idleWaiters.push(resolve)) : Promise.resolve())
+  let checkpointed = 0
   let retryTimer: NodeJS.Timeout | undefined
 
   async function followPath(): Promise<void> {
@@ -123,7 +129,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     file = next
     committed = 0
     dirty = false
-    notes = [serializeEvent({ type: 'audit.reopened', detail: { reason, previousFile: { dev: old.dev, ino: old.ino } } }), ...notes]
+    notes = [serializeAuditEvent({ type: 'audit.reopened', detail: { reason, previousFile: { dev: old.dev, ino: old.ino } } }), ...notes]
   }
 
   async function commit(batch: readonly Pending[]): Promise<void> {
@@ -140,7 +146,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         // The system error code (ENOSPC, EIO…), or AUDIT_WRITE_FAILED when the path held a foreign file.
         const cause = errorCode(failure.error.cause)
         const detail = { downMs: now - failure.since, refusedWrites: failure.refused, error: cause === 'error' ? failure.error.code : cause }
-        bodies.push(serializeEvent({ type: 'audit.recovered', detail }))
+        bodies.push(serializeAuditEvent({ type: 'audit.recovered', detail }))
       }
       bodies.push(...batch.map((item) => item.body))
       if (bodies.length === 0) return
@@ -149,7 +155,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       let nextPrev = prev
       const lines = bodies.map((body) => {
         nextSeq += 1
-        const line = composeLine(nextSeq, ts, nextPrev, body)
+        const line = composeAuditLine(nextSeq, ts, nextPrev, body)
         nextPrev = hashAuditLine(line)
         return line
       })
@@ -166,7 +172,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       committed += buffer.length
       notes = []
       if (failure !== undefined) recovered()
-      options.onCommit?.(batch.length)
+      options.onCommit?.(batch.length, clock.now() - now)
       for (const item of batch) item.resolve()
     } catch (error) {
       fail(error, now, batch.length)
@@ -212,7 +218,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       }
     }
     flushing = false
-    drained?.()
+    for (const wake of idleWaiters.splice(0)) wake()
   }
 
   function startFlush(): void {
@@ -232,7 +238,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       }
       let body: string
       try {
-        body = serializeEvent(event)
+        body = serializeAuditEvent(event)
       } catch (error) {
         return Promise.reject(error)
       }
@@ -247,8 +253,18 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       if (closed) return
       closed = true
       clearInterval(retryTimer)
-      if (flushing) await new Promise<void>((resolve) => (drained = resolve))
+      await idle()
       await file.handle.close()
+    },
+    async checkpoint(): Promise<SignedCheckpoint | undefined> {
+      if (options.signer === undefined) return undefined
+      await idle()
+      // Only committed records: `seq` and `prev` move once a commit is durable.
+      if (seq === 0 || seq === checkpointed) return undefined
+      const signed = options.signer.sign({ seq, hash: prev })
+      await appendCheckpointLine(checkpointFilePath(path), signed)
+      checkpointed = Math.max(checkpointed, signed.seq)
+      return signed
     },
   }
   // Write the repair record now: the torn bytes are saved aside, the record says where.
@@ -257,24 +273,6 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     await flush()
   }
   return log
-}
-
-/** `{"seq":…,"ts":…,"prev":…` followed by the event's own fields, in one compact line. */
-function composeLine(seq: number, ts: string, prev: string, body: string): string {
-  const header = `{"seq":${seq},"ts":${JSON.stringify(ts)},"prev":"${prev}"`
-  return body === '{}' ? `${header}}` : `${header},${body.slice(1)}`
-}
-
-function serializeEvent(event: AuditEvent): string {
-  if (typeof event !== 'object' || event === null || Array.isArray(event)) {
-    throw new TypeError('audit event must be an object')
-  }
-  for (const key of RESERVED) {
-    if (Object.hasOwn(event, key)) throw new TypeError(`audit event must not set "${key}"`)
-  }
-  const body = JSON.stringify(event)
-  if (!body.startsWith('{')) throw new TypeError('audit event must serialize to a JSON object')
-  return body
 }
 
 async function writeAll(file: AuditFile, buffer: Buffer): Promise<void> {

@@ -51,14 +51,26 @@ type Failure = Extract<AuditVerifyResult, { ok: false }>
 
 /**
  * Incremental chain check: feed lines in order, get the first failure. Removing records from the
- * end of a log cannot be seen from the log alone; compare `head` with a value kept elsewhere.
+ * end of a log cannot be seen from the log alone: check signed checkpoints of its head
+ * (`createCheckpointCheck`, fed through `observe`).
  */
 export interface AuditChainVerifier {
   push(line: Uint8Array | string): Failure | undefined
   result(): AuditVerifyResult
 }
 
-export function createAuditChainVerifier(): AuditChainVerifier {
+export interface AuditChainVerifierOptions {
+  /** Called with each accepted record's `seq` and line hash, in order (checkpoint checks). */
+  readonly observe?: (seq: number, hash: string) => void
+  /**
+   * Accept a first record with any `seq` and `prev` as the continuation of records no longer
+   * present (a table pruned by retention); reported as `continuesFrom`. Default: only a first
+   * `audit.reopened` record may continue an earlier file.
+   */
+  readonly allowLaterStart?: boolean
+}
+
+export function createAuditChainVerifier(options: AuditChainVerifierOptions = {}): AuditChainVerifier {
   let lineNo = 0
   let records = 0
   let seq = 0
@@ -86,7 +98,7 @@ export function createAuditChainVerifier(): AuditChainVerifier {
     if (!header.success) return fail(lineNo, 'invalid_record', 'line lacks a valid seq, ts or prev')
     const type = header.data['type']
     // A log reopened after its file was moved or deleted continues the chain in a new file.
-    if (lineNo === 1 && type === 'audit.reopened' && header.data.seq > 1) {
+    if (lineNo === 1 && header.data.seq > 1 && (type === 'audit.reopened' || options.allowLaterStart === true)) {
       continuesFrom = { seq: header.data.seq - 1, head: header.data.prev }
       seq = continuesFrom.seq
       prev = continuesFrom.head
@@ -104,6 +116,7 @@ export function createAuditChainVerifier(): AuditChainVerifier {
     }
     seq = header.data.seq
     prev = hashAuditLine(line)
+    options.observe?.(seq, prev)
     records += 1
     intents.push(header.data)
     if (type === 'audit.repaired') incidents.repaired += 1
@@ -142,8 +155,8 @@ export function verifyAuditFile(path: string): Promise<AuditFilesVerifyResult> {
  * Failures name the file and the line in it. I/O errors (missing file…) are thrown, and
  * ConfigError CONFIG_INVALID for a path that is not a regular file (a FIFO would read as empty).
  */
-export async function verifyAuditFiles(paths: readonly string[]): Promise<AuditFilesVerifyResult> {
-  const verifier = createAuditChainVerifier()
+export async function verifyAuditFiles(paths: readonly string[], options: AuditChainVerifierOptions = {}): Promise<AuditFilesVerifyResult> {
+  const verifier = createAuditChainVerifier(options)
   // Global line number at which each file starts, to report failures per file.
   const starts: number[] = []
   let global = 0

@@ -17,6 +17,7 @@ export const AUTH_FAILURE_DESCRIPTIONS: Readonly<Record<AuthFailure, string>> = 
   too_old: 'The token is too old',
   invalid_claims: 'The token claims are invalid',
   issuer_unavailable: 'The token issuer cannot be reached, try again later',
+  insufficient_scope: 'The token lacks a scope this request needs',
 }
 
 const INSUFFICIENT_SCOPE_DESCRIPTION = 'The token does not grant access to this resource'
@@ -47,7 +48,8 @@ function errorCode(error: AuthError | undefined): BearerErrorCode | undefined {
 }
 
 function description(error: AuthError): string {
-  return error.code === 'AUTH_FORBIDDEN' ? INSUFFICIENT_SCOPE_DESCRIPTION : AUTH_FAILURE_DESCRIPTIONS[error.failure]
+  if (error.code !== 'AUTH_FORBIDDEN') return AUTH_FAILURE_DESCRIPTIONS[error.failure]
+  return error.failure === 'insufficient_scope' ? AUTH_FAILURE_DESCRIPTIONS.insufficient_scope : INSUFFICIENT_SCOPE_DESCRIPTION
 }
 
 /**

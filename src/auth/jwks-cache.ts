@@ -28,6 +28,8 @@ export interface JwksCacheOptions {
   readonly allowInsecureLoopback?: boolean
   /** Told about every failed refresh (for logs). The error never contains a token. */
   readonly onRefreshError?: (error: UpstreamError) => void
+  /** Told the result of every discovery + JWKS fetch attempt (for metrics). */
+  readonly onRefresh?: (result: 'ok' | 'error') => void
 }
 
 export interface JwksCache {
@@ -35,6 +37,8 @@ export interface JwksCache {
   readonly getKey: KeyResolver
   /** Fetches discovery and JWKS now, unless an attempt is in the cooldown; true when keys are held. */
   readonly refresh: () => Promise<boolean>
+  /** Whether a key set is held (once fetched, kept through later failures). */
+  readonly hasKeys: () => boolean
 }
 
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000
@@ -97,6 +101,14 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     fetchedAt = clock.now()
   }
 
+  function report(result: 'ok' | 'error'): void {
+    try {
+      options.onRefresh?.(result)
+    } catch {
+      // Metrics must not turn a refresh into an unhandled rejection.
+    }
+  }
+
   function attempt(): Promise<boolean> {
     const startedAt = clock.now()
     // Set before the fetch, so requests meanwhile join it instead of starting their own.
@@ -105,6 +117,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
       () => {
         lastError = undefined
         coldFailures = 0
+        report('ok')
         return true
       },
       (error: unknown) => {
@@ -123,6 +136,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
         } catch {
           // A failing logger must not turn a refresh failure into an unhandled rejection.
         }
+        report('error')
         return keySet !== undefined
       },
     )
@@ -187,5 +201,5 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     }
   }
 
-  return { getKey, refresh }
+  return { getKey, refresh, hasKeys: () => keySet !== undefined }
 }

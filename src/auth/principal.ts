@@ -10,6 +10,11 @@ export interface Principal {
   /** Token `iat`, epoch seconds, when the issuer sets one. */
   readonly issuedAt?: number
   /**
+   * OAuth scopes the token grants (`scope`/`scp` claims), when it carries either claim; absent
+   * reads as no scope at all (a tool that needs one is refused).
+   */
+  readonly scopes?: readonly string[]
+  /**
    * `auth_time`, epoch seconds: when the person (or agent) last signed in at the IdP. A refreshed
    * token keeps it; a new sign-in moves it. Starting a new grant period needs a sign-in later than
    * the end of the last one (`auth_time`, else `iat`).

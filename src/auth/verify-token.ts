@@ -7,6 +7,7 @@ import { classifyJoseError } from './classify-jose-error.js'
 import type { KeyResolver } from './jwks-cache.js'
 import type { Principal } from './principal.js'
 import { readGroupsClaim } from './read-groups-claim.js'
+import { readScopeClaims } from './read-scope-claims.js'
 
 
 /** Header parameters that point at keys chosen by the token's author; never honoured. */
@@ -138,6 +139,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     }
     const groups = readGroupsClaim(payload, options.groupsClaim)
     if (groups === undefined) throw refuse('invalid_claims', 'groups claim is neither a string nor an array of strings')
+    const scopes = readScopeClaims(payload)
+    if (!scopes.ok) throw refuse('invalid_claims', `${scopes.claim} claim is neither a string nor an array of strings`)
     const { email, name, jti } = payload
     return {
       issuer: claims.data.iss,
@@ -145,6 +148,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       groups,
       expiresAt: claims.data.exp,
       ...(iat === undefined ? {} : { issuedAt: iat }),
+      ...(scopes.scopes === undefined ? {} : { scopes: scopes.scopes }),
       ...(claims.data.auth_time === undefined ? {} : { authTime: claims.data.auth_time }),
       ...(typeof email === 'string' ? { email } : {}),
       ...(typeof name === 'string' ? { name } : {}),

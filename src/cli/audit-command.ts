@@ -1,151 +1,150 @@
+import type { KeyObject } from 'node:crypto'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
-import { z } from 'zod'
-import { readTailLines } from '../audit/read-tail-lines.js'
-import { errorCode } from '../audit/open-audit-file.js'
-import { verifyAuditFiles } from '../audit/verify-audit.js'
+import { createCheckpointCheck, type CheckpointReport } from '../audit/check-checkpoints.js'
+import { checkpointFilePath, readCheckpointFile, type CheckpointFile } from '../audit/checkpoint-file.js'
+import { verifyAuditFiles, type AuditVerifyResult } from '../audit/verify-audit.js'
+import { verifyPostgresTrail } from '../audit/verify-postgres-trail.js'
 import { ConfigError } from '../errors.js'
+import { auditTailCommand } from './audit-tail-command.js'
+import { resolveAuditSource, withAuditDatabase, type AuditSource } from './audit-source.js'
 import type { CliCommand, CliIo } from './cli-io.js'
+import { loadCheckpointPublicKey } from './open-audit-trail.js'
+import { failureText, sanitize } from './cli-text.js'
+import { printAuditReport } from './print-audit-report.js'
 
-const USAGE = 'usage: airlock audit verify [--strict] <file>... | airlock audit tail <file> [-n N]'
-const VERIFY_USAGE = 'usage: airlock audit verify [--strict] <file>...  (several files: oldest first)'
+const USAGE = 'usage: airlock audit verify [options] <file>... | --postgres <url> | --config <file>; airlock audit tail <file> | --postgres <url> | --config <file> [-n N]'
+const VERIFY_USAGE =
+  'usage: airlock audit verify [--strict] [--require-seal] [--public-key <pem>]... (<file>... [--checkpoints <file>] | --postgres <url> [--schema s] [--table t] | --config <file>)'
 
 /**
- * `airlock audit verify [--strict] <file>...`: checks the hash chain, across files given oldest
- * first (a file reopened after the previous one was moved or deleted continues its chain); exit 1
- * at the first bad line (`<file>:<line>: <reason>: <detail>`) or when a file cannot be read.
- * Intents (`tools.intent`) without an outcome (`tools.call` with the same correlation id) are
- * listed as warnings: the process stopped or crashed mid-call and the action may have run. The
- * chain is still intact, so the exit code stays 0 unless `--strict`, which makes it 1.
- * `airlock audit tail <file> [-n N]`: prints the last N (default 10) records, one compact line each.
+ * `airlock audit verify`: checks a trail's hash chain (files oldest first, or a PostgreSQL table)
+ * and its signed checkpoints; prints the head's seq and hash. Exit 1 at the first bad record
+ * (`<where>: <reason>: <detail>`), a checkpoint that names missing records (cut tail) or a
+ * rewritten one, a bad signature, or when the trail cannot be read. Records after the last
+ * checkpoint are reported as unproven (a crash leaves them, and so would a cut tail); exit 1
+ * for that only with `--require-seal`. Intents without an outcome are warnings; exit 1 only with
+ * `--strict`. Signatures are checked with `--public-key` (repeatable, either half of the pair)
+ * or, with `--config`, the configured key. `airlock audit tail`: see auditTailCommand.
  * Usage errors exit 2. `argv` is what follows `airlock audit`.
  */
 export const auditCommand: CliCommand = async function auditCommand(argv, io) {
   const [sub, ...rest] = argv
   if (sub === 'verify') return verify(rest, io)
-  if (sub === 'tail') return tail(rest, io)
+  if (sub === 'tail') return auditTailCommand(rest, io)
   io.stderr(`${USAGE}\n`)
   return 2
 }
 
+type Verified =
+  | { readonly ok: true; readonly chain: Extract<AuditVerifyResult, { ok: true }>; readonly checkpoints: CheckpointReport; readonly notes: readonly string[] }
+  | { readonly ok: false; readonly where: string; readonly reason: string; readonly message: string }
+
 async function verify(argv: readonly string[], io: CliIo): Promise<number> {
   let parsed
   try {
-    parsed = parseArgs({ args: [...argv], options: { strict: { type: 'boolean' } }, allowPositionals: true, strict: true })
+    parsed = parseArgs({
+      args: [...argv],
+      options: {
+        strict: { type: 'boolean' },
+        'require-seal': { type: 'boolean' },
+        'public-key': { type: 'string', multiple: true },
+        checkpoints: { type: 'string' },
+        postgres: { type: 'string' },
+        schema: { type: 'string' },
+        table: { type: 'string' },
+        config: { type: 'string' },
+      },
+      allowPositionals: true,
+      strict: true,
+    })
   } catch {
     io.stderr(`${VERIFY_USAGE}\n`)
     return 2
   }
-  const files = parsed.positionals
-  if (files.length === 0) {
+  const { values, positionals } = parsed
+  let source: AuditSource | undefined
+  try {
+    source = await resolveAuditSource({ positionals, postgres: values.postgres, schema: values.schema, table: values.table, config: values.config }, io)
+  } catch (error) {
+    io.stderr(`airlock: ${failureText(error)}\n`)
+    return error instanceof ConfigError ? 2 : 1
+  }
+  if (source === undefined || (values.checkpoints !== undefined && source.kind !== 'files')) {
     io.stderr(`${VERIFY_USAGE}\n`)
     return 2
   }
-  const paths = files.map((file) => resolve(io.cwd, file))
-  // Report files as the operator named them.
-  const named = (path: unknown): string => files[paths.findIndex((p) => p === path)] ?? files.join(', ')
-  let result
+  let keys: KeyObject[] | undefined
   try {
-    result = await verifyAuditFiles(paths)
+    const keyFiles = values['public-key'] ?? (source.keyFile === undefined ? [] : [source.keyFile])
+    keys = keyFiles.length === 0 ? undefined : await Promise.all(keyFiles.map((file) => loadCheckpointPublicKey(resolve(io.cwd, file), file)))
   } catch (error) {
-    io.stderr(`${named(error instanceof Error && 'path' in error ? error.path : undefined)}: cannot read (${failureText(error)})\n`)
+    io.stderr(`airlock: ${failureText(error)}\n`)
     return 1
   }
-  if (!result.ok) {
-    const file = named(result.file)
-    io.stdout(`${file}:${result.line}: ${result.reason}: ${result.message}\n`)
-    return 1
-  }
-  io.stdout(`OK: ${result.records} records${files.length > 1 ? ` in ${files.length} files` : ''}, chain intact\n`)
-  if (result.continuesFrom !== undefined) {
-    io.stdout(`note: the first record continues an earlier file at seq ${result.continuesFrom.seq} (head ${result.continuesFrom.head}); verify both, oldest first, to check the link\n`)
-  }
-  const { repaired, reopened, recovered } = result.incidents
-  if (repaired + reopened + recovered > 0) {
-    io.stdout(`note: audit incidents: ${repaired} torn tail(s) moved aside, ${reopened} file reopen(s), ${recovered} recovery(ies) after write failures\n`)
-  }
-  if (result.openIntents.length > 0) {
-    io.stdout(`warning: ${result.openIntents.length} tool call(s) with an intent but no outcome (stopped or crashed mid-call; the action may have run):\n`)
-    for (const intent of result.openIntents) {
-      const line = `  id=${intent.correlationId} tool=${intent.tool ?? '?'} sub=${intent.sub ?? '?'} at ${intent.ts} (#${intent.seq})`
-      io.stdout(`${sanitize(line)}\n`)
+  const noKeyHint = values.config === undefined ? 'no --public-key' : 'no audit.checkpoint.keyFile in the config, and no --public-key'
+  let checkpointFile: CheckpointFile | undefined
+  let checkpointsNamed = ''
+  if (source.kind === 'files') {
+    // By default, the checkpoints kept next to the newest file (the log's current path).
+    const last = source.files.length - 1
+    checkpointsNamed = values.checkpoints ?? checkpointFilePath(source.files[last] ?? '')
+    try {
+      checkpointFile = await readCheckpointFile(values.checkpoints === undefined ? checkpointFilePath(source.paths[last] ?? '') : resolve(io.cwd, values.checkpoints), checkpointsNamed)
+    } catch (error) {
+      io.stderr(`${checkpointsNamed}: cannot read (${failureText(error)})\n`)
+      return 1
     }
-    if (parsed.values.strict === true) return 1
   }
-  return 0
-}
-
-async function tail(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed
+  let verified: Verified
   try {
-    parsed = parseArgs({ args: [...argv], options: { n: { type: 'string', short: 'n' } }, allowPositionals: true, strict: true })
-  } catch {
-    io.stderr('usage: airlock audit tail <file> [-n N]\n')
-    return 2
-  }
-  const [file, ...extra] = parsed.positionals
-  const count = parsed.values.n === undefined ? 10 : Number(parsed.values.n)
-  if (file === undefined || extra.length > 0 || !Number.isInteger(count) || count < 1 || count > 100_000) {
-    io.stderr('usage: airlock audit tail <file> [-n N]  (N: 1..100000)\n')
-    return 2
-  }
-  let lines
-  try {
-    ;({ lines } = await readTailLines(resolve(io.cwd, file), count))
+    verified = source.kind === 'files' ? await verifyFiles(source, checkpointFile, checkpointsNamed, keys) : await verifyTable(source, keys)
   } catch (error) {
-    io.stderr(`${file}: cannot read (${failureText(error)})\n`)
+    return readFailure(source, error, io)
+  }
+  if (!verified.ok) {
+    io.stdout(`${verified.where}: ${verified.reason}: ${verified.message}\n`)
     return 1
   }
-  for (const line of lines) io.stdout(`${formatRecord(line.toString('utf8'))}\n`)
+  if (!verified.checkpoints.ok) {
+    const { where, reason, message } = verified.checkpoints
+    io.stdout(`${where}: ${reason}: ${message}\n`)
+    return 1
+  }
+  const print = (line: string) => io.stdout(`${sanitize(line)}\n`)
+  const scope = source.kind === 'files' && source.files.length > 1 ? ` in ${source.files.length} files` : ''
+  const { sealed } = printAuditReport(verified.chain, verified.checkpoints, { scope, continuation: source.kind === 'files' ? 'file' : 'table', noKeyHint }, print)
+  for (const note of verified.notes) print(note)
+  if (values.strict === true && verified.chain.openIntents.length > 0) return 1
+  if (values['require-seal'] === true && !sealed) return 1
   return 0
 }
 
-const recordView = z.looseObject({
-  seq: z.number(),
-  ts: z.string(),
-  type: z.string(),
-  actor: z.looseObject({ sub: z.string().optional() }).optional(),
-  tool: z.string().optional(),
-  connection: z.string().optional(),
-  grantId: z.string().optional(),
-  decision: z.string().optional(),
-  outcome: z.string().optional(),
-  code: z.string().optional(),
-  durationMs: z.number().optional(),
-  correlationId: z.string().optional(),
-})
-
-/** One record as `#seq ts type key=value…`, skipping absent fields. */
-function formatRecord(line: string): string {
-  let json: unknown
-  try {
-    json = JSON.parse(line)
-  } catch {
-    return '(unparsable line)'
+async function verifyFiles(source: Extract<AuditSource, { kind: 'files' }>, file: CheckpointFile | undefined, named: string, keys: KeyObject[] | undefined): Promise<Verified> {
+  const check = createCheckpointCheck(file?.sources ?? [], keys)
+  const chain = await verifyAuditFiles(source.paths, { observe: check.observe })
+  if (!chain.ok) {
+    const index = source.paths.findIndex((p) => p === chain.file)
+    return { ok: false, where: `${source.files[index] ?? chain.file}:${chain.line}`, reason: chain.reason, message: chain.message }
   }
-  const parsed = recordView.safeParse(json)
-  if (!parsed.success) return '(not an audit record)'
-  const r = parsed.data
-  const fields: [string, string | number | undefined][] = [
-    ['sub', r.actor?.sub],
-    ['tool', r.tool],
-    ['conn', r.connection],
-    ['grant', r.grantId],
-    ['decision', r.decision],
-    ['outcome', r.outcome],
-    ['code', r.code],
-    ['ms', r.durationMs],
-    ['id', r.correlationId],
-  ]
-  const rest = fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${String(v)}`)
-  return sanitize([`#${r.seq}`, r.ts, r.type, ...rest].join(' '))
+  const firstSeq = chain.continuesFrom === undefined ? 1 : chain.continuesFrom.seq + 1
+  const notes = file?.torn === true ? [`note: the last line of ${named} is torn (a crash while writing it) and was ignored`] : []
+  return { ok: true, chain, checkpoints: check.result({ firstSeq, seq: chain.seq }), notes }
 }
 
-/** Record fields can carry token-supplied text: never pass control characters to a terminal. */
-function sanitize(text: string): string {
-  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+async function verifyTable(source: Extract<AuditSource, { kind: 'postgres' }>, keys: KeyObject[] | undefined): Promise<Verified> {
+  const result = await withAuditDatabase(source.url, (db) => verifyPostgresTrail(db, source.tables, keys))
+  return result.ok ? { ...result, notes: [] } : result
 }
 
-function failureText(error: unknown): string {
-  return error instanceof ConfigError ? error.message : errorCode(error)
+function readFailure(source: AuditSource, error: unknown, io: CliIo): number {
+  if (source.kind === 'postgres') {
+    io.stderr(`${source.tables.label}: cannot read (${failureText(error)})\n`)
+    return 1
+  }
+  // Report files as the operator named them.
+  const path = error instanceof Error && 'path' in error ? error.path : undefined
+  const name = source.files[source.paths.findIndex((p) => p === path)] ?? source.files.join(', ')
+  io.stderr(`${name}: cannot read (${failureText(error)})\n`)
+  return 1
 }

@@ -13,8 +13,15 @@ export const ENV_OVERRIDES = {
   AIRLOCK_LISTEN_HOST: 'listen.host',
   AIRLOCK_LISTEN_PORT: 'listen.port',
   AIRLOCK_POLICY: 'policy',
+  AIRLOCK_AUDIT_SINK: 'audit.sink',
   AIRLOCK_AUDIT_PATH: 'audit.path',
+  AIRLOCK_AUDIT_CHECKPOINT_KEY_FILE: 'audit.checkpoint.keyFile',
   AIRLOCK_ALLOWED_ORIGINS: 'allowedOrigins',
+  AIRLOCK_ADMIN_HOST: 'admin.host',
+  AIRLOCK_ADMIN_PORT: 'admin.port',
+  // Connection URLs carry passwords: deployments pass them from a Secret, never in the config file.
+  AIRLOCK_STATE_URL: 'state.url',
+  AIRLOCK_AUDIT_URL: 'audit.url',
 } as const
 
 function issuePath(path: readonly PropertyKey[]): string {
@@ -23,10 +30,24 @@ function issuePath(path: readonly PropertyKey[]): string {
 
 /** One line per problem: `config.json: listen.port: expected a number` (env overrides name the variable). */
 export function formatConfigIssues(source: string, error: z.ZodError, fromEnv: ReadonlyMap<string, string>): string[] {
-  return error.issues.map((issue) => {
+  /** The variable that set `key` or something inside it. */
+  const variableFor = (key: string) => [...fromEnv].find(([set]) => set === key || set.startsWith(`${key}.`))
+  return error.issues.flatMap((issue) => {
     const path = issuePath(issue.path)
+    // A variable that sets a key this gateway does not have (e.g. a newer deployment's): name the variable.
+    if (issue.code === 'unrecognized_keys') {
+      const keyPath = (key: string) => (path === '' ? key : `${path}.${key}`)
+      const inFile = issue.keys.filter((key) => variableFor(keyPath(key)) === undefined)
+      return [
+        ...issue.keys.flatMap((key) => {
+          const found = variableFor(keyPath(key))
+          return found === undefined ? [] : [`${found[1]} (environment): ${found[0]}: not a setting of this gateway`]
+        }),
+        ...(inFile.length === 0 ? [] : [`${source}: ${path || '(root)'}: Unrecognized key${inFile.length > 1 ? 's' : ''}: ${inFile.map((k) => JSON.stringify(k)).join(', ')}`]),
+      ]
+    }
     const variable = fromEnv.get(path)
-    return `${variable === undefined ? source : `${variable} (environment)`}: ${path || '(root)'}: ${issue.message}`
+    return [`${variable === undefined ? source : `${variable} (environment)`}: ${path || '(root)'}: ${issue.message}`]
   })
 }
 
@@ -43,7 +64,7 @@ function setPath(target: Record<string, unknown>, path: string, value: unknown):
 
 /**
  * Reads the JSON config file, applies AIRLOCK_* environment overrides, validates it and resolves
- * relative policy/audit paths against the file's folder. Throws ConfigError CONFIG_INVALID with
+ * relative policy, audit and checkpoint key paths against the file's folder. Throws ConfigError CONFIG_INVALID with
  * one line per problem naming the key.
  */
 export async function loadGatewayConfig(file: string, env: Readonly<Record<string, string | undefined>>, cwd: string): Promise<GatewayConfig> {
@@ -64,7 +85,7 @@ export async function loadGatewayConfig(file: string, env: Readonly<Record<strin
     const value = env[variable]
     if (value === undefined || value === '') continue
     fromEnv.set(key, variable)
-    if (key === 'listen.port') setPath(merged, key, /^\d+$/.test(value) ? Number(value) : value)
+    if (key.endsWith('.port')) setPath(merged, key, /^\d+$/.test(value) ? Number(value) : value)
     else if (key === 'policy' || key === 'allowedOrigins') setPath(merged, key, value.split(',').map((s) => s.trim()).filter(Boolean))
     else setPath(merged, key, value)
   }
@@ -74,9 +95,11 @@ export async function loadGatewayConfig(file: string, env: Readonly<Record<strin
   }
   const base = dirname(path)
   const within = (p: string) => (isAbsolute(p) ? p : resolve(base, p))
+  const { audit } = parsed.data
+  const checkpoint = audit.checkpoint === undefined ? {} : { checkpoint: { ...audit.checkpoint, keyFile: within(audit.checkpoint.keyFile) } }
   return {
     ...parsed.data,
     policy: parsed.data.policy.map(within),
-    audit: { ...parsed.data.audit, path: within(parsed.data.audit.path) },
+    audit: audit.sink === 'file' ? { ...audit, path: within(audit.path), ...checkpoint } : { ...audit, ...checkpoint },
   }
 }

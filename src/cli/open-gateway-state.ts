@@ -38,6 +38,8 @@ export interface OpenStateOptions {
   readonly config: GatewayConfig['state']
   readonly clock: Clock
   readonly logger: Logger
+  /** Limits of the 2025 lane's sessions, kept in the store with Redis. */
+  readonly sessions: GatewayConfig['sessions']
   /** Test seam: the Redis client to use instead of one built from the config. */
   readonly redis?: Redis
 }
@@ -47,11 +49,16 @@ export async function openGatewayState(options: OpenStateOptions): Promise<Opene
   const { config, clock, logger } = options
   if (config.kind === 'memory') return { state: createMemoryState(clock), close: async () => undefined }
   const redis = options.redis ?? createRedisClient(config)
+  // Subscribed connections take no other commands: the cancel bus gets its own.
+  const subscriber = redis.duplicate()
+  subscriber.on('error', () => undefined)
   const where = redactedUrl(config.url)
   const state = createRedisState({
     redis,
     keyPrefix: config.keyPrefix,
     clock,
+    subscriber,
+    sessionLimits: { idleTimeoutMs: options.sessions.idleTimeoutSeconds * 1000, maxPerSubject: options.sessions.maxPerSubject, maxTotal: options.sessions.maxTotal },
     logError: (message, error) => logger.error(message, error),
     onChange(up, error) {
       if (up) logger.info('state store (Redis) answers again; calls are served', { redis: where })
@@ -65,6 +72,7 @@ export async function openGatewayState(options: OpenStateOptions): Promise<Opene
   return {
     state,
     async close() {
+      await subscriber.quit().catch(() => subscriber.disconnect())
       await redis.quit().catch(() => redis.disconnect())
     },
   }

@@ -15,8 +15,10 @@ const USAGE = `usage: airlock <command>
   policy check <paths…>        validate policy files
   policy explain --groups a,b  show what an identity may do, and which grant gives it
   policy schema                print the policy JSON Schema
-  audit verify [--strict] <file>...  check the audit hash chain (files oldest first)
-  audit tail <file> [-n N]     print the latest audit records
+  audit verify [--strict] [--require-seal] [--public-key <pem>] <file>... | --postgres <url> | --config <file>
+                               check the audit hash chain and its signed checkpoints
+  audit tail <file> | --postgres <url> | --config <file> [-n N]
+                               print the latest audit records
   iam-policy                   generate the least-privilege IAM policy, IRSA trust and RBAC
   verify                       check an agent environment, a live gateway or an IAM role
   sandbox trail                print the sandbox's AWS call trail

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { z } from 'zod'
 import type { CliCommand, CliIo } from './cli-io.js'
+import { formatLogLine } from './format-log-line.js'
 import { untilShutdown } from './serve-command.js'
 import { startSandbox, type Sandbox } from './start-sandbox.js'
 
@@ -22,6 +23,7 @@ export function connectInstructions(sandbox: Sandbox, cwd: string): string {
 Airlock sandbox is running. Ctrl-C stops everything.
 
   MCP endpoint    ${url}
+  Metrics, health ${sandbox.adminUrl}/metrics  ${sandbox.adminUrl}/readyz
   OIDC issuer     ${sandbox.idp.issuer}   (dev IdP: alice = dba, bob = sre, mallory = no groups)
   Audit log       ${rel(sandbox.paths.audit)}   (npx airlock audit verify ${rel(sandbox.paths.audit)})
   AWS call trail  ${rel(sandbox.paths.trail)}   (npx airlock sandbox trail)
@@ -75,7 +77,7 @@ export const sandboxCommand: CliCommand = async function sandbox(argv, io) {
   io.stderr('starting the sandbox: dev IdP, STS, RDS Data API, SSM, EKS, Kubernetes API, gateway…\n')
   let running: Sandbox
   try {
-    running = await startSandbox({ cwd: io.cwd, port, onGatewayLog: (line) => io.stderr(`gateway ${line}\n`) })
+    running = await startSandbox({ cwd: io.cwd, port, onGatewayLog: (line) => io.stderr(`${formatLogLine(line)}\n`) })
   } catch (error) {
     io.stderr(`airlock: the sandbox could not start: ${error instanceof Error ? error.message : String(error)}\n`)
     return 1

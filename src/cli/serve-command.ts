@@ -1,4 +1,5 @@
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import { z } from 'zod'
 import type { AwsTarget } from '../aws/aws-clients.js'
 import { AirlockError } from '../errors.js'
 import type { CliCommand, CliIo } from './cli-io.js'
@@ -6,6 +7,9 @@ import { loadGatewayConfig } from './load-config.js'
 import { systemClock } from '../clock.js'
 import { createLogger } from './logger.js'
 import { SHUTDOWN_CANCEL_GRACE_MS, startGateway } from './start-gateway.js'
+
+/** AIRLOCK_LOG_LEVEL; anything else keeps the default (info). */
+const logLevelSchema = z.enum(['debug', 'info', 'warn', 'error'])
 
 /** Beyond the drain and the cancel grace, how long the shutdown may take before the process is ended anyway. */
 const EXIT_MARGIN_MS = 2_000
@@ -41,7 +45,8 @@ export function createServeCommand(deps: ServeCommandDeps): CliCommand {
       io.stderr('usage: airlock serve --config <file>   (or set AIRLOCK_CONFIG)\n')
       return 2
     }
-    const logger = createLogger(io.stderr, systemClock.now)
+    const level = logLevelSchema.safeParse(io.env.AIRLOCK_LOG_LEVEL)
+    const logger = createLogger(io.stderr, systemClock.now, level.success ? { level: level.data } : {})
     try {
       const config = await loadGatewayConfig(file, io.env, io.cwd)
       const aws = deps.aws(io)
@@ -51,7 +56,7 @@ export function createServeCommand(deps: ServeCommandDeps): CliCommand {
         ...(aws.roleCredentials === undefined ? {} : { roleCredentials: aws.roleCredentials }),
         logger,
       })
-      logger.info('airlock is listening', { mcp: running.resource, audience: running.audience, issuer: config.issuer })
+      logger.info('airlock is listening', { mcp: running.resource, audience: running.audience, issuer: config.issuer, ...(running.admin === undefined ? {} : { admin: running.admin.origin }) })
       await untilShutdown(io.shutdown)
       // Whatever hangs (an audit disk, a stuck socket), the process ends within the drain plus a few seconds.
       const limitMs = config.shutdown.drainSeconds * 1000 + SHUTDOWN_CANCEL_GRACE_MS + EXIT_MARGIN_MS

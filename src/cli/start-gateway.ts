@@ -1,7 +1,7 @@
 import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
-import { openAuditLog, type AuditLog } from '../audit/audit-log.js'
+import type { AuditTrail } from '../audit/audit-trail.js'
 import { defaultRedactOptions, redactArgs } from '../audit/redact-args.js'
 import { authFailureBody, bearerChallenge } from '../auth/challenge.js'
 import { createJwksCache } from '../auth/jwks-cache.js'
@@ -10,16 +10,25 @@ import { createTokenVerifier } from '../auth/verify-token.js'
 import type { AwsTarget } from '../aws/aws-clients.js'
 import { systemClock, type Clock } from '../clock.js'
 import type { GatewayConfig } from '../config.js'
+import { createClientAddress, trustedProxyList } from '../mcp/client-address.js'
+import { countRequests } from '../mcp/count-requests.js'
 import { createGateway, type Gateway } from '../mcp/create-gateway.js'
+import { allToolScopes } from '../policy/check-tool-scopes.js'
+import { createUnauthenticatedLimiter } from '../mcp/unauthenticated-limiter.js'
+import { createPrometheusMetrics, type PrometheusMetrics } from '../metrics/prometheus-metrics.js'
+import { runReadinessChecks, type ReadinessCheck, type ReadinessReport } from '../readiness-check.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../tools/define-tool.js'
 import { registeredTools } from '../../tools/index.js'
 import { createAwsClients } from './create-aws-clients.js'
 import { cancelOnShutdown } from './cancel-on-shutdown.js'
 import { createRequestDrain } from './drain-requests.js'
+import { openAuditTrail } from './open-audit-trail.js'
+import { auditCheck, drainingCheck, issuerKeysCheck, policyCheck } from './gateway-readiness.js'
 import { silentLogger, type Logger } from './logger.js'
 import { openGatewayState, type OpenedState } from './open-gateway-state.js'
 import { createPolicyStore, type PolicyStore } from './policy-store.js'
+import { startAdminServer, type AdminServer } from './start-admin-server.js'
 
 export interface StartGatewayOptions {
   readonly config: GatewayConfig
@@ -31,6 +40,8 @@ export interface StartGatewayOptions {
   readonly tools?: readonly AnyToolDefinition[]
   /** How often expired and idle sessions are swept. */
   readonly sweepIntervalMs?: number
+  /** Readiness checks besides policy, issuer keys, audit and draining (a state store, another sink). */
+  readonly readinessChecks?: readonly ReadinessCheck[]
 }
 
 export interface RunningGateway {
@@ -41,12 +52,19 @@ export interface RunningGateway {
   readonly audience: string
   readonly gateway: Gateway
   readonly policy: PolicyStore
-  readonly audit: AuditLog
+  readonly audit: AuditTrail
   readonly http: HttpServer
+  /** This gateway's metrics registry (what the admin listener's `/metrics` serves). */
+  readonly metrics: PrometheusMetrics
+  /** The admin listener (`/metrics`, `/healthz`, `/readyz`), unless `admin.enabled` is false. */
+  readonly admin: AdminServer | undefined
+  /** What `/readyz` answers: every named check, not ready once shutdown begins. */
+  readiness(): Promise<ReadinessReport>
   /**
    * Graceful stop: new requests are refused (503), in-flight calls may finish for
    * `shutdown.drainSeconds`, the rest are cancelled with a reply and an audit record, and the
-   * audit log is closed last. Takes at most the drain plus SHUTDOWN_CANCEL_GRACE_MS.
+   * audit trail is closed (with a final signed checkpoint when a key is configured), then the admin
+   * listener. Takes at most the drain plus SHUTDOWN_CANCEL_GRACE_MS.
    */
   close(): Promise<void>
 }
@@ -68,7 +86,10 @@ async function listen(server: HttpServer, host: string, port: number): Promise<n
   return address.port
 }
 
-/** Starts the gateway: policy, audit, OIDC relying party, MCP over HTTP. Throws ConfigError on bad policy. */
+/**
+ * Starts the gateway: policy, audit, OIDC relying party, MCP over HTTP, and the admin listener.
+ * Throws ConfigError on bad policy; a listener that cannot bind rejects (and nothing stays open).
+ */
 export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
   const { config } = options
   const clock = options.clock ?? systemClock
@@ -77,15 +98,17 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const drain = createRequestDrain()
   const drainDeadline = new AbortController()
   const tools = cancelOnShutdown(options.tools ?? registeredTools, drainDeadline.signal, drain.track)
+  const metrics = createPrometheusMetrics()
 
-  const audit = await openAuditLog({ path: config.audit.path, clock, durability: config.audit.durability })
+  const audit = await openAuditTrail({ audit: config.audit, clock, logger, onCommit: metrics.auditCommit })
   let policy: PolicyStore
   try {
     policy = await createPolicyStore({
       paths: config.policy,
       tools: tools.map((t) => ({ name: t.name, connectionKinds: t.connectionKinds })),
       onReload: (reloaded) => {
-        logger.info('policy reloaded')
+        metrics.policyLoaded(reloaded.fingerprint)
+        logger.info('policy reloaded', { policyFingerprint: reloaded.fingerprint })
         audit.write({ type: 'policy.reload', policyFingerprint: reloaded.fingerprint }).catch((error: unknown) => logger.error('audit write failed', error))
       },
       onError: (lines) => {
@@ -97,9 +120,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     await audit.close()
     throw error
   }
+  metrics.policyLoaded(policy.current().fingerprint)
   let state: OpenedState
   try {
-    state = await openGatewayState({ config: config.state, clock, logger })
+    state = await openGatewayState({ config: config.state, sessions: config.sessions, clock, logger })
   } catch (error) {
     policy.close()
     await audit.close()
@@ -120,6 +144,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     clock,
     allowInsecureLoopback: LOOPBACK.has(issuerHost),
     onRefreshError: (error) => logger.error('OIDC discovery/JWKS refresh failed', error),
+    onRefresh: metrics.jwksRefresh,
   })
   void jwks.refresh()
   const verifier = createTokenVerifier({
@@ -136,14 +161,25 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const allowedHosts = [new URL(origin).host, ...config.allowedHosts]
   if (LOOPBACK.has(config.listen.host)) allowedHosts.push(`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`)
 
+  const limit = config.unauthenticatedLimit
+  const limiter = limit.enabled ? createUnauthenticatedLimiter({ clock, burst: limit.burst, perMinute: limit.perMinute, maxAddresses: limit.maxAddresses }) : undefined
+
   const redactOptions = { ...defaultRedactOptions, redactKeys: [...defaultRedactOptions.redactKeys, ...config.audit.redactKeys] }
   const gateway = createGateway({
-    resourceMetadata: { ...protectedResourceMetadata({ resource, authorizationServers: [config.issuer], scopesSupported: config.scopesSupported, resourceName: 'Airlock' }) },
+    // The scopes tools need are advertised with the configured ones, and follow policy reloads.
+    resourceMetadata: () => ({
+      ...protectedResourceMetadata({
+        resource,
+        authorizationServers: [config.issuer],
+        scopesSupported: [...new Set([...config.scopesSupported, ...allToolScopes(policy.current())])],
+        resourceName: 'Airlock',
+      }),
+    }),
     allowedHosts,
     allowedOrigins: config.allowedOrigins,
     authenticate: verifier.verify,
-    challenge: (error) => ({
-      header: bearerChallenge({ resourceMetadataUrl: metadataLocation.url, ...(error === undefined ? {} : { error }) }),
+    challenge: (error, scope) => ({
+      header: bearerChallenge({ resourceMetadataUrl: metadataLocation.url, ...(error === undefined ? {} : { error }), ...(scope === undefined ? {} : { scope }) }),
       body: error === undefined ? { error: 'unauthorized', error_description: 'Bearer token required.' } : { ...authFailureBody(error) },
     }),
     tools,
@@ -168,12 +204,40 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     state: state.state,
     limits: config.limits,
     maxSignInAgeSeconds: config.activations.maxSignInAgeSeconds,
-    logError: (message, error) => logger.error(message, error),
+    logError: (message, error, fields) => logger.error(message, error, fields),
+    logCall: (entry) => logger.info('tool call', { ...entry }),
+    metrics,
+    clientAddress: createClientAddress(config.trustedProxies.length === 0 ? undefined : trustedProxyList(config.trustedProxies)),
+    ...(limiter === undefined ? {} : { limiter }),
+    onAddressThrottled: (client) => logger.warn('refusing a client address (429) until it regains allowance: too many requests without valid credentials', { client }),
     // Not ready while the audit cannot take records: every result would be withheld.
     health: () => (audit.health().ok ? { ok: true } : { ok: false, reason: 'audit_unavailable' }),
   })
-  http.on('request', drain.wrap(gateway.handler))
+  http.on('request', countRequests(drain.wrap(gateway.handler), metrics))
+
+  const checks = [
+    drainingCheck(() => drain.draining),
+    policyCheck(() => policy.current().fingerprint),
+    issuerKeysCheck(jwks),
+    auditCheck(audit),
+    ...(options.readinessChecks ?? []),
+  ]
+  const readiness = () => runReadinessChecks(checks)
+  let admin: AdminServer | undefined
+  try {
+    admin = config.admin.enabled
+      ? await startAdminServer(config.admin.host, config.admin.port, { scrape: metrics.scrape, readiness, logError: (message, error) => logger.error(message, error) })
+      : undefined
+  } catch (error) {
+    policy.close()
+    http.close()
+    await gateway.close()
+    await audit.close()
+    throw error
+  }
+
   const sweeper = setInterval(() => {
+    limiter?.sweep()
     gateway.sessions.sweep().catch((error: unknown) => logger.error('session sweep failed', error))
     // Counts of sampled records whose window has ended land even when no new record follows.
     gateway.flushAuditSamples('ended').catch((error: unknown) => logger.error('audit sample flush failed', error))
@@ -190,6 +254,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     policy,
     audit,
     http,
+    metrics,
+    admin,
+    readiness,
     close() {
       closing ??= (async () => {
         clearInterval(sweeper)
@@ -211,8 +278,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         if (!drained) logger.warn('drain deadline passed; in-flight calls were cancelled', { cancelled, abandoned })
         await state.close().catch((error: unknown) => logger.error('closing the state store failed', error))
         await audit.write({ type: 'gateway.stop', detail: { inflight, cancelled, abandoned } }).catch(() => {})
-        // Last: every record above has landed.
+        // Every record above has landed.
         await audit.close()
+        // Last, so that probes see "not ready" and scrapes the final counts for the whole drain.
+        await admin?.close()
       })()
       return closing
     },

@@ -42,6 +42,8 @@ export interface GatewayCli {
 
 export interface Sandbox {
   readonly gatewayUrl: string
+  /** The gateway's admin listener: /metrics, /healthz, /readyz. */
+  readonly adminUrl: string
   readonly idp: DevIdp
   readonly trail: Trail
   readonly ssm: SsmEmulator
@@ -133,6 +135,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const port = options.port === 0 ? await freePort() : options.port
     const gatewayUrl = `http://127.0.0.1:${port}/mcp`
+    const adminUrl = `http://127.0.0.1:${await freePort()}`
     const idp = await startDevIdp({ audience: gatewayUrl })
     closers.push(() => idp.close())
 
@@ -185,6 +188,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         {
           issuer: idp.issuer,
           listen: { host: '127.0.0.1', port },
+          admin: { host: '127.0.0.1', port: Number(new URL(adminUrl).port) },
           policy: [join(root, 'policies', 'demo.json')],
           audit: { path: paths.audit, durability: 'fsync' },
           allowedOrigins: ['http://localhost:6274', 'http://127.0.0.1:6274'],
@@ -230,7 +234,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       startedAt: new Date(clock.now()).toISOString(),
     })
     closers.push(() => removeSandboxState(options.cwd, process.pid))
-    return { gatewayUrl, idp, trail, ssm, paths, close }
+    return { gatewayUrl, adminUrl, idp, trail, ssm, paths, close }
   } catch (error) {
     await close()
     throw error

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js'
 import type { AuditEvent, AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
 import { AirlockError, InputError, PolicyError } from '../errors.js'
+import { noopMetrics, type GatewayMetrics, type ToolCallOutcome } from '../metrics/gateway-metrics.js'
 import { evaluate } from '../policy/evaluate.js'
 import type { Policy } from '../policy/policy.js'
 import type { Activation, ActivationStore } from '../state/activation-store.js'
@@ -53,7 +54,20 @@ export interface ToolCallerOptions {
   readonly activations: Pick<ActivationStore, 'find'>
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
   /** Full error detail for operators (never shown to the agent). */
-  readonly logError: (message: string, error: unknown) => void
+  readonly logError: (message: string, error: unknown, fields?: Record<string, unknown>) => void
+  readonly metrics?: GatewayMetrics
+  /** One line per finished call for the operator log: identifiers and codes only, never arguments or messages. */
+  readonly logCall?: (entry: CallLogEntry) => void
+}
+
+export interface CallLogEntry {
+  readonly correlationId: string
+  /** A catalog name, or `unknown`. */
+  readonly tool: string
+  readonly outcome: ToolCallOutcome
+  readonly code?: string
+  readonly grantId?: string
+  readonly durationMs: number
 }
 
 export type ToolCaller = (request: CallRequest) => Promise<CallResult>
@@ -90,6 +104,7 @@ function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; mes
  */
 export function createToolCaller(options: ToolCallerOptions): ToolCaller {
   const { catalog, clock, audit } = options
+  const metrics = options.metrics ?? noopMetrics
 
   /** The caller's stored activations by grant id (a failure reads STATE_UNAVAILABLE in the tool's result). */
   function lookupFor(principal: Principal): ActivationLookup {
@@ -120,6 +135,14 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       ...(requestedConnection === undefined ? {} : { connection: capCallerText(requestedConnection, MAX_CALLER_NAME) }),
     }
 
+    const entry = catalog.find(request.name)
+
+    function observe(outcome: ToolCallOutcome, durationMs: number, code: string | undefined, grantId: string | undefined): void {
+      const tool = entry?.tool.name ?? 'unknown'
+      metrics.toolCall(tool, outcome, durationMs)
+      options.logCall?.({ correlationId, tool, outcome, durationMs, ...(code === undefined ? {} : { code }), ...(grantId === undefined ? {} : { grantId }) })
+    }
+
     async function finish(event: Omit<AuditEvent, 'type'>, result: CallResult, sampled = false): Promise<CallResult> {
       const durationMs = clock.now() - started
       const resultBytes = Buffer.byteLength(JSON.stringify(result))
@@ -136,13 +159,14 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         if (sampled) await options.denials.denial(actor, record)
         else await audit.write(record)
       } catch (error) {
-        options.logError(`audit write failed for call ${correlationId}`, error)
+        options.logError(`audit write failed for call ${correlationId}`, error, { correlationId })
+        observe('error', durationMs, 'AUDIT_UNAVAILABLE', event.grantId)
         return errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId)
       }
+      observe(event.outcome ?? 'error', durationMs, event.code, event.grantId)
       return result
     }
 
-    const entry = catalog.find(request.name)
     const decision = evaluate(
       request.policy,
       request.principal,
@@ -166,7 +190,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       admission = await options.admit(request.principal, grant, started)
     } catch (error) {
       // Fail closed: without the state store no call is decided (StateError reads STATE_UNAVAILABLE).
-      options.logError(`state store failed for call ${correlationId}; the call was refused`, error)
+      options.logError(`state store failed for call ${correlationId}; the call was refused`, error, { correlationId })
       const { code, text } = callerError(error)
       return finish({ decision: 'allow', grantId, outcome: 'error', code, reason: error instanceof Error ? error.message : String(error) }, errorResult(code, text, correlationId))
     }
@@ -184,7 +208,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         try {
           await audit.write({ ...base, type: 'grant.activated', grantId, detail: activationDetail(activation, admission.renewed) })
         } catch (error) {
-          options.logError(`audit write failed for the grant activation of call ${correlationId}; the tool was not run`, error)
+          options.logError(`audit write failed for the grant activation of call ${correlationId}; the tool was not run`, error, { correlationId })
           return await finish(
             { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'activation not recorded; the tool was not run' },
             errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
@@ -209,7 +233,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         try {
           await audit.write({ ...base, type: 'tools.intent', grantId, argsHash })
         } catch (error) {
-          options.logError(`audit write failed for the intent of call ${correlationId}; the tool was not run`, error)
+          options.logError(`audit write failed for the intent of call ${correlationId}; the tool was not run`, error, { correlationId })
           return await finish(
             { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'intent not recorded; the tool was not run', argsHash, args: redacted },
             errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
@@ -238,7 +262,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         )
       } catch (error) {
         const { code, text } = callerError(error)
-        if (!(error instanceof AirlockError)) options.logError(`tool ${request.name} failed (correlation id ${correlationId})`, error)
+        if (!(error instanceof AirlockError)) options.logError(`tool ${entry.tool.name} failed (correlation id ${correlationId})`, error, { correlationId })
         return await finish(
           { decision: 'allow', grantId, outcome: 'error', code, argsHash, args: redacted, reason: error instanceof Error ? error.message : String(error) },
           errorResult(code, text, correlationId),

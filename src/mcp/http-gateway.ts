@@ -1,33 +1,23 @@
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { classifyInboundRequest, isInitializeRequest } from '@modelcontextprotocol/server'
+import { classifyInboundRequest } from '@modelcontextprotocol/server'
 import { z } from 'zod'
 import type { Principal } from '../auth/principal.js'
-import type { AuditSink } from '../audit/audit-event.js'
-import { hashSessionId } from '../audit/hash-session-id.js'
 import type { Clock } from '../clock.js'
 import { AuthError, StateError } from '../errors.js'
+import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
+import type { Policy } from '../policy/policy.js'
 import { STATE_RETRY_AFTER_SECONDS, type StateHealth } from '../state/state-health.js'
 import { callsTool, stateUnavailable } from './state-unavailable.js'
 import type { AuditSampling } from './audit-sampling.js'
+import type { ClientAddress } from './client-address.js'
+import type { LegacyLane } from './legacy-lane.js'
 import { readBody } from './read-body.js'
+import { createScopeGate } from './scope-gate.js'
 import { jsonRpcError, sendJson } from './send-json.js'
 import { standardHeaderConflict } from './standard-header-conflict.js'
-import type { SessionRecord, SessionRegistry } from './session-registry.js'
+import type { UnauthenticatedLimiter } from './unauthenticated-limiter.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
-
-/**
- * A session as the gateway keeps it: a few hundred bytes. Each HTTP request is served by a fresh
- * MCP server (see createGateway), so no SDK state lives between requests.
- */
-export interface GatewaySession {
-  /** Serves one HTTP request of this session, authenticated as `principal`. */
-  serve(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void>
-  /** Aborts the in-flight request with this JSON-RPC id (notifications/cancelled). */
-  cancel(requestId: string | number): void
-  close(): Promise<void>
-}
 
 /** What `/healthz` reports; `reason` is a fixed code such as `audit_unavailable`, never internal detail. */
 export interface GatewayHealth {
@@ -36,20 +26,31 @@ export interface GatewayHealth {
 }
 
 export interface HttpGatewayOptions {
-  readonly resourceMetadata: Record<string, unknown>
+  /** The RFC 9728 document, built per request: its `scopes_supported` follows policy reloads. */
+  readonly resourceMetadata: () => Record<string, unknown>
+  /**
+   * The policy in force; read once per POST that is served (never for GET or DELETE), and that
+   * snapshot decides the whole request: scope check, a new session's ttl, tools/list, tools/call.
+   */
+  readonly policy: () => Policy
   readonly allowedHosts: ReadonlySet<string>
   readonly allowedOrigins: ReadonlySet<string>
   readonly authenticate: (authorization: string | undefined) => Promise<Principal>
-  /** `WWW-Authenticate` value and one-line JSON body for a refused token. */
-  readonly challenge: (error: AuthError | undefined) => { header: string; body: Record<string, unknown> }
-  readonly sessions: SessionRegistry<GatewaySession>
-  /** Creates the record of a new session bound to `principal`. */
-  readonly openSession: (id: string, idHash: string, principal: Principal) => Promise<SessionRecord<GatewaySession>>
-  readonly audit: AuditSink
-  /** Records refused tokens at a bounded rate. */
-  readonly sampling: Pick<AuditSampling, 'authFailure'>
+  /** `WWW-Authenticate` value and one-line JSON body for a refused token; `scope` names the scopes to ask for. */
+  readonly challenge: (error: AuthError | undefined, scope?: string) => { header: string; body: Record<string, unknown> }
+  /** The 2025 lane: sessions opened by initialize and named by `Mcp-Session-Id`. */
+  readonly legacy: LegacyLane
+  /** Records refused tokens, and calls refused for want of a scope, at a bounded rate. */
+  readonly sampling: Pick<AuditSampling, 'authFailure' | 'denial'>
   readonly clock: Clock
   readonly logError: (message: string, error: unknown) => void
+  readonly metrics: GatewayMetrics
+  /** Who a request comes from (limits and audit records). */
+  readonly clientAddress: ClientAddress
+  /** Refuses addresses that keep failing authentication (429) before their tokens are looked at. */
+  readonly limiter?: UnauthenticatedLimiter
+  /** Told once when an address has used its allowance of failed authentications. */
+  readonly onAddressThrottled?: (address: string) => void
   /** Readiness of what the gateway depends on (the audit log); absent means always healthy. */
   readonly health?: () => GatewayHealth
   /**
@@ -61,7 +62,7 @@ export interface HttpGatewayOptions {
    * Serves one 2026-07-28 (stateless, per-request `_meta` envelope) request, authenticated as
    * `principal`; the SDK's modern entry checks the standard headers against the body.
    */
-  readonly serveModern: (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal) => Promise<void>
+  readonly serveModern: (req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal, policy: Policy) => Promise<void>
 }
 
 const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'])
@@ -115,16 +116,9 @@ function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
   return outcome.kind === 'legacy'
 }
 
-function isInitialize(body: unknown): boolean {
-  return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body)
-}
-
-function actorOf(principal: Principal): { iss: string; sub: string; groups: readonly string[] } {
-  return { iss: principal.issuer, sub: principal.subject, groups: principal.groups }
-}
-
 /** The gateway's HTTP surface: RFC 9728 metadata, `/healthz`, and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */
 export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  const scopeGate = createScopeGate({ challenge: options.challenge, denials: options.sampling, logError: options.logError })
 
   /** DNS-rebinding and cross-site defence (403); the CORS headers for an allowed origin otherwise. */
   function admitHostAndOrigin(req: IncomingMessage, res: ServerResponse): Cors | undefined {
@@ -147,13 +141,28 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     res.end()
   }
 
+  /**
+   * 429 with Retry-After when the client's address has run out of failed authentications: no
+   * token parsing, signature check or key fetch is spent on it.
+   */
+  function throttled(req: IncomingMessage, res: ServerResponse, cors: Cors, client: string): boolean {
+    const refusal = options.limiter?.refusal(client)
+    if (refusal === undefined) return false
+    options.metrics.rateLimited('unauthenticated')
+    req.resume()
+    sendJson(res, 429, { error: 'too_many_requests', error_description: 'Too many requests without valid credentials from this address; retry later.' }, { 'retry-after': String(refusal.retryAfterSeconds), ...cors })
+    return true
+  }
+
   /** The verified principal, or undefined once a refusal (401, or 503 while the IdP is down) is sent and sampled into the audit. */
-  async function authenticateRequest(req: IncomingMessage, res: ServerResponse, cors: Cors): Promise<Principal | undefined> {
+  async function authenticateRequest(req: IncomingMessage, res: ServerResponse, cors: Cors, client: string): Promise<Principal | undefined> {
     try {
       return await options.authenticate(req.headers.authorization)
     } catch (error) {
       if (!(error instanceof AuthError)) throw error
-      const client = req.socket.remoteAddress ?? 'unknown'
+      options.metrics.authFailure(error.failure)
+      // An unreachable IdP is the gateway's trouble, not the client's: it does not count against the address.
+      if (error.failure !== 'issuer_unavailable' && options.limiter?.failed(client) === true) options.onAddressThrottled?.(client)
       await options.sampling.authFailure(client, { type: 'auth.failure', code: error.code, reason: error.failure, client })
       if (error.failure === 'issuer_unavailable') {
         // Refused (fail closed), but not as invalid_token: the token may be fine and clients should retry, not discard it.
@@ -189,56 +198,13 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     }
   }
 
-  /** A request without a session must be initialize: it opens one (503 at the session limit). */
-  async function startSession(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown): Promise<void> {
-    if (req.method !== 'POST' || !isInitialize(body)) {
-      jsonRpcError(res, 400, -32000, 'Bad Request: no session; send initialize first.')
-      return
-    }
-    const id = randomBytes(32).toString('base64url')
-    const idHash = hashSessionId(id)
-    const record = await options.openSession(id, idHash, principal)
-    if (!options.sessions.add(record)) {
-      await record.handle.close()
-      jsonRpcError(res, 503, -32000, 'The gateway has reached its session limit; try again later.')
-      return
-    }
-    await options.audit.write({ type: 'session.start', actor: actorOf(principal), session: idHash, detail: { expiresAt: new Date(record.expiresAt).toISOString() } })
-    res.setHeader('mcp-session-id', id)
-    await record.handle.serve(req, res, body, principal)
-  }
-
-  /** A request in a session: 404 unless it is the caller's live session (a foreign one is recorded); then DELETE, GET or POST. */
-  async function continueSession(req: IncomingMessage, res: ServerResponse, principal: Principal, body: unknown, id: string): Promise<void> {
-    const found = options.sessions.lookup(id, principal.issuer, principal.subject)
-    if (!found.ok) {
-      if (found.reason !== 'unknown') {
-        // Only the hash of the presented id is written, so its length cannot grow the record.
-        await options.audit.write({ type: 'session.rejected', actor: actorOf(principal), session: hashSessionId(id), reason: found.reason, client: req.socket.remoteAddress ?? 'unknown' })
-      }
-      jsonRpcError(res, 404, -32001, 'Session not found.')
-      return
-    }
-    if (req.method === 'DELETE') {
-      await options.sessions.end(id, 'deleted')
-      res.writeHead(200).end()
-      return
-    }
-    if (req.method === 'GET') {
-      // No standalone SSE stream: server-initiated messages travel on the POST that caused them.
-      res.setHeader('allow', 'POST, DELETE')
-      jsonRpcError(res, 405, -32000, 'This server does not offer a standalone SSE stream.')
-      return
-    }
-    for (const requestId of cancelledRequestIds(body)) found.session.handle.cancel(requestId)
-    await found.session.handle.serve(req, res, body, principal)
-  }
-
   async function handleMcp(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cors = admitHostAndOrigin(req, res)
     if (cors === undefined) return
     if (req.method === 'OPTIONS') return answerPreflight(res, cors)
-    const principal = await authenticateRequest(req, res, cors)
+    const client = options.clientAddress(req)
+    if (throttled(req, res, cors, client)) return
+    const principal = await authenticateRequest(req, res, cors, client)
     if (principal === undefined) return
     for (const [key, value] of Object.entries(cors)) res.setHeader(key, value)
     if (!allowMethod(req, res)) return
@@ -254,12 +220,20 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
       // 2026-07-28 has no protocol sessions: a session id on a modern request is a confused or
       // smuggling client, never a reason to reach the 2025 lane's session state.
       if (header !== undefined) return jsonRpcError(res, 400, -32600, 'Bad Request: a 2026-07-28 request must not carry Mcp-Session-Id.')
-      return options.serveModern(req, res, parsed.body, principal)
+      const policy = options.policy()
+      if (await scopeGate(req, res, principal, policy, parsed.body, undefined)) return
+      return options.serveModern(req, res, parsed.body, principal, policy)
     }
     const conflict = req.method === 'POST' ? standardHeaderConflict(req, parsed.body) : undefined
     if (conflict !== undefined) return jsonRpcError(res, 400, HEADER_MISMATCH, `Bad Request: ${conflict}.`)
-    if (header === undefined) return startSession(req, res, principal, parsed.body)
-    return continueSession(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header)
+    // One policy snapshot per POST: the session's expiry, the scope check and the call all read it.
+    const policy = req.method === 'POST' ? options.policy() : undefined
+    if (header === undefined) return options.legacy.start(req, res, principal, parsed.body, policy)
+    return options.legacy.continue(req, res, principal, parsed.body, Array.isArray(header) ? (header[0] ?? '') : header, {
+      cancelIds: cancelledRequestIds(parsed.body),
+      policy,
+      admit: (snapshot, idHash) => scopeGate(req, res, principal, snapshot, parsed.body, idHash),
+    })
   }
 
   /** 200 while healthy; 503 with a fixed reason code otherwise (a failing or throwing check reads as unavailable). */
@@ -279,12 +253,13 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
   return function gateway(req, res) {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
     if (METADATA_PATHS.has(path) && (req.method === 'GET' || req.method === 'HEAD')) {
-      return sendJson(res, 200, options.resourceMetadata, { 'access-control-allow-origin': '*' })
+      return sendJson(res, 200, options.resourceMetadata(), { 'access-control-allow-origin': '*' })
     }
     if (path === '/healthz' && req.method === 'GET') return answerHealth(res)
     if (path !== '/mcp') return sendJson(res, 404, { error: 'not_found' })
     handleMcp(req, res).catch((error: unknown) => {
-      options.logError('request failed', error)
+      // A StateError fails closed: no replica decides about a session or a limit without the shared state.
+      options.logError(error instanceof StateError ? 'request refused: the state store is unavailable' : 'request failed', error)
       if (res.headersSent) res.end()
       else if (error instanceof StateError) stateUnavailable(res, STATE_RETRY_AFTER_SECONDS)
       else jsonRpcError(res, 500, -32603, 'Internal error.')

@@ -10,13 +10,12 @@ import { createSessionServer, type SessionServerOptions } from './session-server
 
 /** What every request's server shares; the principal, policy snapshot and call session are per request. */
 export type ModernLaneOptions = Omit<SessionServerOptions, 'principal' | 'policy' | 'session' | 'inflight'> & {
-  readonly policy: () => Policy
   readonly maxBodyBytes: number
 }
 
 export interface ModernLane {
-  /** Serves one 2026-07-28 request already authenticated as `principal` (body already read and parsed). */
-  serve(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal): Promise<void>
+  /** Serves one 2026-07-28 request already authenticated as `principal` (body already read and parsed) under `policy`, the request's snapshot. */
+  serve(req: IncomingMessage, res: ServerResponse, body: unknown, principal: Principal, policy: Policy): Promise<void>
   /** Aborts in-flight 2026-07-28 exchanges. */
   close(): Promise<void>
 }
@@ -72,15 +71,14 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
   )
 
   return {
-    async serve(req, res, body, principal) {
+    async serve(req, res, body, principal, policy) {
       // The gateway publishes no change notifications (tools.listChanged is false), and a listen
       // stream would outlive the token that opened it: refuse rather than hold it open.
       const listen = listenRequestSchema.safeParse(body)
       if (listen.success) {
         return sendJson(res, 200, { jsonrpc: '2.0', id: listen.data.id, error: { code: -32601, message: 'This gateway publishes no change notifications.' } })
       }
-      // One policy read per HTTP request, as on the 2025 lane.
-      const context: RequestContext = { principal, policy: options.policy() }
+      const context: RequestContext = { principal, policy }
       const node = toNodeHandler(
         {
           fetch(request, init) {

@@ -8,6 +8,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 /** Ends `res` with a JSON-RPC error that answers no particular request (`id: null`). */
-export function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null })
+export function jsonRpcError(res: ServerResponse, status: number, code: number, message: string, headers: Record<string, string> = {}): void {
+  sendJson(res, status, { jsonrpc: '2.0', error: { code, message }, id: null }, headers)
 }

@@ -23,6 +23,11 @@ export interface BuildPolicyOptions {
   readonly nowMs?: number
 }
 
+/** The `sources` key of a `toolScopes` entry (see Policy.sources). */
+export function toolScopesKey(tool: string): string {
+  return `toolScopes.${tool}`
+}
+
 // Which constraint block belongs to which connection kind.
 const BLOCKS = [
   ['sql', 'rds-data'],
@@ -40,7 +45,8 @@ interface Located {
  * grant ids are unique across all files (and across each other, since `sources` is keyed by id),
  * every grant's connections exist, and constraint blocks match the kinds a grant reaches. A grant
  * reaching an rds-data connection without `sql` gets the schema's sql defaults (read-only), and
- * constraint blocks are resolved here, once (see PolicyGrant). Pure:
+ * constraint blocks are resolved here, once (see PolicyGrant). A tool's `toolScopes` are set in one
+ * file only. Pure:
  * expected problems are returned as issues, nothing is thrown.
  */
 export function buildPolicy(documents: readonly PolicyDocument[], options: BuildPolicyOptions = {}): BuildPolicyResult {
@@ -78,6 +84,21 @@ export function buildPolicy(documents: readonly PolicyDocument[], options: Build
       }
     }
   }
+  const toolScopes = new Map<string, readonly string[]>()
+  for (const { source, file } of files) {
+    for (const [tool, scopes] of Object.entries(file.toolScopes)) {
+      const at = { source, path: formatIssuePath(['toolScopes', tool]) }
+      const key = toolScopesKey(tool)
+      const earlier = sources.get(key)
+      if (earlier !== undefined) {
+        issues.push({ ...at, message: `the scopes of tool ${tool} are already set in ${earlier}` })
+        continue
+      }
+      sources.set(key, source)
+      // All of them are required, so order and repeats mean nothing: kept sorted and once each.
+      toolScopes.set(tool, Object.freeze([...new Set(scopes)].sort()))
+    }
+  }
   for (const { source, file } of files) {
     file.grants.forEach((grant, index) => {
       const at = { source, path: formatIssuePath(['grants', index]) }
@@ -98,7 +119,8 @@ export function buildPolicy(documents: readonly PolicyDocument[], options: Build
     connections,
     grants: Object.freeze(checked.map((g) => deepFreeze(resolveGrant(g)))),
     sources,
-    fingerprint: policyFingerprint(connections, checked),
+    toolScopes,
+    fingerprint: policyFingerprint(connections, checked, toolScopes),
   })
   return { ok: true, policy, warnings }
 }

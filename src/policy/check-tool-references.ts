@@ -1,10 +1,12 @@
-import type { PolicyIssue } from './policy-issue.js'
+import { toolScopesKey } from './build-policy.js'
+import { formatIssuePath, type PolicyIssue } from './policy-issue.js'
 import type { Policy } from './policy.js'
 import type { ToolKinds } from './tool-access.js'
 
 /**
  * Checks a built policy against the gateway's tools: every tool a grant names exists, and a tool
- * that needs a connection reaches at least one of a kind it serves through that grant.
+ * that needs a connection reaches at least one of a kind it serves through that grant. `toolScopes`
+ * names only tools that exist (a misspelt name would leave the real tool without its scopes).
  */
 export function checkToolReferences(policy: Policy, tools: readonly ToolKinds[]): PolicyIssue[] {
   const issues: PolicyIssue[] = []
@@ -33,6 +35,14 @@ export function checkToolReferences(policy: Policy, tools: readonly ToolKinds[])
           message: `tool ${name} needs a connection of kind ${tool.connectionKinds.join(' or ')}, and this grant lists none`,
         })
       }
+    })
+  }
+  for (const tool of policy.toolScopes.keys()) {
+    if (tools.some((t) => t.name === tool)) continue
+    issues.push({
+      source: policy.sources.get(toolScopesKey(tool)) ?? '',
+      path: formatIssuePath(['toolScopes', tool]),
+      message: `unknown tool ${JSON.stringify(tool)}; known tools: ${tools.map((t) => t.name).join(', ')}`,
     })
   }
   return issues

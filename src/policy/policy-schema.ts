@@ -10,6 +10,12 @@ export const MAX_TTL_SECONDS = 12 * 60 * 60
 const id = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'expected a lowercase id (a-z, 0-9, ".", "_", "-")')
 const toolName = z.string().regex(/^[a-z][a-z0-9_]{0,63}$/, 'expected a tool name such as "sql_query"')
 
+/** An OAuth scope token (RFC 6749 §3.3): printable ASCII without space, `"` or `\`. */
+export const scopeTokenSchema = z
+  .string()
+  .regex(/^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/, 'expected an OAuth scope such as "airlock.sql" (no spaces, quotes or backslashes)')
+  .refine((scope) => scope !== 'offline_access', 'offline_access asks for a refresh token; it is never a scope a tool needs')
+
 /** "90s", "15m", "2h" → seconds; at most 12 h. */
 export const durationSchema = z
   .string()
@@ -60,6 +66,11 @@ export const policyFileSchema = z.strictObject({
   version: z.literal(1),
   connections: z.record(id, connectionSchema).default({}),
   grants: z.array(grantSchema).default([]),
+  /**
+   * OAuth scopes a token must carry (all of them) to call a tool, by tool name; on top of the
+   * grants, never instead of them. A tool not listed needs no scope.
+   */
+  toolScopes: z.record(toolName, z.array(scopeTokenSchema).min(1).max(16)).default({}),
 })
 
 export type PolicyFileInput = z.input<typeof policyFileSchema>

@@ -16,8 +16,13 @@ export interface Policy {
   readonly connections: ReadonlyMap<string, NamedConnection>
   /** In evaluation order: files in the order given, grants in file order. */
   readonly grants: readonly PolicyGrant[]
-  /** Which file each connection and grant came from (for messages and `policy explain`). */
+  /**
+   * Which file each connection and grant came from (for messages and `policy explain`), by id; a
+   * `toolScopes` entry is keyed `toolScopes.<tool>` (no id can spell that: ids are lowercase).
+   */
   readonly sources: ReadonlyMap<string, string>
+  /** OAuth scopes a token must all carry to call a tool, by tool name; a tool not in it needs none. */
+  readonly toolScopes: ReadonlyMap<string, readonly string[]>
   /** sha256 (hex) of the merged, normalised policy (see policyFingerprint); recorded with every decision. */
   readonly fingerprint: string
 }

@@ -4,6 +4,8 @@ import type { CallRateLimiter, ConcurrencyLimiter } from './call-limiter.js'
 import { createMemoryActivationStore } from './memory-activation-store.js'
 import { createMemoryConcurrencyLimiter } from './memory-concurrency-limiter.js'
 import { createMemoryRateLimiter } from './memory-rate-limiter.js'
+import type { CancelBus } from './cancel-bus.js'
+import type { SessionStore } from './session-store.js'
 import type { StateHealth } from './state-health.js'
 
 /** Everything a replica decides calls with besides the policy: one backend for all of it. */
@@ -12,6 +14,10 @@ export interface GatewayState {
   readonly rates: CallRateLimiter
   readonly concurrency: ConcurrencyLimiter
   readonly health: StateHealth
+  /** The 2025 lane's sessions, when replicas share them; absent: each gateway keeps its own in memory. */
+  readonly sessions?: SessionStore
+  /** Carries notifications/cancelled between replicas; absent: this process only. */
+  readonly cancelBus?: CancelBus
 }
 
 /** The embedded backend: this process's memory (one gateway, the sandbox, tests). */

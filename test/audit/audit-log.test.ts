@@ -99,6 +99,17 @@ describe('openAuditLog', () => {
     assert.deepEqual(commits, [1, 100])
   })
 
+  it('tells onCommit how long each commit took on its clock', async () => {
+    // A clock that moves 3 ms each time it is read: the commit reads it before and after writing.
+    let now = 0
+    const ticking = { now: () => (now += 3) }
+    const commits: Array<[number, number]> = []
+    const log = await openAuditLog({ path: join(dir, 'timed.jsonl'), clock: ticking, onCommit: (records, ms) => commits.push([records, ms]) })
+    await Promise.all([log.write({ type: 'tools.list' }), log.write({ type: 'tools.list' })])
+    await log.close()
+    assert.deepEqual(commits, [[2, 3]])
+  })
+
   it('rejects writes after close', async () => {
     const log = await openAuditLog({ path: join(dir, 'closed.jsonl'), clock })
     const pending = log.write({ type: 'gateway.stop' })

@@ -37,6 +37,16 @@ describe('bearerChallenge (RFC 6750 §3, RFC 9728 §5.1)', () => {
     )
   })
 
+  it('names the scopes a call needs in a step-up challenge (MCP 2026-07-28, RFC 6750 §3.1)', () => {
+    const lacking = new AuthError('AUTH_FORBIDDEN', 'insufficient_scope', 'token lacks scopes for sql_query')
+    assert.equal(
+      bearerChallenge({ resourceMetadataUrl: META, error: lacking, scope: 'airlock.read airlock.sql' }),
+      `Bearer resource_metadata="${META}", scope="airlock.read airlock.sql", error="insufficient_scope", error_description="The token lacks a scope this request needs"`,
+    )
+    assert.deepEqual(authFailureBody(lacking), { error: 'insufficient_scope', error_description: 'The token lacks a scope this request needs' })
+    assert.ok(!bearerChallenge({ resourceMetadataUrl: META, error: lacking, scope: 'a' }).includes('sql_query'), 'the log message stays out of the challenge')
+  })
+
   it('never echoes the log message', () => {
     const error = new AuthError('AUTH_INVALID', 'bad_signature', 'bearer token refused: SECRET-TOKEN')
     assert.ok(!bearerChallenge({ resourceMetadataUrl: META, error }).includes('SECRET'), 'expected: !bearerChallenge({ resourceMetadataUrl: META, error }).includes(\'SECRET\')')
@@ -56,7 +66,7 @@ describe('bearerChallenge (RFC 6750 §3, RFC 9728 §5.1)', () => {
     const failures: readonly AuthFailure[] = [
       'missing', 'malformed', 'too_large', 'alg_not_allowed', 'forbidden_header', 'unknown_key', 'bad_signature',
       'wrong_issuer', 'wrong_audience', 'expired', 'missing_claim', 'not_yet_valid', 'too_old', 'invalid_claims',
-      'issuer_unavailable',
+      'issuer_unavailable', 'insufficient_scope',
     ]
     assert.equal(Object.keys(AUTH_FAILURE_DESCRIPTIONS).length, failures.length)
     for (const failure of failures) {

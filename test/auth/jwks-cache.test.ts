@@ -264,6 +264,23 @@ describe('createJwksCache', () => {
     assert.equal(other.discoveryRequests, 1)
   })
 
+  it('tells each fetch attempt to onRefresh and holds keys from the first success on, through later failures', async () => {
+    const results: string[] = []
+    const f = await setUp({}, { onRefresh: (result) => results.push(result) })
+    f.idp.setDown(true)
+    assert.equal(await f.cache.refresh(), false)
+    assert.equal(f.cache.hasKeys(), false)
+    f.idp.setDown(false)
+    f.clock.advance(2_000)
+    assert.equal(await f.cache.refresh(), true)
+    assert.equal(f.cache.hasKeys(), true)
+    f.idp.setDown(true)
+    f.clock.advance(30_000)
+    assert.equal(await f.cache.refresh(), true, 'keys are kept')
+    assert.equal(f.cache.hasKeys(), true)
+    assert.deepEqual(results, ['error', 'ok', 'error'])
+  })
+
   it('throws TypeError for an insecure issuer or bad durations', () => {
     const clock = createManualClock(START)
     assert.throws(() => createJwksCache({ issuer: 'http://idp.example', clock }), TypeError)

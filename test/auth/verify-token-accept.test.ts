@@ -49,6 +49,19 @@ describe('createTokenVerifier accepts', () => {
     }
   })
 
+  it('carries the scope and scp claims as scopes, and leaves scopes out when neither is present', async () => {
+    const both = await f.verifier.verify(`Bearer ${await f.idp.mint({ scope: 'openid airlock.sql', scp: ['airlock.read'] })}`)
+    assert.deepEqual(both.scopes, ['openid', 'airlock.sql', 'airlock.read'])
+    const none = await f.verifier.verify(`Bearer ${await f.idp.mint({})}`)
+    assert.equal(Object.hasOwn(none, 'scopes'), false)
+  })
+
+  it('refuses a token whose scope or scp claim is neither a string nor an array of strings', async () => {
+    for (const claims of [{ scope: 42 }, { scope: { sql: true } }, { scp: ['a', 1] }, { scope: null }]) {
+      await assertRefused(f.verifier, `Bearer ${await f.idp.mint(claims)}`, 'invalid_claims')
+    }
+  })
+
   it('accepts exp, nbf and iat within the clock tolerance', async () => {
     const token = await f.idp.mint({ exp: now() - 29, nbf: now() + 29, iat: now() + 29 })
     assert.equal((await f.verifier.verify(`Bearer ${token}`)).subject, 'agent-1')

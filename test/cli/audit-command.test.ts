@@ -33,7 +33,15 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
 
 describe('airlock audit verify', () => {
   it('prints OK and exits 0 for an intact chain', async () => {
-    assert.deepEqual(await run(['verify', 'audit.jsonl']), { code: 0, out: 'OK: 3 records, chain intact\n', err: '' })
+    const head = hashAuditLine((await readFile(join(dir, 'audit.jsonl'), 'utf8')).trimEnd().split('\n')[2] ?? '')
+    assert.deepEqual(await run(['verify', 'audit.jsonl']), {
+      code: 0,
+      out:
+        'OK: 3 records, chain intact\n' +
+        `head: seq 3, sha256 ${head}\n` +
+        'warning: unsealed: no checkpoint covers these records, so nothing proves that records 1..3 are all there (a cut tail cannot be detected)\n',
+      err: '',
+    })
   })
 
   it('names the file, line and reason of an edited record and exits 1', async () => {
@@ -89,8 +97,11 @@ describe('airlock audit verify: intents, incidents, several files', () => {
         { type: 'tools.intent', correlationId: 'c2', tool: 'ssm_run', actor: { iss: 'i', sub: 'bob\u001b[2J', groups: [] } },
       ]),
     )
+    const head = hashAuditLine((await readFile(join(dir, 'intents.jsonl'), 'utf8')).trimEnd().split('\n')[2] ?? '')
     const out =
       'OK: 3 records, chain intact\n' +
+      `head: seq 3, sha256 ${head}\n` +
+      'warning: unsealed: no checkpoint covers these records, so nothing proves that records 1..3 are all there (a cut tail cannot be detected)\n' +
       'warning: 1 tool call(s) with an intent but no outcome (stopped or crashed mid-call; the action may have run):\n' +
       '  id=c2 tool=ssm_run sub=bob?[2J at 2026-01-01T00:00:00.000Z (#3)\n'
     assert.deepEqual(await run(['verify', 'intents.jsonl']), { code: 0, out, err: '' })
@@ -105,7 +116,11 @@ describe('airlock audit verify: intents, incidents, several files', () => {
     await writeFile(join(dir, 'new.jsonl'), chain([{ type: 'audit.reopened' }, { type: 'audit.recovered' }], { seq: 2, prev: head }))
     assert.deepEqual(await run(['verify', 'old.jsonl', 'new.jsonl']), {
       code: 0,
-      out: 'OK: 4 records in 2 files, chain intact\nnote: audit incidents: 1 torn tail(s) moved aside, 1 file reopen(s), 1 recovery(ies) after write failures\n',
+      out:
+        'OK: 4 records in 2 files, chain intact\n' +
+        `head: seq 4, sha256 ${hashAuditLine(chain([{ type: 'audit.reopened' }, { type: 'audit.recovered' }], { seq: 2, prev: head }).trimEnd().split('\n')[1] ?? '')}\n` +
+        'note: audit incidents: 1 torn tail(s) moved aside, 1 file reopen(s), 1 recovery(ies) after write failures\n' +
+        'warning: unsealed: no checkpoint covers these records, so nothing proves that records 1..4 are all there (a cut tail cannot be detected)\n',
       err: '',
     })
     const alone = await run(['verify', 'new.jsonl'])

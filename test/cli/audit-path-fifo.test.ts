@@ -39,7 +39,7 @@ describe('airlock serve and a FIFO at the audit path', () => {
     issuer = await startTestIssuer()
     config = join(dir, 'airlock.json')
     await writeFile(join(dir, 'policy.json'), JSON.stringify({ version: 1, grants: [{ id: 'g', groups: ['dba'], tools: ['whoami'] }] }))
-    await writeFile(config, JSON.stringify({ issuer: issuer.issuer, listen: { host: '127.0.0.1', port: 0 }, policy: ['policy.json'], audit: { path: 'audit.jsonl', durability: 'write' } }))
+    await writeFile(config, JSON.stringify({ issuer: issuer.issuer, listen: { host: '127.0.0.1', port: 0 }, admin: { port: 0 }, policy: ['policy.json'], audit: { path: 'audit.jsonl', durability: 'write' } }))
   })
   after(async () => {
     for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')

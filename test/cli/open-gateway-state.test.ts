@@ -11,7 +11,9 @@ import { stateConfigSchema } from '../../src/config.js'
 import { StateError } from '../../src/errors.js'
 import type { ActivationRequest } from '../../src/state/activation-store.js'
 import { createTeardown } from '../support/teardown.js'
-import { startTcpProxy } from '../support/tcp-proxy.js'
+import { startTcpProxy } from '../support/tcp-fault-proxy.js'
+
+const SESSIONS = { idleTimeoutSeconds: 600, maxPerSubject: 16, maxTotal: 50_000, maxLifetimeSeconds: 43_200 }
 
 const teardown = createTeardown()
 after(() => teardown.run())
@@ -29,7 +31,7 @@ function recordingLogger(): Logger & { readonly lines: string[] } {
 
 async function open(port: number, logger: Logger = silentLogger, commandTimeoutMs = 200): Promise<OpenedState> {
   const keyPrefix = `airlock-test:${randomBytes(6).toString('hex')}:`
-  const opened = await openGatewayState({ config: stateConfigSchema.parse({ kind: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix, commandTimeoutMs }), clock: systemClock, logger })
+  const opened = await openGatewayState({ config: stateConfigSchema.parse({ kind: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix, commandTimeoutMs }), sessions: SESSIONS, clock: systemClock, logger })
   teardown.add(async () => {
     const cleaner = new Redis({ host: '127.0.0.1', port: 6379 })
     const keys = await cleaner.keys(`${keyPrefix}*`)
@@ -55,7 +57,7 @@ describe('the Redis state store when Redis is down, slow or back', () => {
     const { state } = await open(6379)
     assert.deepEqual(await state.health.check(), { ok: true })
     assert.equal((await state.activations.activate(activation())).outcome, 'started')
-    const memory = await openGatewayState({ config: stateConfigSchema.parse(undefined), clock: systemClock, logger: silentLogger })
+    const memory = await openGatewayState({ config: stateConfigSchema.parse(undefined), sessions: SESSIONS, clock: systemClock, logger: silentLogger })
     assert.deepEqual(await memory.state.health.check(), { ok: true })
     await memory.close()
   })

@@ -39,12 +39,13 @@ describe('gateway configuration and airlock serve', () => {
   })
 
   const config = (extra: Record<string, unknown> = {}) =>
-    writeFile(join(dir, 'airlock.json'), JSON.stringify({ issuer: issuer.issuer, listen: { port: 0 }, policy: ['policy.json'], audit: { path: 'audit.jsonl' }, ...extra }))
+    writeFile(join(dir, 'airlock.json'), JSON.stringify({ issuer: issuer.issuer, listen: { port: 0 }, admin: { port: 0 }, policy: ['policy.json'], audit: { path: 'audit.jsonl' }, ...extra }))
 
   it('resolves paths against the config file and applies AIRLOCK_* overrides', async () => {
     await config()
     const loaded = await loadGatewayConfig('airlock.json', { AIRLOCK_PUBLIC_URL: 'https://airlock.example.com', AIRLOCK_ALLOWED_ORIGINS: 'https://a.example, https://b.example' }, dir)
     assert.deepEqual(loaded.policy, [join(dir, 'policy.json')])
+    assert.ok(loaded.audit.sink === 'file', 'an audit section without a sink is a file sink')
     assert.equal(loaded.audit.path, join(dir, 'audit.jsonl'))
     assert.equal(loaded.audit.durability, 'fsync')
     assert.equal(loaded.publicUrl, 'https://airlock.example.com')
@@ -63,6 +64,15 @@ describe('gateway configuration and airlock serve', () => {
       assert.ok(lines.some((l) => l.startsWith('AIRLOCK_LISTEN_PORT (environment): listen.port:')), error.message)
       return true
     })
+    // A variable for a key this gateway does not have is named, with the key it sets, never its value.
+    await config({ typo: true })
+    await assert.rejects(loadGatewayConfig('airlock.json', { AIRLOCK_ADMIN_PORT: '9999', AIRLOCK_AUDIT_URL: 'postgres://airlock:pw-123@db/audit' }, dir), (error: unknown) => {
+      assert.ok(error instanceof ConfigError, 'expected: error instanceof ConfigError')
+      assert.deepEqual(error.message.split('\n'), ['AIRLOCK_AUDIT_URL (environment): audit.url: not a setting of this gateway', 'airlock.json: (root): Unrecognized key: "typo"'])
+      return true
+    })
+    const admin = await config().then(() => loadGatewayConfig('airlock.json', { AIRLOCK_ADMIN_HOST: '0.0.0.0', AIRLOCK_ADMIN_PORT: '9999' }, dir))
+    assert.deepEqual(admin.admin, { enabled: true, host: '0.0.0.0', port: 9999 })
     await writeFile(join(dir, 'broken.json'), '{ "issuer": ')
     await assert.rejects(loadGatewayConfig('broken.json', {}, dir), /broken\.json: not valid JSON/)
   })

@@ -131,6 +131,7 @@ describe('Airlock → AWS as itself: IRSA token expiry, credential refresh, no c
       config: gatewayConfigSchema.parse({
         issuer: idp.issuer,
         listen: { host: '127.0.0.1', port: 0 },
+        admin: { port: 0 },
         policy: [POLICY],
         audit: { path: join(dir, 'audit.jsonl'), durability: 'write' },
         awsEndpoints: { rdsData: await stampedFront(rds.endpoint, fronts), ssm: await stampedFront(ssm.endpoint, fronts), eks: await stampedFront(eks.endpoint, fronts) },

@@ -7,7 +7,9 @@ import { createManualClock, type ManualClock } from '../../src/clock.js'
 import { StateError } from '../../src/errors.js'
 import { createCallAdmission, signedInAt, type CallLimits } from '../../src/mcp/admit-call.js'
 import { createMemoryState, type GatewayState } from '../../src/state/gateway-state.js'
-import { createRedisState } from '../../src/state/redis-state.js'
+import { createRedisActivationStore } from '../../src/state/redis-activation-store.js'
+import { createRedisConcurrencyLimiter } from '../../src/state/redis-concurrency-limiter.js'
+import { createRedisRateLimiter } from '../../src/state/redis-rate-limiter.js'
 import { policyOf } from '../policy/policy-fixture.js'
 
 const T0 = Date.parse('2026-11-29T12:00:00Z')
@@ -40,19 +42,25 @@ after(async () => {
   redis.disconnect()
 })
 
-const backends: Array<[string, (clock: ManualClock) => GatewayState]> = [
+type CallState = Pick<GatewayState, 'activations' | 'rates' | 'concurrency'>
+
+const backends: Array<[string, (clock: ManualClock) => CallState]> = [
   ['memory', (clock) => createMemoryState(clock)],
   [
     'redis',
     (clock) => {
       const keyPrefix = `airlock-test:${randomBytes(6).toString('hex')}:`
       prefixes.push(keyPrefix)
-      return createRedisState({ redis, keyPrefix, clock, onChange: () => undefined, logError: () => undefined })
+      return {
+        activations: createRedisActivationStore({ redis, keyPrefix }),
+        rates: createRedisRateLimiter({ redis, keyPrefix }),
+        concurrency: createRedisConcurrencyLimiter({ redis, keyPrefix, clock }),
+      }
     },
   ],
 ]
 
-function admitter(state: GatewayState, subjectLimits: CallLimits = {}) {
+function admitter(state: CallState, subjectLimits: CallLimits = {}) {
   return createCallAdmission({ state, subjectLimits, maxSignInAgeMs: MAX_AGE })
 }
 
@@ -127,7 +135,7 @@ describe('admitting a call when the activation store fails', () => {
   it('rejects with the StateError and holds no place', async () => {
     const clock = createManualClock(T0)
     const memory = createMemoryState(clock)
-    const failing: GatewayState = {
+    const failing: CallState = {
       ...memory,
       activations: {
         activate: async () => {

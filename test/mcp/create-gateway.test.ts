@@ -76,7 +76,7 @@ async function startGatewayHarness(policy: () => Policy, tools: readonly AnyTool
   const { port } = http.address() as AddressInfo
   const resource = `http://127.0.0.1:${port}/mcp`
   const gateway: Gateway = createGateway({
-    resourceMetadata: { resource },
+    resourceMetadata: () => ({ resource }),
     allowedHosts: [`127.0.0.1:${port}`],
     allowedOrigins: [],
     authenticate,

@@ -167,7 +167,7 @@ describe('every branch of the /mcp handler, through real HTTP against the real g
       }
     }
     assert.equal(status, 503)
-    assert.equal(e2e.gateway.gateway.sessions.size, 3)
+    assert.equal(await e2e.gateway.gateway.sessions.count(), 3)
     assert.equal((await auditLines(e2e.auditPath)).filter((l) => l.type === 'session.start').length, before + opened)
   })
 

@@ -152,7 +152,7 @@ describe('buildPolicy', () => {
         'null.json: expected an object, got null',
         'array.json: expected an object, got an array',
         'jwt.json: version: required, expected 1',
-        'jwt.json: unknown keys "alg", "typ"; allowed: $schema, version, connections, grants',
+        'jwt.json: unknown keys "alg", "typ"; allowed: $schema, version, connections, grants, toolScopes',
         'v2.json: version: expected 1',
         'empty.json: version: required, expected 1',
       ],

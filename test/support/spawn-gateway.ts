@@ -9,6 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -32,9 +33,26 @@ export interface SpawnGatewayOptions {
   readonly startTimeoutMs?: number
 }
 
+const listeningLine = z.object({ msg: z.literal('airlock is listening'), mcp: z.string() })
+
+/** The MCP endpoint from the gateway's "airlock is listening" JSON log line, once it is there. */
+function listeningUrl(stderr: string): string | undefined {
+  for (const line of stderr.split('\n')) {
+    if (!line.includes('airlock is listening')) continue
+    try {
+      const parsed = listeningLine.safeParse(JSON.parse(line))
+      if (parsed.success) return parsed.data.mcp
+    } catch {
+      // A partial line: the rest is still on its way.
+    }
+  }
+  return undefined
+}
+
 export async function spawnGateway(options: SpawnGatewayOptions): Promise<SpawnedGateway> {
   const configPath = join(options.dir, 'airlock.json')
-  await writeFile(configPath, JSON.stringify(options.config, null, 2))
+  // The admin listener on a free port unless the test chose one: tests run side by side.
+  await writeFile(configPath, JSON.stringify({ admin: { host: '127.0.0.1', port: 0 }, ...options.config }, null, 2))
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve', '--config', configPath], {
     cwd: REPO,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: options.dir, ...options.env },
@@ -52,10 +70,10 @@ export async function spawnGateway(options: SpawnGatewayOptions): Promise<Spawne
     }, options.startTimeoutMs ?? 30_000)
     child.stderr?.on('data', (chunk: string) => {
       stderr += chunk
-      const match = /"message":"airlock is listening","mcp":"([^"]+)"/.exec(stderr)
-      if (match?.[1] !== undefined) {
+      const mcp = listeningUrl(stderr)
+      if (mcp !== undefined) {
         clearTimeout(timer)
-        resolve(match[1])
+        resolve(mcp)
       }
     })
     void exited.then(({ code }) => {

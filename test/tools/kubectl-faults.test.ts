@@ -73,7 +73,7 @@ describe('kubectl against a cluster that never answers', () => {
       signal,
       progress: async () => {},
       activations: async () => new Map(),
-      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
+      policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     })
   }
 
@@ -115,7 +115,7 @@ describe('kubectl against a cluster that never answers', () => {
       signal: new AbortController().signal,
       progress: async () => {},
       activations: async () => new Map(),
-      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
+      policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     }))
     proxy.clear()
     assert.match(code, /^AWS_/)

@@ -60,7 +60,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
       signal,
       progress: async () => {},
       activations: async () => new Map(),
-      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
+      policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     })
   }
 

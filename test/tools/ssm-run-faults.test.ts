@@ -48,7 +48,7 @@ describe('ssm_run under AWS faults (fault proxy in front of the SSM emulator)', 
       signal: options.signal ?? new AbortController().signal,
       progress: async () => undefined,
       activations: async () => new Map(),
-      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
+      policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     }
   }
   const nonce = () => `n${randomBytes(6).toString('hex')}`

@@ -55,7 +55,7 @@ describe('ssm_run', () => {
         options.progress?.push(update)
       },
       activations: async () => new Map(),
-      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
+      policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     }
   }
 

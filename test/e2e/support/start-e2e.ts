@@ -11,6 +11,7 @@ import { createManualClock, type ManualClock } from '../../../src/clock.js'
 import { gatewayConfigSchema, type GatewayConfigInput } from '../../../src/config.js'
 import { UpstreamError } from '../../../src/errors.js'
 import type { PolicyFileInput } from '../../../src/policy/policy-schema.js'
+import type { ReadinessCheck } from '../../../src/readiness-check.js'
 import type { AnyToolDefinition } from '../../../tools/define-tool.js'
 import { startTestIssuer, type TestIssuer } from '../../support/test-issuer.js'
 
@@ -60,6 +61,7 @@ export interface E2EOptions {
   /** Another E2E's issuer and clock: a second replica (its config must fix `audience` to share tokens). Left running by `close`. */
   readonly replicaOf?: E2E
   readonly logger?: Logger
+  readonly readinessChecks?: readonly ReadinessCheck[]
 }
 
 /** Starts a real issuer (discovery + JWKS over HTTP) and the real gateway on 127.0.0.1:0. */
@@ -74,6 +76,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const config = gatewayConfigSchema.parse({
     issuer: issuer.issuer,
     listen: { host: '127.0.0.1', port: 0 },
+    admin: { host: '127.0.0.1', port: 0 },
     policy: [policyPath],
     audit: { path: auditPath, durability: 'write' },
     allowedOrigins: [ALLOWED_ORIGIN],
@@ -85,6 +88,7 @@ export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
     awsCredentials: options.awsCredentials ?? noAwsCredentials,
     ...(options.tools === undefined ? {} : { tools: options.tools }),
     ...(options.logger === undefined ? {} : { logger: options.logger }),
+    ...(options.readinessChecks === undefined ? {} : { readinessChecks: options.readinessChecks }),
   })
   const clients: Array<Client | ModernClient> = []
   return {

@@ -16,6 +16,7 @@ import { createAwsClients } from '../../../src/cli/create-aws-clients.js'
 import { systemClock, type Clock } from '../../../src/clock.js'
 import { createGateway, type Gateway } from '../../../src/mcp/create-gateway.js'
 import type { GatewayHealth } from '../../../src/mcp/http-gateway.js'
+import type { UnauthenticatedLimiter } from '../../../src/mcp/unauthenticated-limiter.js'
 import { buildPolicy } from '../../../src/policy/build-policy.js'
 import { createToolDeps } from '../../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../../tools/define-tool.js'
@@ -31,6 +32,9 @@ export interface McpGatewayOptions {
   readonly awsCredentials?: AwsCredentialIdentityProvider
   readonly endpoints?: { readonly rdsData?: string; readonly ssm?: string; readonly eks?: string }
   readonly clock?: Clock
+  readonly limiter?: UnauthenticatedLimiter
+  /** Told each time the gateway asks the token verifier (to prove what it did not verify). */
+  readonly onVerify?: () => void
 }
 
 export interface McpGateway {
@@ -71,10 +75,14 @@ export async function startMcpGateway(options: McpGatewayOptions): Promise<McpGa
   const jwks = createJwksCache({ issuer: issuer.issuer, clock, allowInsecureLoopback: true })
   const verifier = createTokenVerifier({ issuer: issuer.issuer, audience: url, algorithms: ['RS256'], clockToleranceSeconds: 30, groupsClaim: 'groups', keys: jwks.getKey, clock })
   const gateway = createGateway({
-    resourceMetadata: { resource: url },
+    resourceMetadata: () => ({ resource: url }),
     allowedHosts: [`127.0.0.1:${port}`],
     allowedOrigins: [],
-    authenticate: verifier.verify,
+    authenticate: (header) => {
+      options.onVerify?.()
+      return verifier.verify(header)
+    },
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     challenge: (error) => ({ header: bearerChallenge({ resourceMetadataUrl: `${origin}/.well-known/oauth-protected-resource/mcp`, ...(error === undefined ? {} : { error }) }), body: { error: 'invalid_token' } }),
     tools,
     policy: () => policy,

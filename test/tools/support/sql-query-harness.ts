@@ -99,7 +99,7 @@ export async function startSqlQueryHarness(engine: 'postgres' | 'mysql'): Promis
       signal: options.signal ?? new AbortController().signal,
       progress: async (update) => options.progress?.(update),
       activations: async () => new Map(),
-      policy: { connections: new Map(), grants: [], sources: new Map(), fingerprint: 'unused-by-this-tool' },
+      policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'unused-by-this-tool' },
     }
   }
 

@@ -1,0 +1,53 @@
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ReadinessReport } from '../readiness-check.js'
+
+export interface AdminHandlerOptions {
+  /** The Prometheus exposition of this gateway's registry. */
+  readonly scrape: () => Promise<{ readonly contentType: string; readonly text: string }>
+  /** The named readiness checks, run on each `/readyz`. */
+  readonly readiness: () => Promise<ReadinessReport>
+  readonly logError: (message: string, error: unknown) => void
+}
+
+function send(res: ServerResponse, status: number, contentType: string, body: string, head: boolean): void {
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store', 'content-length': String(Buffer.byteLength(body)) })
+  res.end(head ? undefined : body)
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, head: boolean): void {
+  send(res, status, 'application/json', JSON.stringify(body), head)
+}
+
+/**
+ * The admin listener's routes (not the public one's): `/metrics` (Prometheus text), `/healthz`
+ * (the process answers: liveness) and `/readyz` (200 when every check passes, 503 with each
+ * check's fixed reason code otherwise). GET and HEAD only; read-only and without credentials, so
+ * bind it where only the kubelet and the scraper reach it.
+ */
+export function createAdminHandler(options: AdminHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  async function route(req: IncomingMessage, res: ServerResponse, path: string, head: boolean): Promise<void> {
+    if (path === '/healthz') return sendJson(res, 200, { status: 'ok' }, head)
+    if (path === '/readyz') {
+      const report = await options.readiness()
+      return sendJson(res, report.ready ? 200 : 503, { status: report.ready ? 'ready' : 'not_ready', checks: report.checks }, head)
+    }
+    if (path === '/metrics') {
+      const { contentType, text } = await options.scrape()
+      return send(res, 200, contentType, text, head)
+    }
+    return sendJson(res, 404, { error: 'not_found' }, head)
+  }
+
+  return function admin(req, res) {
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('allow', 'GET, HEAD')
+      return sendJson(res, 405, { error: 'method_not_allowed' }, false)
+    }
+    route(req, res, path, req.method === 'HEAD').catch((error: unknown) => {
+      options.logError(`admin ${path} failed`, error)
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' }, false)
+      else res.end()
+    })
+  }
+}

@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { requestOutcome } from '../../src/metrics/gateway-metrics.js'
+import { createPrometheusMetrics } from '../../src/metrics/prometheus-metrics.js'
+
+/** The value of one sample line (`name{labels} value`) in the exposition text, or undefined when absent. */
+function sample(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `))
+  return line === undefined ? undefined : Number(line.slice(series.length + 1))
+}
+
+describe('createPrometheusMetrics', () => {
+  it('counts requests, auth failures, tool calls, audit commits, JWKS refreshes and rate-limit refusals', async () => {
+    const metrics = createPrometheusMetrics({ processMetrics: false })
+    metrics.request('mcp', 'ok')
+    metrics.request('mcp', 'ok')
+    metrics.request('mcp', 'throttled')
+    metrics.authFailure('bad_signature')
+    metrics.toolCall('whoami', 'ok', 12)
+    metrics.toolCall('whoami', 'denied', 3000)
+    metrics.auditCommit(5, 2)
+    metrics.jwksRefresh('ok')
+    metrics.jwksRefresh('error')
+    metrics.rateLimited('unauthenticated')
+    const { text, contentType } = await metrics.scrape()
+    assert.match(contentType, /^text\/plain; version=0\.0\.4/)
+    assert.equal(sample(text, 'airlock_http_requests_total{route="mcp",outcome="ok"}'), 2)
+    assert.equal(sample(text, 'airlock_http_requests_total{route="mcp",outcome="throttled"}'), 1)
+    assert.equal(sample(text, 'airlock_auth_failures_total{reason="bad_signature"}'), 1)
+    assert.equal(sample(text, 'airlock_tool_calls_total{tool="whoami",outcome="ok"}'), 1)
+    assert.equal(sample(text, 'airlock_tool_call_duration_seconds_bucket{le="0.025",tool="whoami",outcome="ok"}'), 1)
+    assert.equal(sample(text, 'airlock_tool_call_duration_seconds_bucket{le="2.5",tool="whoami",outcome="denied"}'), 0)
+    assert.equal(sample(text, 'airlock_tool_call_duration_seconds_sum{tool="whoami",outcome="denied"}'), 3)
+    assert.equal(sample(text, 'airlock_audit_records_total'), 5)
+    assert.equal(sample(text, 'airlock_audit_commit_duration_seconds_count'), 1)
+    assert.equal(sample(text, 'airlock_audit_commit_duration_seconds_bucket{le="0.0025"}'), 1)
+    assert.equal(sample(text, 'airlock_audit_commit_duration_seconds_bucket{le="0.001"}'), 0)
+    assert.equal(sample(text, 'airlock_jwks_refreshes_total{result="ok"}'), 1)
+    assert.equal(sample(text, 'airlock_jwks_refreshes_total{result="error"}'), 1)
+    assert.equal(sample(text, 'airlock_rate_limited_total{limit="unauthenticated"}'), 1)
+  })
+
+  it('exports one policy fingerprint at a time and reads the session count at scrape time', async () => {
+    const metrics = createPrometheusMetrics({ processMetrics: false })
+    let sessions = 3
+    metrics.trackActiveSessions(() => sessions)
+    metrics.policyLoaded('aaa')
+    metrics.policyLoaded('bbb')
+    let { text } = await metrics.scrape()
+    assert.equal(sample(text, 'airlock_policy_info{fingerprint="bbb"}'), 1)
+    assert.equal(sample(text, 'airlock_policy_info{fingerprint="aaa"}'), undefined)
+    assert.equal(sample(text, 'airlock_sessions_active'), 3)
+    sessions = 7
+    ;({ text } = await metrics.scrape())
+    assert.equal(sample(text, 'airlock_sessions_active'), 7)
+  })
+
+  it('keeps each gateway on its own registry, and adds the process metrics by default', async () => {
+    const a = createPrometheusMetrics()
+    const b = createPrometheusMetrics({ processMetrics: false })
+    a.toolCall('whoami', 'ok', 1)
+    assert.equal(sample((await b.scrape()).text, 'airlock_tool_calls_total{tool="whoami",outcome="ok"}'), undefined)
+    const text = (await a.scrape()).text
+    assert.equal(sample(text, 'airlock_tool_calls_total{tool="whoami",outcome="ok"}'), 1)
+    assert.match(text, /^process_resident_memory_bytes \d+/m)
+    assert.doesNotMatch((await b.scrape()).text, /process_resident_memory_bytes/)
+  })
+})
+
+describe('requestOutcome', () => {
+  const cases: Array<[number, boolean, string]> = [
+    [200, true, 'ok'],
+    [202, true, 'ok'],
+    [204, true, 'ok'],
+    [400, true, 'rejected'],
+    [401, true, 'unauthenticated'],
+    [403, true, 'forbidden'],
+    [404, true, 'not_found'],
+    [405, true, 'rejected'],
+    [413, true, 'rejected'],
+    [429, true, 'throttled'],
+    [500, true, 'error'],
+    [503, true, 'unavailable'],
+    [200, false, 'aborted'],
+  ]
+  for (const [status, finished, outcome] of cases) {
+    it(`${status}${finished ? '' : ' (client gone)'} → ${outcome}`, () => assert.equal(requestOutcome(status, finished), outcome))
+  }
+})
