@@ -198,11 +198,11 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       return finish({ decision: 'allow', grantId, outcome: 'error', code, reason: error instanceof Error ? error.message : String(error) }, errorResult(code, text, correlationId))
     }
     if (!admission.ok) {
-      // Limit refusals come in floods: sampled per identity like policy denials.
+      // Refusals come in floods (an agent retrying): sampled per identity like policy denials.
       return finish(
         { decision: 'deny', outcome: 'denied', code: admission.code, reason: admission.reason, grantId },
         errorResult(admission.code, callerError(new PolicyError(admission.code, admission.message)).text, correlationId),
-        admission.code === 'RATE_LIMITED',
+        true,
       )
     }
     try {

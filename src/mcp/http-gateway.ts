@@ -7,6 +7,7 @@ import { AuthError, StateError } from '../errors.js'
 import type { GatewayMetrics } from '../metrics/gateway-metrics.js'
 import type { Policy } from '../policy/policy.js'
 import { STATE_RETRY_AFTER_SECONDS, type StateHealth } from '../state/state-health.js'
+import { callsTool, stateUnavailable } from './state-unavailable.js'
 import type { AuditSampling } from './audit-sampling.js'
 import type { ClientAddress } from './client-address.js'
 import type { LegacyLane } from './legacy-lane.js'
@@ -66,7 +67,7 @@ export interface HttpGatewayOptions {
 
 const METADATA_PATHS = new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'])
 const CORS_ALLOW_HEADERS = 'Authorization, Content-Type, Mcp-Session-Id, Mcp-Protocol-Version, Mcp-Method, Mcp-Name, Last-Event-ID'
-const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate'
+const CORS_EXPOSE_HEADERS = 'Mcp-Session-Id, Mcp-Protocol-Version, WWW-Authenticate, Retry-After'
 /** JSON-RPC code of the 2026-07-28 revision for standard headers that disagree with the body. */
 const HEADER_MISMATCH = -32020
 const HEALTH_REASON = /^[a-z][a-z0-9_]{0,63}$/
@@ -113,23 +114,6 @@ function isLegacyPost(req: IncomingMessage, body: unknown): boolean {
     ...(mcpNameHeader === undefined ? {} : { mcpNameHeader }),
   })
   return outcome.kind === 'legacy'
-}
-
-const toolCallSchema = z.object({ method: z.literal('tools/call') })
-
-/** Whether a body (one message or a batch) carries a tools/call. */
-function callsTool(body: unknown): boolean {
-  return (Array.isArray(body) ? body : [body]).some((message) => toolCallSchema.safeParse(message).success)
-}
-
-/** 503 for a request the gateway cannot decide without its state store; clients retry after the header. */
-function stateUnavailable(res: ServerResponse, retryAfterSeconds: number): void {
-  sendJson(
-    res,
-    503,
-    { jsonrpc: '2.0', error: { code: -32000, message: 'The gateway cannot reach its state store, so calls are refused for now; retry shortly.' }, id: null },
-    { 'retry-after': String(retryAfterSeconds) },
-  )
 }
 
 /** The gateway's HTTP surface: RFC 9728 metadata, `/healthz`, and `/mcp` behind Host/Origin checks, a body cap and bearer auth. */

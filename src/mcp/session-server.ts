@@ -11,8 +11,8 @@ export const SERVER_INFO = { name: 'airlock', title: 'Airlock', version: '0.1.0'
 
 const INSTRUCTIONS =
   'Airlock gives you policy-scoped access to infrastructure. Call list_connections to see what you may reach ' +
-  'and with which limits, and whoami for your identity and session expiry. Denials are final for this session ' +
-  'unless the policy changes; errors carry a code and a correlation id.'
+  'and with which limits, and whoami for your identity and when your access through each grant ends (it starts at ' +
+  'your first call under the grant). Denials stand unless the policy changes; errors carry a code and a correlation id.'
 
 export interface SessionServerOptions {
   readonly catalog: ToolCatalog
