@@ -1,5 +1,6 @@
 import type { AuditHealth } from '../audit/audit-trail.js'
 import type { ReadinessCheck } from '../readiness-check.js'
+import type { StateHealth } from '../state/state-health.js'
 
 const OK = { ok: true } as const
 
@@ -36,4 +37,9 @@ export function auditCheck(audit: { health(): AuditHealth }): ReadinessCheck {
       return health.ok ? OK : { ok: false, reason: health.reason }
     },
   }
+}
+
+/** The state store (Redis) answers: without it no call is decided, so the replica takes no traffic. */
+export function stateCheck(health: StateHealth): ReadinessCheck {
+  return { name: 'state', check: async () => ((await health.check()).ok ? OK : { ok: false, reason: 'state_unavailable' }) }
 }

@@ -24,7 +24,7 @@ import { createAwsClients } from './create-aws-clients.js'
 import { cancelOnShutdown } from './cancel-on-shutdown.js'
 import { createRequestDrain } from './drain-requests.js'
 import { openAuditTrail } from './open-audit-trail.js'
-import { auditCheck, drainingCheck, issuerKeysCheck, policyCheck } from './gateway-readiness.js'
+import { auditCheck, drainingCheck, issuerKeysCheck, policyCheck, stateCheck } from './gateway-readiness.js'
 import { silentLogger, type Logger } from './logger.js'
 import { openGatewayState, type OpenedState } from './open-gateway-state.js'
 import { createPolicyStore, type PolicyStore } from './policy-store.js'
@@ -220,6 +220,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     policyCheck(() => policy.current().fingerprint),
     issuerKeysCheck(jwks),
     auditCheck(audit),
+    stateCheck(state.state.health),
     ...(options.readinessChecks ?? []),
   ]
   const readiness = () => runReadinessChecks(checks)

@@ -198,6 +198,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       return finish({ decision: 'allow', grantId, outcome: 'error', code, reason: error instanceof Error ? error.message : String(error) }, errorResult(code, text, correlationId))
     }
     if (!admission.ok) {
+      if (admission.reason === 'CALLS_PER_MINUTE' || admission.reason === 'CONCURRENT_CALLS') metrics.rateLimited(admission.reason === 'CALLS_PER_MINUTE' ? 'calls_per_minute' : 'concurrent_calls')
       // Refusals come in floods (an agent retrying): sampled per identity like policy denials.
       return finish(
         { decision: 'deny', outcome: 'denied', code: admission.code, reason: admission.reason, grantId },
