@@ -15,6 +15,11 @@ export class AirlockError<C extends string = string> extends Error {
 export type AuthFailure =
   | 'missing'
   | 'malformed'
+  /**
+   * More than one bearer token, or one in more than one place (RFC 6750 §3.1 `invalid_request`,
+   * HTTP 400): which one would win is the gateway's guess, so none does.
+   */
+  | 'multiple_tokens'
   | 'too_large'
   | 'alg_not_allowed'
   | 'forbidden_header'

@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js'
 import { AuthError, StateError } from '../errors.js'
 import type { Policy } from '../policy/policy.js'
 import type { AuditSampling } from './audit-sampling.js'
+import { findBearerConflict } from './find-bearer-conflict.js'
 import type { LegacyLane } from './legacy-lane.js'
 import { readBody } from './read-body.js'
 import { createScopeGate } from './scope-gate.js'
@@ -126,13 +127,25 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     res.end()
   }
 
-  /** The verified principal, or undefined once a refusal (401, or 503 while the IdP is down) is sent and sampled into the audit. */
+  /**
+   * The verified principal, or undefined once a refusal (400 for a token in more than one place,
+   * 401, or 503 while the IdP is down) is sent and sampled into the audit.
+   */
   async function authenticateRequest(req: IncomingMessage, res: ServerResponse, cors: Cors): Promise<Principal | undefined> {
+    const client = req.socket.remoteAddress ?? 'unknown'
+    const conflict = findBearerConflict(req)
+    if (conflict !== undefined) {
+      // RFC 6750 §3.1: decided before any token is verified, so neither one is trusted or rated.
+      const error = new AuthError('AUTH_INVALID', 'multiple_tokens', `bearer token in more than one place (${conflict})`)
+      await options.sampling.authFailure(client, { type: 'auth.failure', code: error.code, reason: error.failure, client, detail: { conflict } })
+      const { header, body } = options.challenge(error)
+      sendJson(res, 400, body, { 'www-authenticate': header, ...cors })
+      return undefined
+    }
     try {
       return await options.authenticate(req.headers.authorization)
     } catch (error) {
       if (!(error instanceof AuthError)) throw error
-      const client = req.socket.remoteAddress ?? 'unknown'
       await options.sampling.authFailure(client, { type: 'auth.failure', code: error.code, reason: error.failure, client })
       if (error.failure === 'issuer_unavailable') {
         // Refused (fail closed), but not as invalid_token: the token may be fine and clients should retry, not discard it.
