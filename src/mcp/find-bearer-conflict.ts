@@ -12,6 +12,8 @@ export type BearerConflict =
   | 'header_and_form_body'
 
 const FORM_TYPE = 'application/x-www-form-urlencoded'
+/** `auth-scheme 1*SP something` (RFC 9110 §11.4). */
+const CREDENTIAL = /^\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+ +\S/
 
 function authorizationLines(req: IncomingMessage): string[] {
   const lines: string[] = []
@@ -43,8 +45,9 @@ export function findBearerConflict(req: IncomingMessage): BearerConflict | undef
   const lines = authorizationLines(req)
   if (lines.length === 0) return undefined
   if (lines.length > 1) return 'repeated_header'
-  const credentials = (lines[0] ?? '').split(',').filter((part) => part.trim() !== '')
-  if (credentials.length > 1 && credentials.some((part) => /^\s*bearer(\s|$)/i.test(part))) return 'several_credentials'
+  // Only parts shaped `scheme SP credentials` count: a comma may also separate auth-params.
+  const credentials = (lines[0] ?? '').split(',').filter((part) => CREDENTIAL.test(part))
+  if (credentials.length > 1 && credentials.some((part) => /^\s*bearer\s/i.test(part))) return 'several_credentials'
   if (hasQueryToken(req.url)) return 'header_and_query'
   if (isFormBody(req)) return 'header_and_form_body'
   return undefined
