@@ -35,7 +35,8 @@ export interface CallRequest {
   readonly policy: Policy
   readonly session: CallSession
   readonly name: string
-  readonly rawArgs: Record<string, unknown> | undefined
+  /** `arguments` as the caller sent them: anything but an object (or their absence) is refused as INPUT_INVALID. */
+  readonly rawArgs: unknown
   readonly signal: AbortSignal
   readonly progress: (update: ProgressUpdate) => Promise<void>
 }
@@ -67,6 +68,15 @@ function errorResult(code: string, text: string, correlationId: string): CallRes
   return { content: [{ type: 'text', text: `[${code}] ${text} (correlation id ${correlationId})` }], isError: true }
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null'
+  return Array.isArray(value) ? 'array' : typeof value
+}
+
 function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`).join('; ')
 }
@@ -84,8 +94,8 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
   return async function callTool(request) {
     const correlationId = randomBytes(6).toString('hex')
     const started = clock.now()
-    const raw = request.rawArgs ?? {}
-    const requestedConnection = typeof raw.connection === 'string' ? raw.connection : undefined
+    const raw = request.rawArgs === undefined ? {} : request.rawArgs
+    const requestedConnection = isRecord(raw) && typeof raw.connection === 'string' ? raw.connection : undefined
     const actor = actorOf(request.principal)
     const base = {
       type: 'tools.call' as const,
@@ -117,6 +127,16 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         return errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId)
       }
       return result
+    }
+
+    if (!isRecord(raw)) {
+      // A malformed request, whatever the tool and policy: nothing in it can be evaluated, so no grant decides.
+      const error = new InputError('INPUT_INVALID', `(arguments): expected an object, received ${jsonKind(raw)}`)
+      return finish(
+        { decision: 'deny', outcome: 'denied', code: error.code, reason: error.message },
+        errorResult(error.code, callerError(error).text, correlationId),
+        true,
+      )
     }
 
     const entry = catalog.find(request.name)
