@@ -69,6 +69,8 @@ export type GuardErrorCode =
   | 'SQL_MASKED_COLUMN'
   | 'COMMAND_SYNTAX_REFUSED'
   | 'COMMAND_NOT_ALLOWED'
+  /** A `{path:…}` argument resolved, on the instance, outside its template's tree (or not at all); the command did not run. */
+  | 'PATH_NOT_ALLOWED'
   | 'INSTANCE_NOT_ALLOWED'
   | 'K8S_NOT_ALLOWED'
 export class GuardError extends AirlockError<GuardErrorCode> {}
