@@ -3,7 +3,9 @@ import type { Principal } from '../auth/principal.js'
 import type { AuditEvent, AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
 import { AirlockError, InputError, PolicyError } from '../errors.js'
+import { redactToolOutput } from '../guard/masking/redact-tool-output.js'
 import { evaluate } from '../policy/evaluate.js'
+import { resolveOutputDetectors } from '../policy/output-detectors.js'
 import type { Policy } from '../policy/policy.js'
 import type { ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
 import type { AuditSampling } from './audit-sampling.js'
@@ -194,6 +196,9 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       }
     }
 
+    // Output from a system (query rows, command output, cluster objects) goes through the grant's
+    // value detectors; the connection-less tools only echo the caller's own claims and the policy.
+    const detectors = entry.tool.connectionKinds.length === 0 ? undefined : resolveOutputDetectors(grant.detectors, entry.tool.outputDetectors?.(grant))
     try {
       const result = await entry.tool.handler({
         principal: request.principal,
@@ -206,15 +211,20 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         session: { expiresAt: request.session.expiresAt },
         policy: request.policy,
       })
+      const output = detectors === undefined ? { ...result, report: undefined } : redactToolOutput(result, detectors)
+      const redaction = output.report !== undefined && output.report.redactedStrings > 0 ? { outputRedaction: output.report } : undefined
+      const detail = result.audit === undefined && redaction === undefined ? undefined : { ...result.audit, ...redaction }
       return finish(
-        { decision: 'allow', grantId, outcome: 'ok', argsHash, args: redacted, ...(result.audit === undefined ? {} : { detail: result.audit }) },
+        { decision: 'allow', grantId, outcome: 'ok', argsHash, args: redacted, ...(detail === undefined ? {} : { detail }) },
         {
-          content: [{ type: 'text', text: result.text }],
-          ...(result.structured === undefined ? {} : { structuredContent: result.structured }),
+          content: [{ type: 'text', text: output.text }],
+          ...(output.structured === undefined ? {} : { structuredContent: output.structured }),
         },
       )
     } catch (error) {
-      const { code, text } = callerError(error)
+      const { code, text: errorText } = callerError(error)
+      // Database and cluster messages quote data; they pass the same detectors as results.
+      const text = detectors === undefined ? errorText : redactToolOutput({ text: errorText }, detectors).text
       if (!(error instanceof AirlockError)) options.logError(`tool ${request.name} failed (correlation id ${correlationId})`, error)
       return finish(
         {
