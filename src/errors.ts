@@ -15,6 +15,11 @@ export class AirlockError<C extends string = string> extends Error {
 export type AuthFailure =
   | 'missing'
   | 'malformed'
+  /**
+   * More than one bearer token, or one in more than one place (RFC 6750 §3.1 `invalid_request`,
+   * HTTP 400): which one would win is the gateway's guess, so none does.
+   */
+  | 'multiple_tokens'
   | 'too_large'
   | 'alg_not_allowed'
   | 'forbidden_header'
@@ -69,6 +74,8 @@ export type GuardErrorCode =
   | 'SQL_MASKED_COLUMN'
   | 'COMMAND_SYNTAX_REFUSED'
   | 'COMMAND_NOT_ALLOWED'
+  /** A `{path:…}` argument resolved, on the instance, outside its template's tree (or not at all); the command did not run. */
+  | 'PATH_NOT_ALLOWED'
   | 'INSTANCE_NOT_ALLOWED'
   | 'K8S_NOT_ALLOWED'
 export class GuardError extends AirlockError<GuardErrorCode> {}

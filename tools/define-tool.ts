@@ -4,6 +4,7 @@ import type { AwsClients } from '../src/aws/aws-clients.js'
 import type { BoundedCache } from '../src/aws/bounded-cache.js'
 import type { Clock } from '../src/clock.js'
 import type { Connection, ConnectionKind, NamedConnection } from '../src/policy/connection-schema.js'
+import type { OutputDetectorName } from '../src/policy/output-detectors.js'
 import type { Grant } from '../src/policy/policy-schema.js'
 import type { Policy, PolicyGrant } from '../src/policy/policy.js'
 import type { Activation } from '../src/state/activation-store.js'
@@ -79,6 +80,12 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, K e
   readonly output?: z.ZodRawShape
   /** Hints shown in tools/list, derived from the caller's grant for this tool (worst case across grants). */
   annotations(grant: Grant): ToolAnnotations
+  /**
+   * Output detectors the grant turns off for this tool only, on top of its `detectors` block
+   * (sql_query: `sql.detectors`). The gateway runs the rest over the output of every tool that
+   * reaches a system; tools without connection kinds return only the caller's own claims and the policy.
+   */
+  outputDetectors?(grant: Grant): Partial<Record<OutputDetectorName, boolean>>
   handler(ctx: ToolContext<z.infer<z.ZodObject<Shape>>, K>): Promise<ToolResult>
 }
 

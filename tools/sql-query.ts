@@ -53,6 +53,8 @@ export default defineTool({
     const readOnly = grant.sql?.mode !== 'read-write'
     return { readOnlyHint: readOnly, destructiveHint: !readOnly, idempotentHint: readOnly, openWorldHint: false }
   },
+  // The sql block's own switches keep working for query results: what it turns off stays off.
+  outputDetectors: (grant) => grant.sql?.detectors ?? {},
   async handler(ctx) {
     const constraints = ctx.grant.sql
     // Unreachable through a built policy (it fills in the defaults); fail closed anyway.

@@ -1,10 +1,11 @@
+import { randomBytes } from 'node:crypto'
 import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { z } from 'zod'
 import { sendBounded } from '../src/aws/bounded-send.js'
 import { unknownOutcome } from '../src/aws/request-outcome.js'
-import { PolicyError, UpstreamError } from '../src/errors.js'
+import { GuardError, PolicyError, UpstreamError } from '../src/errors.js'
+import { buildInstanceScript, findPathRefusal } from '../src/guard/shell/build-instance-script.js'
 import { matchTemplate } from '../src/guard/shell/match-template.js'
-import { quoteArgv } from '../src/guard/shell/quote-argv.js'
 import { MAX_COMMAND_BYTES, tokenizeCommand } from '../src/guard/shell/tokenize-command.js'
 import { defineTool } from './define-tool.js'
 import { mapSsmError } from './ssm-run/map-ssm-error.js'
@@ -40,7 +41,8 @@ function capOutput(stdout: string, stderr: string, max: number): { stdout: strin
  * the agent, Cancelled by someone else) are results, not errors; the gateway throws only when it
  * cannot get an outcome: CANCELLED (caller aborted; CancelCommand sent), COMMAND_TIMED_OUT (no
  * result by the gateway's own deadline), AWS_OUTCOME_UNKNOWN (SendCommand failed after it may
- * have reached AWS; not retried), INSTANCE_UNAVAILABLE, AWS_* codes.
+ * have reached AWS; not retried), INSTANCE_UNAVAILABLE, AWS_* codes, and PATH_NOT_ALLOWED when
+ * the instance found that a `{path:…}` argument leads outside its tree (then only the check ran).
  */
 export default defineTool({
   name: 'ssm_run',
@@ -49,7 +51,8 @@ export default defineTool({
     'Runs one shell command on an EC2 instance of an SSM connection, through AWS Systems Manager Run Command. ' +
     'Only commands matching your grant\'s templates are accepted, as plain words: no pipes, redirections, ' +
     'variables, globs or command chaining. A non-zero exit is reported as status Failed with its exit code; ' +
-    'a run longer than the grant allows is stopped and reported as status TimedOut with the output so far.',
+    'a run longer than the grant allows is stopped and reported as status TimedOut with the output so far. ' +
+    'Paths are resolved on the instance first: one that is missing or leads (through a symbolic link) outside the allowed tree is refused.',
   connectionKinds: ['ssm'],
   input: {
     instance: z.string().min(1).max(255).describe('Instance id (i-…) or its Name tag value'),
@@ -75,7 +78,11 @@ export default defineTool({
     // The command is checked before anything reaches AWS.
     const argv = await tokenizeCommand(ctx.args.command)
     const templateIndex = matchTemplate(argv, constraints.templates)
-    const script = quoteArgv(argv)
+    const template = constraints.templates[templateIndex]
+    if (template === undefined) throw new TypeError('matchTemplate returned an index outside the templates')
+    // Path arguments were checked as text; the script re-checks where they lead on the instance.
+    const nonce = randomBytes(16).toString('hex')
+    const script = buildInstanceScript(argv, template, nonce)
 
     const connection = ctx.connection
     const target = { region: connection.region, roleArn: connection.roleArn, principal: ctx.principal }
@@ -121,6 +128,13 @@ export default defineTool({
     const status = z.enum(STATUSES).parse(out.Status)
     const rawOut = out.StandardOutputContent ?? ''
     const rawErr = out.StandardErrorContent ?? ''
+    const refusal = findPathRefusal({ exitCode: out.ResponseCode ?? -1, stderr: rawErr }, nonce)
+    if (refusal !== undefined) {
+      const part = template.parts[refusal.word]
+      const tree = part?.kind === 'path' ? part.glob : 'its tree'
+      const why = refusal.reason === 'unresolved' ? 'does not resolve (missing, or not searchable)' : `resolves outside ${tree}`
+      throw new GuardError('PATH_NOT_ALLOWED', `word ${refusal.word}: ${argv[refusal.word] ?? ''} ${why} on ${instanceId}; SSM command ${commandId} ran only the check`)
+    }
     const ssmTruncated = SSM_MARKERS.some((m) => rawOut.endsWith(m) || rawErr.endsWith(m))
     const capped = capOutput(rawOut, rawErr, constraints.maxOutputBytes)
     const structured = {

@@ -4,6 +4,7 @@ import type { AuthError, AuthFailure } from '../errors.js'
 export const AUTH_FAILURE_DESCRIPTIONS: Readonly<Record<AuthFailure, string>> = {
   missing: 'A bearer token is required',
   malformed: 'The bearer token is malformed',
+  multiple_tokens: 'Send exactly one bearer token, in one Authorization header',
   too_large: 'The bearer token is too large',
   alg_not_allowed: 'The token signing algorithm is not allowed',
   forbidden_header: 'The token header refers to a key that is not accepted',
@@ -22,7 +23,7 @@ export const AUTH_FAILURE_DESCRIPTIONS: Readonly<Record<AuthFailure, string>> = 
 
 const INSUFFICIENT_SCOPE_DESCRIPTION = 'The token does not grant access to this resource'
 
-export type BearerErrorCode = 'invalid_token' | 'insufficient_scope'
+export type BearerErrorCode = 'invalid_request' | 'invalid_token' | 'insufficient_scope'
 
 export interface BearerChallengeOptions {
   /** The RFC 9728 protected resource metadata URL for this resource. */
@@ -44,6 +45,7 @@ function quoted(name: string, value: string, allowed: RegExp): string {
 
 function errorCode(error: AuthError | undefined): BearerErrorCode | undefined {
   if (error === undefined || error.code === 'AUTH_MISSING') return undefined
+  if (error.failure === 'multiple_tokens') return 'invalid_request'
   return error.code === 'AUTH_FORBIDDEN' ? 'insufficient_scope' : 'invalid_token'
 }
 
@@ -55,7 +57,8 @@ function description(error: AuthError): string {
 /**
  * The `WWW-Authenticate` value for a refused request (RFC 6750 §3, with the
  * `resource_metadata` parameter of RFC 9728 §5.1). No token sent (`AUTH_MISSING`): no
- * `error`; `AUTH_INVALID`: `error="invalid_token"` (send with 401); `AUTH_FORBIDDEN`:
+ * `error`; `AUTH_INVALID`: `error="invalid_token"` (send with 401), or `error="invalid_request"`
+ * for failure `multiple_tokens` (send with 400); `AUTH_FORBIDDEN`:
  * `error="insufficient_scope"` (send with 403). The description is fixed per failure class.
  * Throws `TypeError` if the URL or scope cannot be quoted safely.
  */

@@ -4,7 +4,9 @@ import type { AuditEvent, AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
 import { AirlockError, InputError, PolicyError } from '../errors.js'
 import { noopMetrics, type GatewayMetrics, type ToolCallOutcome } from '../metrics/gateway-metrics.js'
+import { redactToolOutput } from '../guard/masking/redact-tool-output.js'
 import { evaluate } from '../policy/evaluate.js'
+import { resolveOutputDetectors } from '../policy/output-detectors.js'
 import type { Policy } from '../policy/policy.js'
 import type { Activation, ActivationStore } from '../state/activation-store.js'
 import type { ActivationLookup, ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
@@ -36,7 +38,8 @@ export interface CallRequest {
   readonly policy: Policy
   readonly session: CallSession
   readonly name: string
-  readonly rawArgs: Record<string, unknown> | undefined
+  /** `arguments` as the caller sent them: anything but an object (or their absence) is refused as INPUT_INVALID. */
+  readonly rawArgs: unknown
   readonly signal: AbortSignal
   readonly progress: (update: ProgressUpdate) => Promise<void>
 }
@@ -93,6 +96,15 @@ function activationDetail(activation: Activation, renewed: boolean): Record<stri
   return { activatedAt: iso(activation.activatedAt), expiresAt: iso(activation.expiresAt), signedInAt: iso(activation.signedInAt), source: activation.source, renewed }
 }
 
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function jsonKind(value: unknown): string {
+  if (value === null) return 'null'
+  return Array.isArray(value) ? 'array' : typeof value
+}
+
 function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`).join('; ')
 }
@@ -125,8 +137,8 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
   return async function callTool(request) {
     const correlationId = randomBytes(6).toString('hex')
     const started = clock.now()
-    const raw = request.rawArgs ?? {}
-    const requestedConnection = typeof raw.connection === 'string' ? raw.connection : undefined
+    const raw = request.rawArgs === undefined ? {} : request.rawArgs
+    const requestedConnection = isRecord(raw) && typeof raw.connection === 'string' ? raw.connection : undefined
     const actor = actorOf(request.principal)
     const base = {
       type: 'tools.call' as const,
@@ -168,6 +180,16 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       }
       observe(event.outcome ?? 'error', durationMs, event.code, event.grantId)
       return result
+    }
+
+    if (!isRecord(raw)) {
+      // A malformed request, whatever the tool and policy: nothing in it can be evaluated, so no grant decides.
+      const error = new InputError('INPUT_INVALID', `(arguments): expected an object, received ${jsonKind(raw)}`)
+      return finish(
+        { decision: 'deny', outcome: 'denied', code: error.code, reason: error.message },
+        errorResult(error.code, callerError(error).text, correlationId),
+        true,
+      )
     }
 
     const decision = evaluate(
@@ -232,6 +254,9 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       const redacted = options.redactArgs(args)
       const argsHash = hashArgs(parsed.data)
 
+      // Output from a system (query rows, command output, cluster objects) goes through the grant's
+      // value detectors; the connection-less tools only echo the caller's own claims and the policy.
+      const detectors = entry.tool.connectionKinds.length === 0 ? undefined : resolveOutputDetectors(grant.detectors, entry.tool.outputDetectors?.(grant))
       if (entry.tool.connectionKinds.length > 0) {
         // No action without its record: a crash, hang or shutdown mid-call still leaves who, what and where.
         try {
@@ -257,17 +282,22 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
           activations: lookupFor(request.principal),
           policy: request.policy,
         })
+        const output = detectors === undefined ? { ...result, report: undefined } : redactToolOutput(result, detectors)
+        const redaction = output.report !== undefined && output.report.redactedStrings > 0 ? { outputRedaction: output.report } : undefined
+        const detail = result.audit === undefined && redaction === undefined ? undefined : { ...result.audit, ...redaction }
         return await finish(
-          { decision: 'allow', grantId, outcome: 'ok', argsHash, args: redacted, ...(result.audit === undefined ? {} : { detail: result.audit }) },
+          { decision: 'allow', grantId, outcome: 'ok', argsHash, args: redacted, ...(detail === undefined ? {} : { detail }) },
           {
-            content: [{ type: 'text', text: result.text }],
-            ...(result.structured === undefined ? {} : { structuredContent: result.structured }),
+            content: [{ type: 'text', text: output.text }],
+            ...(output.structured === undefined ? {} : { structuredContent: output.structured }),
             // The caller can name this call to an admin, who finds it in the audit by this id.
             _meta: { [CORRELATION_META_KEY]: correlationId },
           },
         )
       } catch (error) {
-        const { code, text } = callerError(error)
+        const { code, text: errorText } = callerError(error)
+        // Database and cluster messages quote data; they pass the same detectors as results.
+        const text = detectors === undefined ? errorText : redactToolOutput({ text: errorText }, detectors).text
         if (!(error instanceof AirlockError)) options.logError(`tool ${entry.tool.name} failed (correlation id ${correlationId})`, error, { correlationId })
         return await finish(
           { decision: 'allow', grantId, outcome: 'error', code, argsHash, args: redacted, reason: error instanceof Error ? error.message : String(error) },

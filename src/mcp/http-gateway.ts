@@ -10,6 +10,7 @@ import { STATE_RETRY_AFTER_SECONDS, type StateHealth } from '../state/state-heal
 import { callsTool, stateUnavailable } from './state-unavailable.js'
 import type { AuditSampling } from './audit-sampling.js'
 import type { ClientAddress } from './client-address.js'
+import { findBearerConflict } from './find-bearer-conflict.js'
 import type { LegacyLane } from './legacy-lane.js'
 import { readBody } from './read-body.js'
 import { createScopeGate } from './scope-gate.js'
@@ -154,8 +155,22 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
     return true
   }
 
-  /** The verified principal, or undefined once a refusal (401, or 503 while the IdP is down) is sent and sampled into the audit. */
+  /**
+   * The verified principal, or undefined once a refusal (400 for a token in more than one place,
+   * 401, or 503 while the IdP is down) is sent and sampled into the audit.
+   */
   async function authenticateRequest(req: IncomingMessage, res: ServerResponse, cors: Cors, client: string): Promise<Principal | undefined> {
+    const conflict = findBearerConflict(req)
+    if (conflict !== undefined) {
+      // RFC 6750 §3.1: decided before any token is verified, so neither one is trusted.
+      const error = new AuthError('AUTH_INVALID', 'multiple_tokens', `bearer token in more than one place (${conflict})`)
+      options.metrics.authFailure(error.failure)
+      if (options.limiter?.failed(client) === true) options.onAddressThrottled?.(client)
+      await options.sampling.authFailure(client, { type: 'auth.failure', code: error.code, reason: error.failure, client, detail: { conflict } })
+      const { header, body } = options.challenge(error)
+      sendJson(res, 400, body, { 'www-authenticate': header, ...cors })
+      return undefined
+    }
     try {
       return await options.authenticate(req.headers.authorization)
     } catch (error) {

@@ -13,6 +13,7 @@ import type { CallSession, ToolCaller } from './call-tool.js'
 import { jsonRpcError } from './send-json.js'
 import { createSessionServer } from './session-server.js'
 import type { ToolCatalog } from './tool-catalog.js'
+import { newArgumentsKey, wrapNonObjectArguments } from './wrap-non-object-arguments.js'
 
 export interface LegacyLaneOptions {
   readonly store: SessionStore
@@ -128,14 +129,15 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
     }
     const callSession: CallSession = { idHash: session.idHash }
     const transport = new NodeStreamableHTTPServerTransport({})
-    const server = createSessionServer({ catalog: options.catalog, caller: options.caller, principal, policy, clock, audit, session: callSession, inflight: calls, logError: options.logError })
+    const argumentsKey = newArgumentsKey()
+    const server = createSessionServer({ catalog: options.catalog, caller: options.caller, principal, policy, clock, audit, session: callSession, inflight: calls, argumentsKey, logError: options.logError })
     // Closing the server when the response ends aborts whatever the client walked away from.
     res.once('close', () => {
       void server.close()
       if (inflight.get(session.idHash)?.size === 0) inflight.delete(session.idHash)
     })
     await server.connect(transport)
-    await transport.handleRequest(req, res, body)
+    await transport.handleRequest(req, res, wrapNonObjectArguments(body, argumentsKey))
   }
 
   return {

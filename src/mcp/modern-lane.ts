@@ -7,9 +7,10 @@ import type { Policy } from '../policy/policy.js'
 import type { CallSession } from './call-tool.js'
 import { sendJson } from './send-json.js'
 import { createSessionServer, type SessionServerOptions } from './session-server.js'
+import { newArgumentsKey, wrapNonObjectArguments } from './wrap-non-object-arguments.js'
 
 /** What every request's server shares; the principal, policy snapshot and call session are per request. */
-export type ModernLaneOptions = Omit<SessionServerOptions, 'principal' | 'policy' | 'session' | 'inflight'> & {
+export type ModernLaneOptions = Omit<SessionServerOptions, 'principal' | 'policy' | 'session' | 'inflight' | 'argumentsKey'> & {
   readonly maxBodyBytes: number
 }
 
@@ -36,6 +37,7 @@ const listenRequestSchema = z.object({ method: z.literal('subscriptions/listen')
 interface RequestContext {
   readonly principal: Principal
   readonly policy: Policy
+  readonly argumentsKey: string
 }
 
 /** No protocol session on this lane: grant time is the subject's activation, exactly as on the 2025 lane. */
@@ -65,6 +67,7 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
         session: STATELESS,
         // No notifications/cancelled on this lane: closing the response stream aborts the call.
         inflight: new Map(),
+        argumentsKey: context.argumentsKey,
       })
     },
     { legacy: 'reject', onerror, maxRequestBodySize: options.maxBodyBytes },
@@ -78,7 +81,7 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
       if (listen.success) {
         return sendJson(res, 200, { jsonrpc: '2.0', id: listen.data.id, error: { code: -32601, message: 'This gateway publishes no change notifications.' } })
       }
-      const context: RequestContext = { principal, policy }
+      const context: RequestContext = { principal, policy, argumentsKey: newArgumentsKey() }
       const node = toNodeHandler(
         {
           fetch(request, init) {
@@ -88,7 +91,7 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
         },
         { onerror, maxRequestBodySize: options.maxBodyBytes },
       )
-      await node(nodeRequestLike(req), res, body)
+      await node(nodeRequestLike(req), res, wrapNonObjectArguments(body, context.argumentsKey))
     },
     close: () => handler.close(),
   }

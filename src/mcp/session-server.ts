@@ -6,6 +6,7 @@ import type { Clock } from '../clock.js'
 import type { Policy } from '../policy/policy.js'
 import type { CallSession, ToolCaller } from './call-tool.js'
 import type { ToolCatalog } from './tool-catalog.js'
+import { unwrapArguments } from './wrap-non-object-arguments.js'
 
 export const SERVER_INFO = { name: 'airlock', title: 'Airlock', version: '0.1.0' } as const
 
@@ -26,6 +27,8 @@ export interface SessionServerOptions {
   readonly session: CallSession
   /** In-flight tools/call requests of the session by JSON-RPC id, for notifications/cancelled. */
   readonly inflight: Map<string, AbortController>
+  /** The key under which this request's body carries non-object `arguments` (see wrapNonObjectArguments). */
+  readonly argumentsKey: string
   readonly logError: (message: string, error: unknown) => void
 }
 
@@ -80,7 +83,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
         policy,
         session: options.session,
         name: request.params.name,
-        rawArgs: request.params.arguments,
+        rawArgs: unwrapArguments(request.params.arguments, options.argumentsKey),
         signal: AbortSignal.any([ctx.mcpReq.signal, cancel.signal]),
         progress: async (update) => {
           if (progressToken === undefined) return

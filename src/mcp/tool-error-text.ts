@@ -17,6 +17,7 @@ const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   SQL_MASKED_COLUMN: 'A masked column may only be selected as is (no alias, expression, filter, join or ordering on it).',
   COMMAND_SYNTAX_REFUSED: 'The command uses shell syntax that is not allowed (operators, substitutions, redirections, globs or variables).',
   COMMAND_NOT_ALLOWED: 'The command does not match any command your grant allows.',
+  PATH_NOT_ALLOWED: 'A path in the command does not resolve on the instance to a location inside the tree your grant allows (a symbolic link may lead out of it, or the path does not exist), so the command was not run.',
   INSTANCE_NOT_ALLOWED: 'That instance is not part of this connection.',
   K8S_NOT_ALLOWED: 'Your grant does not allow this Kubernetes operation.',
   AWS_THROTTLED: 'AWS is throttling requests; try again shortly.',

@@ -167,6 +167,19 @@ function globMatches(pattern: readonly string[], segments: readonly string[]): b
   return first !== undefined && segmentMatches(head, first) && globMatches(rest, others)
 }
 
+/**
+ * A `{path:GLOB}` placeholder's tree as an anchored POSIX extended regular expression (also valid
+ * as a JavaScript one), matching exactly the normalised absolute paths the glob matches: `*` is
+ * any run within one segment, `**` any number of whole segments. The instance re-checks each
+ * canonical path with it (`grep -E`); the glob's charset has no quote, so it single-quotes safely.
+ */
+export function pathGlobPattern(part: Extract<TemplatePart, { kind: 'path' }>): string {
+  const body = part.segments
+    .map((segment) => (segment === '**' ? '(/[^/]+)*' : `/${segment.replace(/[.+]/g, (c) => `\\${c}`).replaceAll('*', '[^/]*')}`))
+    .join('')
+  return `^${body}$`
+}
+
 /** Why `value` does not fit `part`, or undefined when it does. */
 export function checkTemplateArgument(part: TemplatePart, value: string): string | undefined {
   switch (part.kind) {

@@ -23,6 +23,7 @@ const DESCRIPTIONS: readonly (readonly [readonly string[], string])[] = [
   [['grants', 'sql'], 'Limits for sql_query on rds-data connections.'],
   [['grants', 'ssm'], 'Limits for ssm_run: argv templates of the only commands allowed.'],
   [['grants', 'kubectl'], 'Limits for kubectl on eks connections.'],
+  [['grants', 'detectors'], 'Value detectors run over the output of every tool this grant allows that reaches a system (sql_query, ssm_run, kubectl): AWS keys, emails, card numbers, JWTs, private keys and named secrets (password=…, --token …, URL passwords, Authorization headers) are replaced by [redacted:<kind>]. All on when absent; false turns one off. For sql_query, sql.detectors can only turn more off.'],
   [['toolScopes'], 'OAuth scopes a token must all carry to call a tool, by tool name, e.g. {"sql_query": ["airlock.sql"]}. A call without them gets HTTP 403 insufficient_scope naming them, so the client can ask the authorization server for them (step-up). On top of the grants, never instead of them; tools not listed need no scope. Each tool\'s scopes are set in one file.'],
 ]
 

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { connectionSchema } from './connection-schema.js'
 import { kubectlConstraintsSchema } from './kubectl-constraints.js'
+import { outputDetectorsSchema } from './output-detectors.js'
 import { sqlConstraintsSchema } from './sql-constraints.js'
 import { ssmConstraintsSchema } from './ssm-constraints.js'
 
@@ -55,6 +56,8 @@ export const grantSchema = z
     sql: sqlConstraintsSchema.optional(),
     ssm: ssmConstraintsSchema.optional(),
     kubectl: kubectlConstraintsSchema.optional(),
+    /** Value detectors over every tool's output; all on when absent. */
+    detectors: outputDetectorsSchema.optional(),
   })
   .refine((g) => g.groups.length > 0 || g.subjects.length > 0, {
     message: 'a grant needs at least one group or subject',

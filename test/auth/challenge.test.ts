@@ -29,6 +29,15 @@ describe('bearerChallenge (RFC 6750 §3, RFC 9728 §5.1)', () => {
     )
   })
 
+  it('answers a token in more than one place with invalid_request (send with 400), never invalid_token', () => {
+    const twice = new AuthError('AUTH_INVALID', 'multiple_tokens', 'bearer token in more than one place (repeated_header)')
+    assert.equal(
+      bearerChallenge({ resourceMetadataUrl: META, error: twice }),
+      `Bearer resource_metadata="${META}", error="invalid_request", error_description="Send exactly one bearer token, in one Authorization header"`,
+    )
+    assert.deepEqual(authFailureBody(twice), { error: 'invalid_request', error_description: 'Send exactly one bearer token, in one Authorization header' })
+  })
+
   it('adds insufficient_scope with the scope for a forbidden request', () => {
     const forbidden = new AuthError('AUTH_FORBIDDEN', 'invalid_claims', 'no grant')
     assert.equal(
@@ -64,7 +73,7 @@ describe('bearerChallenge (RFC 6750 §3, RFC 9728 §5.1)', () => {
 
   it('has a quotable one-line description for every failure class', () => {
     const failures: readonly AuthFailure[] = [
-      'missing', 'malformed', 'too_large', 'alg_not_allowed', 'forbidden_header', 'unknown_key', 'bad_signature',
+      'missing', 'malformed', 'multiple_tokens', 'too_large', 'alg_not_allowed', 'forbidden_header', 'unknown_key', 'bad_signature',
       'wrong_issuer', 'wrong_audience', 'expired', 'missing_claim', 'not_yet_valid', 'too_old', 'invalid_claims',
       'issuer_unavailable', 'insufficient_scope',
     ]

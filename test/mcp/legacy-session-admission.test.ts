@@ -36,7 +36,8 @@ describe('a session exists only once its initialize request is accepted', () => 
     ['an Accept header without application/json', INITIALIZE, { accept: 'text/event-stream' }, 406],
     ['no usable Accept header', INITIALIZE, { accept: '*/*' }, 406],
     ['a Content-Type that is not JSON', INITIALIZE, { 'content-type': 'text/plain' }, 415],
-    ['a form Content-Type', INITIALIZE, { 'content-type': 'application/x-www-form-urlencoded' }, 415],
+    // With an Authorization header, a form body is a second place for a token (RFC 6750 §2.2): 400 invalid_request.
+    ['a form Content-Type', INITIALIZE, { 'content-type': 'application/x-www-form-urlencoded' }, 400],
   ]
 
   for (const [name, body, headers, status] of refused) {

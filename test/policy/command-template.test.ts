@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ConfigError } from '../../src/errors.js'
-import { checkTemplateArgument, isSafeAbsolutePath, parseCommandTemplate, parseTemplateWord } from '../../src/policy/command-template.js'
+import { checkTemplateArgument, isSafeAbsolutePath, parseCommandTemplate, parseTemplateWord, pathGlobPattern } from '../../src/policy/command-template.js'
 import { ssmConstraintsSchema } from '../../src/policy/ssm-constraints.js'
 
 describe('parseTemplateWord', () => {
@@ -119,6 +119,27 @@ describe('checkTemplateArgument', () => {
   for (const [name, part, value, ok] of cases) {
     it(`${name}: ${ok ? 'fits' : 'refused'}`, () => assert.equal(checkTemplateArgument(part, value) === undefined, ok))
   }
+  // The instance re-checks canonical paths with the glob as a regular expression: on every
+  // normalised path of the table it must agree with the gateway's own check.
+  for (const [name, part, value, ok] of cases) {
+    if (part.kind !== 'path' || !isSafeAbsolutePath(value)) continue
+    it(`${name}: the instance's pattern agrees (${ok ? 'inside' : 'outside'})`, () => {
+      assert.equal(new RegExp(pathGlobPattern(part)).test(value), ok, pathGlobPattern(part))
+    })
+  }
+  it('renders globs as anchored patterns with "." and "+" literal', () => {
+    const pattern = (glob: string) => {
+      const part = parseTemplateWord(`{path:${glob}}`)
+      assert.equal(part.kind, 'path')
+      return part.kind === 'path' ? pathGlobPattern(part) : ''
+    }
+    assert.equal(pattern('/var/log/**'), '^/var/log(/[^/]+)*$')
+    assert.equal(pattern('/var/log/*.log'), '^/var/log/[^/]*\\.log$')
+    assert.equal(pattern('/opt/c++/a'), '^/opt/c\\+\\+/a$')
+    assert.equal(pattern('/**'), '^(/[^/]+)*$')
+    assert.equal(new RegExp(pattern('/var/log/*.log')).test('/var/log/syslogxlog'), false, 'the dot is literal')
+    assert.equal(new RegExp(pattern('/**')).test('/'), false, 'the root is no path inside any tree')
+  })
   it('isSafeAbsolutePath refuses root and empty', () => {
     assert.equal(isSafeAbsolutePath('/'), false)
     assert.equal(isSafeAbsolutePath(''), false)

@@ -100,10 +100,17 @@ describe('ssm_run', () => {
   })
 
   it('returns a failing exit code as a normal result', async () => {
-    const result = await ssmRun.handler(ctx({ instance: WEB1, command: 'cat /var/log/airlock-no-such-file.log' }))
+    const logs = `${emulator.instanceDir(WEB1)}/var/log`
+    const tailLogs = grant({ commands: [['tail', '-n', '{int:1-100}', `{path:${logs}/**}`]] })
+    // The tree's root is a directory: the path is allowed, tail itself fails.
+    const result = await ssmRun.handler(ctx({ instance: WEB1, command: `tail -n 5 ${logs}` }, { grant: tailLogs }))
     assert.equal(result.structured?.['status'], 'Failed')
     assert.equal(result.structured?.['exitCode'], 1)
-    assert.match(String(result.structured?.['stderr']), /No such file/)
+    assert.match(String(result.structured?.['stderr']), /Is a directory/)
+  })
+
+  it('refuses a path that does not exist on the instance, before the command runs', async () => {
+    await refusedWith(ssmRun.handler(ctx({ instance: WEB1, command: 'cat /var/log/airlock-no-such-file.log' })), 'PATH_NOT_ALLOWED')
   })
 
   it('reports the grant timeout as status TimedOut', async () => {
@@ -244,7 +251,9 @@ describe('ssm_run', () => {
     }
     it('let no escape script reach any instance', () => {
       for (const exec of emulator.executions()) {
-        assert.ok(!/reboot|pwned|\$\(|`/.test(exec.script), exec.script)
+        assert.ok(!/reboot|pwned|`/.test(exec.script), exec.script)
+        // The gateway's own path check substitutes realpath; the command line itself never substitutes.
+        assert.ok(!/\$\(/.test(exec.script.split('\n').at(-1) ?? ''), exec.script)
       }
     })
   })

@@ -139,7 +139,8 @@ export function createDemoFixtures(now: number): KubeFixtures {
     const crash = (start: number) => [
       'INFO payments-service 2.3.0 starting (go1.22.5)',
       'INFO loaded configuration from /etc/payments/config.yaml',
-      'INFO connecting to postgres host=payments-db.shop.svc.cluster.local port=5432 user=payments',
+      // A connection string with its password, as real services log them: the gateway's detectors must catch it.
+      'INFO connecting to postgres://payments:Pg-demo-2f9a@payments-db.shop.svc.cluster.local:5432/ledger',
       'ERROR pq: password authentication failed for user "payments"',
       'ERROR database ping failed after 3 attempts; giving up',
       'FATAL could not initialise the ledger store: pq: password authentication failed for user "payments"',

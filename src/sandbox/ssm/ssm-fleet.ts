@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises'
+import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
 import type { DescribeInstanceInformationRequest } from './ssm-requests.js'
@@ -29,7 +29,24 @@ export interface FleetInstance {
   readonly ipAddress: string
 }
 
-/** Creates each instance's working directory with a small fake log tree (plain files only). */
+/**
+ * Symbolic links in each instance's log tree, relative to its directory: some stay inside
+ * `var/log`, some lead out of it (to `etc/`, outside any log template's tree), so a path that
+ * matches a template as text can be shown to resolve, on the instance, elsewhere.
+ */
+export const FLEET_LINKS: readonly { readonly path: string; readonly target: (dir: string) => string; readonly inside: boolean }[] = [
+  { path: 'var/log/app/current.log', target: () => 'app.log', inside: true },
+  { path: 'var/log/current', target: () => 'app', inside: true },
+  { path: 'var/log/app/config.log', target: () => '../../../etc/app.conf', inside: false },
+  { path: 'var/log/etc', target: () => '../../etc', inside: false },
+  { path: 'var/log/app/absolute.log', target: (dir) => join(dir, 'etc', 'app.conf'), inside: false },
+  { path: 'var/log/dangling.log', target: () => 'no-such-file.log', inside: false },
+]
+
+/**
+ * Creates each instance's working directory with a small fake log tree, a config file outside it
+ * (`etc/app.conf`, with a made-up credential) and the {@link FLEET_LINKS}.
+ */
 export async function createFleet(instances: readonly SandboxInstance[], root: string): Promise<Map<string, FleetInstance>> {
   const fleet = new Map<string, FleetInstance>()
   for (const [index, raw] of instances.entries()) {
@@ -39,6 +56,9 @@ export async function createFleet(instances: readonly SandboxInstance[], root: s
     await mkdir(join(dir, 'var', 'log', 'app'), { recursive: true })
     await writeFile(join(dir, 'var', 'log', 'syslog'), `${spec.name} systemd[1]: Started sandbox instance.\n`)
     await writeFile(join(dir, 'var', 'log', 'app', 'app.log'), `${spec.name} app: listening on :8080\n${spec.name} app: GET /health 200\n`)
+    await mkdir(join(dir, 'etc'), { recursive: true })
+    await writeFile(join(dir, 'etc', 'app.conf'), 'db_password=sandbox-only-not-a-secret\n')
+    for (const link of FLEET_LINKS) await symlink(link.target(dir), join(dir, link.path))
     fleet.set(spec.instanceId, {
       instanceId: spec.instanceId,
       name: spec.name,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { mkdtemp, realpath, rm } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -54,6 +54,11 @@ export interface SsmEmulator {
   failNext(action: SsmAction, code: 'ThrottlingException' | 'InternalServerError', times?: number): void
   /** Marks an instance Online or ConnectionLost. */
   setOnline(instanceId: string, online: boolean): void
+  /**
+   * The instance's working directory, where its scripts run: its log tree is under `var/log`
+   * (see createFleet). Commands see the host's filesystem, so a test's path templates name this.
+   */
+  instanceDir(instanceId: string): string
   close(): Promise<void>
 }
 
@@ -71,7 +76,8 @@ function isAction(value: string): value is SsmAction {
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html
  */
 export async function startSsmEmulator(options: SsmEmulatorOptions): Promise<SsmEmulator> {
-  const root = await mkdtemp(join(tmpdir(), 'airlock-ssm-'))
+  // Canonical (the temp dir may itself be behind a link), so instance paths equal what realpath says on them.
+  const root = await realpath(await mkdtemp(join(tmpdir(), 'airlock-ssm-')))
   const fleet = await createFleet(options.instances, root)
   const state: SsmState = {
     clock: options.clock,
@@ -164,6 +170,11 @@ export async function startSsmEmulator(options: SsmEmulatorOptions): Promise<Ssm
       const instance = fleet.get(instanceId)
       if (instance === undefined) throw new TypeError(`unknown sandbox instance ${instanceId}`)
       instance.online = online
+    },
+    instanceDir: (instanceId) => {
+      const instance = fleet.get(instanceId)
+      if (instance === undefined) throw new TypeError(`unknown sandbox instance ${instanceId}`)
+      return instance.dir
     },
     close: async () => {
       for (const timer of state.timers) clearTimeout(timer)
