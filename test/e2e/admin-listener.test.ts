@@ -116,7 +116,7 @@ describe('the admin listener: /metrics, /healthz, /readyz apart from the public 
   it('/readyz names each check, and is 503 with the failing check’s reason while a plugged-in store is down', async () => {
     assert.deepEqual(await readyz(e2e), {
       status: 200,
-      body: { status: 'ready', checks: { draining: { ok: true }, policy: { ok: true }, issuer_keys: { ok: true }, audit: { ok: true }, state_store: { ok: true } } },
+      body: { status: 'ready', checks: { draining: { ok: true }, policy: { ok: true }, issuer_keys: { ok: true }, audit: { ok: true }, state: { ok: true }, state_store: { ok: true } } },
     })
     stateStoreUp = false
     const down = await readyz(e2e)
