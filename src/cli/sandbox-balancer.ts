@@ -52,6 +52,9 @@ export async function startBalancer(options: BalancerOptions): Promise<Balancer>
         const upstream = request(target, { method: req.method, headers: forwardable(req.headers) }, (answer) => {
           served[index] = (served[index] ?? 0) + 1
           res.writeHead(answer.statusCode ?? 502, answer.statusMessage, forwardable(answer.headers))
+          // A replica dying mid-answer cuts the client's response too, rather than leaving it waiting.
+          answer.once('aborted', () => res.destroy())
+          answer.once('error', () => res.destroy())
           answer.pipe(res)
         })
         upstream.on('error', (error: NodeJS.ErrnoException) => {
