@@ -29,6 +29,8 @@ export interface ForgeProfileProbesInput {
   /** Plausible claims (issuer, audience, subject) used when there is no template. */
   readonly claims: Readonly<Record<string, unknown>>
   readonly issuerKeys: readonly IssuerKeyInfo[]
+  /** What the issuer's metadata declares it signs with, for keys whose JWK names no `alg`. */
+  readonly declaredAlgorithms?: readonly string[]
   readonly nowSeconds: number
   /** A private JWK (with `kid`) the issuer publishes, and a valid token whose claims conforming tokens copy. */
   readonly signingKey?: JWK
@@ -47,21 +49,23 @@ function defaultAlg(key: { readonly kty?: string; readonly crv?: string | undefi
   return key.kty === 'OKP' ? 'EdDSA' : 'RS256'
 }
 
-/** Two RSA algorithms other than the one the key is declared for (RS256 when it declares none). */
-function alternateRsaAlgs(declared: string): readonly string[] {
-  return ['PS256', 'RS512', 'RS256'].filter((alg) => alg !== declared).slice(0, 2)
+const RSA_ALGS = ['PS256', 'RS512', 'RS256', 'PS512', 'RS384', 'PS384'] as const
+
+/**
+ * Two RSA algorithms the issuer does not declare for the key: not its JWK `alg`, or (without one)
+ * not in the metadata's list (RS256, the OpenID Connect default, when there is none).
+ */
+function alternateRsaAlgs(keyAlg: string | undefined, declared: readonly string[] | undefined): readonly string[] {
+  const used = keyAlg !== undefined ? [keyAlg] : declared ?? ['RS256']
+  return RSA_ALGS.filter((alg) => !used.includes(alg)).slice(0, 2)
 }
 
 interface Signer {
-  readonly kid: string | undefined
-  readonly alg: string
   sign(header: Readonly<Record<string, unknown>>, claims: Readonly<Record<string, unknown>>, alg?: string): Promise<string>
 }
 
 function signerFor(kid: string | undefined, alg: string, keyFor: (alg: string) => Promise<CryptoKey | Uint8Array>): Signer {
   return {
-    kid,
-    alg,
     async sign(header, claims, withAlg = alg) {
       const protectedHeader = Object.fromEntries(Object.entries({ kid, ...header, alg: withAlg }).filter(([, v]) => v !== undefined))
       return new SignJWT({ ...claims }).setProtectedHeader({ ...protectedHeader, alg: withAlg }).sign(await keyFor(withAlg))
@@ -75,6 +79,36 @@ async function attackerSigner(issuerKey: IssuerKeyInfo | undefined): Promise<Sig
   const { privateKey } = await generateKeyPair(alg, { extractable: true })
   const jwk = await exportJWK(privateKey)
   return signerFor(issuerKey?.kid ?? 'airlock-verify-unknown-key', alg, (withAlg) => importJWK(jwk, withAlg))
+}
+
+/** The RSA algorithm substitution probe: the issuer's RSA key (its kid) under algorithms the issuer does not declare for it. */
+async function substitutionProbe(
+  rsaKey: { readonly kid: string | undefined; readonly alg: string | undefined } | undefined,
+  keysKnown: boolean,
+  declared: readonly string[] | undefined,
+  sign: (alg: string) => Promise<string>,
+  untrusted: boolean,
+): Promise<ProfileProbe> {
+  const id = 'gateway.alg-substitution'
+  const label = 'RSA algorithm substitution'
+  if (rsaKey === undefined) {
+    return keysKnown
+      ? { id, label, skipped: 'PASS', reason: 'the key signs with no RSA algorithm: nothing to substitute' }
+      : { id, label, skipped: 'WARN', reason: "the issuer's keys could not be fetched" }
+  }
+  const algs = alternateRsaAlgs(rsaKey.alg, declared)
+  if (algs.length === 0) {
+    return { id, label, skipped: 'WARN', reason: 'the issuer declares every RSA algorithm and its key names none, so each verifies: narrow them with the algorithms setting' }
+  }
+  return {
+    id,
+    label: `the issuer's RSA key${rsaKey.kid === undefined ? '' : ` (${rsaKey.kid})`} under ${algs.join(', ')}`,
+    tokens: await Promise.all(algs.map(sign)),
+    expected: ['alg_not_declared', 'alg_not_allowed'],
+    whenAccepted: 'FAIL',
+    acceptedMeans: 'the key verifies tokens under an algorithm its issuer does not use',
+    signatureRefusalFails: untrusted,
+  }
 }
 
 /**
@@ -112,24 +146,15 @@ export async function forgeProfileProbes(input: ForgeProfileProbesInput): Promis
     signatureRefusalFails: !trusted,
   })
 
-  const rsaKey = trusted ? (signingKey.kty === 'RSA' ? { kid: signingKey.kid, alg: signingKey.alg } : undefined) : input.issuerKeys.find((k) => k.kty === 'RSA')
-  const substitution = 'gateway.alg-substitution'
-  if (rsaKey === undefined) {
-    const reason = trusted || input.issuerKeys.length > 0 ? 'the key signs with no RSA algorithm: nothing to substitute' : "the issuer's keys could not be fetched"
-    probes.push({ id: substitution, label: 'RSA algorithm substitution', skipped: input.issuerKeys.length > 0 || trusted ? 'PASS' : 'WARN', reason })
-  } else {
-    const rsaSigner = trusted ? signer : await attackerSigner({ kty: 'RSA', kid: rsaKey.kid, alg: rsaKey.alg, crv: undefined })
-    const algs = alternateRsaAlgs(typeof rsaKey.alg === 'string' ? rsaKey.alg : 'RS256')
-    probes.push({
-      id: substitution,
-      label: `the issuer's RSA key${rsaKey.kid === undefined ? '' : ` (${rsaKey.kid})`} under ${algs.join(', ')}`,
-      tokens: await Promise.all(algs.map((alg) => rsaSigner.sign({ typ }, claims, alg))),
-      expected: ['alg_not_declared', 'alg_not_allowed'],
-      whenAccepted: 'FAIL',
-      acceptedMeans: 'the key verifies tokens under an algorithm its issuer does not use',
-      signatureRefusalFails: !trusted,
-    })
+  let rsaKey: { readonly kid: string | undefined; readonly alg: string | undefined } | undefined = input.issuerKeys.find((k) => k.kty === 'RSA')
+  if (trusted) {
+    // What the issuer publishes for the key decides what it declares, not the private JWK's own alg.
+    const published = input.issuerKeys.find((k) => k.kid === signingKey.kid)
+    rsaKey = signingKey.kty !== 'RSA' ? undefined : { kid: signingKey.kid, alg: published === undefined ? signingKey.alg : published.alg }
   }
+  const keysKnown = trusted || input.issuerKeys.length > 0
+  const rsaSigner = rsaKey === undefined || trusted ? signer : await attackerSigner({ kty: 'RSA', kid: rsaKey.kid, alg: rsaKey.alg, crv: undefined })
+  probes.push(await substitutionProbe(rsaKey, keysKnown, input.declaredAlgorithms, (alg) => rsaSigner.sign({ typ }, claims, alg), !trusted))
 
   const needsKey = 'not probed: give --signing-key (a private JWK the issuer publishes) and --token (a valid token to copy claims from)'
   if (!trusted) {

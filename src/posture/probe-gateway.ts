@@ -126,6 +126,7 @@ export async function probeGateway(options: GatewayProbeOptions): Promise<Postur
     const profile = await forgeProfileProbes({
       claims: forged.claims,
       issuerKeys: forged.issuerKeys,
+      ...(forged.declaredAlgorithms === undefined ? {} : { declaredAlgorithms: forged.declaredAlgorithms }),
       nowSeconds: Math.floor(options.clock.now() / 1000),
       ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }),
       ...(options.token === undefined ? {} : { template: options.token }),

@@ -71,6 +71,19 @@ describe('token-profile probes against real gateways', () => {
     assert.match(summary(untrusted, 'gateway.token-type'), /refused only for the signature/)
   })
 
+  it('substitutes only algorithms the issuer does not declare, for a key whose JWK names none (Entra ID style)', async () => {
+    const entra = await startE2E({ issuer: { publishAlg: false, discoveryOverrides: { id_token_signing_alg_values_supported: ['RS256', 'PS256'] } } })
+    try {
+      for (const signingKey of [false, true]) {
+        const checks = await probe(entra, { signingKey })
+        assert.equal(verdicts(checks)['gateway.alg-substitution'], 'PASS', summary(checks, 'gateway.alg-substitution'))
+        assert.match(summary(checks, 'gateway.alg-substitution'), /under RS512, PS512: refused \(alg_not_declared\)/)
+      }
+    } finally {
+      await entra.close()
+    }
+  })
+
   it('fails the control when the signing key is not one the issuer publishes, and claims nothing it cannot show', async () => {
     const { privateKey } = await generateKeyPair('RS256', { extractable: true })
     const checks = await probeGateway({
