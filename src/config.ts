@@ -1,7 +1,14 @@
 import { z } from 'zod'
 import { JWS_ALGORITHMS } from './jws-algorithms.js'
+import {
+  DEFAULT_MAX_TOKEN_LIFETIME_SECONDS,
+  DEFAULT_TOKEN_TYPES,
+  SCOPE_TOKEN_PATTERN,
+  TOKEN_TYPE_PATTERN,
+} from './token-profile-defaults.js'
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' })
+const claimValue = z.union([z.string(), z.number(), z.boolean()])
 
 /** A schema or table name the PostgreSQL audit sink accepts: a plain lower-case identifier. */
 export const AUDIT_IDENTIFIER = /^[a-z_][a-z0-9_]{0,39}$/
@@ -75,6 +82,10 @@ export const gatewayConfigSchema = z.strictObject({
   audience: z.string().min(1).optional(),
   /** Dot path to the groups claim (string or array of strings). */
   groupsClaim: z.string().min(1).default('groups'),
+  /**
+   * Narrows the algorithms the issuer declares (each JWK's `alg`, else the discovery document's
+   * list); it never widens them.
+   */
   algorithms: z
     .array(z.enum(JWS_ALGORITHMS, { error: `expected one of ${JWS_ALGORITHMS.join(', ')} (HS* and none are never allowed)` }))
     .min(1)
@@ -82,6 +93,19 @@ export const gatewayConfigSchema = z.strictObject({
   clockToleranceSeconds: z.number().int().min(0).max(120).default(30),
   /** Refuse tokens whose `iat` is older than this. */
   maxTokenAgeSeconds: z.number().int().min(1).optional(),
+  /** Accepted JOSE `typ` header values (case-insensitive, `application/` optional); `null`: a token without `typ`. */
+  tokenTypes: z
+    .array(z.union([z.string().regex(TOKEN_TYPE_PATTERN, 'expected a media type name such as "at+jwt"'), z.null()]))
+    .min(1)
+    .default([...DEFAULT_TOKEN_TYPES]),
+  /** Refuse tokens whose `exp − iat` (without `iat`: `exp − now`) is longer than this. */
+  maxTokenLifetimeSeconds: z.number().int().min(60).max(31_536_000).default(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS),
+  /** When not empty: the token's `client_id` / `azp` must be one of these. */
+  allowedClients: z.array(z.string().min(1)).default([]),
+  /** Scopes every token must carry; a token without them gets 403 insufficient_scope. */
+  requiredScopes: z.array(z.string().regex(SCOPE_TOKEN_PATTERN, 'expected one scope token (no spaces, quotes or backslashes)')).default([]),
+  /** Claim name → the accepted value, or a list of accepted values (one must match). */
+  requiredClaims: z.record(z.string().min(1), z.union([claimValue, z.array(claimValue).min(1)])).default({}),
   listen: z
     .strictObject({
       host: z.string().min(1).default('127.0.0.1'),

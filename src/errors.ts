@@ -22,6 +22,10 @@ export type AuthFailure =
   | 'multiple_tokens'
   | 'too_large'
   | 'alg_not_allowed'
+  /** The `alg` is not one the issuer declares for the key (its JWK `alg`, else its discovery document). */
+  | 'alg_not_declared'
+  /** The JOSE `typ` header is not one of the accepted token types (e.g. an ID token, a SET, a DPoP proof). */
+  | 'wrong_token_type'
   | 'forbidden_header'
   | 'unknown_key'
   | 'bad_signature'
@@ -32,6 +36,12 @@ export type AuthFailure =
   | 'not_yet_valid'
   | 'too_old'
   | 'invalid_claims'
+  /** `exp − iat` (or `exp − now` without `iat`) exceeds the maximum token lifetime. */
+  | 'lifetime_too_long'
+  /** Neither `client_id` nor `azp` names an allowed client. */
+  | 'client_not_allowed'
+  /** A pinned claim (`requiredClaims`) is absent or has a value that is not accepted. */
+  | 'claim_mismatch'
   | 'issuer_unavailable'
   /** A valid token without a scope the request needs (`AUTH_FORBIDDEN`, HTTP 403). */
   | 'insufficient_scope'
@@ -41,10 +51,13 @@ export class AuthError extends AirlockError<AuthErrorCode> {
   readonly failure: AuthFailure
   /** For `issuer_unavailable`: seconds until the gateway next tries the issuer (the 503's `Retry-After`). */
   readonly retryAfterSeconds: number | undefined
-  constructor(code: AuthErrorCode, failure: AuthFailure, message: string, options?: ErrorOptions & { retryAfterSeconds?: number }) {
+  /** For `insufficient_scope`: the space-separated scopes the request needs (the challenge's `scope`). */
+  readonly scope: string | undefined
+  constructor(code: AuthErrorCode, failure: AuthFailure, message: string, options?: ErrorOptions & { retryAfterSeconds?: number; scope?: string }) {
     super(code, message, options)
     this.failure = failure
     this.retryAfterSeconds = options?.retryAfterSeconds
+    this.scope = options?.scope
   }
 }
 

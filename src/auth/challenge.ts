@@ -7,6 +7,8 @@ export const AUTH_FAILURE_DESCRIPTIONS: Readonly<Record<AuthFailure, string>> = 
   multiple_tokens: 'Send exactly one bearer token, in one Authorization header',
   too_large: 'The bearer token is too large',
   alg_not_allowed: 'The token signing algorithm is not allowed',
+  alg_not_declared: 'The token signing algorithm is not the one its issuer declares for the key',
+  wrong_token_type: 'The token type is not accepted',
   forbidden_header: 'The token header refers to a key that is not accepted',
   unknown_key: 'The token was signed with an unknown key',
   bad_signature: 'The token signature is invalid',
@@ -17,6 +19,9 @@ export const AUTH_FAILURE_DESCRIPTIONS: Readonly<Record<AuthFailure, string>> = 
   not_yet_valid: 'The token is not yet valid',
   too_old: 'The token is too old',
   invalid_claims: 'The token claims are invalid',
+  lifetime_too_long: 'The token lifetime is longer than this resource accepts',
+  client_not_allowed: 'The token was issued to a client this resource does not accept',
+  claim_mismatch: 'The token claims do not match what this resource requires',
   issuer_unavailable: 'The token issuer cannot be reached, try again later',
   insufficient_scope: 'The token lacks a scope this request needs',
 }

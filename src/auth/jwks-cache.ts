@@ -1,7 +1,8 @@
-import { createLocalJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JSONWebKeySet, type JWSHeaderParameters } from 'jose'
+import { createLocalJWKSet, errors, type CryptoKey, type FlattenedJWSInput, type JSONWebKeySet, type JWK, type JWSHeaderParameters } from 'jose'
 import { z } from 'zod'
 import type { Clock } from '../clock.js'
 import { AuthError, UpstreamError } from '../errors.js'
+import { checkKeyAlgorithm } from './check-key-algorithm.js'
 import { fetchIdpDocument, type FetchLike } from './fetch-idp-document.js'
 import { DEFAULT_DISCOVERY_TIMEOUT_MS, discoverIssuer } from './oidc-discovery.js'
 import { parseIssuerUrl } from './secure-url.js'
@@ -49,14 +50,21 @@ export const DEFAULT_JWKS_REFRESH_INTERVAL_MS = 10 * 60_000
 // Loose: only `keys` must be an array of objects naming a `kty`; jose checks the rest.
 const jwksSchema = z.looseObject({ keys: z.array(z.looseObject({ kty: z.string() })) })
 
-type LocalKeySet = ReturnType<typeof createLocalJWKSet>
+/** The issuer's keys as fetched, with the algorithms its discovery document declares. */
+interface HeldKeys {
+  readonly select: ReturnType<typeof createLocalJWKSet>
+  readonly keys: readonly JWK[]
+  readonly declared: readonly string[] | undefined
+}
 
 /**
  * A cached, self-refreshing view of the issuer's JWKS (RFC 7517) found through OIDC discovery.
  * Known keys keep working while the issuer is down; an unknown `kid` refetches at most once per
  * cooldown; with no key set ever fetched every token is refused (fail closed), and the next
  * request after a short backoff (capped at `unavailableRetryMaxMs`) tries the issuer again.
- * `getKey` throws `AuthError` `AUTH_INVALID` with failure `unknown_key` or `issuer_unavailable`.
+ * A key verifies only the algorithms its issuer declares for it (see checkKeyAlgorithm).
+ * `getKey` throws `AuthError` `AUTH_INVALID` with failure `unknown_key`, `alg_not_declared` or
+ * `issuer_unavailable`.
  * Throws `TypeError` at construction for an invalid issuer or durations.
  */
 export function createJwksCache(options: JwksCacheOptions): JwksCache {
@@ -72,9 +80,10 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
   const timeoutMs = options.timeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS
   const { clock } = options
 
-  let keySet: LocalKeySet | undefined
+  let keySet: HeldKeys | undefined
   let fetchedAt = 0
   let jwksUri: string | undefined
+  let declared: readonly string[] | undefined
   /** No attempt before this instant (epoch ms). */
   let nextAttemptAt = Number.NEGATIVE_INFINITY
   /** Failed attempts in a row while no key set is held (drives the short backoff). */
@@ -84,9 +93,11 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
 
   async function load(): Promise<void> {
     // Discovery is redone after a failure so a moved jwks_uri is picked up.
-    jwksUri ??= (
-      await discoverIssuer({ issuer: options.issuer, fetch: fetchImpl, timeoutMs, allowInsecureLoopback })
-    ).jwksUri
+    if (jwksUri === undefined) {
+      const metadata = await discoverIssuer({ issuer: options.issuer, fetch: fetchImpl, timeoutMs, allowInsecureLoopback })
+      jwksUri = metadata.jwksUri
+      declared = metadata.signingAlgorithms
+    }
     const body = await fetchIdpDocument(jwksUri, { fetch: fetchImpl, timeoutMs })
     const parsed = jwksSchema.safeParse(body)
     if (!parsed.success) {
@@ -94,7 +105,7 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     }
     const jwks: JSONWebKeySet = { keys: parsed.data.keys }
     try {
-      keySet = createLocalJWKSet(jwks)
+      keySet = { select: createLocalJWKSet(jwks), keys: structuredClone(parsed.data.keys), declared }
     } catch (cause) {
       throw new UpstreamError('OIDC_INVALID', `JWKS at ${jwksUri} is malformed`, { cause })
     }
@@ -170,9 +181,14 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     return new AuthError('AUTH_INVALID', 'unknown_key', message, { cause })
   }
 
-  async function resolve(set: LocalKeySet, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+  async function resolve(held: HeldKeys, header: JWSHeaderParameters, token: FlattenedJWSInput): Promise<CryptoKey> {
+    // jose reads the unprotected header too; so does this check.
+    if (checkKeyAlgorithm(held.keys, { ...header, ...token.header }, held.declared) === 'not_declared') {
+      const message = 'bearer token refused (alg_not_declared): the issuer does not declare the token alg for the key it selects'
+      throw new AuthError('AUTH_INVALID', 'alg_not_declared', message)
+    }
     try {
-      return await set(header, token)
+      return await held.select(header, token)
     } catch (error) {
       // Several keys for one kid/alg is ambiguous: refuse rather than try each.
       if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSMultipleMatchingKeys) {
@@ -194,7 +210,8 @@ export function createJwksCache(options: JwksCacheOptions): JwksCache {
     try {
       return await resolve(held, header, token)
     } catch (error) {
-      if (!(error instanceof AuthError)) throw error
+      // A known key under another alg is not fixed by fetching the keys again.
+      if (!(error instanceof AuthError) || error.failure !== 'unknown_key') throw error
       await refresh()
       if (keySet === held) throw error
       return resolve(keySet, header, token)

@@ -7,6 +7,12 @@ import { isSecureUrl, parseIssuerUrl } from './secure-url.js'
 export interface IssuerMetadata {
   readonly issuer: string
   readonly jwksUri: string
+  /**
+   * The algorithms the issuer says it signs with: `access_token_signing_alg_values_supported` where
+   * it publishes one (not standard; a few servers do), else `id_token_signing_alg_values_supported`
+   * (OpenID Connect Discovery 1.0 §3). Undefined when it declares neither.
+   */
+  readonly signingAlgorithms?: readonly string[]
 }
 
 export interface DiscoverIssuerOptions {
@@ -21,9 +27,13 @@ export interface DiscoverIssuerOptions {
 export const DEFAULT_DISCOVERY_TIMEOUT_MS = 5_000
 
 // Loose: other systems' payloads carry many fields we do not use.
+const algorithmListSchema = z.array(z.string()).min(1).optional().catch(undefined)
 const metadataSchema = z.looseObject({
   issuer: z.string().min(1),
   jwks_uri: z.string().min(1),
+  // A malformed list declares nothing: keys then fall back to their own `alg` or type default.
+  access_token_signing_alg_values_supported: algorithmListSchema,
+  id_token_signing_alg_values_supported: algorithmListSchema,
 })
 
 /**
@@ -70,5 +80,6 @@ export async function discoverIssuer(options: DiscoverIssuerOptions): Promise<Is
   if (!isSecureUrl(jwksUrl, allowInsecureLoopback)) {
     throw new UpstreamError('OIDC_INVALID', `discovery document at ${url} has a jwks_uri that is not https`)
   }
-  return { issuer: parsed.data.issuer, jwksUri: jwksUrl.href }
+  const signingAlgorithms = parsed.data.access_token_signing_alg_values_supported ?? parsed.data.id_token_signing_alg_values_supported
+  return { issuer: parsed.data.issuer, jwksUri: jwksUrl.href, ...(signingAlgorithms === undefined ? {} : { signingAlgorithms }) }
 }

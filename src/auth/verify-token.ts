@@ -8,6 +8,7 @@ import type { KeyResolver } from './jwks-cache.js'
 import type { Principal } from './principal.js'
 import { readGroupsClaim } from './read-groups-claim.js'
 import { readScopeClaims } from './read-scope-claims.js'
+import { createTokenProfile, type TokenProfile, type TokenProfileOptions } from './token-profile.js'
 
 
 /** Header parameters that point at keys chosen by the token's author; never honoured. */
@@ -37,6 +38,8 @@ export interface TokenVerifierOptions {
   readonly maxTokenAgeSeconds?: number
   /** Exact claim name or dot path of the groups claim, e.g. `groups`, `realm_access.roles`. */
   readonly groupsClaim: string
+  /** Token types, maximum lifetime, clients, scopes and claims the token must match (defaults: see TokenProfileOptions). */
+  readonly profile?: TokenProfileOptions
   readonly keys: KeyResolver
   readonly clock: Clock
 }
@@ -72,7 +75,7 @@ function extractToken(header: string | undefined): string {
   return token
 }
 
-function checkHeader(token: string, allowed: ReadonlySet<string>): void {
+function checkHeader(token: string, allowed: ReadonlySet<string>, profile: TokenProfile): void {
   let header: ProtectedHeaderParameters
   try {
     header = decodeProtectedHeader(token)
@@ -84,6 +87,8 @@ function checkHeader(token: string, allowed: ReadonlySet<string>): void {
   if (!allowed.has(alg)) throw refuse('alg_not_allowed', 'alg is not in the allowed list')
   const present = FORBIDDEN_HEADERS.filter((name) => Object.hasOwn(header, name))
   if (present.length > 0) throw refuse('forbidden_header', `protected header carries ${present.join(', ')}`)
+  const wrongType = profile.checkType(header)
+  if (wrongType !== undefined) throw wrongType
 }
 
 function checkAlgorithms(algorithms: readonly string[]): Set<string> {
@@ -107,10 +112,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   const maxAge = options.maxTokenAgeSeconds
   if (maxAge !== undefined && !(Number.isFinite(maxAge) && maxAge > 0)) throw new TypeError('maxTokenAgeSeconds must be > 0')
   if (options.groupsClaim === '') throw new TypeError('groupsClaim must not be empty')
+  const profile = createTokenProfile(options.profile)
 
   async function verify(authorizationHeader: string | undefined): Promise<Principal> {
     const token = extractToken(authorizationHeader)
-    checkHeader(token, allowed)
+    checkHeader(token, allowed, profile)
     const now = options.clock.now()
     let payload: Readonly<Record<string, unknown>>
     try {
@@ -137,10 +143,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     if (iat !== undefined && iat > Math.floor(now / 1000) + tolerance) {
       throw refuse('not_yet_valid', '"iat" claim is in the future')
     }
+    const outsideProfile = profile.checkClaims(payload, { exp: claims.data.exp, iat, now: Math.floor(now / 1000), toleranceSeconds: tolerance })
+    if (outsideProfile !== undefined) throw outsideProfile
     const groups = readGroupsClaim(payload, options.groupsClaim)
     if (groups === undefined) throw refuse('invalid_claims', 'groups claim is neither a string nor an array of strings')
     const scopes = readScopeClaims(payload)
     if (!scopes.ok) throw refuse('invalid_claims', `${scopes.claim} claim is neither a string nor an array of strings`)
+    const lacking = profile.checkScopes(scopes.scopes)
+    if (lacking !== undefined) throw lacking
     const { email, name, jti } = payload
     return {
       issuer: claims.data.iss,

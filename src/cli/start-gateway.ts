@@ -154,6 +154,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     clockToleranceSeconds: config.clockToleranceSeconds,
     ...(config.maxTokenAgeSeconds === undefined ? {} : { maxTokenAgeSeconds: config.maxTokenAgeSeconds }),
     groupsClaim: config.groupsClaim,
+    profile: {
+      tokenTypes: config.tokenTypes,
+      maxTokenLifetimeSeconds: config.maxTokenLifetimeSeconds,
+      allowedClients: config.allowedClients,
+      requiredScopes: config.requiredScopes,
+      requiredClaims: config.requiredClaims,
+    },
     keys: jwks.getKey,
     clock,
   })
@@ -166,12 +173,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
 
   const redactOptions = { ...defaultRedactOptions, redactKeys: [...defaultRedactOptions.redactKeys, ...config.audit.redactKeys] }
   const gateway = createGateway({
-    // The scopes tools need are advertised with the configured ones, and follow policy reloads.
+    // The scopes every token and the tools need are advertised with the configured ones, and follow policy reloads.
     resourceMetadata: () => ({
       ...protectedResourceMetadata({
         resource,
         authorizationServers: [config.issuer],
-        scopesSupported: [...new Set([...config.scopesSupported, ...allToolScopes(policy.current())])],
+        scopesSupported: [...new Set([...config.scopesSupported, ...config.requiredScopes, ...allToolScopes(policy.current())])],
         resourceName: 'Airlock',
       }),
     }),

@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
+import type { JWK } from 'jose'
+import { z } from 'zod'
 import { generateIamPlan } from '../access-plan/generate-iam-plan.js'
 import { systemClock, type Clock } from '../clock.js'
 import { compareRolePolicy } from '../posture/compare-role-policy.js'
@@ -12,7 +14,8 @@ import { IAM_PLAN_FLAGS, loadPolicyForCli, parseIamPlanFlags } from './iam-polic
 
 const USAGE = `usage: airlock verify [--json]
          [--agent-env [paths…]]
-         [--gateway <mcp-url> [--token <t|@file>] [--expired-token <t|@file>] [--wrong-audience-token <t|@file>]]
+         [--gateway <mcp-url> [--token <t|@file>] [--expired-token <t|@file>] [--wrong-audience-token <t|@file>]
+                              [--signing-key <private-jwk|@file> (with --token)]]
          [--role-policy <iam-policy.json> [--policy <paths,…>] [--account <id>]]`
 
 export interface VerifyCommandDeps {
@@ -40,6 +43,7 @@ export function createVerifyCommand(deps: VerifyCommandDeps): CliCommand {
           token: { type: 'string' },
           'expired-token': { type: 'string' },
           'wrong-audience-token': { type: 'string' },
+          'signing-key': { type: 'string' },
           'role-policy': { type: 'string' },
         },
         allowPositionals: true,
@@ -56,8 +60,9 @@ export function createVerifyCommand(deps: VerifyCommandDeps): CliCommand {
     }
     if (v['agent-env'] !== true && v.gateway === undefined && v['role-policy'] === undefined) return usage('nothing to verify: give --agent-env, --gateway or --role-policy')
     if (parsed.positionals.length > 0 && v['agent-env'] !== true) return usage('extra paths are only read with --agent-env')
-    const tokenFlags = [v.token, v['expired-token'], v['wrong-audience-token']].some((t) => t !== undefined)
+    const tokenFlags = [v.token, v['expired-token'], v['wrong-audience-token'], v['signing-key']].some((t) => t !== undefined)
     if (tokenFlags && v.gateway === undefined) return usage('token flags need --gateway')
+    if (v['signing-key'] !== undefined && v.token === undefined) return usage('--signing-key needs --token (a valid token whose claims the probes copy)')
     if (v.gateway !== undefined && !/^https?:\/\//.test(v.gateway)) return usage('--gateway: expected the MCP URL, e.g. https://airlock.example.com/mcp')
 
     const checks: PostureCheck[] = []
@@ -71,6 +76,11 @@ export function createVerifyCommand(deps: VerifyCommandDeps): CliCommand {
         if (token === undefined) return usage(`--${flag}: cannot read the token file`)
         tokens[flag] = token
       }
+      let signingKey: JWK | undefined
+      if (v['signing-key'] !== undefined) {
+        signingKey = await readSigningKey(v['signing-key'], io)
+        if (signingKey === undefined) return usage('--signing-key: expected a private JWK (RSA, EC or OKP, with "kid" and "d"), or @file holding one')
+      }
       checks.push(
         ...(await probeGateway({
           mcpUrl: v.gateway,
@@ -79,6 +89,7 @@ export function createVerifyCommand(deps: VerifyCommandDeps): CliCommand {
           ...(tokens['token'] === undefined ? {} : { token: tokens['token'] }),
           ...(tokens['expired-token'] === undefined ? {} : { expiredToken: tokens['expired-token'] }),
           ...(tokens['wrong-audience-token'] === undefined ? {} : { wrongAudienceToken: tokens['wrong-audience-token'] }),
+          ...(signingKey === undefined ? {} : { signingKey }),
         })),
       )
     }
@@ -114,6 +125,22 @@ async function readToken(value: string, io: CliIo): Promise<string | undefined> 
   if (!value.startsWith('@')) return value
   try {
     return (await readFile(resolve(io.cwd, value.slice(1)), 'utf8')).trim()
+  } catch {
+    return undefined
+  }
+}
+
+// Loose: a JWK carries more members than these; the key must be private and name its kid.
+const privateJwkSchema = z.looseObject({ kty: z.enum(['RSA', 'EC', 'OKP']), kid: z.string().min(1), d: z.string().min(1), alg: z.string().optional() })
+
+async function readSigningKey(value: string, io: CliIo): Promise<JWK | undefined> {
+  const text = await readToken(value, io)
+  if (text === undefined) return undefined
+  try {
+    const parsed = privateJwkSchema.safeParse(JSON.parse(text))
+    if (!parsed.success) return undefined
+    const { alg, ...key } = parsed.data
+    return alg === undefined ? key : { ...key, alg }
   } catch {
     return undefined
   }

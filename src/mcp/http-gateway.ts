@@ -184,8 +184,10 @@ export function createHttpGateway(options: HttpGatewayOptions): (req: IncomingMe
         sendJson(res, 503, { error: 'temporarily_unavailable', error_description: 'The identity provider cannot be reached to verify tokens; retry shortly.' }, { 'retry-after': String(error.retryAfterSeconds ?? 5), ...cors })
         return undefined
       }
-      const { header, body } = options.challenge(error)
-      sendJson(res, 401, body, { 'www-authenticate': header, ...cors })
+      // A valid token without the scopes every request needs: 403 naming them (RFC 6750 §3.1).
+      const forbidden = error.code === 'AUTH_FORBIDDEN'
+      const { header, body } = options.challenge(error, forbidden ? error.scope : undefined)
+      sendJson(res, forbidden ? 403 : 401, body, { 'www-authenticate': header, ...cors })
       return undefined
     }
   }

@@ -3,18 +3,38 @@ import { z } from 'zod'
 import type { Clock } from '../clock.js'
 import { tryFetchJson } from './try-fetch-json.js'
 
+/** An issuer signing key as its JWKS describes it (no key material). */
+export interface IssuerKeyInfo {
+  readonly kty: 'RSA' | 'EC'
+  readonly kid: string | undefined
+  /** The JWK `alg`, when the issuer states it. */
+  readonly alg: string | undefined
+  readonly crv: string | undefined
+}
+
 export interface ProbeTokens {
   readonly algNone: string
   readonly hs256WithPublicKey: string
   readonly unknownKey: string
   /** Whether the issuer's real public key was used for the HS256 confusion token. */
   readonly publicKeyFound: boolean
+  /** The plausible claims every forged token carries. */
+  readonly claims: Readonly<Record<string, unknown>>
+  /** The issuer's RSA and EC signing keys, in JWKS order; empty when its JWKS cannot be fetched. */
+  readonly issuerKeys: readonly IssuerKeyInfo[]
+  /** The algorithms its metadata declares (access-token list, else ID-token list), if any. */
+  readonly declaredAlgorithms: readonly string[] | undefined
 }
 
-const discoverySchema = z.looseObject({ jwks_uri: z.string() })
+const algorithmList = z.array(z.string()).min(1).optional().catch(undefined)
+const discoverySchema = z.looseObject({
+  jwks_uri: z.string(),
+  access_token_signing_alg_values_supported: algorithmList,
+  id_token_signing_alg_values_supported: algorithmList,
+})
 const publicKeySchema = z.union([
-  z.object({ kty: z.literal('RSA'), n: z.string(), e: z.string(), kid: z.string().optional() }),
-  z.object({ kty: z.literal('EC'), crv: z.string(), x: z.string(), y: z.string(), kid: z.string().optional() }),
+  z.object({ kty: z.literal('RSA'), n: z.string(), e: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() }),
+  z.object({ kty: z.literal('EC'), crv: z.string(), x: z.string(), y: z.string(), kid: z.string().optional(), alg: z.string().optional(), use: z.string().optional() }),
 ])
 const jwksSchema = z.looseObject({ keys: z.array(z.unknown()) })
 
@@ -41,8 +61,13 @@ export async function forgeProbeTokens(input: {
   let pem = await exportSPKI(attacker.publicKey)
   let kid = 'airlock-verify-unknown-key'
   let publicKeyFound = false
-  const jwks = await issuerJwks(input)
-  const key = jwks?.keys.map((k) => publicKeySchema.safeParse(k)).find((r) => r.success)?.data
+  const { jwks, declaredAlgorithms } = await issuerJwks(input)
+  const signingKeys = (jwks?.keys ?? []).flatMap((k) => {
+    const parsed = publicKeySchema.safeParse(k)
+    return parsed.success && (parsed.data.use === undefined || parsed.data.use === 'sig') ? [parsed.data] : []
+  })
+  const issuerKeys = signingKeys.map((k) => ({ kty: k.kty, kid: k.kid, alg: k.alg, crv: k.kty === 'EC' ? k.crv : undefined }))
+  const key = signingKeys[0]
   if (key !== undefined) {
     try {
       const jwk = key.kty === 'RSA' ? { kty: key.kty, n: key.n, e: key.e } : { kty: key.kty, crv: key.crv, x: key.x, y: key.y }
@@ -57,17 +82,18 @@ export async function forgeProbeTokens(input: {
     }
   }
   const hs256WithPublicKey = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid }).sign(new TextEncoder().encode(pem))
-  return { algNone, hs256WithPublicKey, unknownKey, publicKeyFound }
+  return { algNone, hs256WithPublicKey, unknownKey, publicKeyFound, claims, issuerKeys, declaredAlgorithms }
 }
 
 async function issuerJwks(input: { readonly authorizationServer: string | undefined; readonly fetch: typeof fetch; readonly timeoutMs: number }) {
-  if (input.authorizationServer === undefined) return undefined
+  if (input.authorizationServer === undefined) return { jwks: undefined, declaredAlgorithms: undefined }
   const base = input.authorizationServer.replace(/\/$/, '')
   for (const path of ['/.well-known/openid-configuration', '/.well-known/oauth-authorization-server']) {
     const discovery = discoverySchema.safeParse(await tryFetchJson(input.fetch, base + path, input.timeoutMs))
     if (!discovery.success) continue
     const jwks = jwksSchema.safeParse(await tryFetchJson(input.fetch, discovery.data.jwks_uri, input.timeoutMs))
-    if (jwks.success) return jwks.data
+    const declaredAlgorithms = discovery.data.access_token_signing_alg_values_supported ?? discovery.data.id_token_signing_alg_values_supported
+    if (jwks.success) return { jwks: jwks.data, declaredAlgorithms }
   }
-  return undefined
+  return { jwks: undefined, declaredAlgorithms: undefined }
 }

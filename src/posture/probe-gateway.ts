@@ -1,8 +1,11 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client'
+import type { JWK } from 'jose'
 import { z } from 'zod'
 import type { Clock } from '../clock.js'
 import { tryFetchJson } from './try-fetch-json.js'
 import { forgeProbeTokens } from './forge-probe-tokens.js'
+import { forgeProfileProbes } from './forge-profile-probes.js'
+import { probeTokenProfile } from './probe-token-profile.js'
 import { fail, pass, type PostureCheck } from './posture-check.js'
 
 export interface GatewayProbeOptions {
@@ -14,6 +17,11 @@ export interface GatewayProbeOptions {
   /** Tokens that must be refused. */
   readonly expiredToken?: string
   readonly wrongAudienceToken?: string
+  /**
+   * A private JWK (with `kid`) that the issuer publishes: with `token`, the token-profile probes
+   * are signed so the gateway trusts them, and lifetime, client and claim pinning are probed too.
+   */
+  readonly signingKey?: JWK
   readonly fetch?: typeof fetch
   /** Per-request timeout; default 10 s. */
   readonly timeoutMs?: number
@@ -38,9 +46,10 @@ export function challengeResourceMetadata(header: string | null): { bearer: bool
 
 /**
  * Live probes of a running gateway: the 401 challenge and its RFC 9728 metadata, refusal of
- * garbage, `alg: none`, HS256-with-the-public-key and unknown-key tokens, refusal of a foreign
- * Origin, and (with tokens given) a real MCP handshake plus refusal of expired and
- * wrong-audience tokens. Each probe is one check; never throws.
+ * garbage, `alg: none`, HS256-with-the-public-key and unknown-key tokens, the token profile
+ * (wrong `typ`, RSA algorithm substitution; with a signing key, lifetime, client and claim
+ * pinning), refusal of a foreign Origin, and (with tokens given) a real MCP handshake plus refusal
+ * of expired and wrong-audience tokens. Each probe is one check; never throws.
  * https://modelcontextprotocol.io/specification/2025-06-18/basic/authorization
  */
 export async function probeGateway(options: GatewayProbeOptions): Promise<PostureCheck[]> {
@@ -110,6 +119,21 @@ export async function probeGateway(options: GatewayProbeOptions): Promise<Postur
     }
     await res.body?.cancel()
     checks.push(res.status === 401 ? pass(id, `${label}: refused with 401`) : fail(id, `${label}: expected 401, got ${res.status}`))
+  }
+
+  // The token profile: each probe is refused for its own class, read from the challenge.
+  try {
+    const profile = await forgeProfileProbes({
+      claims: forged.claims,
+      issuerKeys: forged.issuerKeys,
+      ...(forged.declaredAlgorithms === undefined ? {} : { declaredAlgorithms: forged.declaredAlgorithms }),
+      nowSeconds: Math.floor(options.clock.now() / 1000),
+      ...(options.signingKey === undefined ? {} : { signingKey: options.signingKey }),
+      ...(options.token === undefined ? {} : { template: options.token }),
+    })
+    checks.push(...(await probeTokenProfile((token) => post({ authorization: `Bearer ${token}` }), profile)))
+  } catch {
+    checks.push(fail('gateway.signing-key', 'cannot sign the token-profile probes: --signing-key is not a usable private JWK, or --token is not a JWT'))
   }
 
   // 3. A foreign Origin must be refused (DNS rebinding protection), before any MCP processing.

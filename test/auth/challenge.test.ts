@@ -73,11 +73,14 @@ describe('bearerChallenge (RFC 6750 §3, RFC 9728 §5.1)', () => {
 
   it('has a quotable one-line description for every failure class', () => {
     const failures: readonly AuthFailure[] = [
-      'missing', 'malformed', 'multiple_tokens', 'too_large', 'alg_not_allowed', 'forbidden_header', 'unknown_key', 'bad_signature',
-      'wrong_issuer', 'wrong_audience', 'expired', 'missing_claim', 'not_yet_valid', 'too_old', 'invalid_claims',
-      'issuer_unavailable', 'insufficient_scope',
+      'missing', 'malformed', 'multiple_tokens', 'too_large', 'alg_not_allowed', 'alg_not_declared', 'wrong_token_type', 'forbidden_header',
+      'unknown_key', 'bad_signature', 'wrong_issuer', 'wrong_audience', 'expired', 'missing_claim', 'not_yet_valid',
+      'too_old', 'invalid_claims', 'lifetime_too_long', 'client_not_allowed', 'claim_mismatch', 'issuer_unavailable',
+      'insufficient_scope',
     ]
     assert.equal(Object.keys(AUTH_FAILURE_DESCRIPTIONS).length, failures.length)
+    // Distinct sentences: a caller (and `airlock verify --gateway`) can tell the classes apart.
+    assert.equal(new Set(Object.values(AUTH_FAILURE_DESCRIPTIONS)).size, failures.length)
     for (const failure of failures) {
       const text = AUTH_FAILURE_DESCRIPTIONS[failure]
       assert.match(text, /^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/, failure)

@@ -50,8 +50,27 @@ describe('discoverIssuer against a real issuer', () => {
     for (const path of ['', '/', '/realms/test', '/realms/test/']) {
       const idp = await start({ path })
       const metadata = await discoverIssuer({ issuer: idp.issuer, allowInsecureLoopback: true })
-      assert.deepEqual(metadata, { issuer: idp.issuer, jwksUri: idp.jwksUri })
+      assert.deepEqual(metadata, { issuer: idp.issuer, jwksUri: idp.jwksUri, signingAlgorithms: ['RS256'] })
       assert.equal(idp.discoveryRequests, 1)
+    }
+  })
+
+  it('reads the signing algorithms the issuer declares, preferring an access-token list', async () => {
+    const CASES: Array<[overrides: Record<string, unknown>, expected: readonly string[] | undefined]> = [
+      [{}, ['RS256']],
+      [{ id_token_signing_alg_values_supported: ['PS256', 'RS256'] }, ['PS256', 'RS256']],
+      [{ access_token_signing_alg_values_supported: ['ES256'] }, ['ES256']],
+      [{ id_token_signing_alg_values_supported: undefined }, undefined],
+      [{ id_token_signing_alg_values_supported: [] }, undefined],
+      [{ id_token_signing_alg_values_supported: 'RS256' }, undefined],
+      [{ id_token_signing_alg_values_supported: [1, 'RS256'] }, undefined],
+      [{ access_token_signing_alg_values_supported: 'ES256' }, ['RS256']],
+    ]
+    for (const [discoveryOverrides, expected] of CASES) {
+      const idp = await start({ discoveryOverrides })
+      const metadata = await discoverIssuer({ issuer: idp.issuer, allowInsecureLoopback: true })
+      assert.deepEqual(metadata.signingAlgorithms, expected, JSON.stringify(discoveryOverrides))
+      assert.equal(Object.hasOwn(metadata, 'signingAlgorithms'), expected !== undefined, JSON.stringify(discoveryOverrides))
     }
   })
 

@@ -4,7 +4,7 @@ import { createManualClock, type ManualClock } from '../../src/clock.js'
 import { AuthError, type AuthErrorCode, type AuthFailure } from '../../src/errors.js'
 import { createJwksCache } from '../../src/auth/jwks-cache.js'
 import { createTokenVerifier, type TokenVerifierOptions } from '../../src/auth/verify-token.js'
-import { startTestIssuer, type TestIssuer, type TestKeyAlg } from '../support/test-issuer.js'
+import { startTestIssuer, type TestIssuer, type TestIssuerOptions, type TestKeyAlg } from '../support/test-issuer.js'
 
 export const START = Date.UTC(2026, 0, 1, 12, 0, 0)
 
@@ -18,9 +18,10 @@ export interface Fixture {
 export async function setUp(
   algs: readonly TestKeyAlg[] = ['RS256'],
   overrides: Partial<TokenVerifierOptions> = {},
+  issuerOptions: Omit<TestIssuerOptions, 'clock' | 'algs'> = {},
 ): Promise<Fixture> {
   const clock = createManualClock(START)
-  const idp = await startTestIssuer({ clock, algs })
+  const idp = await startTestIssuer({ ...issuerOptions, clock, algs })
   try {
     const cache = createJwksCache({ issuer: idp.issuer, clock, allowInsecureLoopback: true })
     const verifier = createTokenVerifier({

@@ -83,9 +83,32 @@ describe('airlock verify', () => {
       io,
     )
     const report = JSON.parse(io.out.join('')) as { ok: boolean; checks: { id: string; status: string }[] }
-    assert.equal(code, 0, JSON.stringify(report.checks.filter((c) => c.status !== 'PASS')))
+    assert.equal(code, 0, JSON.stringify(report.checks.filter((c) => c.status === 'FAIL')))
     assert.equal(report.ok, true)
-    assert.equal(report.checks.length, 10)
+    assert.equal(report.checks.length, 15)
+    // The token-profile probes this server cannot confirm (bare refusals, no signing key) warn and do not fail the run.
+    assert.deepEqual(report.checks.filter((c) => c.status !== 'PASS').map((c) => c.id), [
+      'gateway.token-type',
+      'gateway.alg-substitution',
+      'gateway.token-lifetime',
+      'gateway.client-pinning',
+      'gateway.required-claims',
+    ])
+  })
+
+  it('--signing-key (a private JWK, or @file) signs the profile probes with a key the server trusts', async () => {
+    await writeFile(join(project, 'signing-key.json'), JSON.stringify(good.privateJwk))
+    for (const key of ['@signing-key.json', JSON.stringify(good.privateJwk)]) {
+      const io = capture(project, {})
+      const code = await verify(['--gateway', good.mcpUrl, '--token', await good.mint(), '--signing-key', key], io)
+      const text = io.out.join('')
+      assert.equal(code, 1, text)
+      assert.match(text, /^PASS  gateway\.signing-key +a conforming token signed with --signing-key is accepted/m)
+      // The fixture server checks neither typ nor lifetime.
+      assert.match(text, /^FAIL  gateway\.token-type +tokens typed secevent\+jwt, logout\+jwt, dpop\+jwt: accepted \(HTTP 200\)/m)
+      assert.match(text, /^FAIL  gateway\.token-lifetime /m)
+      assert.doesNotMatch(text, new RegExp(String(good.privateJwk.d)))
+    }
   })
 
   it('--gateway fails a misconfigured server', async () => {
@@ -126,7 +149,14 @@ describe('airlock verify', () => {
     assert.match(badPolicy.err.join(''), /missing\.json: no such file/)
   })
 
-  const USAGE: string[][] = [[], ['--json'], ['--token', 'x', '--agent-env'], ['--gateway', 'ftp://x'], ['--bogus'], ['stray'], ['--agent-env', '--token-file', 'x'], ['--role-policy', 'least.json', '--account', 'abc'], ['--gateway', 'http://127.0.0.1:9/mcp', '--token', '@absent']]
+  const USAGE: string[][] = [[], ['--json'], ['--token', 'x', '--agent-env'], ['--gateway', 'ftp://x'], ['--bogus'], ['stray'], ['--agent-env', '--token-file', 'x'], ['--role-policy', 'least.json', '--account', 'abc'], ['--gateway', 'http://127.0.0.1:9/mcp', '--token', '@absent'],
+    ['--gateway', 'http://127.0.0.1:9/mcp', '--signing-key', '{"kty":"RSA","kid":"k","d":"x","n":"y","e":"AQAB"}'],
+    ['--signing-key', '{"kty":"RSA","kid":"k","d":"x"}', '--token', 'x'],
+    ['--gateway', 'http://127.0.0.1:9/mcp', '--token', 'x', '--signing-key', '{"kty":"RSA","kid":"k","n":"y","e":"AQAB"}'],
+    ['--gateway', 'http://127.0.0.1:9/mcp', '--token', 'x', '--signing-key', '{"kty":"RSA","d":"x"}'],
+    ['--gateway', 'http://127.0.0.1:9/mcp', '--token', 'x', '--signing-key', '{"kty":"oct","kid":"k","k":"c2VjcmV0"}'],
+    ['--gateway', 'http://127.0.0.1:9/mcp', '--token', 'x', '--signing-key', 'not json'],
+    ['--gateway', 'http://127.0.0.1:9/mcp', '--token', 'x', '--signing-key', '@absent.json']]
   for (const argv of USAGE) {
     it(`exits 2 on usage error: ${argv.join(' ') || '(none)'}`, async () => {
       const io = capture(project, {})

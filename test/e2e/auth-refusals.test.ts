@@ -249,3 +249,62 @@ describe('a bearer token sent more than once, or in more than one place, is 400 
     assert.equal((record?.detail as { conflict?: string } | undefined)?.conflict, 'header_and_query')
   })
 })
+
+describe('gateway refuses tokens outside its token profile with the right RFC 6750 error', () => {
+  let e2e: E2E
+  before(async () => {
+    e2e = await startE2E({ config: { allowedClients: ['agent-app'], requiredClaims: { tid: 'tenant-1' }, requiredScopes: ['mcp'] } })
+  })
+  after(() => e2e.close())
+
+  const conforming = { client_id: 'agent-app', tid: 'tenant-1', scope: 'mcp' }
+  const nowSeconds = (): number => Math.floor(e2e.clock.now() / 1000)
+  // Each refusal in its own audit window, so each leaves its own record.
+  const refuse = async (token: string) => {
+    e2e.clock.advance(10_001)
+    return postMcp(e2e.gateway.resource, INITIALIZE, { authorization: `Bearer ${token}` })
+  }
+
+  const INVALID: ReadonlyArray<[label: string, reason: string, description: string, token: () => Promise<string>]> = [
+    ['a security event token (typ secevent+jwt)', 'wrong_token_type', 'The token type is not accepted', () => e2e.issuer.mint({ sub: 'alice', aud: e2e.gateway.audience, ...conforming }, { header: { typ: 'secevent+jwt' } })],
+    ['a token valid for ten years', 'lifetime_too_long', 'The token lifetime is longer than this resource accepts', () => e2e.token('alice', ['dba'], { ...conforming, exp: nowSeconds() + 10 * 365 * 86_400 })],
+    ['the IdP key under PS256', 'alg_not_declared', 'The token signing algorithm is not the one its issuer declares for the key', () => e2e.issuer.mint({ sub: 'alice', aud: e2e.gateway.audience, ...conforming }, { alg: 'PS256' })],
+    ['the IdP key under RS512', 'alg_not_declared', 'The token signing algorithm is not the one its issuer declares for the key', () => e2e.issuer.mint({ sub: 'alice', aud: e2e.gateway.audience, ...conforming }, { alg: 'RS512' })],
+    ['another client', 'client_not_allowed', 'The token was issued to a client this resource does not accept', () => e2e.token('alice', ['dba'], { ...conforming, client_id: 'other-app' })],
+    ['another tenant', 'claim_mismatch', 'The token claims do not match what this resource requires', () => e2e.token('alice', ['dba'], { ...conforming, tid: 'tenant-2' })],
+  ]
+  for (const [label, reason, description, token] of INVALID) {
+    it(`${label}: 401 invalid_token, audited as ${reason}`, async () => {
+      const response = await refuse(await token())
+      assert.equal(response.status, 401)
+      assert.match(response.headers.get('www-authenticate') ?? '', /^Bearer resource_metadata="[^"]+", error="invalid_token", error_description="([^"]+)"$/)
+      assert.ok(response.headers.get('www-authenticate')?.endsWith(`error_description="${description}"`), response.headers.get('www-authenticate') ?? '')
+      assert.deepEqual(JSON.parse(response.text), { error: 'invalid_token', error_description: description })
+      const { readFile } = await import('node:fs/promises')
+      const last = (await readFile(e2e.auditPath, 'utf8')).trim().split('\n').filter((line) => line.includes('"type":"auth.failure"')).at(-1) ?? ''
+      assert.match(last, new RegExp(`"code":"AUTH_INVALID"[^\\n]*"reason":"${reason}"`))
+    })
+  }
+
+  it('a token without a required scope: 403 insufficient_scope naming it, audited', async () => {
+    const response = await refuse(await e2e.token('alice', ['dba'], { ...conforming, scope: 'openid' }))
+    assert.equal(response.status, 403)
+    assert.equal(
+      response.headers.get('www-authenticate'),
+      `Bearer resource_metadata="${e2e.gateway.origin}/.well-known/oauth-protected-resource/mcp", scope="mcp", error="insufficient_scope", error_description="The token lacks a scope this request needs"`,
+    )
+    assert.equal(JSON.parse(response.text).error, 'insufficient_scope')
+    const { readFile } = await import('node:fs/promises')
+    const last = (await readFile(e2e.auditPath, 'utf8')).trim().split('\n').filter((line) => line.includes('"type":"auth.failure"')).at(-1) ?? ''
+    assert.match(last, /"code":"AUTH_FORBIDDEN"[^\n]*"reason":"insufficient_scope"/)
+  })
+
+  it('a conforming token (typ JWT, five minutes, the right client, tenant and scope) is served, and required scopes are advertised', async () => {
+    const response = await postMcp(e2e.gateway.resource, INITIALIZE, { authorization: `Bearer ${await e2e.token('alice', ['dba'], conforming)}` })
+    assert.equal(response.status, 200, response.text)
+    const atJwt = await e2e.issuer.mint({ sub: 'alice', aud: e2e.gateway.audience, ...conforming }, { header: { typ: 'application/at+jwt' } })
+    assert.equal((await postMcp(e2e.gateway.resource, INITIALIZE, { authorization: `Bearer ${atJwt}` })).status, 200)
+    const metadata = (await (await fetch(`${e2e.gateway.origin}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>
+    assert.ok(Array.isArray(metadata.scopes_supported) && metadata.scopes_supported.includes('mcp'), JSON.stringify(metadata))
+  })
+})

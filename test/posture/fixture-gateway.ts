@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net'
 import { Server } from '@modelcontextprotocol/sdk/server/index.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js'
-import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey } from 'jose'
+import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type CryptoKey, type JWK } from 'jose'
 
 export interface FixtureFlaws {
   /** Accepts tokens for any audience. */
@@ -12,19 +12,25 @@ export interface FixtureFlaws {
   readonly noResourceMetadata?: boolean
   /** Does not check Origin. */
   readonly anyOrigin?: boolean
+  /** Publishes its RSA key without `alg` and verifies it under any RSA algorithm. */
+  readonly anyRsaAlg?: boolean
 }
 
 export interface FixtureGateway {
   readonly mcpUrl: string
   readonly issuer: string
   mint(options?: { readonly aud?: string; readonly expiresInSeconds?: number }): Promise<string>
+  /** Its signing key as a private JWK with kid, for `--signing-key`. */
+  readonly privateJwk: JWK
   close(): Promise<void>
 }
 
 /** A small MCP resource server that does OAuth the way the spec asks (or, with flaws, does not). */
 export async function startFixtureGateway(flaws: FixtureFlaws = {}): Promise<FixtureGateway> {
-  const { privateKey, publicKey } = await generateKeyPair('RS256')
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'fixture-key', alg: 'RS256', use: 'sig' }
+  const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true })
+  const privateJwk = { ...(await exportJWK(privateKey)), kid: 'fixture-key', alg: 'RS256' }
+  const published = { ...(await exportJWK(publicKey)), kid: 'fixture-key', use: 'sig' }
+  const jwk = flaws.anyRsaAlg === true ? published : { ...published, alg: 'RS256' }
   const keys = createLocalJWKSet({ keys: [jwk] })
   let base = ''
   const mcpUrl = () => `${base}/mcp`
@@ -43,7 +49,7 @@ export async function startFixtureGateway(flaws: FixtureFlaws = {}): Promise<Fix
     try {
       await jwtVerify(header.slice(7), keys, {
         issuer: base,
-        algorithms: ['RS256'],
+        algorithms: flaws.anyRsaAlg === true ? ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] : ['RS256'],
         ...(flaws.anyAudience === true ? {} : { audience: mcpUrl() }),
       })
       return true
@@ -106,6 +112,7 @@ export async function startFixtureGateway(flaws: FixtureFlaws = {}): Promise<Fix
     mcpUrl: mcpUrl(),
     issuer: base,
     mint,
+    privateJwk,
     close: () =>
       new Promise<void>((resolve, reject) => {
         http.close((err) => (err ? reject(err) : resolve()))

@@ -39,7 +39,15 @@ describe('probeGateway against a correct resource server', () => {
   it('used the issuer key for the algorithm-confusion probe and lists tools over MCP', () => {
     assert.doesNotMatch(checks.find((c) => c.id === 'gateway.hs256-public-key')?.summary ?? '', /fresh key/)
     assert.match(checks.find((c) => c.id === 'gateway.valid-token')?.summary ?? '', /1 tool\)/)
-    assert.equal(checks.filter((c) => c.status !== 'PASS').length, 0)
+    assert.equal(checks.filter((c) => c.status === 'FAIL').length, 0)
+  })
+
+  it('warns, never passes, where a refusal does not say its class (another server than Airlock)', () => {
+    for (const id of ['gateway.token-type', 'gateway.alg-substitution']) {
+      assert.equal(statusOf(checks, id), 'WARN', id)
+      assert.match(checks.find((c) => c.id === id)?.summary ?? '', /refused, but as no recognisable error_description/)
+    }
+    for (const id of ['gateway.token-lifetime', 'gateway.client-pinning', 'gateway.required-claims']) assert.equal(statusOf(checks, id), 'WARN', id)
   })
 })
 
@@ -101,6 +109,55 @@ describe('probeGateway against misconfigured resource servers', () => {
     await gone.close()
     const checks = await probeGateway({ mcpUrl: url, clock: systemClock, timeoutMs: 2000 })
     assert.deepEqual(checks.map((c) => [c.id, c.status]), [['gateway.reachable', 'FAIL']])
+  })
+})
+
+describe('token-profile probes with the server\'s own key (--signing-key)', () => {
+  let lax: FixtureGateway
+  let strict: FixtureGateway
+  before(async () => {
+    lax = await startFixtureGateway({ anyRsaAlg: true })
+    strict = await startFixtureGateway()
+  })
+  after(async () => {
+    await lax.close()
+    await strict.close()
+  })
+
+  it('fails a server whose RSA key verifies PS256 and RS512, that ignores typ and has no maximum lifetime', async () => {
+    const checks = await probeGateway({ mcpUrl: lax.mcpUrl, clock: systemClock, token: await lax.mint(), signingKey: lax.privateJwk })
+    assert.equal(statusOf(checks, 'gateway.signing-key'), 'PASS')
+    for (const id of ['gateway.alg-substitution', 'gateway.token-type', 'gateway.token-lifetime']) {
+      assert.equal(statusOf(checks, id), 'FAIL', id)
+      assert.match(checks.find((c) => c.id === id)?.summary ?? '', /accepted \(HTTP 200\)/)
+    }
+    assert.match(checks.find((c) => c.id === 'gateway.alg-substitution')?.summary ?? '', /fixture-key\) under PS256, RS512/)
+    assert.equal(statusOf(checks, 'gateway.client-pinning'), 'WARN')
+    assert.match(checks.find((c) => c.id === 'gateway.required-claims')?.summary ?? '', /carries no claim beyond the registered ones/)
+  })
+
+  it('fails, without throwing, when the probes cannot be signed (a --token that is not a JWT, a key jose refuses)', async () => {
+    for (const [token, signingKey] of [
+      ['not-a-jwt', lax.privateJwk],
+      [await lax.mint(), { ...lax.privateJwk, n: 'AA' }],
+      [await lax.mint(), { kty: 'EC', crv: 'P-256', kid: 'k', d: 'AA', x: 'AA', y: 'AA' }],
+    ] as const) {
+      const checks = await probeGateway({ mcpUrl: lax.mcpUrl, clock: systemClock, token, signingKey })
+      assert.equal(statusOf(checks, 'gateway.signing-key'), 'FAIL')
+      assert.match(checks.find((c) => c.id === 'gateway.signing-key')?.summary ?? '', /cannot sign the token-profile probes/)
+    }
+  })
+
+  it('warns, without the key, that the substitution was refused for no stated reason', async () => {
+    const checks = await probeGateway({ mcpUrl: lax.mcpUrl, clock: systemClock })
+    assert.equal(statusOf(checks, 'gateway.alg-substitution'), 'WARN')
+  })
+
+  it('cannot confirm the substitution on a server that refuses it without naming the class', async () => {
+    const checks = await probeGateway({ mcpUrl: strict.mcpUrl, clock: systemClock, token: await strict.mint(), signingKey: strict.privateJwk })
+    // Refused with a bare invalid_token: the class is unknown, so this is a WARN, not a PASS.
+    assert.equal(statusOf(checks, 'gateway.alg-substitution'), 'WARN')
+    assert.equal(statusOf(checks, 'gateway.token-type'), 'FAIL')
   })
 })
 

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
-import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'
+import { exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JWK } from 'jose'
 import { systemClock, type Clock } from '../../src/clock.js'
 
 export type TestKeyAlg = 'RS256' | 'ES256' | 'EdDSA'
@@ -30,12 +30,17 @@ export interface TestIssuerOptions {
   readonly discoveryOverrides?: Readonly<Record<string, unknown>>
   /** Port on 127.0.0.1 (e.g. one a gateway was configured with while nothing listened there). Default 0. */
   readonly port?: number
+  /** `false`: the published JWKs carry no `alg` (as Entra ID's do). Default true. */
+  readonly publishAlg?: boolean
 }
 
 export interface MintOptions {
   /** Sign with the issuer key of this kid, or put this (unknown) kid on a current-key signature. */
   readonly kid?: string
-  /** Algorithm; picks the issuer's key of that algorithm unless `key` is given. */
+  /**
+   * Algorithm; picks the issuer's key of that algorithm unless `key` is given. Without a key of
+   * that algorithm, the current key signs under it (the IdP's own RSA key under PS256 or RS512).
+   */
   readonly alg?: string
   /** Extra protected header members; an `undefined` value removes a member (e.g. `kid`). */
   readonly header?: Readonly<Record<string, unknown>>
@@ -63,6 +68,8 @@ export interface TestIssuer {
   setDown(down: boolean, mode?: 'unavailable' | 'reset'): void
   /** The public JWK of `kid` (default the current key), e.g. for the HS256-with-public-key attack. */
   publicJwk(kid?: string): JWK
+  /** The private JWK of `kid` (default the current key), with its kid and alg: a key the issuer publishes. */
+  privateJwk(kid?: string): JWK
   stop(): Promise<void>
 }
 
@@ -70,13 +77,20 @@ interface IssuerKey {
   readonly kid: string
   readonly alg: TestKeyAlg
   readonly privateKey: CryptoKey
+  readonly privateJwk: JWK
   readonly publicJwk: JWK
 }
 
 async function createKey(alg: TestKeyAlg): Promise<IssuerKey> {
-  const { publicKey, privateKey } = await generateKeyPair(alg)
+  const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true })
   const kid = `${alg.toLowerCase()}-${randomUUID().slice(0, 8)}`
-  return { kid, alg, privateKey, publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' } }
+  return {
+    kid,
+    alg,
+    privateKey,
+    privateJwk: { ...(await exportJWK(privateKey)), kid, alg },
+    publicJwk: { ...(await exportJWK(publicKey)), kid, alg, use: 'sig' },
+  }
 }
 
 function withoutUndefined(record: Readonly<Record<string, unknown>>): Record<string, unknown> {
@@ -129,7 +143,10 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
         ...options.discoveryOverrides,
       })
     }
-    if (isJwks) return send(res, 200, { keys: keys.map((key) => key.publicJwk) })
+    if (isJwks) {
+      const published = keys.map((key) => (options.publishAlg === false ? withoutUndefined({ ...key.publicJwk, alg: undefined }) : key.publicJwk))
+      return send(res, 200, { keys: published })
+    }
     return send(res, 404, { error: 'not_found' })
   }
 
@@ -174,9 +191,11 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
       const issuerKey = byKid ?? byAlg ?? current()
       const alg = mintOptions.alg ?? issuerKey.alg
       const header = withoutUndefined({ alg, kid: mintOptions.kid ?? issuerKey.kid, typ: 'JWT', ...mintOptions.header })
+      // A CryptoKey is bound to one algorithm: the same key material signs under another one re-imported.
+      const key = mintOptions.key ?? (alg === issuerKey.alg ? issuerKey.privateKey : await importJWK({ ...issuerKey.privateJwk, alg }, alg))
       return new SignJWT(withoutUndefined({ ...defaults(), ...claims }))
         .setProtectedHeader({ ...header, alg })
-        .sign(mintOptions.key ?? issuerKey.privateKey)
+        .sign(key)
     },
     mintUnsecured(claims = {}) {
       return `${base64url({ alg: 'none', typ: 'JWT' })}.${base64url(withoutUndefined({ ...defaults(), ...claims }))}.`
@@ -193,6 +212,11 @@ export async function startTestIssuer(options: TestIssuerOptions = {}): Promise<
       const key = kid === undefined ? current() : keys.find((candidate) => candidate.kid === kid)
       if (key === undefined) throw new TypeError(`no key with kid ${kid}`)
       return { ...key.publicJwk }
+    },
+    privateJwk(kid) {
+      const key = kid === undefined ? current() : keys.find((candidate) => candidate.kid === kid)
+      if (key === undefined) throw new TypeError(`no key with kid ${kid}`)
+      return { ...key.privateJwk }
     },
     async stop() {
       server.closeAllConnections()

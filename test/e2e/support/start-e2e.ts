@@ -13,7 +13,7 @@ import { UpstreamError } from '../../../src/errors.js'
 import type { PolicyFileInput } from '../../../src/policy/policy-schema.js'
 import type { ReadinessCheck } from '../../../src/readiness-check.js'
 import type { AnyToolDefinition } from '../../../tools/define-tool.js'
-import { startTestIssuer, type TestIssuer } from '../../support/test-issuer.js'
+import { startTestIssuer, type TestIssuer, type TestIssuerOptions } from '../../support/test-issuer.js'
 
 export const ALLOWED_ORIGIN = 'http://inspector.localhost:6274'
 
@@ -62,12 +62,14 @@ export interface E2EOptions {
   readonly replicaOf?: E2E
   readonly logger?: Logger
   readonly readinessChecks?: readonly ReadinessCheck[]
+  /** How the test issuer publishes its keys and metadata (e.g. JWKs without `alg`). */
+  readonly issuer?: Omit<TestIssuerOptions, 'clock'>
 }
 
 /** Starts a real issuer (discovery + JWKS over HTTP) and the real gateway on 127.0.0.1:0. */
 export async function startE2E(options: E2EOptions = {}): Promise<E2E> {
   const clock = options.replicaOf?.clock ?? createManualClock(options.startMs ?? Date.parse('2026-11-29T12:00:00Z'))
-  const issuer = options.replicaOf?.issuer ?? (await startTestIssuer({ clock }))
+  const issuer = options.replicaOf?.issuer ?? (await startTestIssuer({ ...options.issuer, clock }))
   if (options.issuerDownAtStart === true) issuer.setDown(true)
   const dir = await mkdtemp(join(tmpdir(), 'airlock-e2e-'))
   const policyPath = join(dir, 'policy.json')
