@@ -31,7 +31,9 @@ async function outcome(send: SendToken, token: string): Promise<Outcome> {
   if (typeof res === 'string') return { kind: 'unanswered', reason: `request failed (${res})` }
   await res.body?.cancel()
   if (res.status === 503) return { kind: 'unanswered', reason: 'HTTP 503' }
-  if (res.status === 401 || res.status === 403) return { kind: 'refused', status: res.status, failure: refusalClass(res.headers.get('www-authenticate')) }
+  // The gateway's limit on failed authentications per address: it did not look at this token.
+  if (res.status === 429) return { kind: 'unanswered', reason: 'HTTP 429: this address is rate-limited for failed authentications; probe again in a minute' }
+  if (res.status === 400 || res.status === 401 || res.status === 403) return { kind: 'refused', status: res.status, failure: refusalClass(res.headers.get('www-authenticate')) }
   return { kind: 'accepted', status: res.status }
 }
 

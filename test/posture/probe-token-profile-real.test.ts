@@ -30,11 +30,12 @@ describe('token-profile probes against real gateways', () => {
   let lax: E2E
   const teardown = createTeardown()
   before(async () => {
-    pinned = await startE2E({ config: { allowedClients: ['agent-app'], requiredClaims: { tid: 'tenant-1' }, requiredScopes: ['mcp'] } })
+    // The probes send dozens of deliberately refused tokens from one address: no per-address limit here.
+    pinned = await startE2E({ config: { allowedClients: ['agent-app'], requiredClaims: { tid: 'tenant-1' }, requiredScopes: ['mcp'], unauthenticatedLimit: { enabled: false } } })
     teardown.add(() => pinned.close())
     defaults = await startE2E()
     teardown.add(() => defaults.close())
-    lax = await startE2E({ config: { tokenTypes: ['at+jwt', 'JWT', null, 'secevent+jwt', 'logout+jwt', 'dpop+jwt'] } })
+    lax = await startE2E({ config: { tokenTypes: ['at+jwt', 'JWT', null, 'secevent+jwt', 'logout+jwt', 'dpop+jwt'], unauthenticatedLimit: { enabled: false } } })
     teardown.add(() => lax.close())
   })
   after(() => teardown.run())

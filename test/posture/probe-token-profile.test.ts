@@ -9,7 +9,7 @@ const META = 'https://airlock.example/.well-known/oauth-protected-resource/mcp'
 describe('refusalClass', () => {
   it('reads back every class from the challenge the gateway itself builds', () => {
     const failures = Object.keys(AUTH_FAILURE_DESCRIPTIONS).filter((name): name is AuthFailure => Object.hasOwn(AUTH_FAILURE_DESCRIPTIONS, name) && name !== 'missing')
-    assert.equal(failures.length, 20)
+    assert.equal(failures.length, 21)
     for (const failure of failures) {
       const header = bearerChallenge({ resourceMetadataUrl: META, error: new AuthError('AUTH_INVALID', failure, 'x') })
       assert.equal(refusalClass(header), failure)
