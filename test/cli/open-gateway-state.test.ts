@@ -55,7 +55,8 @@ async function until(check: () => Promise<boolean>, ms: number, what: string): P
 describe('the Redis state store when Redis is down, slow or back', () => {
   it('uses the real Redis when it is there (memory needs nothing)', async () => {
     const { state } = await open(6379)
-    assert.deepEqual(await state.health.check(), { ok: true })
+    // On a loaded machine the first ping may miss the short command timeout: healthy soon is what counts.
+    await until(async () => (await state.health.check()).ok, 5_000, 'healthy')
     assert.equal((await state.activations.activate(activation())).outcome, 'started')
     const memory = await openGatewayState({ config: stateConfigSchema.parse(undefined), sessions: SESSIONS, clock: systemClock, logger: silentLogger })
     assert.deepEqual(await memory.state.health.check(), { ok: true })

@@ -116,10 +116,12 @@ describe('airlock verify and iam-policy against the running sandbox', () => {
     assert.equal(wrong.sub, 'bob')
   })
 
-  it('passes every check of `airlock verify --gateway`', async () => {
+  it('passes every check of `airlock verify --gateway` it can run without the issuer’s signing key', async () => {
     const { code, out, err } = await cli(['verify', '--json', '--gateway', sandbox.gatewayUrl, '--token', tokens.valid, '--expired-token', tokens.expired, '--wrong-audience-token', tokens.wrongAudience])
     const report = z.object({ ok: z.boolean(), checks: z.array(z.object({ id: z.string(), status: z.string() })) }).parse(JSON.parse(out))
-    assert.deepEqual(report.checks.filter((c) => c.status !== 'PASS'), [], err)
+    // Lifetime, client and claim checks need a token re-signed with the issuer's key (--signing-key): said, not guessed.
+    const unprobed = ['gateway.token-lifetime', 'gateway.client-pinning', 'gateway.required-claims'].map((id) => ({ id, status: 'WARN' }))
+    assert.deepEqual(report.checks.filter((c) => c.status !== 'PASS'), unprobed, err)
     assert.equal(code, 0)
     assert.equal(report.ok, true)
     for (const id of ['gateway.expired-token', 'gateway.wrong-audience', 'gateway.valid-token', 'gateway.no-token', 'gateway.alg-none']) {

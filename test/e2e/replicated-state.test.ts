@@ -63,10 +63,11 @@ after(async () => {
   redis.disconnect()
 })
 
-function redisState(port = 6379): { kind: 'redis'; url: string; keyPrefix: string; commandTimeoutMs: number } {
+/** Short timeouts where a test stalls Redis on purpose; elsewhere room for a loaded machine (a missed first ping would read as an outage). */
+function redisState(port = 6379, commandTimeoutMs = 2_000): { kind: 'redis'; url: string; keyPrefix: string; commandTimeoutMs: number } {
   const keyPrefix = `airlock-test:${randomBytes(6).toString('hex')}:`
   prefixes.push(keyPrefix)
-  return { kind: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix, commandTimeoutMs: 200 }
+  return { kind: 'redis', url: `redis://127.0.0.1:${port}`, keyPrefix, commandTimeoutMs }
 }
 
 describe('two replicas sharing one Redis', () => {
@@ -159,7 +160,7 @@ describe('a replica whose Redis is slow or gone', () => {
   before(async () => {
     proxy = await startTcpProxy({ port: 6379 })
     teardown.add(() => proxy.close())
-    e2e = await startE2E({ policy: { ...POLICY, grants: POLICY.grants.filter((g) => g.id !== 'ops-hold') }, config: { state: redisState(proxy.port) }, logger })
+    e2e = await startE2E({ policy: { ...POLICY, grants: POLICY.grants.filter((g) => g.id !== 'ops-hold') }, config: { state: redisState(proxy.port, 200) }, logger })
     teardown.add(() => e2e.close())
   })
 
