@@ -413,7 +413,7 @@ describe('callTool: tool failures', () => {
   it('records a thrown non-error as text', async () => {
     const h = harness()
     h.handler = async () => {
-      throw 'plain string' // eslint-disable-line no-throw-literal
+      throw 'plain string'
     }
     const result = await h.call()
     assert.match(replyText(result), /^\[INTERNAL\] /)
