@@ -56,6 +56,8 @@ describe('secret access keys', () => {
     ['bare, digits and slash or plus only', '0123456789/0123456789+0123456789/0123456', '0123456789/0123456789+0123456789/0123456'],
     ['bare, two classes only', 'abcdefghijabcdefghij0123456789abcdefghij', 'abcdefghijabcdefghij0123456789abcdefghij'],
     ['bare, hex digest', hex40, hex40],
+    ['bare, mixed-case hex digest (three classes, still hex)', '0123456789abcdefABCDEF0123456789abcdefAB', '0123456789abcdefABCDEF0123456789abcdefAB'],
+    ['bare, letters of both cases only', 'abcdefghijABCDEFGHIJabcdefghijABCDEFGHIJ', 'abcdefghijABCDEFGHIJabcdefghijABCDEFGHIJ'],
     ['bare, upper-case hex digest', hex40.toUpperCase(), hex40.toUpperCase()],
     ['bare, 41 characters', `${secret}Q`, `${secret}Q`],
     ['bare, 39 characters', secret.slice(1), secret.slice(1)],
@@ -114,6 +116,8 @@ describe('card numbers', () => {
   it('Luhn refuses characters just outside the digits', () => {
     assert.equal(passesLuhn('0/'), false)
     assert.equal(passesLuhn('0:'), false)
+    // Would sum to 0 if "/" counted as -1.
+    assert.equal(passesLuhn('/2'), false)
     assert.equal(passesLuhn('00'), true)
     assert.equal(passesLuhn('18'), true)
     assert.equal(passesLuhn('59'), true)
