@@ -205,6 +205,18 @@ describe('verify: signature and registered claims', () => {
   })
 })
 
+describe('verify: the key resolver failing', () => {
+  it('passes an AuthError from the key resolver through unchanged (an issuer outage stays one)', async () => {
+    const outage = new AuthError('AUTH_INVALID', 'issuer_unavailable', 'keys unavailable', { retryAfterSeconds: 7 })
+    const v = await verifier({ keys: async () => Promise.reject(outage) })
+    await assert.rejects(v.verify(`Bearer ${await mint()}`), (e: unknown) => e === outage)
+  })
+  it('refuses as malformed when the resolver throws something that is not an Error', async () => {
+    const v = await verifier({ keys: async () => Promise.reject('no keys') })
+    await assert.rejects(v.verify(`Bearer ${await mint()}`), (e: unknown) => e instanceof AuthError && e.failure === 'malformed' && e.message === 'bearer token refused (malformed): verification failed')
+  })
+})
+
 describe('verify: claim types', () => {
   const cases: [name: string, claims: JWTPayload, failure: AuthFailure, message: string | RegExp][] = [
     ['an empty sub', { sub: '' }, 'invalid_claims', 'bearer token refused (invalid_claims): sub, iss or exp has the wrong type'],
