@@ -217,15 +217,15 @@ export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: Ma
       const qualified = stringList(value)
       if (qualified.length > 1 && TEMP_SCHEMA.test(qualified[0] ?? '')) throw refuse(mode, 'objects in pg_temp outlive the call on a shared connection')
     }
-    if (kind === 'DropStmt' || kind === 'RenameStmt' || kind === 'AlterObjectSchemaStmt' || kind === 'CommentStmt') {
-      const qualified = stringList(isObject(node['List']) ? node['List']['items'] : undefined)
-      if (qualified.length > 1 && SYSTEM_SCHEMAS.has((qualified[0] ?? '').toLowerCase())) throw refuse(mode, `changes ${qualified.join('.')} in a system schema`)
+    if (CHANGES_NAMED_OBJECTS.has(kind)) {
+      const change = systemSchemaChange(node, parentKey)
+      if (change !== undefined) throw refuse(mode, change)
     }
-    // A RangeVar, wrapped (`{ RangeVar: … }` in FROM) or bare (`relation`, `view`, `sequence`).
+    // A RangeVar, wrapped (`{ RangeVar: … }` in FROM) or bare (`relation`, `view`, `sequence`, and `rel` of a SELECT … INTO too).
     if (typeof node['relname'] === 'string') {
       const schema = typeof node['schemaname'] === 'string' ? node['schemaname'] : ''
       if (TEMP_SCHEMA.test(schema)) throw refuse(mode, 'objects in pg_temp outlive the call on a shared connection')
-      if (SYSTEM_SCHEMAS.has(schema.toLowerCase()) && (WRITE_TARGET_KEYS.has(parentKey) || kind === 'TruncateStmt') && !READ_ONLY_TOP.has(kind)) {
+      if (SYSTEM_SCHEMAS.has(schema.toLowerCase()) && (WRITE_TARGET_KEYS.has(parentKey) || kind === 'TruncateStmt')) {
         throw refuse(mode, `writes to ${schema}.${node['relname']}`)
       }
       const name = [node['catalogname'], node['schemaname'], node['relname']].filter((p): p is string => typeof p === 'string')
@@ -238,4 +238,23 @@ export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: Ma
   })
   if (isMasked !== undefined) checkPostgresMasking(kind, body, isMasked)
   return { engine: 'postgres', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
+}
+
+/** Statements that change an object they name by a list (`schema.name`), a name with arguments, a type name, or a schema's own name. */
+const CHANGES_NAMED_OBJECTS = new Set(['DropStmt', 'RenameStmt', 'AlterObjectSchemaStmt', 'CommentStmt', 'AlterOwnerStmt'])
+
+/**
+ * What such a statement changes in a system schema, if anything: a table, view, index or column
+ * (`List`), a function, aggregate or operator (`ObjectWithArgs`, its name only: argument types
+ * are often `pg_catalog.int4`), a type or domain (`TypeName`), or the schema itself.
+ */
+function systemSchemaChange(node: Json, parentKey: string): string | undefined {
+  const target = parentKey === 'object' || parentKey === 'objects'
+  const withArgs = target && isObject(node['ObjectWithArgs']) ? node['ObjectWithArgs']['objname'] : undefined
+  const type = target && isObject(node['TypeName']) ? node['TypeName']['names'] : undefined
+  const qualified = stringList(isObject(node['List']) ? node['List']['items'] : withArgs ?? type)
+  if (qualified.length > 1 && SYSTEM_SCHEMAS.has((qualified[0] ?? '').toLowerCase())) return `changes ${qualified.join('.')} in a system schema`
+  const schema = target && isObject(node['String']) ? node['String']['sval'] : node['renameType'] === 'OBJECT_SCHEMA' ? node['subname'] : undefined
+  if (typeof schema === 'string' && SYSTEM_SCHEMAS.has(schema.toLowerCase())) return `changes the system schema ${schema}`
+  return undefined
 }
