@@ -6,7 +6,9 @@ import type { Principal } from '../../src/auth/principal.js'
 import { createManualClock } from '../../src/clock.js'
 import { GuardError, UpstreamError } from '../../src/errors.js'
 import { createAuditSampling } from '../../src/mcp/audit-sampling.js'
-import { createToolCaller, type CallRequest, type CallSession } from '../../src/mcp/call-tool.js'
+import { createCallAdmission } from '../../src/mcp/admit-call.js'
+import { CORRELATION_META_KEY, createToolCaller, type CallRequest } from '../../src/mcp/call-tool.js'
+import { createMemoryState } from '../../src/state/gateway-state.js'
 import { hashArgs } from '../../src/mcp/hash-args.js'
 import { createToolCatalog } from '../../src/mcp/tool-catalog.js'
 import type { Policy } from '../../src/policy/policy.js'
@@ -36,6 +38,8 @@ type Handler = (ctx: ToolContext<Record<string, unknown>>) => Promise<ToolResult
 
 interface Harness {
   readonly events: AuditEvent[]
+  /** `grant.activated` records: a period started by a call. */
+  readonly activated: AuditEvent[]
   readonly logged: { message: string; error: unknown }[]
   readonly handled: ToolContext<Record<string, unknown>>[]
   readonly policy: Policy
@@ -49,6 +53,7 @@ interface Harness {
 
 function harness(): Harness {
   const events: AuditEvent[] = []
+  const activated: AuditEvent[] = []
   const logged: { message: string; error: unknown }[] = []
   const handled: ToolContext<Record<string, unknown>>[] = []
   const clock = createManualClock(NOW)
@@ -57,7 +62,9 @@ function harness(): Harness {
   const audit: AuditSink = {
     async write(event) {
       if (h.failAudit === true || h.failAudit === event.type) throw new Error('disk full')
-      events.push(event)
+      // Grant periods have their own records (tested with admission); these tests follow the call's.
+      if (event.type === 'grant.activated') activated.push(event)
+      else events.push(event)
     },
   }
   const run = async (ctx: ToolContext<Record<string, unknown>>): Promise<ToolResult> => {
@@ -69,7 +76,11 @@ function harness(): Harness {
     defineTool({ name: 'db_echo', title: 'DB echo', description: 'Echoes via a connection.', connectionKinds: ['rds-data'], input: { text: z.string() }, annotations: () => ({ readOnlyHint: true, destructiveHint: false }), handler: run }),
   ] as unknown as AnyToolDefinition[]
   const logError = (message: string, error: unknown) => logged.push({ message, error })
+  // Grant periods and limits in this process's memory, as one gateway keeps them.
+  const state = createMemoryState(clock)
   const caller = createToolCaller({
+    admit: createCallAdmission({ state, subjectLimits: {}, maxSignInAgeMs: 24 * 3600_000 }),
+    activations: state.activations,
     catalog: createToolCatalog(tools),
     deps,
     audit,
@@ -80,6 +91,7 @@ function harness(): Harness {
   })
   const h: Harness = {
     events,
+    activated,
     logged,
     handled,
     policy,
@@ -91,7 +103,7 @@ function harness(): Harness {
       return caller({
         principal: principal(),
         policy,
-        session: { idHash: 'session-hash', createdAt: NOW, expiresAt: NOW + 3_600_000 },
+        session: { idHash: 'session-hash' },
         name: 'echo',
         rawArgs: { text: 'hi' },
         signal: new AbortController().signal,
@@ -104,7 +116,7 @@ function harness(): Harness {
 }
 
 function principal(groups: string[] = ['ops'], extra: Partial<Principal> = {}): Principal {
-  return { issuer: 'https://idp.test', subject: 'alice', groups, expiresAt: NOW / 1000 + 3600, ...extra }
+  return { issuer: 'https://idp.test', subject: 'alice', groups, expiresAt: NOW / 1000 + 3600, issuedAt: NOW / 1000 - 60, ...extra }
 }
 
 function replyText(result: { content: { text: string }[] }): string {
@@ -127,7 +139,7 @@ describe('callTool: allowed calls', () => {
       return { text: `echo ${String(ctx.args.text)}`, structured: { said: ctx.args.text }, audit: { rows: 1 } }
     }
     const result = await h.call({ signal, progress, principal: principal(['ops'], { email: 'alice@example.com' }) })
-    assert.deepEqual(result, { content: [{ type: 'text', text: 'echo hi' }], structuredContent: { said: 'hi' } })
+    assert.deepEqual(result, { content: [{ type: 'text', text: 'echo hi' }], structuredContent: { said: 'hi' }, _meta: { [CORRELATION_META_KEY]: h.events[0]?.correlationId } })
     assert.equal(h.handled.length, 1)
     const ctx = h.handled[0]
     assert.ok(ctx !== undefined, 'the handler ran')
@@ -140,7 +152,6 @@ describe('callTool: allowed calls', () => {
     assert.equal(ctx.deps, h.deps)
     assert.equal(ctx.signal, signal)
     assert.equal(ctx.progress, progress)
-    assert.deepEqual(ctx.session, { expiresAt: NOW + 15 * 60_000 })
     assert.equal(h.events.length, 1, 'a tool without connections writes no intent record')
     const record = h.events[0]
     assert.ok(record !== undefined, 'one record')
@@ -165,8 +176,8 @@ describe('callTool: allowed calls', () => {
 
   it('omits email, session, structured content and detail when there are none', async () => {
     const h = harness()
-    const result = await h.call({ session: { idHash: undefined, createdAt: NOW, expiresAt: NOW + 1000 } })
-    assert.deepEqual(result, { content: [{ type: 'text', text: 'echo hi' }] })
+    const result = await h.call({ session: { idHash: undefined } })
+    assert.deepEqual(result, { content: [{ type: 'text', text: 'echo hi' }], _meta: { [CORRELATION_META_KEY]: h.events[0]?.correlationId } })
     const record = h.events[0]
     assert.ok(record !== undefined, 'one record')
     assert.deepEqual(record.actor, { iss: 'https://idp.test', sub: 'alice', groups: ['ops'] })
@@ -210,57 +221,42 @@ describe('callTool: allowed calls', () => {
     assert.equal(outcome.outcome, 'ok')
   })
 
-  it('shortens the session to the grant ttl, counted from the session start', async () => {
+  it('starts the grant period at the first call and runs one millisecond before it ends', async () => {
     const h = harness()
-    const session: CallSession = { idHash: 'x', createdAt: NOW - 60_000, expiresAt: NOW + 3_600_000 }
-    await h.call({ session })
-    assert.equal(session.expiresAt, NOW - 60_000 + 15 * 60_000)
-    assert.deepEqual(h.handled[0]?.session, { expiresAt: NOW - 60_000 + 15 * 60_000 })
+    assert.equal(replyText(await h.call()), 'echo hi')
+    h.clock.advance(15 * 60_000 - 1)
+    assert.equal(replyText(await h.call()), 'echo hi')
+    assert.equal(h.handled.length, 2)
+    assert.equal(h.activated.length, 1, 'one period, started by the first call')
   })
 
-  it('never lengthens a session that ends sooner', async () => {
+  it("never lets a period outlive the grant's notAfter", async () => {
     const h = harness()
-    const session: CallSession = { idHash: 'x', createdAt: NOW, expiresAt: NOW + 1000 }
-    await h.call({ session })
-    assert.equal(session.expiresAt, NOW + 1000)
-  })
-
-  it("never lets a session outlive the grant's notAfter", async () => {
-    const h = harness()
-    const session: CallSession = { idHash: 'x', createdAt: NOW, expiresAt: NOW + 3_600_000 }
-    const result = await h.call({ session, principal: principal(['temps']) })
-    assert.equal(replyText(result), 'echo hi')
-    assert.equal(session.expiresAt, NOW + 30_000)
-  })
-
-  it('runs one millisecond before the grant ttl ends', async () => {
-    const h = harness()
-    const session: CallSession = { idHash: 'x', createdAt: NOW - 15 * 60_000 + 1, expiresAt: NOW + 3_600_000 }
-    const result = await h.call({ session })
-    assert.equal(replyText(result), 'echo hi')
-    assert.equal(session.expiresAt, NOW + 1)
+    assert.equal(replyText(await h.call({ principal: principal(['temps']) })), 'echo hi')
+    h.clock.advance(30_000)
+    const result = await h.call({ principal: principal(['temps']) })
+    assert.equal(result.isError, true, 'past notAfter')
   })
 })
 
 describe('callTool: refusals', () => {
-  it('expires the session once the grant ttl has elapsed, without running the tool', async () => {
+  it('refuses once the grant period has ended, without running the tool, until a fresh sign-in', async () => {
     const h = harness()
-    const session: CallSession = { idHash: 'x', createdAt: NOW - 15 * 60_000, expiresAt: NOW + 3_600_000 }
-    const result = await h.call({ session })
+    await h.call()
+    h.clock.advance(15 * 60_000)
+    const result = await h.call()
     assert.equal(result.isError, true)
     const id = correlationOf(result)
-    assert.equal(replyText(result), `[SESSION_EXPIRED] Your session has expired for this access; reconnect (initialize a new session) to continue. (correlation id ${id})`)
-    assert.equal(h.handled.length, 0)
-    assert.equal(session.expiresAt, NOW)
-    const record = h.events[0]
+    assert.match(replyText(result), /^\[GRANT_EXPIRED\] /)
+    assert.equal(h.handled.length, 1, 'only the first call ran')
+    const record = h.events.at(-1)
     assert.ok(record !== undefined, 'recorded')
     assert.deepEqual(
-      { decision: record.decision, outcome: record.outcome, code: record.code, reason: record.reason, grantId: record.grantId, correlationId: record.correlationId },
-      { decision: 'deny', outcome: 'denied', code: 'SESSION_EXPIRED', reason: 'GRANT_TTL_ELAPSED', grantId: 'echo-ops', correlationId: id },
+      { decision: record.decision, outcome: record.outcome, code: record.code, grantId: record.grantId, correlationId: record.correlationId },
+      { decision: 'deny', outcome: 'denied', code: 'GRANT_EXPIRED', grantId: 'echo-ops', correlationId: id },
     )
-    // Not sampled: every expiry is recorded.
-    await h.call({ session })
-    assert.equal(h.events.length, 2)
+    const renewed = await h.call({ principal: principal(['ops'], { issuedAt: h.clock.now() / 1000 + 1 }) })
+    assert.equal(replyText(renewed), 'echo hi', 'a sign-in after the end starts a new period')
   })
 
   const denials: [name: string, request: Partial<CallRequest>, code: string, reason: string, grantId: string | undefined, text: RegExp][] = [
@@ -449,6 +445,7 @@ describe('callTool: no result without its record', () => {
     assert.deepEqual(result, {
       content: [{ type: 'text', text: `[AUDIT_UNAVAILABLE] The call could not be recorded in the audit trail, so its result is withheld. (correlation id ${id})` }],
       isError: true,
+      _meta: { [CORRELATION_META_KEY]: id },
     })
     assert.equal(h.handled.length, 1)
     assert.equal(h.logged[0]?.message, `audit write failed for call ${id}`)
