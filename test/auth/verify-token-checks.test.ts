@@ -190,7 +190,8 @@ describe('verify: signature and registered claims', () => {
     ['issued now with no tolerance', { iat: NOW_S }, { clockToleranceSeconds: 0 }],
     ['not before, within the tolerance', { nbf: NOW_S + 29 }],
     ['exactly maxTokenAgeSeconds old', { iat: NOW_S - 300 }, { maxTokenAgeSeconds: 300, clockToleranceSeconds: 0 }],
-    ['an old iat without maxTokenAgeSeconds', { iat: NOW_S - 86_400 * 365 }],
+    // Old, yet within the maximum lifetime (exp − iat ≤ 24 h by default): only maxTokenAgeSeconds would refuse it.
+    ['an iat 22 hours old without maxTokenAgeSeconds', { iat: NOW_S - 80_000 }],
     ['an audience list containing this resource', { aud: ['https://other.test', AUDIENCE] }],
   ]
   for (const [name, claims, overrides] of accepted) {
@@ -219,7 +220,7 @@ describe('verify: the key resolver failing', () => {
 
 describe('verify: claim types', () => {
   const cases: [name: string, claims: JWTPayload, failure: AuthFailure, message: string | RegExp][] = [
-    ['an empty sub', { sub: '' }, 'invalid_claims', 'bearer token refused (invalid_claims): sub, iss or exp has the wrong type'],
+    ['an empty sub', { sub: '' }, 'invalid_claims', 'bearer token refused (invalid_claims): sub, iss, exp, iat or auth_time has the wrong type'],
     ['groups as a number', { groups: 5 }, 'invalid_claims', 'bearer token refused (invalid_claims): groups claim is neither a string nor an array of strings'],
     ['groups with a number inside', { groups: ['ops', 1] }, 'invalid_claims', 'bearer token refused (invalid_claims): groups claim is neither a string nor an array of strings'],
   ]
