@@ -2,25 +2,11 @@
 // the real gateway (token verified, policy evaluated, audit written) with the official clients.
 // `tsx bench/lane-latency.ts [calls]`; on a tree without the 2026-07-28 lane only the 2025 lane runs.
 import { startE2E } from '../test/e2e/support/start-e2e.js'
+import { measureWhoami, type Caller } from './lib/measure-whoami.js'
 
 const CALLS = Number(process.argv[2] ?? 300)
-const WARMUP = 30
 
-interface Caller {
-  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>
-}
-
-async function measure(client: Caller): Promise<{ median: number; p90: number }> {
-  for (let i = 0; i < WARMUP; i++) await client.callTool({ name: 'whoami', arguments: {} })
-  const times: number[] = []
-  for (let i = 0; i < CALLS; i++) {
-    const start = performance.now()
-    await client.callTool({ name: 'whoami', arguments: {} })
-    times.push(performance.now() - start)
-  }
-  times.sort((a, b) => a - b)
-  return { median: times[Math.floor(times.length / 2)] ?? NaN, p90: times[Math.floor(times.length * 0.9)] ?? NaN }
-}
+const measure = (client: Caller) => measureWhoami(client, CALLS)
 
 const e2e = await startE2E()
 try {

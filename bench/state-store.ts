@@ -6,27 +6,13 @@ import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
 import { INITIALIZE, postMcp } from '../test/e2e/support/raw-http.js'
 import { startE2E } from '../test/e2e/support/start-e2e.js'
+import { measureWhoami, type Caller } from './lib/measure-whoami.js'
 
 const CALLS = Number(process.argv[2] ?? 300)
 const SESSIONS = Number(process.argv[3] ?? 10_000)
 const PER_SUBJECT = 16
-const WARMUP = 30
 
-interface Caller {
-  callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown>
-}
-
-async function measure(client: Caller): Promise<{ median: number; p90: number }> {
-  for (let i = 0; i < WARMUP; i++) await client.callTool({ name: 'whoami', arguments: {} })
-  const times: number[] = []
-  for (let i = 0; i < CALLS; i++) {
-    const start = performance.now()
-    await client.callTool({ name: 'whoami', arguments: {} })
-    times.push(performance.now() - start)
-  }
-  times.sort((a, b) => a - b)
-  return { median: times[Math.floor(times.length / 2)] ?? NaN, p90: times[Math.floor(times.length * 0.9)] ?? NaN }
-}
+const measure = (client: Caller) => measureWhoami(client, CALLS)
 
 const rssMb = (): number => process.memoryUsage().rss / 2 ** 20
 
