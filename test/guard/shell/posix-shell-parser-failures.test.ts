@@ -135,6 +135,8 @@ describe('posix shell parser: results read from the runtime', () => {
     ['a tree of the wrong shape', JSON.stringify({ file: { Stmts: [{ Cmd: 'x' }] } }), { ok: false, failure: 'runtime', detail: 'parser output has an unexpected shape' }],
     ['a statement without its flags', JSON.stringify({ file: { Stmts: [{ Comments: [], Cmd: null, Redirs: null, Semicolon: { Offset: 0, Line: 0 } }] } }), { ok: false, failure: 'runtime', detail: 'parser output has an unexpected shape' }],
     ['a parse error without text', JSON.stringify({ parseError: {} }), { ok: false, failure: 'runtime', detail: 'parser output has an unexpected shape' }],
+    ['an offset that is not a number', OK_TREE.replace('"Pos":{"Offset":0', '"Pos":{"Offset":"0"'), { ok: false, failure: 'runtime', detail: 'parser output has an unexpected shape' }],
+    ['a command without positions', OK_TREE.replace(/"Cmd":\{.*?\}\}/, '"Cmd":{}'), { ok: false, failure: 'runtime', detail: 'parser output has an unexpected shape' }],
   ]
   for (const [label, json, expected] of cases) {
     it(`refuses ${label}`, () => assert.deepEqual(parseWith({ alloc: 0, result: AT, data: [[AT, text(json)]] }), expected))
@@ -184,6 +186,26 @@ describe('posix shell parser: a broken runtime fails closed', () => {
     const result = createPosixShellParser({ loadWasm: () => fakeWasm({ alloc: 0, result: AT }) }).parse('uptime')
     assert.deepEqual(result, { ok: false, failure: 'runtime', detail: 'WebAssembly.Module is unavailable' })
   })
+  it('refuses when WebAssembly is null', () => {
+    Reflect.set(globalThis, 'WebAssembly', null)
+    const result = createPosixShellParser({ loadWasm: () => fakeWasm({ alloc: 0, result: AT }) }).parse('uptime')
+    assert.deepEqual(result, { ok: false, failure: 'runtime', detail: 'WebAssembly.Module is unavailable' })
+  })
+  const instances: [name: string, exports: unknown, detail: string][] = [
+    ['no exports', null, 'parser wasm did not instantiate'],
+    ['exports that are not an object', 'x', 'parser wasm did not instantiate'],
+    ['a null memory', { memory: null }, 'parser wasm exports no memory'],
+    ['a memory without a buffer', { memory: {} }, 'parser wasm exports no memory'],
+  ]
+  for (const [label, exports, detail] of instances) {
+    it(`refuses an instance with ${label}`, () => {
+      const api = realWebAssembly as object
+      Reflect.set(globalThis, 'WebAssembly', { Module: Reflect.get(api, 'Module'), Instance: class { exports = exports } })
+      fakeGo()
+      const result = createPosixShellParser({ loadWasm: () => fakeWasm({ alloc: 0, result: AT }) }).parse('uptime')
+      assert.deepEqual(result, { ok: false, failure: 'runtime', detail })
+    })
+  }
   it('refuses when WebAssembly has no Instance constructor', () => {
     const api = realWebAssembly as object
     Reflect.set(globalThis, 'WebAssembly', { Module: Reflect.get(api, 'Module') })

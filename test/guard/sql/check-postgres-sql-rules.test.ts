@@ -201,6 +201,9 @@ describe('parsing', () => {
     // A placeholder is ":" directly followed by a name; anything else is left to the grammar.
     ['SELECT * FROM accounts WHERE id = : id', 'SQL_PARSE_FAILED', /^PostgreSQL could not parse the statement: syntax error at or near ":"$/],
     ['SELECT :1', 'SQL_PARSE_FAILED', /^PostgreSQL could not parse the statement: /],
+    // Data API names are ASCII: a name with another letter at either end is not a placeholder.
+    ['SELECT :\u00e9a', 'SQL_PARSE_FAILED', /^PostgreSQL could not parse the statement: syntax error at or near ":"$/],
+    ['SELECT :a\u00e9', 'SQL_PARSE_FAILED', /^PostgreSQL could not parse the statement: syntax error at or near ":"$/],
   ]
   for (const [sql, code, message] of cases) {
     it(`refuses ${JSON.stringify(sql)}`, () => refused(sql, 'read-only', code, message))
