@@ -121,6 +121,9 @@ export async function startSandboxGateways(options: SandboxGatewaysOptions): Pro
             : { sink: 'postgres', url: cluster.postgresUrl, table: cluster.auditTable },
         ...(cluster === undefined ? {} : { state: { kind: 'redis', url: cluster.redisUrl, keyPrefix: cluster.keyPrefix } }),
         allowedOrigins: ['http://localhost:6274', 'http://127.0.0.1:6274'],
+        // Everything comes from one loopback address here, and `airlock verify --gateway` sends a
+        // dozen forged tokens per run: the production allowance would throttle a second run.
+        unauthenticatedLimit: { burst: 200, perMinute: 600 },
       }
       await writeFile(configPath, JSON.stringify(config, null, 2))
       const name = cluster === undefined ? '' : `replica ${i + 1} `
