@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util'
 import { systemClock, type Clock } from '../clock.js'
 import { buildPolicy } from '../policy/build-policy.js'
 import { checkToolReferences } from '../policy/check-tool-references.js'
-import { explainAccess, type AccessExplanation, type GrantLimits } from '../policy/explain-access.js'
+import { isBuiltInGrant } from '../policy/approver-grant.js'
+import { explainAccess, type AccessExplanation, type ApprovalDuty, type GrantLimits } from '../policy/explain-access.js'
 import { policyJsonSchema } from '../policy/policy-json-schema.js'
 import { formatPolicyIssue } from '../policy/policy-issue.js'
 import type { ToolKinds } from '../policy/tool-access.js'
@@ -62,8 +63,16 @@ async function check(argv: readonly string[], io: CliIo, tools: readonly ToolKin
   }
   const { policy } = built
   const warnings = built.warnings.length === 0 ? '' : `, ${plural(built.warnings.length, 'warning')}`
+  const fileGrants = policy.grants.filter((g) => !isBuiltInGrant(g))
+  const approvals = fileGrants.flatMap((g) => {
+    const a = g.approval
+    if (a === undefined) return []
+    const buys = a.use === 'once' ? 'one call' : `the same call for ${duration(Math.min(a.accessTtl, g.ttl))}`
+    return [`approval: grant ${g.id} approved by ${a.approverGroups.join(', ')} (buys ${buys}; pending for ${duration(a.pendingTtl)}${a.reasonRequired ? '; reason required' : ''})\n`]
+  })
   io.stdout(
-    `OK: ${plural(files.documents.length, 'file')}, ${plural(policy.connections.size, 'connection')}, ${plural(policy.grants.length, 'grant')}${warnings}\n` +
+    `OK: ${plural(files.documents.length, 'file')}, ${plural(policy.connections.size, 'connection')}, ${plural(fileGrants.length, 'grant')}${warnings}\n` +
+      approvals.join('') +
       `fingerprint: ${policy.fingerprint}\n`,
   )
   return 0
@@ -119,9 +128,17 @@ function renderExplanation(groups: readonly string[], subject: string | undefine
     const on = a.connections.length === 0 ? '' : ` on ${a.connections.join(', ')}`
     lines.push(`needs approval: grant ${a.grantId} (${a.tools.join(', ')}${on}; approvers ${a.approverGroups.join(', ')})`)
   }
+  for (const a of explanation.approves) lines.push(`may approve: ${approvalDutyText(a)}`)
   for (const e of explanation.expired) lines.push(`expired: grant ${e.grantId} (notAfter ${e.notAfter})`)
   if (explanation.tools.length === 0 && explanation.approvalRequired.length === 0) lines.push('no access: no grant matches this identity')
   return `${lines.join('\n')}\n`
+}
+
+function approvalDutyText(a: ApprovalDuty): string {
+  const on = a.connections.length === 0 ? '' : ` on ${a.connections.join(', ')}`
+  const who = [...a.requesters.groups.map((g) => `group ${g}`), ...a.requesters.subjects.map((s) => `subject ${s}`)].join(', ')
+  const buys = a.use === 'once' ? 'one call' : `the same call for ${duration(a.accessSeconds)}`
+  return `grant ${a.grantId} (${a.tools.join(', ')}${on}; asked by ${who}; an approval buys ${buys}; pending for ${duration(a.pendingSeconds)})`
 }
 
 function limitsText(limits: GrantLimits): string {

@@ -27,7 +27,7 @@ interface CatalogEntry {
 
 export interface ToolCatalog {
   find(name: string): CatalogEntry | undefined
-  /** The tools this caller holds at least one usable grant for, each `connection` an enum of theirs. */
+  /** The tools this caller holds at least one usable or approval grant for, each `connection` an enum of theirs. */
   list(policy: Policy, principal: Principal, nowMs: number): ListedTool[]
   readonly names: readonly string[]
 }
@@ -86,7 +86,7 @@ export function createToolCatalog(tools: readonly AnyToolDefinition[]): ToolCata
       const listed: ListedTool[] = []
       for (const entry of entries.values()) {
         const { tool } = entry
-        const access = toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, nowMs)
+        const access = toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, nowMs, true)
         if (access.grants.length === 0) continue
         const usesConnections = tool.connectionKinds.length > 0
         if (usesConnections && access.connections.length === 0) continue

@@ -1,3 +1,4 @@
+import { APPROVER_GRANT_ID, approverGrant } from './approver-grant.js'
 import type { ConnectionKind, NamedConnection } from './connection-schema.js'
 import { grantNotAfterMs } from './grant-matches.js'
 import { policyErrorMap } from './policy-error-map.js'
@@ -102,6 +103,10 @@ export function buildPolicy(documents: readonly PolicyDocument[], options: Build
   for (const { source, file } of files) {
     file.grants.forEach((grant, index) => {
       const at = { source, path: formatIssuePath(['grants', index]) }
+      if (grant.id === APPROVER_GRANT_ID) {
+        issues.push({ ...at, path: `${at.path}.id`, message: `grant id ${JSON.stringify(APPROVER_GRANT_ID)} is reserved for the built-in approver grant` })
+        return
+      }
       if (claim(grant.id, 'grant', { source, path: `${at.path}.id` })) {
         grants.push(grant)
         grantLocations.push(at)
@@ -115,9 +120,12 @@ export function buildPolicy(documents: readonly PolicyDocument[], options: Build
   })
 
   if (issues.length > 0) return { ok: false, issues, warnings }
+  // The approver grant is derived from the others, so the fingerprint of the files already covers it.
+  const approvers = approverGrant(checked)
+  const resolved = checked.map((g) => resolveGrant(g))
   const policy: Policy = Object.freeze({
     connections,
-    grants: Object.freeze(checked.map((g) => deepFreeze(resolveGrant(g)))),
+    grants: Object.freeze((approvers === undefined ? resolved : [...resolved, approvers]).map((g) => deepFreeze(g))),
     sources,
     toolScopes,
     fingerprint: policyFingerprint(connections, checked, toolScopes),
@@ -164,6 +172,11 @@ function checkGrant(
     issues.push({ source: at.source, path: `${at.path}.notAfter`, message: 'not a valid instant' })
   } else if (notAfter !== undefined && nowMs !== undefined && notAfter <= nowMs) {
     warnings.push({ source: at.source, path: `${at.path}.notAfter`, message: `grant expired at ${grant.notAfter ?? ''}; it allows nothing` })
+  }
+
+  const approval = grant.approval
+  if (approval?.use === 'window' && approval.accessTtl > grant.ttl) {
+    warnings.push({ source: at.source, path: `${at.path}.approval.accessTtl`, message: `longer than the grant's ttl; an approval lasts ${grant.ttl}s` })
   }
 
   if (grant.sql === undefined && kinds.has('rds-data')) return { ...grant, sql: DEFAULT_SQL_CONSTRAINTS }

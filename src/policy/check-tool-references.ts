@@ -1,3 +1,4 @@
+import { isBuiltInGrant } from './approver-grant.js'
 import { toolScopesKey } from './build-policy.js'
 import { formatIssuePath, type PolicyIssue } from './policy-issue.js'
 import type { Policy } from './policy.js'
@@ -12,6 +13,7 @@ export function checkToolReferences(policy: Policy, tools: readonly ToolKinds[])
   const issues: PolicyIssue[] = []
   const indexInFile = new Map<string, number>()
   for (const grant of policy.grants) {
+    if (isBuiltInGrant(grant)) continue
     const source = policy.sources.get(grant.id) ?? ''
     // Grants keep file order, so counting per source recovers each grant's index in its file.
     const index = indexInFile.get(source) ?? 0

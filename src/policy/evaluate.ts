@@ -32,10 +32,19 @@ export type Decision =
     }
   | {
       readonly allow: false
-      readonly reason: DenyReason
+      readonly reason: Exclude<DenyReason, 'APPROVAL_REQUIRED'>
       /** One sentence safe to show the caller: it names only the tool, the connection id they gave and their own grant. */
       readonly message: string
       readonly grantId?: string
+    }
+  | {
+      /** Only a human approval of this very call, under `grant`, lets it run. */
+      readonly allow: false
+      readonly reason: 'APPROVAL_REQUIRED'
+      readonly message: string
+      readonly grantId: string
+      readonly grant: PolicyGrant
+      readonly connection: NamedConnection | undefined
     }
 
 /**
@@ -43,7 +52,8 @@ export type Decision =
  * group or the exact subject), lists the tool, lists the named connection (of a kind the tool
  * serves; tools without connection kinds take none), and is before its `notAfter`. The first
  * applicable grant in policy order wins: files in the order given, grants in file order. Grants
- * with `approval` never allow yet; they turn a deny into APPROVAL_REQUIRED when nothing else allows.
+ * with `approval` never allow by themselves: when nothing else allows, the first of them answers
+ * APPROVAL_REQUIRED with the grant, and the call runs only once a human approved it.
  */
 export function evaluate(policy: Policy, principal: PolicyIdentity, request: AccessRequest, nowMs: number): Decision {
   const { tool } = request
@@ -87,13 +97,16 @@ export function evaluate(policy: Policy, principal: PolicyIdentity, request: Acc
   }
   const pending = live[0]
   if (pending === undefined) return deny('NO_GRANT', `You have no grant for tool ${tool}.`)
-  return deny(
-    'APPROVAL_REQUIRED',
-    `Tool ${tool} needs approval under grant ${JSON.stringify(pending.id)}, and approvals are not available yet.`,
-    pending.id,
-  )
+  return {
+    allow: false,
+    reason: 'APPROVAL_REQUIRED',
+    message: `Tool ${tool} needs approval under grant ${JSON.stringify(pending.id)}.`,
+    grantId: pending.id,
+    grant: pending,
+    connection,
+  }
 }
 
-function deny(reason: DenyReason, message: string, grantId?: string): Decision {
+function deny(reason: Exclude<DenyReason, 'APPROVAL_REQUIRED'>, message: string, grantId?: string): Decision {
   return grantId === undefined ? { allow: false, reason, message } : { allow: false, reason, message, grantId }
 }

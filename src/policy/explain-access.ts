@@ -1,3 +1,4 @@
+import { approvalAccessSeconds, mayApprove } from './approver-grant.js'
 import type { ConnectionKind } from './connection-schema.js'
 import { grantIsExpired, grantMatchesIdentity, grantNeedsApproval, grantTtlSeconds, type PolicyIdentity } from './grant-matches.js'
 import type { KubectlConstraints } from './kubectl-constraints.js'
@@ -42,11 +43,25 @@ export interface PendingApproval {
   readonly approverGroups: readonly string[]
 }
 
+export interface ApprovalDuty {
+  readonly grantId: string
+  readonly tools: readonly string[]
+  readonly connections: readonly string[]
+  /** Who asks: the grant's groups and subjects. */
+  readonly requesters: { readonly groups: readonly string[]; readonly subjects: readonly string[] }
+  readonly use: 'once' | 'window'
+  /** How long an approval lasts (window: accessTtl capped by the grant's ttl). */
+  readonly accessSeconds: number
+  readonly pendingSeconds: number
+}
+
 export interface AccessExplanation {
   /** Tools usable now, in the order they first appear in the policy. */
   readonly tools: readonly ToolExplanation[]
   /** Grants for this identity that need a human approval first (not usable yet). */
   readonly approvalRequired: readonly PendingApproval[]
+  /** Approval grants (anyone's) whose requests this identity may approve or deny, with how an approval is used. */
+  readonly approves: readonly ApprovalDuty[]
   /** Grants for this identity whose `notAfter` has passed. */
   readonly expired: readonly { readonly grantId: string; readonly notAfter: string }[]
 }
@@ -85,10 +100,21 @@ export function explainAccess(policy: Policy, identity: PolicyIdentity, nowMs: n
   const approvalRequired = mine
     .filter((g) => grantNeedsApproval(g) && !grantIsExpired(g, nowMs))
     .map((g) => ({ grantId: g.id, tools: g.tools, connections: g.connections, approverGroups: g.approval?.approverGroups ?? [] }))
+  const approves = policy.grants
+    .filter((g) => mayApprove(g, identity.groups) && !grantIsExpired(g, nowMs))
+    .map((g) => ({
+      grantId: g.id,
+      tools: g.tools,
+      connections: g.connections,
+      requesters: { groups: g.groups, subjects: g.subjects },
+      use: g.approval?.use ?? 'once',
+      accessSeconds: approvalAccessSeconds(g),
+      pendingSeconds: g.approval?.pendingTtl ?? 0,
+    }))
   const expired = mine
     .filter((g) => grantIsExpired(g, nowMs))
     .map((g) => ({ grantId: g.id, notAfter: g.notAfter ?? '' }))
-  return { tools, approvalRequired, expired }
+  return { tools, approvalRequired, approves, expired }
 }
 
 // Without the tool's declared kinds, a tool whose first usable grant reaches no connection is taken to need none.

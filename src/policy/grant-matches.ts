@@ -33,7 +33,7 @@ export function grantTtlSeconds(grant: Grant, nowMs: number): number {
   return Math.max(1, Math.min(grant.ttl, Math.floor((notAfter - nowMs) / 1000)))
 }
 
-/** Whether a grant may be used without a human approval (approvals are not implemented yet). */
+/** Whether each call under a grant needs a human approval first. */
 export function grantNeedsApproval(grant: Grant): boolean {
   return grant.approval !== undefined
 }

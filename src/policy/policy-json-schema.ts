@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { DEFAULT_TTL_SECONDS, policyFileSchema } from './policy-schema.js'
+import { DEFAULT_PENDING_TTL_SECONDS, DEFAULT_TTL_SECONDS, policyFileSchema } from './policy-schema.js'
 
 export const POLICY_SCHEMA_ID = 'urn:airlock:policy-file:v1'
 
@@ -16,7 +16,7 @@ const DESCRIPTIONS: readonly (readonly [readonly string[], string])[] = [
   [['grants', 'tools'], 'Tool names this grant allows, e.g. "sql_query".'],
   [['grants', 'ttl'], 'How long a subject\'s access period under this grant lasts, from their first call under it, e.g. "15m"; at most "12h". After it, a fresh sign-in starts a new period.'],
   [['grants', 'notAfter'], 'The grant stops working at this instant (ISO 8601 with offset).'],
-  [['grants', 'approval'], 'Reserved: a grant with approval is not usable until human approvals exist.'],
+  [['grants', 'approval'], 'Each call under this grant waits for a human in one of approverGroups to approve exactly that call (tool, connection, canonical arguments); never by the caller themselves. use "once": the approval buys one run; use "window": the same call may run again until accessTtl (capped by the grant\'s ttl) has passed.'],
   [['grants', 'limits'], 'Per subject under this grant, on top of the gateway-wide per-subject limits.'],
   [['grants', 'limits', 'callsPerMinute'], 'Calls per sliding minute; more are refused with RATE_LIMITED and a retry-after.'],
   [['grants', 'limits', 'concurrentCalls'], 'Calls in flight at once, across every replica.'],
@@ -45,6 +45,14 @@ export function policyJsonSchema(): Record<string, unknown> {
   const ttl = propertyAt(schema, ['grants', 'ttl'])
   // The ttl default is stored in seconds after parsing; show it the way people write it.
   if (ttl !== undefined) ttl.default = `${DEFAULT_TTL_SECONDS / 60}m`
+  const approval = propertyAt(schema, ['grants', 'approval'])
+  for (const variant of Array.isArray(approval?.anyOf) ? approval.anyOf : []) {
+    const pending = isRecord(variant) && isRecord(variant.properties) ? variant.properties.pendingTtl : undefined
+    if (isRecord(pending)) {
+      pending.default = `${DEFAULT_PENDING_TTL_SECONDS / 60}m`
+      pending.description = 'How long a request may wait for a decision before it expires, e.g. "10m".'
+    }
+  }
   return schema
 }
 

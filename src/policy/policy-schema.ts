@@ -24,11 +24,25 @@ export const durationSchema = z
   .transform((s) => Number(s.slice(0, -1)) * ({ s: 1, m: 60, h: 3600 } as const)[s.at(-1) as 's' | 'm' | 'h'])
   .refine((seconds) => seconds <= MAX_TTL_SECONDS, 'at most 12h')
 
-/** Reserved for human approval: a grant with `approval` is not usable until approvals exist. */
-export const approvalSchema = z.strictObject({
+export const DEFAULT_PENDING_TTL_SECONDS = 10 * 60
+
+const approvalCommon = {
+  /** Members of any of these groups (from their own token's groups claim) may approve or deny. */
   approverGroups: z.array(z.string().min(1)).min(1),
-  window: durationSchema.optional(),
-})
+  /** How long a request may wait for a decision before it expires. */
+  pendingTtl: durationSchema.default(DEFAULT_PENDING_TTL_SECONDS),
+  /** The agent must say why (argument `approvalReason`) before a request is made. */
+  reasonRequired: z.boolean().default(false),
+}
+
+/** An approval buys one run of exactly the approved call. */
+export const onceApprovalSchema = z.strictObject({ ...approvalCommon, use: z.literal('once').default('once') })
+
+/** An approval buys a window in which the same call (same tool, connection and canonical arguments) may run again. */
+export const windowApprovalSchema = z.strictObject({ ...approvalCommon, use: z.literal('window'), accessTtl: durationSchema })
+
+/** A human in one of `approverGroups` approves each call under this grant first. */
+export const approvalSchema = z.union([windowApprovalSchema, onceApprovalSchema])
 
 /** Per subject under one grant: calls per sliding minute and calls in flight; absent means no limit of the grant's own. */
 export const grantLimitsSchema = z.strictObject({
@@ -80,3 +94,4 @@ export type PolicyFileInput = z.input<typeof policyFileSchema>
 export type PolicyFile = z.infer<typeof policyFileSchema>
 export type Grant = z.infer<typeof grantSchema>
 export type GrantCallLimits = z.infer<typeof grantLimitsSchema>
+export type GrantApproval = z.infer<typeof approvalSchema>

@@ -16,10 +16,14 @@ export interface ToolAccess {
   readonly connections: readonly NamedConnection[]
 }
 
-/** The caller's usable grants for one tool and the connections they reach (tools/list, the `connection` enum). */
-export function toolAccess(policy: Policy, principal: PolicyIdentity, tool: ToolKinds, nowMs: number): ToolAccess {
+/**
+ * The caller's usable grants for one tool and the connections they reach (tools/list, the
+ * `connection` enum). With `withApproval`, grants whose calls need a human approval count too
+ * (tools/list shows those tools, so the agent can ask).
+ */
+export function toolAccess(policy: Policy, principal: PolicyIdentity, tool: ToolKinds, nowMs: number, withApproval = false): ToolAccess {
   const grants = policy.grants.filter(
-    (g) => grantMatchesIdentity(g, principal) && g.tools.includes(tool.name) && !grantIsExpired(g, nowMs) && !grantNeedsApproval(g),
+    (g) => grantMatchesIdentity(g, principal) && g.tools.includes(tool.name) && !grantIsExpired(g, nowMs) && (withApproval || !grantNeedsApproval(g)),
   )
   const seen = new Set<string>()
   const connections: NamedConnection[] = []

@@ -57,7 +57,11 @@ describe('airlock policy check', () => {
     const result = await run(['check', 'policies/demo.json', 'policies/examples'])
     assert.deepEqual({ ...result, stdout: result.stdout.replace(/[0-9a-f]{64}/, '<sha256>') }, {
       code: 0,
-      stdout: 'OK: 4 files, 7 connections, 14 grants\nfingerprint: <sha256>\n',
+      stdout:
+        'OK: 4 files, 7 connections, 14 grants\n' +
+        'approval: grant sre-cluster-restart approved by sre-leads (buys one call; pending for 10m; reason required)\n' +
+        'approval: grant break-glass-ledger-write approved by ledger-leads, security (buys one call; pending for 15m; reason required)\n' +
+        'fingerprint: <sha256>\n',
       stderr: '',
     })
     const files = await readPolicyFiles(['policies/demo.json', 'policies/examples'], { cwd: repo })
@@ -174,6 +178,7 @@ describe('airlock policy explain', () => {
         },
       ],
       approvalRequired: [],
+      approves: [],
       expired: [],
     })
   })

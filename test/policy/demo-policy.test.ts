@@ -41,7 +41,7 @@ describe('policies/demo.json', () => {
     assert.ok(cluster?.kind === 'eks', 'expected: cluster?.kind === \'eks\'')
     assert.equal(cluster.cluster, 'demo')
     assert.deepEqual(policy.grants.map((g) => g.id), [
-      'self-service', 'dba-orders-read', 'analysts-orders-write', 'sre-web-commands', 'sre-cluster-read', 'sre-cluster-restart',
+      'self-service', 'dba-orders-read', 'analysts-orders-write', 'sre-web-commands', 'sre-cluster-read', 'sre-cluster-restart', 'airlock.approvers',
     ])
     const read = policy.grants[1]
     assert.equal(read?.sql?.mode, 'read-only')
@@ -52,7 +52,8 @@ describe('policies/demo.json', () => {
     assert.equal(policy.grants[2]?.ttl, 600)
     assert.equal(policy.grants[3]?.ssm?.timeoutSeconds, 30)
     assert.equal(policy.grants[4]?.ttl, 1800)
-    assert.deepEqual(policy.grants[5]?.approval?.approverGroups, ['sre-leads'])
+    assert.deepEqual(policy.grants[5]?.approval, { approverGroups: ['sre-leads'], use: 'once', pendingTtl: 600, reasonRequired: true })
+    assert.deepEqual(policy.grants[6]?.groups, ['sre-leads'], 'the built-in approver grant names every approver group')
   })
 
   it('gives each demo identity what the demo promises, and mallory nothing', async () => {

@@ -140,8 +140,10 @@ describe('evaluate', () => {
 
   it('names only the caller’s own grant and the id they gave', () => {
     const decision = evaluate(policy, sre, { ...KUBE, connection: 'demo-cluster' }, NOW)
-    assert.ok(!decision.allow, 'an approval grant does not allow')
-    assert.equal(decision.message, 'Tool kubectl needs approval under grant "restart", and approvals are not available yet.')
+    assert.ok(!decision.allow && decision.reason === 'APPROVAL_REQUIRED', 'an approval grant does not allow by itself')
+    assert.equal(decision.message, 'Tool kubectl needs approval under grant "restart".')
+    assert.equal(decision.grant.id, 'restart')
+    assert.equal(decision.connection?.id, 'demo-cluster')
     for (const other of ['dba-read', 'dba-write', 'alice-only', 'arn:', 'demo"', 'us-east-1']) assert.ok(!decision.message.includes(other), other)
   })
 

@@ -99,6 +99,6 @@ describe('explainAccess', () => {
   })
 
   it('explains nothing for an identity without grants', () => {
-    assert.deepEqual(explainAccess(policy, { groups: [], subject: 'mallory' }, NOW, { tools: TOOLS }), { tools: [], approvalRequired: [], expired: [] })
+    assert.deepEqual(explainAccess(policy, { groups: [], subject: 'mallory' }, NOW, { tools: TOOLS }), { tools: [], approvalRequired: [], approves: [], expired: [] })
   })
 })
