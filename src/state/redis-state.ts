@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js'
 import { StateError } from '../errors.js'
 import type { GatewayState } from './gateway-state.js'
 import { createRedisActivationStore } from './redis-activation-store.js'
+import { createRedisApprovalStore } from './redis-approval-store.js'
 import { createRedisCancelBus } from './redis-cancel-bus.js'
 import { createRedisConcurrencyLimiter } from './redis-concurrency-limiter.js'
 import { createRedisRateLimiter } from './redis-rate-limiter.js'
@@ -38,18 +39,26 @@ function observed<A extends unknown[], R>(call: (...args: A) => Promise<R>, repo
   }
 }
 
-/** The replicated backend: activations, rate limits and concurrency leases in one Redis. */
+/** The replicated backend: activations, approval requests, rate limits and concurrency leases in one Redis. */
 export function createRedisState(options: RedisStateOptions): GatewayState {
   const { redis, keyPrefix, clock } = options
   const health = createRedisStateHealth({ redis, clock, onChange: options.onChange, ...(options.probeIntervalMs === undefined ? {} : { probeIntervalMs: options.probeIntervalMs }) })
   const activations = createRedisActivationStore({ redis, keyPrefix })
   const rates = createRedisRateLimiter({ redis, keyPrefix })
+  const approvals = createRedisApprovalStore({ redis, keyPrefix })
   const concurrency = createRedisConcurrencyLimiter({ redis, keyPrefix, clock, onError: options.logError, ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }) })
   const sessions = createRedisSessionStore({ ...options.sessionLimits, redis, keyPrefix })
   const cancelBus = createRedisCancelBus({ redis, subscriber: options.subscriber, keyPrefix, logError: options.logError })
   cancelBus.ready.catch((error: unknown) => options.logError('cancellation channel not subscribed; cancellations reach only the replica told', error))
   return {
     activations: { activate: observed(activations.activate, health.report), find: observed(activations.find, health.report) },
+    approvals: {
+      open: observed(approvals.open, health.report),
+      decide: observed(approvals.decide, health.report),
+      consume: observed(approvals.consume, health.report),
+      get: observed(approvals.get, health.report),
+      pending: observed(approvals.pending, health.report),
+    },
     rates: { take: observed(rates.take, health.report) },
     concurrency: { acquire: observed(concurrency.acquire, health.report) },
     health,
