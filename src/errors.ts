@@ -72,6 +72,18 @@ export type PolicyErrorCode =
   | 'RATE_LIMITED'
   /** The call names a tool the gateway does not have. */
   | 'UNKNOWN_TOOL'
+  /** The call waits for a human approval; the message names the request. */
+  | 'APPROVAL_PENDING'
+  /** A human denied this very call; the denial stands. */
+  | 'APPROVAL_DENIED'
+  /** An approver tried to decide their own request. */
+  | 'SELF_APPROVAL'
+  /** The caller holds none of the request's approver groups (now). */
+  | 'NOT_APPROVER'
+  /** No such request, or not one the caller may see. */
+  | 'REQUEST_NOT_FOUND'
+  /** The request was already decided, used or has expired. */
+  | 'REQUEST_NOT_PENDING'
 export class PolicyError extends AirlockError<PolicyErrorCode> {}
 
 export type InputErrorCode = 'INPUT_INVALID'

@@ -7,6 +7,7 @@ import type { Connection, ConnectionKind, NamedConnection } from '../src/policy/
 import type { OutputDetectorName } from '../src/policy/output-detectors.js'
 import type { Grant } from '../src/policy/policy-schema.js'
 import type { Policy, PolicyGrant } from '../src/policy/policy.js'
+import type { ApprovalService } from '../src/approvals/approval-service.js'
 import type { Activation } from '../src/state/activation-store.js'
 import type { KubeRuntime } from './kubectl/kube-runtime.js'
 import type { InstanceResolver } from './ssm-run/resolve-instance.js'
@@ -50,6 +51,8 @@ export interface ToolContext<Args, K extends ConnectionKind | never = Connection
   readonly activations: ActivationLookup
   /** The policy snapshot that allowed this call (for tools that describe access, such as list_connections). */
   readonly policy: Policy
+  /** The approval flow, for the review tools; absent where approvals are not wired (then they refuse). */
+  readonly approvals?: ApprovalService | undefined
 }
 
 /** What a handler returns; errors are thrown as AirlockError subclasses and mapped by src/mcp. */

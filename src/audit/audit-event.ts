@@ -13,6 +13,15 @@ export type AuditEventType =
    * activatedAt, expiresAt, signedInAt, source and whether it renewed an ended period.
    */
   | 'grant.activated'
+  /**
+   * Approval requests, one record per transition: `detail.requestId`, the requester and (once
+   * decided) the approver with their reasons; `argsHash` binds each to the exact call.
+   */
+  | 'approval.requested'
+  | 'approval.approved'
+  | 'approval.denied'
+  | 'approval.expired'
+  | 'approval.used'
   | 'policy.reload'
   | 'policy.reload_failed'
   | 'gateway.start'

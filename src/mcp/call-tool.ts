@@ -9,8 +9,12 @@ import { evaluate } from '../policy/evaluate.js'
 import { resolveOutputDetectors } from '../policy/output-detectors.js'
 import type { Policy } from '../policy/policy.js'
 import type { Activation, ActivationStore } from '../state/activation-store.js'
+import type { ApprovalService } from '../approvals/approval-service.js'
+import type { NamedConnection } from '../policy/connection-schema.js'
+import type { PolicyGrant } from '../policy/policy.js'
 import type { ActivationLookup, ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
 import type { AdmitCall } from './admit-call.js'
+import { approvalCall } from './approval-call.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { capAuditFields } from './cap-audit-fields.js'
 import { capCallerText, MAX_CALLER_MESSAGE, MAX_CALLER_NAME } from './cap-caller-text.js'
@@ -61,7 +65,12 @@ export interface ToolCallerOptions {
   readonly metrics?: GatewayMetrics
   /** One line per finished call for the operator log: identifiers and codes only, never arguments or messages. */
   readonly logCall?: (entry: CallLogEntry) => void
+  /** Calls under approval grants wait for a human through this; absent, they are refused as APPROVAL_REQUIRED. */
+  readonly approvals?: ApprovalService
 }
+
+/** Where a result names the approval request it waits on. */
+export const APPROVAL_REQUEST_META_KEY = 'dev.airlock/approvalRequest'
 
 export interface CallLogEntry {
   readonly correlationId: string
@@ -198,7 +207,39 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection },
       started,
     )
-    if (entry === undefined || !decision.allow) {
+    let allowed: { readonly grant: PolicyGrant; readonly grantId: string; readonly connection: NamedConnection | undefined } | undefined = decision.allow ? decision : undefined
+    let callArgs: Record<string, unknown> = raw
+    if (entry !== undefined && !decision.allow && decision.reason === 'APPROVAL_REQUIRED' && options.approvals !== undefined) {
+      const { grantId } = decision
+      let outcome: Awaited<ReturnType<typeof approvalCall>>
+      try {
+        outcome = await approvalCall(
+          { approvals: options.approvals, principal: request.principal, policy: request.policy, grant: decision.grant, connection: decision.connection, tool: entry.tool.name, args: entry.args, raw, redactArgs: options.redactArgs, correlationId },
+          zodIssues,
+        )
+      } catch (error) {
+        options.logError(`approval request failed for call ${correlationId}; the call was refused`, error, { correlationId })
+        const { code, text } = callerError(error)
+        return finish({ decision: 'deny', grantId, outcome: 'error', code, reason: error instanceof Error ? error.message : String(error) }, errorResult(code, text, correlationId))
+      }
+      if (!outcome.run && outcome.gate === undefined) {
+        const { error } = outcome
+        return finish({ decision: 'deny', outcome: 'denied', code: error.code, reason: error.message, grantId }, errorResult(error.code, callerError(error).text, correlationId))
+      }
+      if (!outcome.run) {
+        const { gate } = outcome
+        const text = callerError(new PolicyError(gate.code, gate.message)).text
+        const result = errorResult(gate.code, text, correlationId)
+        return finish(
+          { decision: 'deny', outcome: 'denied', code: gate.code, reason: gate.code, grantId, argsHash: outcome.argsHash, args: outcome.args, detail: { requestId: gate.record.id } },
+          // The request id is in the text for the agent and in _meta for clients (no structuredContent: it would have to match the tool's output schema).
+          { ...result, _meta: { [CORRELATION_META_KEY]: correlationId, [APPROVAL_REQUEST_META_KEY]: gate.record.id } },
+        )
+      }
+      allowed = decision
+      callArgs = outcome.raw
+    }
+    if (entry === undefined || allowed === undefined) {
       const reason = decision.allow ? 'UNKNOWN_TOOL' : decision.reason
       const message = decision.allow ? `There is no tool named ${JSON.stringify(capCallerText(request.name, MAX_CALLER_NAME))}.` : decision.message
       const code = decision.allow ? 'UNKNOWN_TOOL' : decision.reason === 'APPROVAL_REQUIRED' ? 'APPROVAL_REQUIRED' : 'POLICY_DENIED'
@@ -209,7 +250,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       )
     }
 
-    const { grant, grantId } = decision
+    const { grant, grantId, connection } = allowed
     let admission: Awaited<ReturnType<AdmitCall>>
     try {
       admission = await options.admit(request.principal, grant, started)
@@ -242,7 +283,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         }
       }
 
-      const parsed = entry.args.safeParse(raw)
+      const parsed = entry.args.safeParse(callArgs)
       if (!parsed.success) {
         const error = new InputError('INPUT_INVALID', zodIssues(parsed.error))
         return await finish(
@@ -274,13 +315,14 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         const result = await entry.tool.handler({
           principal: request.principal,
           grant,
-          connection: decision.connection,
+          connection,
           args,
           deps: options.deps,
           signal: request.signal,
           progress: request.progress,
           activations: lookupFor(request.principal),
           policy: request.policy,
+          approvals: options.approvals,
         })
         const output = detectors === undefined ? { ...result, report: undefined } : redactToolOutput(result, detectors)
         const redaction = output.report !== undefined && output.report.redactedStrings > 0 ? { outputRedaction: output.report } : undefined

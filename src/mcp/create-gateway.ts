@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createApprovalService, type ApprovalService } from '../approvals/approval-service.js'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
@@ -40,6 +41,8 @@ export interface GatewayOptions {
   }
   /** Activations and call limits, with their health; default this process's memory (one gateway). */
   readonly state?: GatewayState
+  /** The approval flow (built in src/cli with its webhooks); default one over `state.approvals` without notifications. */
+  readonly approvals?: ApprovalService
   /** Per subject across all grants (config `limits`); default none. */
   readonly limits?: CallLimits
   /** See the config's `activations.maxSignInAgeSeconds`; default 24 h. */
@@ -62,6 +65,8 @@ const DEFAULT_SESSION_LIFETIME_SECONDS = 12 * 3600
 const DEFAULT_MAX_SIGN_IN_AGE_SECONDS = 24 * 3600
 
 export interface Gateway {
+  /** The approval flow the calls use (the admin API decides through the same one). */
+  readonly approvals: ApprovalService
   readonly handler: (req: IncomingMessage, res: ServerResponse) => void
   /** The 2025 lane's sessions: `sweep()` ends lapsed ones (call it on a timer); `count()` is the live number across replicas. */
   readonly sessions: { sweep(): Promise<void>; count(): Promise<number> }
@@ -81,7 +86,9 @@ export function createGateway(options: GatewayOptions): Gateway {
   const catalog = createToolCatalog(options.tools)
   const sampling = createAuditSampling({ audit, clock, logError: options.logError })
   const state = options.state ?? createMemoryState(clock)
+  const approvals = options.approvals ?? createApprovalService({ store: state.approvals, audit, clock })
   const caller = createToolCaller({
+    approvals,
     admit: createCallAdmission({ state, subjectLimits: options.limits ?? {}, maxSignInAgeMs: (options.maxSignInAgeSeconds ?? DEFAULT_MAX_SIGN_IN_AGE_SECONDS) * 1000 }),
     activations: state.activations,
     catalog,
@@ -134,6 +141,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   })
 
   return {
+    approvals,
     handler,
     sessions: { sweep: legacy.sweep, count: legacy.count },
     flushAuditSamples: (scope) => sampling.flush(scope),
