@@ -14,7 +14,7 @@ import type { NamedConnection } from '../policy/connection-schema.js'
 import type { PolicyGrant } from '../policy/policy.js'
 import type { ActivationLookup, ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
 import type { AdmitCall } from './admit-call.js'
-import { approvalCall } from './approval-call.js'
+import { APPROVAL_REASON_ARG, approvalCall } from './approval-call.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { capAuditFields } from './cap-audit-fields.js'
 import { capCallerText, MAX_CALLER_MESSAGE, MAX_CALLER_NAME } from './cap-caller-text.js'
@@ -208,7 +208,9 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       started,
     )
     let allowed: { readonly grant: PolicyGrant; readonly grantId: string; readonly connection: NamedConnection | undefined } | undefined = decision.allow ? decision : undefined
-    let callArgs: Record<string, unknown> = raw
+    // The reason for an approver is never an argument of the tool (the listing offers it wherever an approval grant applies).
+    const { [APPROVAL_REASON_ARG]: _reason, ...withoutReason } = raw
+    let callArgs: Record<string, unknown> = withoutReason
     if (entry !== undefined && !decision.allow && decision.reason === 'APPROVAL_REQUIRED' && options.approvals !== undefined) {
       const { grantId } = decision
       let outcome: Awaited<ReturnType<typeof approvalCall>>

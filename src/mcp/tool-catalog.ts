@@ -4,6 +4,7 @@ import type { Grant } from '../policy/policy-schema.js'
 import type { NamedConnection } from '../policy/connection-schema.js'
 import type { Policy } from '../policy/policy.js'
 import { toolAccess } from '../policy/tool-access.js'
+import { APPROVAL_REASON_ARG } from './approval-call.js'
 import type { AnyToolDefinition, ToolAnnotations } from '../../tools/define-tool.js'
 
 type JsonObject = Record<string, unknown>
@@ -65,6 +66,22 @@ function withConnectionEnum(entry: CatalogEntry, connections: readonly NamedConn
   }
 }
 
+// Under an approval grant the agent may (or must, when the grant says so) tell the approver why.
+function withApprovalReason(schema: ListedTool['inputSchema']): ListedTool['inputSchema'] {
+  const properties = (schema.properties ?? {}) as JsonObject
+  return {
+    ...schema,
+    properties: {
+      ...properties,
+      [APPROVAL_REASON_ARG]: {
+        type: 'string',
+        minLength: 1,
+        description: 'Why you need this call, for the human who approves it. Some calls need approval: the first call answers APPROVAL_PENDING with a request id; call again with the same arguments once it is approved.',
+      },
+    },
+  }
+}
+
 /** Precomputes each tool's schemas once; listing per caller only adds the connection enum. */
 export function createToolCatalog(tools: readonly AnyToolDefinition[]): ToolCatalog {
   const entries = new Map<string, CatalogEntry>()
@@ -90,13 +107,12 @@ export function createToolCatalog(tools: readonly AnyToolDefinition[]): ToolCata
         if (access.grants.length === 0) continue
         const usesConnections = tool.connectionKinds.length > 0
         if (usesConnections && access.connections.length === 0) continue
+        const inputSchema: ListedTool['inputSchema'] = usesConnections ? withConnectionEnum(entry, access.connections) : { ...entry.inputJson, type: 'object' }
         listed.push({
           name: tool.name,
           title: tool.title,
           description: tool.description,
-          inputSchema: usesConnections
-            ? withConnectionEnum(entry, access.connections)
-            : { ...entry.inputJson, type: 'object' },
+          inputSchema: access.grants.some((g) => g.approval !== undefined) ? withApprovalReason(inputSchema) : inputSchema,
           ...(entry.outputJson === undefined ? {} : { outputSchema: { ...entry.outputJson, type: 'object' as const } }),
           annotations: { title: tool.title, ...combinedAnnotations(tool, access.grants) },
         })

@@ -20,6 +20,8 @@ import { createMemoryState } from '../../src/state/gateway-state.js'
 import { createMemoryApprovalStore } from '../../src/state/memory-approval-store.js'
 import { createRedisApprovalStore } from '../../src/state/redis-approval-store.js'
 import { defineTool, type AnyToolDefinition, type ToolDeps } from '../../tools/define-tool.js'
+import listRequests from '../../tools/list-requests.js'
+import reviewRequest from '../../tools/review-request.js'
 import { policyOf } from '../policy/policy-fixture.js'
 
 // The approval flow end to end below HTTP: a call under an approval grant, a human decision, the
@@ -47,6 +49,9 @@ interface Gateway {
   readonly runs: Record<string, unknown>[]
   readonly approvals: ApprovalService
   call(args: Record<string, unknown>, who?: Principal, policy?: Policy): Promise<CallResult>
+  /** Any registered tool by name (the review tools). */
+  callTool(name: string, args: Record<string, unknown>, who: Principal): Promise<CallResult>
+  list(who: Principal): string[]
 }
 
 function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy): Gateway {
@@ -68,10 +73,11 @@ function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy): Gate
     },
   }) as unknown as AnyToolDefinition
   const logError = () => undefined
+  const catalog = createToolCatalog([tool, listRequests, reviewRequest])
   const caller = createToolCaller({
     admit: createCallAdmission({ state, subjectLimits: {}, maxSignInAgeMs: 24 * 3600_000 }),
     activations: state.activations,
-    catalog: createToolCatalog([tool]),
+    catalog,
     deps: { clock } as unknown as ToolDeps,
     audit,
     denials: createAuditSampling({ audit, clock, logError }),
@@ -86,6 +92,9 @@ function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy): Gate
     approvals,
     call: (args, who = bob, callPolicy = policy) =>
       caller({ principal: who, policy: callPolicy, session: { idHash: undefined }, name: 'restart', rawArgs: args, signal: new AbortController().signal, progress: async () => undefined }),
+    callTool: (name, args, who) =>
+      caller({ principal: who, policy, session: { idHash: undefined }, name, rawArgs: args, signal: new AbortController().signal, progress: async () => undefined }),
+    list: (who) => catalog.list(policy, who, clock.now()).map((t) => t.name),
   }
 }
 
@@ -259,6 +268,32 @@ describe('a call under an approval grant', () => {
     assert.deepEqual(listed?.args, requested?.args)
     assert.deepEqual(listed?.args, redactArgs({ deployment: 'payments', password: 'hunter2-hunter2' }))
     assert.ok(!JSON.stringify(listed).includes('hunter2'), 'the secret never reaches the approver')
+  })
+})
+
+describe('the review tools', () => {
+  it('are listed only to approvers; the requester sees the tool they may ask for', () => {
+    const gw = gateway(createManualClock(NOW), createMemoryApprovalStore(), policyWith({}))
+    assert.deepEqual(gw.list(carol), ['list_requests', 'review_request'])
+    assert.deepEqual(gw.list(bob), ['restart'], 'a tool reachable only with approval is listed, so the agent can ask')
+    assert.deepEqual(gw.list(person('mallory', [])), [])
+  })
+
+  it('let an approver\'s agent list and decide; the requester\'s call then runs', async () => {
+    const gw = gateway(createManualClock(NOW), createMemoryApprovalStore(), policyWith({ reasonRequired: true }))
+    const id = requestIdOf(await gw.call(ARGS))
+    const listed = await gw.callTool('list_requests', {}, carol)
+    assert.match(text(listed), new RegExp(`^${id}: bob wants restart \\{"deployment":"payments"\\} under grant restart \\(reason: "crash loop since 11:40"; 10m00s left\\)$`))
+    assert.deepEqual((listed.structuredContent as { requests: { id: string }[] }).requests.map((r) => r.id), [id])
+    const refused = await gw.callTool('review_request', { id, decision: 'approve', reason: 'mine' }, person('bob', ['sre', 'sre-leads']))
+    assert.match(text(refused), /^\[SELF_APPROVAL\]/)
+    const notListed = await gw.callTool('review_request', { id, decision: 'approve', reason: 'ok' }, bob)
+    assert.match(text(notListed), /^\[POLICY_DENIED\]/, 'a requester cannot reach the review tool at all')
+    const noReason = await gw.callTool('review_request', { id, decision: 'approve' }, carol)
+    assert.match(text(noReason), /^\[INPUT_INVALID\]/)
+    const approved = await gw.callTool('review_request', { id, decision: 'approve', reason: 'pods checked' }, carol)
+    assert.match(text(approved), new RegExp(`^Approved: ${id}: bob wants restart`))
+    assert.equal(text(await gw.call(ARGS)), 'restarted payments')
   })
 })
 
