@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { ReadinessReport } from '../readiness-check.js'
+import { createApprovalRoutes, type ApprovalRoutesOptions } from './approval-routes.js'
 
 export interface AdminHandlerOptions {
   /** The Prometheus exposition of this gateway's registry. */
@@ -7,6 +8,8 @@ export interface AdminHandlerOptions {
   /** The named readiness checks, run on each `/readyz`. */
   readonly readiness: () => Promise<ReadinessReport>
   readonly logError: (message: string, error: unknown) => void
+  /** The approvers' API (see createApprovalRoutes); absent, those paths are 404. */
+  readonly approvals?: ApprovalRoutesOptions
 }
 
 function send(res: ServerResponse, status: number, contentType: string, body: string, head: boolean): void {
@@ -22,7 +25,8 @@ function sendJson(res: ServerResponse, status: number, body: unknown, head: bool
  * The admin listener's routes (not the public one's): `/metrics` (Prometheus text), `/healthz`
  * (the process answers: liveness) and `/readyz` (200 when every check passes, 503 with each
  * check's fixed reason code otherwise). GET and HEAD only; read-only and without credentials, so
- * bind it where only the kubelet and the scraper reach it.
+ * bind it where only the kubelet and the scraper reach it. With `approvals`, also the approvers'
+ * API under `/approvals/` (bearer tokens, see createApprovalRoutes).
  */
 export function createAdminHandler(options: AdminHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   async function route(req: IncomingMessage, res: ServerResponse, path: string, head: boolean): Promise<void> {
@@ -38,8 +42,22 @@ export function createAdminHandler(options: AdminHandlerOptions): (req: Incoming
     return sendJson(res, 404, { error: 'not_found' }, head)
   }
 
+  const approvals = options.approvals === undefined ? undefined : createApprovalRoutes(options.approvals)
+
   return function admin(req, res) {
     const path = (req.url ?? '/').split('?')[0] ?? '/'
+    if (approvals !== undefined && path.startsWith('/approvals/')) {
+      approvals(req, res, path)
+        .then((handled) => {
+          if (!handled) sendJson(res, 404, { error: 'not_found' }, false)
+        })
+        .catch((error: unknown) => {
+          options.logError(`admin ${path} failed`, error)
+          if (!res.headersSent) sendJson(res, 500, { error: 'internal_error' }, false)
+          else res.end()
+        })
+      return
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.setHeader('allow', 'GET, HEAD')
       return sendJson(res, 405, { error: 'method_not_allowed' }, false)

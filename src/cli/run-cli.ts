@@ -11,7 +11,8 @@ const USAGE = `usage: airlock <command>
 
   serve --config <file>        run the gateway
   sandbox                      run the local sandbox (dev IdP, AWS emulators, gateway)
-  token <alice|bob|mallory>    print a fresh sandbox access token
+  token <alice|bob|carol|mallory>
+                               print a fresh sandbox access token
   policy check <paths…>        validate policy files
   policy explain --groups a,b  show what an identity may do, and which grant gives it
   policy schema                print the policy JSON Schema
@@ -19,6 +20,7 @@ const USAGE = `usage: airlock <command>
                                check the audit hash chain and its signed checkpoints
   audit tail <file> | --postgres <url> | --config <file> [-n N]
                                print the latest audit records
+  approvals list|approve|deny  review approval requests on a running gateway (admin API, your own token)
   iam-policy                   generate the least-privilege IAM policy, IRSA trust and RBAC
   verify                       check an agent environment, a live gateway or an IAM role
   sandbox trail                print the sandbox's AWS call trail
@@ -39,6 +41,7 @@ const commands: Record<string, () => Promise<CliCommand>> = {
       },
     }),
   audit: async () => (await import('./audit-command.js')).auditCommand,
+  approvals: async () => (await import('./approvals-command.js')).createApprovalsCommand(),
   sandbox: devOnlyCommand('sandbox', async () => (await import('./sandbox-command.js')).sandboxCommand),
   policy: async () => (await import('./policy-command.js')).createPolicyCommand({ tools: registeredTools }),
   'iam-policy': async () => (await import('./iam-policy-command.js')).iamPolicyCommand,

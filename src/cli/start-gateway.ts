@@ -234,7 +234,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   let admin: AdminServer | undefined
   try {
     admin = config.admin.enabled
-      ? await startAdminServer(config.admin.host, config.admin.port, { scrape: metrics.scrape, readiness, logError: (message, error) => logger.error(message, error) })
+      ? await startAdminServer(config.admin.host, config.admin.port, {
+          scrape: metrics.scrape,
+          readiness,
+          logError: (message, error) => logger.error(message, error),
+          approvals: { service: gateway.approvals, policy: () => policy.current(), authenticate: verifier.verify, clock, logError: (message, error) => logger.error(message, error) },
+        })
       : undefined
   } catch (error) {
     policy.close()
