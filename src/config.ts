@@ -182,6 +182,22 @@ export const gatewayConfigSchema = z.strictObject({
       drainSeconds: z.number().int().min(0).max(600).default(20),
     })
     .default({ drainSeconds: 20 }),
+  /** Human approvals: a webhook per approver group, told of every new request it may decide. */
+  approvals: z
+    .strictObject({
+      webhooks: z
+        .array(
+          z.strictObject({
+            group: z.string().min(1),
+            /** Receives a signed JSON POST (Slack-compatible `text`); retried with backoff, never blocking the request. */
+            url: httpUrl,
+            /** File holding the HMAC-SHA256 secret (e.g. a mounted Secret); its content is trimmed. */
+            secretFile: z.string().min(1),
+          }),
+        )
+        .default([]),
+    })
+    .default({ webhooks: [] }),
   /**
    * Per-service AWS endpoint overrides for the tools' clients; unset in production. STS is not
    * here: the credential chain takes it from AWS_ENDPOINT_URL_STS, like the SDK.

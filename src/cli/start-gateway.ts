@@ -1,6 +1,9 @@
+import { readFile } from 'node:fs/promises'
 import { createServer, type Server as HttpServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { AwsCredentialIdentityProvider } from '@smithy/types'
+import { createApprovalService } from '../approvals/approval-service.js'
+import { createWebhookNotifier } from '../approvals/approval-webhooks.js'
 import type { AuditTrail } from '../audit/audit-trail.js'
 import { defaultRedactOptions, redactArgs } from '../audit/redact-args.js'
 import { authFailureBody, bearerChallenge } from '../auth/challenge.js'
@@ -99,6 +102,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const drainDeadline = new AbortController()
   const tools = cancelOnShutdown(options.tools ?? registeredTools, drainDeadline.signal, drain.track)
   const metrics = createPrometheusMetrics()
+  // Read before anything opens, so a missing secret leaves nothing running.
+  const webhookHooks = await Promise.all(
+    config.approvals.webhooks.map(async (hook) => ({ group: hook.group, url: hook.url, secret: (await readFile(hook.secretFile, 'utf8')).trim() })),
+  )
 
   const audit = await openAuditTrail({ audit: config.audit, clock, logger, onCommit: metrics.auditCommit })
   let policy: PolicyStore
@@ -171,6 +178,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const limit = config.unauthenticatedLimit
   const limiter = limit.enabled ? createUnauthenticatedLimiter({ clock, burst: limit.burst, perMinute: limit.perMinute, maxAddresses: limit.maxAddresses }) : undefined
 
+  const webhooks = createWebhookNotifier({
+    hooks: webhookHooks,
+    clock,
+    logError: (message, error, fields) => logger.error(message, error, fields),
+  })
+  const approvals = createApprovalService({ store: state.state.approvals, audit, clock, notify: webhooks.notify })
+
   const redactOptions = { ...defaultRedactOptions, redactKeys: [...defaultRedactOptions.redactKeys, ...config.audit.redactKeys] }
   const gateway = createGateway({
     // The scopes every token and the tools need are advertised with the configured ones, and follow policy reloads.
@@ -209,6 +223,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     redactArgs: (args) => redactArgs(args, redactOptions),
     sessions: config.sessions,
     state: state.state,
+    approvals,
     limits: config.limits,
     maxSignInAgeSeconds: config.activations.maxSignInAgeSeconds,
     logError: (message, error, fields) => logger.error(message, error, fields),
