@@ -35,7 +35,7 @@ Airlock sandbox is running. Ctrl-C stops everything.
 
   MCP endpoint    ${url}
   Metrics, health ${sandbox.adminUrl}/metrics  ${sandbox.adminUrl}/readyz
-  OIDC issuer     ${sandbox.idp.issuer}   (dev IdP: alice = dba, bob = sre, mallory = no groups)
+  OIDC issuer     ${sandbox.idp.issuer}   (dev IdP: alice = dba, bob = sre, carol = sre-leads, mallory = no groups)
 ${auditLines(sandbox, rel)}
   AWS call trail  ${rel(sandbox.paths.trail)}   (npx airlock sandbox trail)
 

@@ -14,7 +14,7 @@ const NOT_RUNNING = 'no sandbox running here: start it with npm start'
 const USAGE = `usage: airlock token <${DEV_IDENTITY_NAMES.join('|')}>`
 
 /**
- * `airlock token <alice|bob|mallory>`: asks the sandbox in the current directory's dev IdP for a
+ * `airlock token <alice|bob|carol|mallory>`: asks the sandbox in the current directory's dev IdP for a
  * fresh access token (client credentials, audience = the gateway) and prints it alone on stdout,
  * for `Authorization: Bearer $(airlock token alice)`. Exit 1 when no sandbox runs here or the IdP
  * refuses; exit 2 on usage errors. `argv` is what follows `airlock token`.

@@ -24,5 +24,7 @@ export const kubectlConstraintsSchema = z.strictObject({
     })
     .default({ maxLines: 500, maxBytes: 65_536, maxSinceSeconds: 86_400 }),
   revealSecretValues: z.boolean().default(false),
+  /** Write verbs (scale, rollout-restart, delete-pod) act only on objects of these names; reads are unaffected. */
+  names: z.array(z.string().regex(/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/, 'expected a Kubernetes object name')).min(1).optional(),
 })
 export type KubectlConstraints = z.infer<typeof kubectlConstraintsSchema>

@@ -118,7 +118,7 @@ describe('airlock token', () => {
       const result = await run(argv, cwd)
       assert.equal(result.code, 2, argv.join(' '))
       assert.equal(result.out, '')
-      assert.equal(result.err, 'usage: airlock token <alice|bob|mallory>\n')
+      assert.equal(result.err, 'usage: airlock token <alice|bob|carol|mallory>\n')
     }
   })
 })

@@ -244,6 +244,8 @@ describe('checkKubeAccess (the grant, before any call)', () => {
     ['get a granted namespace object', { verb: 'get', resource: 'namespaces', name: 'team-b' }, grant()],
     ['nodes with "*"', { verb: 'list', resource: 'nodes' }, grant({ resources: ['nodes'], namespaces: ['*'] })],
     ['secrets when listed', { verb: 'get', resource: 'secrets', namespace: 'shop', name: 's' }, grant({ resources: ['secrets'] })],
+    ['a restart of a named object', { verb: 'rollout-restart', resource: 'deployments', namespace: 'shop', name: 'payments' }, grant({ verbs: ['rollout-restart'], names: ['payments'] })],
+    ['reads of any object when names are set', { verb: 'get', resource: 'deployments', namespace: 'shop', name: 'checkout' }, grant({ names: ['payments'] })],
   ]
   for (const [name, args, constraints] of allowed) {
     test(`allows ${name}`, () => assert.doesNotThrow(() => checkKubeAccess(constraints, args)))
@@ -260,6 +262,8 @@ describe('checkKubeAccess (the grant, before any call)', () => {
     ['a namespace with a glob prefix only', { verb: 'list', resource: 'pods', namespace: 'xteam-a' }, grant()],
     ['nodes without "*"', { verb: 'list', resource: 'nodes' }, grant({ resources: ['nodes'] })],
     ['a namespace object not granted', { verb: 'get', resource: 'namespaces', name: 'kube-system' }, grant()],
+    ['a restart of another object than named', { verb: 'rollout-restart', resource: 'deployments', namespace: 'shop', name: 'checkout' }, grant({ verbs: ['rollout-restart'], names: ['payments'] })],
+    ['a scale of another object than named', { verb: 'scale', resource: 'deployments', namespace: 'shop', name: 'checkout', replicas: 2 }, grant({ verbs: ['scale'], names: ['payments'] })],
   ]
   for (const [name, args, constraints] of refused) {
     test(`refuses ${name}`, () => assert.throws(() => checkKubeAccess(constraints, args), (e) => e instanceof GuardError && e.code === 'K8S_NOT_ALLOWED'))

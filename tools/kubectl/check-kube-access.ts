@@ -56,6 +56,10 @@ export function checkKubeAccess(constraints: KubectlConstraints, args: KubectlAr
   if (verb === 'scale' && args.replicas === undefined) throw invalid('scale needs "replicas"')
   if (verb !== 'scale' && args.replicas !== undefined) throw invalid('"replicas" is only for scale')
   if (NEEDS_NAME.has(verb) && args.name === undefined) throw invalid(`${verb} needs "name"`)
+  const names = constraints.names
+  if (names !== undefined && (WRITE_VERBS as readonly string[]).includes(verb) && !names.includes(args.name ?? '')) {
+    throw refuse(`${verb} may act only on ${names.map((n) => JSON.stringify(n)).join(', ')} under your grant`)
+  }
   if (verb === 'list' && args.name !== undefined) throw invalid('list takes no "name"; use get, or a fieldSelector')
   if ((args.labelSelector !== undefined || args.fieldSelector !== undefined) && verb !== 'list' && verb !== 'events') {
     throw invalid('selectors are only for list and events')

@@ -2,12 +2,14 @@
 export const DEV_IDENTITIES = {
   alice: { groups: ['dba'] },
   bob: { groups: ['sre'] },
+  /** Approves what needs an SRE lead's approval (bob's deployment restarts). */
+  carol: { groups: ['sre-leads'] },
   mallory: { groups: [] },
 } as const satisfies Record<string, { groups: readonly string[] }>
 
 export type DevIdentity = keyof typeof DEV_IDENTITIES
 
-export const DEV_IDENTITY_NAMES = ['alice', 'bob', 'mallory'] as const satisfies readonly DevIdentity[]
+export const DEV_IDENTITY_NAMES = ['alice', 'bob', 'carol', 'mallory'] as const satisfies readonly DevIdentity[]
 
 export function isDevIdentity(name: string): name is DevIdentity {
   return Object.hasOwn(DEV_IDENTITIES, name)

@@ -23,7 +23,7 @@ const PATH = /^\/interaction\/([A-Za-z0-9_-]{1,64})$/
 const MAX_FORM_BYTES = 4096
 
 /**
- * Handles the provider's interaction URLs: a login page where one picks alice, bob or mallory
+ * Handles the provider's interaction URLs: a login page where one picks alice, bob, carol or mallory
  * (no password: this is the sandbox), then an automatic consent to what the client asked for.
  * Returns false for any other path, which the provider then serves.
  */

@@ -11,7 +11,7 @@ import { createTeardown } from '../../support/teardown.js'
 
 const audience = 'http://127.0.0.1:8080/mcp'
 const discoverySchema = z.looseObject({ issuer: z.string(), jwks_uri: z.string(), token_endpoint: z.string() })
-const expectedGroups = { alice: ['dba'], bob: ['sre'], mallory: [] }
+const expectedGroups = { alice: ['dba'], bob: ['sre'], carol: ['sre-leads'], mallory: [] }
 
 let idp: DevIdp
 let discovery: z.infer<typeof discoverySchema>
@@ -35,7 +35,7 @@ describe('startDevIdp', () => {
     assert.equal(discovery.issuer, idp.issuer)
     assert.equal(discovery.token_endpoint, idp.tokenEndpoint)
     assert.equal(discovery.jwks_uri, idp.jwksUri)
-    assert.deepEqual(idp.clients.map((c) => c.id), ['alice', 'bob', 'mallory'])
+    assert.deepEqual(idp.clients.map((c) => c.id), ['alice', 'bob', 'carol', 'mallory'])
   })
 
   it('publishes only public keys in the JWKS', async () => {
