@@ -89,6 +89,13 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, K e
    * reaches a system; tools without connection kinds return only the caller's own claims and the policy.
    */
   outputDetectors?(grant: Grant): Partial<Record<OutputDetectorName, boolean>>
+  /**
+   * Whether the grant's constraint block allows these (validated) arguments, checked without
+   * side effects. When the deciding grant does not but an approval grant for the same tool and
+   * connection does, the call goes to that grant's approval (a read grant must not hide the
+   * approval grant of a write).
+   */
+  permits?(grant: Grant, args: z.infer<z.ZodObject<Shape>>): boolean
   handler(ctx: ToolContext<z.infer<z.ZodObject<Shape>>, K>): Promise<ToolResult>
 }
 

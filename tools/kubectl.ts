@@ -49,6 +49,15 @@ export default defineTool({
     const writes = verbs.some(isWriteVerb)
     return { readOnlyHint: !writes, destructiveHint: verbs.includes('delete-pod'), idempotentHint: !writes, openWorldHint: false }
   },
+  permits(grant, args) {
+    if (grant.kubectl === undefined) return false
+    try {
+      checkKubeAccess(grant.kubectl, args)
+      return true
+    } catch {
+      return false
+    }
+  },
   async handler(ctx) {
     const constraints = ctx.grant.kubectl
     if (constraints === undefined) throw new GuardError('K8S_NOT_ALLOWED', `grant "${ctx.grant.id}" allows kubectl but has no kubectl block`)

@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js'
 import { AirlockError, InputError, PolicyError } from '../errors.js'
 import { noopMetrics, type GatewayMetrics, type ToolCallOutcome } from '../metrics/gateway-metrics.js'
 import { redactToolOutput } from '../guard/masking/redact-tool-output.js'
-import { evaluate } from '../policy/evaluate.js'
+import { approvalGrantFor, evaluate, type Decision } from '../policy/evaluate.js'
 import { resolveOutputDetectors } from '../policy/output-detectors.js'
 import type { Policy } from '../policy/policy.js'
 import type { Activation, ActivationStore } from '../state/activation-store.js'
@@ -119,6 +119,29 @@ function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; mes
 }
 
 /**
+ * An allowed call whose arguments the deciding grant's constraints refuse, when an approval grant
+ * for the same tool and connection permits them, goes to that approval instead (bob's read grant
+ * on a cluster must not hide the approval grant of his restart). Otherwise the decision stands.
+ */
+function redirectToApproval(decision: Decision, entry: ReturnType<ToolCatalog['find']>, raw: Record<string, unknown>, request: CallRequest, now: number): Decision {
+  const permits = entry?.tool.permits
+  if (!decision.allow || permits === undefined || entry === undefined) return decision
+  const { [APPROVAL_REASON_ARG]: _reason, ...args } = raw
+  const parsed = entry.args.safeParse(args)
+  if (!parsed.success || permits(decision.grant, parsed.data)) return decision
+  const alternative = approvalGrantFor(request.policy, request.principal, { tool: entry.tool.name, connectionKinds: entry.tool.connectionKinds, connection: decision.connection?.id }, now)
+  if (alternative === undefined || !permits(alternative.grant, parsed.data)) return decision
+  return {
+    allow: false,
+    reason: 'APPROVAL_REQUIRED',
+    message: `Tool ${entry.tool.name} needs approval under grant ${JSON.stringify(alternative.grant.id)} for this call.`,
+    grantId: alternative.grant.id,
+    grant: alternative.grant,
+    connection: alternative.connection,
+  }
+}
+
+/**
  * The `tools/call` pipeline: policy re-evaluated at call time; the caller's limits and access
  * period under the deciding grant (a period that starts here is recorded as `grant.activated`);
  * arguments validated; for a tool that reaches AWS a `tools.intent` record flushed before it runs (if that fails, it does not run:
@@ -201,12 +224,13 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       )
     }
 
-    const decision = evaluate(
+    const initial = evaluate(
       request.policy,
       request.principal,
       { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection },
       started,
     )
+    const decision = redirectToApproval(initial, entry, raw, request, started)
     let allowed: { readonly grant: PolicyGrant; readonly grantId: string; readonly connection: NamedConnection | undefined } | undefined = decision.allow ? decision : undefined
     // The reason for an approver is never an argument of the tool (the listing offers it wherever an approval grant applies).
     const { [APPROVAL_REASON_ARG]: _reason, ...withoutReason } = raw

@@ -107,6 +107,25 @@ export function evaluate(policy: Policy, principal: PolicyIdentity, request: Acc
   }
 }
 
+/**
+ * The caller's first live approval grant for this tool and connection, whether or not another
+ * grant allows the call outright (the call path asks it when that grant's constraints refuse the
+ * arguments). Undefined when there is none or the connection is unknown.
+ */
+export function approvalGrantFor(policy: Policy, principal: PolicyIdentity, request: AccessRequest, nowMs: number): { readonly grant: PolicyGrant; readonly connection: NamedConnection | undefined } | undefined {
+  const connection = request.connection === undefined ? undefined : policy.connections.get(request.connection)
+  if (request.connectionKinds.length > 0 && (connection === undefined || !request.connectionKinds.includes(connection.kind))) return undefined
+  const grant = policy.grants.find(
+    (g) =>
+      grantNeedsApproval(g) &&
+      grantMatchesIdentity(g, principal) &&
+      g.tools.includes(request.tool) &&
+      !grantIsExpired(g, nowMs) &&
+      (connection === undefined ? request.connectionKinds.length === 0 : g.connections.includes(connection.id)),
+  )
+  return grant === undefined ? undefined : { grant, connection }
+}
+
 function deny(reason: Exclude<DenyReason, 'APPROVAL_REQUIRED'>, message: string, grantId?: string): Decision {
   return grantId === undefined ? { allow: false, reason, message } : { allow: false, reason, message, grantId }
 }
