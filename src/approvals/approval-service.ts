@@ -31,7 +31,7 @@ export interface ApprovalCall {
 }
 
 export type ApprovalGate =
-  /** Approved (a once-approval is now used): run the call. */
+  /** Approved: the call may run once the gateway has admitted it, and `use` took the approval. */
   | { readonly run: true; readonly record: ApprovalRecord }
   | { readonly run: false; readonly code: 'APPROVAL_PENDING' | 'APPROVAL_DENIED'; readonly record: ApprovalRecord; readonly message: string }
 
@@ -40,6 +40,12 @@ export type Verdict = 'approve' | 'deny'
 export interface ApprovalService {
   /** Finds or makes the call's request; says whether it may run now. Rejects with StateError or AuditError. */
   gate(call: ApprovalCall): Promise<ApprovalGate>
+  /**
+   * Takes an approved request for the run about to start (atomic: a once-approval becomes `used`,
+   * on one replica only) and audits it; false when it is no longer good (used elsewhere, or ran
+   * out). Called after the call was admitted, so a refused call does not spend the approval.
+   */
+  use(call: ApprovalCall, record: ApprovalRecord): Promise<boolean>
   /** Pending requests this approver may decide under the current policy (never their own), oldest first. */
   list(approver: Principal, policy: Policy): Promise<readonly ApprovalRecord[]>
   /**
@@ -104,7 +110,7 @@ export function createApprovalService(options: ApprovalServiceOptions): Approval
     for (const record of records) await audit.write(approvalEvent('approval.expired', record, record.requester))
   }
 
-  async function gate(call: ApprovalCall, retried: boolean): Promise<ApprovalGate> {
+  async function gate(call: ApprovalCall): Promise<ApprovalGate> {
     const approval = call.grant.approval
     if (approval === undefined) throw new TypeError(`grant ${call.grant.id} needs no approval`)
     const now = clock.now()
@@ -139,15 +145,7 @@ export function createApprovalService(options: ApprovalServiceOptions): Approval
       const reason = record.decision === undefined ? '' : ` Reason given: ${JSON.stringify(record.decision.reason)}.`
       return { run: false, code: 'APPROVAL_DENIED', record, message: `Request ${record.id} for this call was denied by ${record.decision?.approver.sub ?? 'an approver'}.${reason}` }
     }
-    if (record.state === 'approved') {
-      const used = await store.consume(record.id, now)
-      if (used.ok) {
-        await audit.write(approvalEvent('approval.used', used.record, record.requester, { correlationId: call.correlationId }))
-        return { run: true, record: used.record }
-      }
-      // Another replica used it (or it ran out) between find and use: the same call asks again, once.
-      if (!retried) return gate(call, true)
-    }
+    if (record.state === 'approved') return { run: true, record }
     const who = approval.approverGroups.join(', ')
     return {
       run: false,
@@ -160,7 +158,13 @@ export function createApprovalService(options: ApprovalServiceOptions): Approval
   }
 
   return {
-    gate: (call) => gate(call, false),
+    gate,
+    async use(call, record) {
+      const used = await store.consume(record.id, clock.now())
+      if (!used.ok) return false
+      await audit.write(approvalEvent('approval.used', used.record, record.requester, { correlationId: call.correlationId }))
+      return true
+    },
     async list(approver, policy) {
       const { pending, expired } = await store.pending(clock.now())
       await auditExpired(expired)

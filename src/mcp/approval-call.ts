@@ -1,6 +1,6 @@
+import type { z } from 'zod'
 import type { ApprovalGate, ApprovalService } from '../approvals/approval-service.js'
 import type { Principal } from '../auth/principal.js'
-import type { z } from 'zod'
 import { InputError } from '../errors.js'
 import type { NamedConnection } from '../policy/connection-schema.js'
 import type { Policy, PolicyGrant } from '../policy/policy.js'
@@ -24,8 +24,8 @@ export interface ApprovalCallInput {
 }
 
 export type ApprovalCallOutcome =
-  /** Approved: run the call with these arguments (the reason taken out). */
-  | { readonly run: true; readonly raw: Record<string, unknown>; readonly gate: Extract<ApprovalGate, { run: true }> }
+  /** Approved: run the call with these arguments (the reason taken out), taking the approval with `use` once admitted. */
+  | { readonly run: true; readonly raw: Record<string, unknown>; readonly gate: Extract<ApprovalGate, { run: true }>; use(): Promise<boolean> }
   | { readonly run: false; readonly gate: Extract<ApprovalGate, { run: false }>; readonly argsHash: string; readonly args: Record<string, unknown> }
   /** The arguments (or the missing reason) are refused before any request is made. */
   | { readonly run: false; readonly gate: undefined; readonly error: InputError }
@@ -49,7 +49,7 @@ export async function approvalCall(input: ApprovalCallInput, issues: (error: z.Z
   const { connection: _connection, ...args } = parsed.data
   const argsHash = hashArgs(parsed.data)
   const redacted = input.redactArgs(args)
-  const gate = await input.approvals.gate({
+  const call = {
     principal: input.principal,
     policy: input.policy,
     grant: input.grant,
@@ -59,6 +59,7 @@ export async function approvalCall(input: ApprovalCallInput, issues: (error: z.Z
     args: redacted,
     reason,
     correlationId: input.correlationId,
-  })
-  return gate.run ? { run: true, raw, gate } : { run: false, gate, argsHash, args: redacted }
+  }
+  const gate = await input.approvals.gate(call)
+  return gate.run ? { run: true, raw, gate, use: () => input.approvals.use(call, gate.record) } : { run: false, gate, argsHash, args: redacted }
 }

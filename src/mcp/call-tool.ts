@@ -235,6 +235,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     // The reason for an approver is never an argument of the tool (the listing offers it wherever an approval grant applies).
     const { [APPROVAL_REASON_ARG]: _reason, ...withoutReason } = raw
     let callArgs: Record<string, unknown> = withoutReason
+    let takeApproval: (() => Promise<boolean>) | undefined
     if (entry !== undefined && !decision.allow && decision.reason === 'APPROVAL_REQUIRED' && options.approvals !== undefined) {
       const { grantId } = decision
       let outcome: Awaited<ReturnType<typeof approvalCall>>
@@ -264,6 +265,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       }
       allowed = decision
       callArgs = outcome.raw
+      takeApproval = outcome.use
     }
     if (entry === undefined || allowed === undefined) {
       const reason = decision.allow ? 'UNKNOWN_TOOL' : decision.reason
@@ -309,6 +311,24 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
         }
       }
 
+      if (takeApproval !== undefined) {
+        // Taken only now that the call is admitted: a refused call does not spend the approval.
+        let taken: boolean
+        try {
+          taken = await takeApproval()
+        } catch (error) {
+          options.logError(`approval use failed for call ${correlationId}; the tool was not run`, error, { correlationId })
+          const { code, text } = callerError(error)
+          return await finish({ decision: 'allow', grantId, outcome: 'error', code, reason: error instanceof Error ? error.message : String(error) }, errorResult(code, text, correlationId))
+        }
+        if (!taken) {
+          const message = 'The approval of this call was used or ran out a moment ago; call again to ask for a new one.'
+          return await finish(
+            { decision: 'deny', grantId, outcome: 'denied', code: 'APPROVAL_PENDING', reason: 'APPROVAL_TAKEN' },
+            errorResult('APPROVAL_PENDING', callerError(new PolicyError('APPROVAL_PENDING', message)).text, correlationId),
+          )
+        }
+      }
       const parsed = entry.args.safeParse(callArgs)
       if (!parsed.success) {
         const error = new InputError('INPUT_INVALID', zodIssues(parsed.error))

@@ -31,10 +31,20 @@ const NOW = Date.parse('2026-12-01T12:00:00Z')
 const MIN = 60_000
 const ISS = 'https://idp.test'
 
-function policyWith(approval: Record<string, unknown>, description = 'restart'): Policy {
+function policyWith(approval: Record<string, unknown>, description = 'restart', callsPerMinute?: number): Policy {
   return policyOf({
     version: 1,
-    grants: [{ id: 'restart', description, groups: ['sre'], tools: ['restart'], ttl: '15m', approval: { approverGroups: ['sre-leads'], ...approval } as never }],
+    grants: [
+      {
+        id: 'restart',
+        description,
+        groups: ['sre'],
+        tools: ['restart'],
+        ttl: '15m',
+        approval: { approverGroups: ['sre-leads'], ...approval } as never,
+        ...(callsPerMinute === undefined ? {} : { limits: { callsPerMinute } }),
+      },
+    ],
   })
 }
 
@@ -171,6 +181,21 @@ describe('a call under an approval grant', () => {
     assert.deepEqual(approved[0]?.detail?.requester, { iss: ISS, sub: 'bob' })
     assert.equal(approved[0]?.reason, 'restart is safe, checked the pods')
     assert.equal(approved[0]?.argsHash, hashArgs({ deployment: 'payments' }))
+  })
+
+  it('does not spend an approval on a call the gateway refuses (rate limit)', async () => {
+    const clock = createManualClock(NOW)
+    const policy = policyWith({}, 'restart', 1)
+    const gw = gateway(clock, createMemoryApprovalStore(), policy)
+    const first = requestIdOf(await gw.call({ deployment: 'payments' }))
+    const second = requestIdOf(await gw.call({ deployment: 'checkout' }))
+    await gw.approvals.decide(carol, policy, first, 'approve', 'ok')
+    await gw.approvals.decide(carol, policy, second, 'approve', 'ok')
+    assert.equal(text(await gw.call({ deployment: 'payments' })), 'restarted payments')
+    assert.match(text(await gw.call({ deployment: 'checkout' })), /^\[RATE_LIMITED\]/)
+    clock.advance(MIN)
+    assert.equal(text(await gw.call({ deployment: 'checkout' })), 'restarted checkout', 'the approval was still there')
+    assert.equal(ofType(gw.events, 'approval.used').length, 2)
   })
 
   it('treats a changed argument after approval as a new request', async () => {
