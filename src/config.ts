@@ -185,6 +185,8 @@ export const gatewayConfigSchema = z.strictObject({
   /** Human approvals: a webhook per approver group, told of every new request it may decide. */
   approvals: z
     .strictObject({
+      /** A call whose client sent a progressToken waits up to this long for its approval, with progress notifications; 0: it answers APPROVAL_PENDING at once. */
+      waitSeconds: z.number().int().min(0).max(600).default(0),
       webhooks: z
         .array(
           z.strictObject({
@@ -197,7 +199,7 @@ export const gatewayConfigSchema = z.strictObject({
         )
         .default([]),
     })
-    .default({ webhooks: [] }),
+    .default({ waitSeconds: 0, webhooks: [] }),
   /**
    * Per-service AWS endpoint overrides for the tools' clients; unset in production. STS is not
    * here: the credential chain takes it from AWS_ENDPOINT_URL_STS, like the SDK.

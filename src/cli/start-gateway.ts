@@ -224,6 +224,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     sessions: config.sessions,
     state: state.state,
     approvals,
+    approvalWaitSeconds: config.approvals.waitSeconds,
     limits: config.limits,
     maxSignInAgeSeconds: config.activations.maxSignInAgeSeconds,
     logError: (message, error, fields) => logger.error(message, error, fields),

@@ -63,3 +63,58 @@ export async function approvalCall(input: ApprovalCallInput, issues: (error: z.Z
   const gate = await input.approvals.gate(call)
   return gate.run ? { run: true, raw, gate, use: () => input.approvals.use(call, gate.record) } : { run: false, gate, argsHash, args: redacted }
 }
+
+/** How long a call whose client asked for progress may wait for its approval, polling the store. */
+export interface ApprovalWait {
+  readonly maxMs: number
+  readonly pollMs: number
+  /** Resolves after `ms`, or rejects once `signal` aborts. */
+  readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>
+  readonly now: () => number
+}
+
+/** A real sleep that stops at cancellation. */
+export function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason)
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal.reason)
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * {@link approvalCall}, then, while the request is pending and `wait` allows, progress
+ * notifications and another look every `pollMs`: the call runs as soon as it is approved.
+ * Cancelling ends only the wait; the request stays for a later call.
+ */
+export async function approvalCallWaiting(
+  input: ApprovalCallInput,
+  issues: (error: z.ZodError) => string,
+  wait: ApprovalWait | undefined,
+  progress: (update: { progress: number; message: string }) => Promise<void>,
+  signal: AbortSignal,
+): Promise<ApprovalCallOutcome> {
+  let outcome = await approvalCall(input, issues)
+  if (wait === undefined || wait.maxMs <= 0) return outcome
+  const until = wait.now() + wait.maxMs
+  let step = 0
+  while (!outcome.run && outcome.gate?.code === 'APPROVAL_PENDING' && !signal.aborted && wait.now() < until) {
+    const { record } = outcome.gate
+    const left = Math.max(0, Math.ceil((Math.min(until, record.pendingUntil) - wait.now()) / 1000))
+    await progress({ progress: ++step, message: `Waiting for ${record.approverGroups.join(' or ')} to approve request ${record.id}; ${left} s left to wait.` })
+    try {
+      await wait.sleep(wait.pollMs, signal)
+    } catch {
+      break
+    }
+    outcome = await approvalCall(input, issues)
+  }
+  return outcome
+}

@@ -14,7 +14,7 @@ import type { NamedConnection } from '../policy/connection-schema.js'
 import type { PolicyGrant } from '../policy/policy.js'
 import type { ActivationLookup, ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
 import type { AdmitCall } from './admit-call.js'
-import { APPROVAL_REASON_ARG, approvalCall } from './approval-call.js'
+import { APPROVAL_REASON_ARG, approvalCallWaiting, type ApprovalWait } from './approval-call.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { capAuditFields } from './cap-audit-fields.js'
 import { capCallerText, MAX_CALLER_MESSAGE, MAX_CALLER_NAME } from './cap-caller-text.js'
@@ -46,6 +46,8 @@ export interface CallRequest {
   readonly rawArgs: unknown
   readonly signal: AbortSignal
   readonly progress: (update: ProgressUpdate) => Promise<void>
+  /** The client sent a progressToken: a call waiting for approval may wait here (see ToolCallerOptions.approvalWait). */
+  readonly wantsProgress?: boolean
 }
 
 export interface ToolCallerOptions {
@@ -67,6 +69,8 @@ export interface ToolCallerOptions {
   readonly logCall?: (entry: CallLogEntry) => void
   /** Calls under approval grants wait for a human through this; absent, they are refused as APPROVAL_REQUIRED. */
   readonly approvals?: ApprovalService
+  /** When the client asked for progress, how long a call may wait for its approval; absent: it answers APPROVAL_PENDING at once. */
+  readonly approvalWait?: ApprovalWait
 }
 
 /** Where a result names the approval request it waits on. */
@@ -238,11 +242,14 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     let takeApproval: (() => Promise<boolean>) | undefined
     if (entry !== undefined && !decision.allow && decision.reason === 'APPROVAL_REQUIRED' && options.approvals !== undefined) {
       const { grantId } = decision
-      let outcome: Awaited<ReturnType<typeof approvalCall>>
+      let outcome: Awaited<ReturnType<typeof approvalCallWaiting>>
       try {
-        outcome = await approvalCall(
+        outcome = await approvalCallWaiting(
           { approvals: options.approvals, principal: request.principal, policy: request.policy, grant: decision.grant, connection: decision.connection, tool: entry.tool.name, args: entry.args, raw, redactArgs: options.redactArgs, correlationId },
           zodIssues,
+          request.wantsProgress === true ? options.approvalWait : undefined,
+          request.progress,
+          request.signal,
         )
       } catch (error) {
         options.logError(`approval request failed for call ${correlationId}; the call was refused`, error, { correlationId })

@@ -10,6 +10,7 @@ import { createMemoryState, type GatewayState } from '../state/gateway-state.js'
 import { createMemorySessionStore } from '../state/memory-session-store.js'
 import type { AnyToolDefinition, ToolDeps } from '../../tools/define-tool.js'
 import { createCallAdmission, type CallLimits } from './admit-call.js'
+import { abortableSleep } from './approval-call.js'
 import { createAuditSampling } from './audit-sampling.js'
 import { createToolCaller, type CallLogEntry } from './call-tool.js'
 import { createClientAddress, type ClientAddress } from './client-address.js'
@@ -43,6 +44,8 @@ export interface GatewayOptions {
   readonly state?: GatewayState
   /** The approval flow (built in src/cli with its webhooks); default one over `state.approvals` without notifications. */
   readonly approvals?: ApprovalService
+  /** How long a call whose client asked for progress waits for its approval (config `approvals.waitSeconds`); default 0: it answers at once. */
+  readonly approvalWaitSeconds?: number
   /** Per subject across all grants (config `limits`); default none. */
   readonly limits?: CallLimits
   /** See the config's `activations.maxSignInAgeSeconds`; default 24 h. */
@@ -87,8 +90,10 @@ export function createGateway(options: GatewayOptions): Gateway {
   const sampling = createAuditSampling({ audit, clock, logError: options.logError })
   const state = options.state ?? createMemoryState(clock)
   const approvals = options.approvals ?? createApprovalService({ store: state.approvals, audit, clock })
+  const waitSeconds = options.approvalWaitSeconds ?? 0
   const caller = createToolCaller({
     approvals,
+    ...(waitSeconds > 0 ? { approvalWait: { maxMs: waitSeconds * 1000, pollMs: 1000, sleep: abortableSleep, now: () => clock.now() } } : {}),
     admit: createCallAdmission({ state, subjectLimits: options.limits ?? {}, maxSignInAgeMs: (options.maxSignInAgeSeconds ?? DEFAULT_MAX_SIGN_IN_AGE_SECONDS) * 1000 }),
     activations: state.activations,
     catalog,

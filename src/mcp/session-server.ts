@@ -85,6 +85,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
         name: request.params.name,
         rawArgs: unwrapArguments(request.params.arguments, options.argumentsKey),
         signal: AbortSignal.any([ctx.mcpReq.signal, cancel.signal]),
+        wantsProgress: progressToken !== undefined,
         progress: async (update) => {
           if (progressToken === undefined) return
           try {

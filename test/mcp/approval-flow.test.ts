@@ -59,12 +59,20 @@ interface Gateway {
   readonly runs: Record<string, unknown>[]
   readonly approvals: ApprovalService
   call(args: Record<string, unknown>, who?: Principal, policy?: Policy): Promise<CallResult>
+  /** A call whose client sent a progressToken. */
+  callWaiting(args: Record<string, unknown>, signal: AbortSignal, progress: string[]): Promise<CallResult>
   /** Any registered tool by name (the review tools). */
   callTool(name: string, args: Record<string, unknown>, who: Principal): Promise<CallResult>
   list(who: Principal): string[]
 }
 
-function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy): Gateway {
+interface Waiting {
+  /** Called at each poll, after the clock moved by the poll interval. */
+  readonly onPoll: (poll: number) => Promise<void>
+  readonly maxMs: number
+}
+
+function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy, waiting?: Waiting): Gateway {
   const events: AuditEvent[] = []
   const runs: Record<string, unknown>[] = []
   const audit: AuditSink = { write: async (event) => void events.push(event) }
@@ -95,13 +103,31 @@ function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy): Gate
     redactArgs: (args) => redactArgs(args),
     logError,
     approvals,
+    ...(waiting === undefined
+      ? {}
+      : {
+          approvalWait: {
+            maxMs: waiting.maxMs,
+            pollMs: 1_000,
+            now: () => clock.now(),
+            sleep: async (ms: number, signal: AbortSignal) => {
+              clock.advance(ms)
+              polls++
+              await waiting.onPoll(polls)
+              if (signal.aborted) throw new Error('cancelled')
+            },
+          },
+        }),
   })
+  let polls = 0
   return {
     events,
     runs,
     approvals,
     call: (args, who = bob, callPolicy = policy) =>
       caller({ principal: who, policy: callPolicy, session: { idHash: undefined }, name: 'restart', rawArgs: args, signal: new AbortController().signal, progress: async () => undefined }),
+    callWaiting: (args, signal, progress) =>
+      caller({ principal: bob, policy, session: { idHash: undefined }, name: 'restart', rawArgs: args, signal, progress: async (u) => void progress.push(u.message ?? ''), wantsProgress: true }),
     callTool: (name, args, who) =>
       caller({ principal: who, policy, session: { idHash: undefined }, name, rawArgs: args, signal: new AbortController().signal, progress: async () => undefined }),
     list: (who) => catalog.list(policy, who, clock.now()).map((t) => t.name),
@@ -293,6 +319,60 @@ describe('a call under an approval grant', () => {
     assert.deepEqual(listed?.args, requested?.args)
     assert.deepEqual(listed?.args, redactArgs({ deployment: 'payments', password: 'hunter2-hunter2' }))
     assert.ok(!JSON.stringify(listed).includes('hunter2'), 'the secret never reaches the approver')
+  })
+})
+
+describe('waiting for an approval (the client asked for progress)', () => {
+  it('waits with progress and runs as soon as it is approved', async () => {
+    const clock = createManualClock(NOW)
+    const policy = policyWith({})
+    let gw: Gateway | undefined
+    gw = gateway(clock, createMemoryApprovalStore(), policy, {
+      maxMs: 60_000,
+      onPoll: async (poll) => {
+        if (poll !== 3 || gw === undefined) return
+        const [request] = await gw.approvals.list(carol, policy)
+        assert.ok(request !== undefined, 'the request is listed while bob waits')
+        await gw.approvals.decide(carol, policy, request.id, 'approve', 'ok')
+      },
+    })
+    const progress: string[] = []
+    const result = await gw.callWaiting({ deployment: 'payments' }, new AbortController().signal, progress)
+    assert.equal(text(result), 'restarted payments')
+    assert.equal(progress.length, 3)
+    assert.match(progress[0] ?? '', /^Waiting for sre-leads to approve request \S+; 60 s left to wait\.$/)
+    assert.deepEqual(ofType(gw.events, 'tools.call').map((e) => e.outcome), ['ok'], 'one call, one record')
+  })
+
+  it('answers APPROVAL_PENDING when the wait is over, and the request stays', async () => {
+    const clock = createManualClock(NOW)
+    const policy = policyWith({})
+    const gw = gateway(clock, createMemoryApprovalStore(), policy, { maxMs: 5_000, onPoll: async () => undefined })
+    const progress: string[] = []
+    const result = await gw.callWaiting({ deployment: 'payments' }, new AbortController().signal, progress)
+    assert.match(text(result), /^\[APPROVAL_PENDING\]/)
+    assert.equal(progress.length, 5)
+    assert.equal((await gw.approvals.list(carol, policy)).length, 1)
+  })
+
+  it('stops only the wait when cancelled: the request can still be approved and run', async () => {
+    const clock = createManualClock(NOW)
+    const policy = policyWith({})
+    const cancel = new AbortController()
+    const gw = gateway(clock, createMemoryApprovalStore(), policy, { maxMs: 60_000, onPoll: async (poll) => void (poll === 2 && cancel.abort()) })
+    const result = await gw.callWaiting({ deployment: 'payments' }, cancel.signal, [])
+    assert.match(text(result), /^\[APPROVAL_PENDING\]/)
+    assert.equal(clock.now(), NOW + 2_000, 'the wait ended at the cancellation')
+    const id = requestIdOf(result)
+    await gw.approvals.decide(carol, policy, id, 'approve', 'ok')
+    assert.equal(text(await gw.call({ deployment: 'payments' })), 'restarted payments')
+  })
+
+  it('does not wait without a progressToken', async () => {
+    const clock = createManualClock(NOW)
+    const gw = gateway(clock, createMemoryApprovalStore(), policyWith({}), { maxMs: 60_000, onPoll: async () => assert.fail('no wait') })
+    assert.match(text(await gw.call({ deployment: 'payments' })), /^\[APPROVAL_PENDING\]/)
+    assert.equal(clock.now(), NOW)
   })
 })
 
