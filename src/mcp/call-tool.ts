@@ -5,7 +5,7 @@ import type { Clock } from '../clock.js'
 import { AirlockError, InputError, PolicyError } from '../errors.js'
 import { noopMetrics, type GatewayMetrics, type ToolCallOutcome } from '../metrics/gateway-metrics.js'
 import { redactToolOutput } from '../guard/masking/redact-tool-output.js'
-import { approvalGrantFor, evaluate, type Decision } from '../policy/evaluate.js'
+import { evaluate } from '../policy/evaluate.js'
 import { resolveOutputDetectors } from '../policy/output-detectors.js'
 import type { Policy } from '../policy/policy.js'
 import type { Activation, ActivationStore } from '../state/activation-store.js'
@@ -14,7 +14,10 @@ import type { NamedConnection } from '../policy/connection-schema.js'
 import type { PolicyGrant } from '../policy/policy.js'
 import type { ActivationLookup, ProgressUpdate, ToolDeps } from '../../tools/define-tool.js'
 import type { AdmitCall } from './admit-call.js'
-import { APPROVAL_REASON_ARG, approvalCallWaiting, type ApprovalWait } from './approval-call.js'
+import { APPROVAL_REASON_ARG, type ApprovalWait } from './approval-call.js'
+import { approvalBranch, takeOrRefuse } from './approval-branch.js'
+import { CORRELATION_META_KEY, errorResult, type CallResult } from './call-result.js'
+import { redirectToApproval } from './redirect-to-approval.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { capAuditFields } from './cap-audit-fields.js'
 import { capCallerText, MAX_CALLER_MESSAGE, MAX_CALLER_NAME } from './cap-caller-text.js'
@@ -22,13 +25,7 @@ import { hashArgs } from './hash-args.js'
 import { callerError, fixedText } from './tool-error-text.js'
 import type { ToolCatalog } from './tool-catalog.js'
 
-/** The MCP `tools/call` result shape. */
-export interface CallResult {
-  [key: string]: unknown
-  content: { type: 'text'; text: string }[]
-  structuredContent?: Record<string, unknown>
-  isError?: boolean
-}
+export { APPROVAL_REQUEST_META_KEY, CORRELATION_META_KEY, type CallResult } from './call-result.js'
 
 /** The part of a 2025-lane session a call records; grant time lives in activations, not here. */
 export interface CallSession {
@@ -73,9 +70,6 @@ export interface ToolCallerOptions {
   readonly approvalWait?: ApprovalWait
 }
 
-/** Where a result names the approval request it waits on. */
-export const APPROVAL_REQUEST_META_KEY = 'dev.airlock/approvalRequest'
-
 export interface CallLogEntry {
   readonly correlationId: string
   /** A catalog name, or `unknown`. */
@@ -97,13 +91,6 @@ function actorOf(principal: Principal): NonNullable<AuditEvent['actor']> {
   }
 }
 
-/** Where every tool result names its call's correlation id (errors also say it in their text). */
-export const CORRELATION_META_KEY = 'dev.airlock/correlationId'
-
-function errorResult(code: string, text: string, correlationId: string): CallResult {
-  return { content: [{ type: 'text', text: `[${code}] ${text} (correlation id ${correlationId})` }], isError: true, _meta: { [CORRELATION_META_KEY]: correlationId } }
-}
-
 function activationDetail(activation: Activation, renewed: boolean): Record<string, unknown> {
   const iso = (ms: number) => new Date(ms).toISOString()
   return { activatedAt: iso(activation.activatedAt), expiresAt: iso(activation.expiresAt), signedInAt: iso(activation.signedInAt), source: activation.source, renewed }
@@ -120,29 +107,6 @@ function jsonKind(value: unknown): string {
 
 function zodIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }): string {
   return error.issues.map((i) => `${i.path.map(String).join('.') || '(arguments)'}: ${i.message}`).join('; ')
-}
-
-/**
- * An allowed call whose arguments the deciding grant's constraints refuse, when an approval grant
- * for the same tool and connection permits them, goes to that approval instead (bob's read grant
- * on a cluster must not hide the approval grant of his restart). Otherwise the decision stands.
- */
-function redirectToApproval(decision: Decision, entry: ReturnType<ToolCatalog['find']>, raw: Record<string, unknown>, request: CallRequest, now: number): Decision {
-  const permits = entry?.tool.permits
-  if (!decision.allow || permits === undefined || entry === undefined) return decision
-  const { [APPROVAL_REASON_ARG]: _reason, ...args } = raw
-  const parsed = entry.args.safeParse(args)
-  if (!parsed.success || permits(decision.grant, parsed.data)) return decision
-  const alternative = approvalGrantFor(request.policy, request.principal, { tool: entry.tool.name, connectionKinds: entry.tool.connectionKinds, connection: decision.connection?.id }, now)
-  if (alternative === undefined || !permits(alternative.grant, parsed.data)) return decision
-  return {
-    allow: false,
-    reason: 'APPROVAL_REQUIRED',
-    message: `Tool ${entry.tool.name} needs approval under grant ${JSON.stringify(alternative.grant.id)} for this call.`,
-    grantId: alternative.grant.id,
-    grant: alternative.grant,
-    connection: alternative.connection,
-  }
 }
 
 /**
@@ -241,38 +205,22 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     let callArgs: Record<string, unknown> = withoutReason
     let takeApproval: (() => Promise<boolean>) | undefined
     if (entry !== undefined && !decision.allow && decision.reason === 'APPROVAL_REQUIRED' && options.approvals !== undefined) {
-      const { grantId } = decision
-      let outcome: Awaited<ReturnType<typeof approvalCallWaiting>>
-      try {
-        outcome = await approvalCallWaiting(
-          { approvals: options.approvals, principal: request.principal, policy: request.policy, grant: decision.grant, connection: decision.connection, tool: entry.tool.name, args: entry.args, raw, redactArgs: options.redactArgs, correlationId },
-          zodIssues,
-          request.wantsProgress === true ? options.approvalWait : undefined,
-          request.progress,
-          request.signal,
-        )
-      } catch (error) {
-        options.logError(`approval request failed for call ${correlationId}; the call was refused`, error, { correlationId })
-        const { code, text } = callerError(error)
-        return finish({ decision: 'deny', grantId, outcome: 'error', code, reason: error instanceof Error ? error.message : String(error) }, errorResult(code, text, correlationId))
-      }
-      if (!outcome.run && outcome.gate === undefined) {
-        const { error } = outcome
-        return finish({ decision: 'deny', outcome: 'denied', code: error.code, reason: error.message, grantId }, errorResult(error.code, callerError(error).text, correlationId))
-      }
-      if (!outcome.run) {
-        const { gate } = outcome
-        const text = callerError(new PolicyError(gate.code, gate.message)).text
-        const result = errorResult(gate.code, text, correlationId)
-        return finish(
-          { decision: 'deny', outcome: 'denied', code: gate.code, reason: gate.code, grantId, argsHash: outcome.argsHash, args: outcome.args, detail: { requestId: gate.record.id } },
-          // The request id is in the text for the agent and in _meta for clients (no structuredContent: it would have to match the tool's output schema).
-          { ...result, _meta: { [CORRELATION_META_KEY]: correlationId, [APPROVAL_REQUEST_META_KEY]: gate.record.id } },
-        )
-      }
+      const branch = await approvalBranch({
+        approvals: options.approvals,
+        decision,
+        entry,
+        raw,
+        request,
+        correlationId,
+        redactArgs: options.redactArgs,
+        wait: request.wantsProgress === true ? options.approvalWait : undefined,
+        issues: zodIssues,
+        logError: options.logError,
+      })
+      if (!branch.run) return finish(branch.event, branch.result)
       allowed = decision
-      callArgs = outcome.raw
-      takeApproval = outcome.use
+      callArgs = branch.args
+      takeApproval = branch.use
     }
     if (entry === undefined || allowed === undefined) {
       const reason = decision.allow ? 'UNKNOWN_TOOL' : decision.reason
@@ -320,21 +268,8 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
 
       if (takeApproval !== undefined) {
         // Taken only now that the call is admitted: a refused call does not spend the approval.
-        let taken: boolean
-        try {
-          taken = await takeApproval()
-        } catch (error) {
-          options.logError(`approval use failed for call ${correlationId}; the tool was not run`, error, { correlationId })
-          const { code, text } = callerError(error)
-          return await finish({ decision: 'allow', grantId, outcome: 'error', code, reason: error instanceof Error ? error.message : String(error) }, errorResult(code, text, correlationId))
-        }
-        if (!taken) {
-          const message = 'The approval of this call was used or ran out a moment ago; call again to ask for a new one.'
-          return await finish(
-            { decision: 'deny', grantId, outcome: 'denied', code: 'APPROVAL_PENDING', reason: 'APPROVAL_TAKEN' },
-            errorResult('APPROVAL_PENDING', callerError(new PolicyError('APPROVAL_PENDING', message)).text, correlationId),
-          )
-        }
+        const refusal = await takeOrRefuse(takeApproval, grantId, correlationId, options.logError)
+        if (refusal !== undefined) return await finish(refusal.event, refusal.result)
       }
       const parsed = entry.args.safeParse(callArgs)
       if (!parsed.success) {
