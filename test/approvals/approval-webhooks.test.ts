@@ -6,6 +6,7 @@ import { createApprovalService } from '../../src/approvals/approval-service.js'
 import { createWebhookNotifier, webhookSignature } from '../../src/approvals/approval-webhooks.js'
 import type { Principal } from '../../src/auth/principal.js'
 import { createManualClock } from '../../src/clock.js'
+import { gatewayConfigSchema } from '../../src/config.js'
 import { hashArgs } from '../../src/mcp/hash-args.js'
 import { createMemoryApprovalStore } from '../../src/state/memory-approval-store.js'
 import { policyOf } from '../policy/policy-fixture.js'
@@ -117,4 +118,26 @@ describe('approval webhooks', () => {
     assert.equal(delays.length, 3, 'four tries, three waits')
     assert.deepEqual(logged.map((l) => [l.message, l.fields]), [['approval webhook for group sre-leads gave up after 4 tries', { requestId: gate.record.id, group: 'sre-leads' }]])
   })
+})
+
+describe('approvals configuration', () => {
+  const base = { issuer: 'https://idp.example.com', policy: ['policies/demo.json'], audit: { path: '/tmp/a.jsonl' } }
+
+  it('defaults to no wait and no webhooks, and takes hooks per group', () => {
+    assert.deepEqual(gatewayConfigSchema.parse(base).approvals, { waitSeconds: 0, webhooks: [] })
+    const hooks = { waitSeconds: 120, webhooks: [{ group: 'sre-leads', url: 'https://hooks.example.com/T1/B2', secretFile: '/etc/airlock/hook-secret' }] }
+    assert.deepEqual(gatewayConfigSchema.parse({ ...base, approvals: hooks }).approvals, hooks)
+  })
+
+  const invalid: [string, unknown][] = [
+    ['a non-http webhook url', { webhooks: [{ group: 'g', url: 'ftp://x', secretFile: '/s' }] }],
+    ['a webhook without its secret', { webhooks: [{ group: 'g', url: 'https://x.example.com' }] }],
+    ['an unknown key', { webhooks: [], wait: 5 }],
+    ['a wait over 10 minutes', { waitSeconds: 601 }],
+  ]
+  for (const [name, approvals] of invalid) {
+    it(`rejects ${name}`, () => {
+        assert.equal(gatewayConfigSchema.safeParse({ ...base, approvals }).success, false)
+    })
+  }
 })
