@@ -85,6 +85,8 @@ export type GuardErrorCode =
   | 'SQL_NOT_ALLOWED'
   /** The statement uses a column the grant masks other than by selecting it as is. */
   | 'SQL_MASKED_COLUMN'
+  /** The statement reads system catalogs or server state, and the grant does not allow it (`sql.allowSystemCatalogs`). */
+  | 'SQL_SYSTEM_CATALOG'
   | 'COMMAND_SYNTAX_REFUSED'
   | 'COMMAND_NOT_ALLOWED'
   /** A `{path:…}` argument resolved, on the instance, outside its template's tree (or not at all); the command did not run. */

@@ -64,7 +64,13 @@ export default defineTool({
     if (sqlTooLarge(ctx.args.sql)) throw new InputError('INPUT_INVALID', `sql: at most ${MAX_SQL_BYTES} bytes of SQL (UTF-8), the RDS Data API's limit`)
     // Denials happen here, before any AWS call.
     // Masking matches output labels, so the guard keeps masked columns from being read any other way.
-    const check = await checkSql({ engine: connection.engine, sql: ctx.args.sql, mode: constraints.mode, maskedColumns: Object.keys(constraints.maskColumns) })
+    const check = await checkSql({
+      engine: connection.engine,
+      sql: ctx.args.sql,
+      mode: constraints.mode,
+      maskedColumns: Object.keys(constraints.maskColumns),
+      allowSystemCatalogs: constraints.allowSystemCatalogs,
+    })
     const parameters = Object.entries(ctx.args.parameters ?? {}).map(([name, value]) => ({ name, value: valueToField(value) }))
     const client = ctx.deps.aws.rdsData({ region: connection.region, roleArn: connection.roleArn, principal: ctx.principal })
     const secretArn = constraints.mode === 'read-only' ? connection.readOnlySecretArn ?? connection.secretArn : connection.secretArn

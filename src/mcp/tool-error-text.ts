@@ -15,6 +15,7 @@ const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   SQL_NOT_READ_ONLY: 'This connection is read-only for you, and the statement is not a plain read.',
   SQL_NOT_ALLOWED: 'This kind of statement is never allowed through Airlock (server files, stored code, temporary objects, session or transaction control, extensions, roles).',
   SQL_MASKED_COLUMN: 'A masked column may only be selected as is (no alias, expression, filter, join or ordering on it).',
+  SQL_SYSTEM_CATALOG: 'The statement reads system catalogs or server state (accounts, password hashes, other sessions, server settings), which your grant does not allow; an administrator can allow it per grant with sql.allowSystemCatalogs.',
   COMMAND_SYNTAX_REFUSED: 'The command uses shell syntax that is not allowed (operators, substitutions, redirections, globs or variables).',
   COMMAND_NOT_ALLOWED: 'The command does not match any command your grant allows.',
   PATH_NOT_ALLOWED: 'A path in the command does not resolve on the instance to a location inside the tree your grant allows (a symbolic link may lead out of it, or the path does not exist), so the command was not run.',
