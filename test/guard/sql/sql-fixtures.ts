@@ -10,6 +10,7 @@ export interface BypassFixture {
 const MULTI = 'SQL_MULTIPLE_STATEMENTS'
 const NRO = 'SQL_NOT_READ_ONLY'
 const PARSE = 'SQL_PARSE_FAILED'
+const CATALOG = 'SQL_SYSTEM_CATALOG'
 
 /** Read-only bypass attempts against PostgreSQL. */
 export const postgresBypasses: readonly BypassFixture[] = [
@@ -113,6 +114,15 @@ export const postgresBypasses: readonly BypassFixture[] = [
   { name: 'DECLARE CURSOR', sql: 'DECLARE c CURSOR FOR SELECT 1', code: NRO },
   { name: 'CREATE FUNCTION', sql: 'CREATE FUNCTION airlock_f() RETURNS int AS $$ DELETE FROM accounts RETURNING 1 $$ LANGUAGE sql', code: NRO },
   { name: 'GRANT', sql: 'GRANT ALL ON accounts TO PUBLIC', code: NRO },
+  // System catalogs and server state: password hashes, other sessions' SQL, settings (refused unless the grant opts in).
+  { name: 'password hashes, unqualified (pg_catalog comes first)', sql: 'SELECT rolname, rolpassword FROM pg_authid', code: CATALOG },
+  { name: 'password hashes through a quoted, qualified view', sql: 'SELECT usename, passwd FROM "pg_catalog"."pg_shadow"', code: CATALOG },
+  { name: "other sessions' SQL in a subquery", sql: 'SELECT id FROM accounts WHERE owner IN (SELECT query FROM pg_stat_activity)', code: CATALOG },
+  { name: 'pg_stat_statements installed in public', sql: 'SELECT query FROM public.pg_stat_statements', code: CATALOG },
+  { name: 'user mappings in a LATERAL join', sql: 'SELECT a.id, m.umoptions FROM accounts a, LATERAL (SELECT umoptions FROM pg_user_mappings) m', code: CATALOG },
+  { name: 'server settings in a CTE', sql: 'WITH s AS (SELECT name, setting FROM pg_settings) SELECT * FROM s', code: CATALOG },
+  { name: "an application's secret setting", sql: "SELECT current_setting('app.jwt_secret', true)", code: CATALOG },
+  { name: 'SHOW ALL', sql: 'SHOW ALL', code: CATALOG },
   { name: 'misspelt keyword', sql: 'SELEC * FROM accounts', code: PARSE },
   { name: 'unterminated call', sql: 'SELECT * FROM accounts WHERE id = ANY(', code: PARSE },
   { name: 'empty', sql: ' ; ', code: PARSE },
@@ -243,6 +253,15 @@ export const mysqlBypasses: readonly BypassFixture[] = [
   { name: 'quote extent depends on NO_BACKSLASH_ESCAPES', sql: "SELECT 'x\\', SLEEP(5), ''' '", code: PARSE },
   { name: 'EXPLAIN DELETE', sql: 'EXPLAIN DELETE FROM accounts', code: PARSE },
   { name: 'misspelt keyword', sql: 'SELEC * FROM accounts', code: PARSE },
+  // System tables and server state: password hashes, other sessions' SQL (refused unless the grant opts in).
+  { name: 'password hashes', sql: 'SELECT user, authentication_string FROM mysql.user', code: CATALOG },
+  { name: 'password hashes, back-quoted upper case', sql: 'SELECT * FROM `MYSQL`.`GLOBAL_PRIV`', code: CATALOG },
+  { name: "other sessions' SQL in a subquery", sql: 'SELECT id FROM accounts WHERE owner IN (SELECT info FROM information_schema.PROCESSLIST)', code: CATALOG },
+  { name: 'statement history', sql: 'SELECT sql_text FROM performance_schema.events_statements_history', code: CATALOG },
+  { name: 'SHOW PROCESSLIST', sql: 'SHOW PROCESSLIST', code: CATALOG },
+  { name: 'SHOW GRANTS', sql: 'SHOW GRANTS FOR root', code: CATALOG },
+  { name: 'a server path variable', sql: 'SELECT @@GLOBAL.datadir', code: CATALOG },
+  { name: 'columns of mysql.user', sql: 'SHOW COLUMNS FROM mysql.user', code: CATALOG },
 ]
 
 /** Reads that read-only grants must keep working. */
@@ -275,6 +294,11 @@ export const postgresReads: readonly string[] = [
   "SELECT id = ANY (ARRAY[1, 2]), id < ALL (SELECT id FROM accounts), 1 OPERATOR(pg_catalog.+) 1 FROM accounts ORDER BY id USING <",
   "SELECT 1::int, '1'::text, 1::numeric(10,2), '2020-01-01'::date, now()::timestamptz, '{}'::json, '{}'::jsonb, '00000000-0000-0000-0000-000000000000'::uuid, 1::bool, 't'::boolean, 'x'::varchar(3), 1::double precision, 'a'::character varying, '1 day'::interval, ARRAY[1]::int[], 'accounts'::regclass, 1::bigint, 1::smallint, 1::real, now()::timestamp with time zone, CAST(id AS text), DATE '2020-01-01' FROM accounts",
   "SELECT * FROM json_to_record('{\"a\": 1}') AS x(a int, b text)",
+  // The schema-describing catalog reads every grant keeps.
+  "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name = 'accounts'",
+  "SELECT c.relname, a.attname FROM pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid WHERE c.relname = 'accounts'",
+  "SELECT indexname FROM pg_indexes WHERE tablename = 'accounts'",
+  "SELECT current_setting('search_path'), current_setting('TimeZone')",
 ]
 
 export const mysqlReads: readonly string[] = [
@@ -294,4 +318,7 @@ export const mysqlReads: readonly string[] = [
   'SELECT id FROM accounts -- comment with a space\n',
   'SELECT id FROM accounts a WHERE EXISTS (SELECT 1 FROM accounts b WHERE b.id = a.id) AND id = ANY (SELECT id FROM accounts)',
   "SELECT 'a\\\\b' AS escaped_backslash, balance - -1 AS spaced_minus FROM accounts",
+  "SELECT table_name FROM information_schema.TABLES WHERE table_name = 'accounts'",
+  'SELECT @@version, @@SESSION.sql_mode',
+  'SHOW COLUMNS FROM accounts',
 ]

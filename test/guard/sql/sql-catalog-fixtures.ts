@@ -1,0 +1,161 @@
+/*
+ * System catalogs and server state, beyond the cases in sql-fixtures.ts: reads refused unless the
+ * grant opts in (`allowSystemCatalogs`), the harmless catalog reads every grant keeps, and
+ * statements that change a system object, refused even with the opt-in.
+ */
+
+/** Reads of server state that the opt-in allows, in read-only and read-write mode alike. */
+export const postgresCatalogReads: readonly { readonly sql: string; readonly names: string }[] = [
+  { sql: 'SELECT * FROM PG_CATALOG.PG_AUTHID', names: 'pg_catalog.pg_authid' },
+  { sql: 'SELECT * FROM test.pg_catalog.pg_authid', names: 'pg_catalog.pg_authid' },
+  { sql: 'SELECT * FROM "PG_CATALOG".pg_authid', names: 'pg_catalog.pg_authid' },
+  { sql: 'TABLE pg_shadow', names: 'pg_catalog.pg_shadow' },
+  { sql: 'SELECT * FROM pg_catalog.pg_file_settings', names: 'pg_catalog.pg_file_settings' },
+  { sql: 'SELECT * FROM pg_hba_file_rules', names: 'pg_catalog.pg_hba_file_rules' },
+  // pg_stats shows column values, masked or not.
+  { sql: 'SELECT most_common_vals FROM pg_stats WHERE attname = $$email$$', names: 'pg_catalog.pg_stats' },
+  { sql: 'SELECT * FROM pg_toast.pg_toast_2619', names: 'pg_toast.pg_toast_2619' },
+  { sql: 'SELECT * FROM information_schema.user_mapping_options', names: 'information_schema.user_mapping_options' },
+  { sql: 'SELECT * FROM pg_catalog.pg_subscription', names: 'pg_catalog.pg_subscription' },
+  { sql: 'SELECT * FROM accounts a JOIN pg_roles r ON r.rolname = a.owner', names: 'pg_catalog.pg_roles' },
+  { sql: 'SELECT 1 FROM pg_class WHERE EXISTS (SELECT 1 FROM pg_locks)', names: 'pg_catalog.pg_locks' },
+  { sql: 'SELECT * FROM app.pg_stat_statements_info', names: 'app.pg_stat_statements_info' },
+  { sql: "SELECT current_setting('data_directory')", names: 'data_directory' },
+  { sql: 'SELECT current_setting(:name)', names: 'named by an expression' },
+  { sql: 'SHOW hba_file', names: 'hba_file' },
+  { sql: 'SHOW app.jwt_secret', names: 'app.jwt_secret' },
+]
+
+/** Server-state functions: not on the read-only allowlist, so these are read-write cases. */
+export const postgresServerStateFunctions: readonly string[] = [
+  'SELECT * FROM pg_stat_get_activity(NULL)',
+  'SELECT pg_stat_get_backend_activity(1)',
+  'SELECT * FROM public.pg_stat_statements(true)',
+  'SELECT * FROM pg_catalog.pg_show_all_settings()',
+  'SELECT * FROM pg_hba_file_rules()',
+  'SELECT * FROM pg_control_system()',
+  "SELECT table_to_xml('pg_catalog.pg_authid', true, false, '')",
+  "SELECT schema_to_xml('pg_catalog', true, false, '')",
+  'INSERT INTO accounts (owner) SELECT pg_current_logfile()',
+  'SELECT * FROM pg_lock_status()',
+]
+
+/** Catalog reads every grant keeps: they describe the schema and nothing else. */
+export const postgresHarmlessCatalogReads: readonly string[] = [
+  'SELECT * FROM information_schema.tables',
+  'SELECT * FROM INFORMATION_SCHEMA.KEY_COLUMN_USAGE',
+  'SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace',
+  'SELECT * FROM pg_catalog.pg_tables UNION ALL SELECT * FROM pg_catalog.pg_tables',
+  'SELECT conname FROM pg_constraint JOIN pg_type t ON true JOIN pg_enum e ON true',
+  // A user's relation named like a catalog, qualified with its own schema.
+  'SELECT * FROM app.pg_authid',
+  'SELECT * FROM "app"."pg_stat_activity"',
+  'SHOW search_path',
+  'SHOW server_version',
+  "SELECT current_setting('TimeZone'), current_setting('transaction_read_only')",
+  "SELECT pg_get_functiondef('lower'::regproc)",
+]
+
+/** Statements that change a system object: refused for read-write grants, opt-in or not; `message` follows "refused in every mode: ". */
+export const postgresSystemTargets: readonly { readonly sql: string; readonly message: string }[] = [
+  { sql: 'LOCK TABLE pg_catalog.pg_authid', message: 'changes pg_catalog.pg_authid in a system schema' },
+  { sql: 'LOCK pg_class IN ACCESS EXCLUSIVE MODE', message: 'changes pg_class, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: 'GRANT SELECT ON pg_authid TO PUBLIC', message: 'changes pg_authid, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: 'REVOKE SELECT ON "pg_catalog".pg_class FROM PUBLIC', message: 'changes pg_catalog.pg_class in a system schema' },
+  { sql: 'GRANT ALL ON ALL TABLES IN SCHEMA pg_catalog TO PUBLIC', message: 'changes the system schema pg_catalog' },
+  { sql: 'GRANT EXECUTE ON FUNCTION pg_catalog.pg_read_file(text) TO app', message: 'changes pg_catalog.pg_read_file in a system schema' },
+  { sql: 'REVOKE EXECUTE ON FUNCTION lower(text) FROM PUBLIC', message: 'changes privileges or labels of lower, which may be a built-in; qualify it with its schema' },
+  { sql: 'GRANT CREATE ON SCHEMA "Information_Schema" TO app', message: 'changes the system schema Information_Schema' },
+  { sql: 'GRANT USAGE ON TYPE pg_catalog.int4 TO app', message: 'changes pg_catalog.int4 in a system schema' },
+  { sql: "SECURITY LABEL ON TABLE pg_catalog.pg_class IS 'x'", message: 'changes pg_catalog.pg_class in a system schema' },
+  { sql: "SECURITY LABEL FOR selinux ON SCHEMA pg_catalog IS 'x'", message: 'changes the system schema pg_catalog' },
+  { sql: 'REINDEX SYSTEM test', message: "REINDEX SYSTEM rebuilds the system catalogs' indexes" },
+  { sql: 'REINDEX DATABASE test', message: "REINDEX DATABASE rebuilds the system catalogs' indexes too" },
+  { sql: 'REINDEX SCHEMA pg_catalog', message: 'changes the system schema pg_catalog' },
+  { sql: 'VACUUM pg_class', message: 'changes pg_class, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: 'VACUUM (ANALYZE)', message: 'VACUUM/ANALYZE without a table list processes the system catalogs too' },
+  { sql: 'CLUSTER pg_authid USING pg_authid_oid_index', message: 'changes pg_authid, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: 'ALTER DEFAULT PRIVILEGES IN SCHEMA app, pg_catalog GRANT SELECT ON TABLES TO PUBLIC', message: 'changes the system schema pg_catalog' },
+  { sql: 'CREATE POLICY p ON pg_catalog.pg_class USING (true)', message: 'changes pg_catalog.pg_class in a system schema' },
+  { sql: 'CREATE PUBLICATION pub FOR TABLES IN SCHEMA information_schema', message: 'changes the system schema information_schema' },
+  { sql: 'ALTER FUNCTION pg_catalog.lower(text) DEPENDS ON EXTENSION plpgsql', message: 'changes pg_catalog.lower in a system schema' },
+  { sql: 'ALTER OPERATOR pg_catalog.= (int, int) SET (RESTRICT = eqsel)', message: 'changes pg_catalog.= in a system schema' },
+  { sql: 'ALTER TYPE pg_catalog.int4 SET (STORAGE = plain)', message: 'changes pg_catalog.int4 in a system schema' },
+  { sql: "ALTER TYPE pg_catalog.anyenum ADD VALUE 'x'", message: 'changes pg_catalog.anyenum in a system schema' },
+  { sql: 'ALTER COLLATION pg_catalog."C" REFRESH VERSION', message: 'changes pg_catalog.C in a system schema' },
+  { sql: "CREATE COLLATION pg_catalog.c (locale = 'C')", message: 'changes pg_catalog.c in a system schema' },
+  { sql: 'CREATE DOMAIN information_schema.d AS int', message: 'changes information_schema.d in a system schema' },
+  { sql: "CREATE TYPE pg_catalog.e AS ENUM ('a')", message: 'changes pg_catalog.e in a system schema' },
+  { sql: 'ALTER TEXT SEARCH DICTIONARY pg_catalog.simple (StopWords = english)', message: 'changes pg_catalog.simple in a system schema' },
+  { sql: 'ALTER TEXT SEARCH CONFIGURATION pg_catalog.english DROP MAPPING FOR word', message: 'changes pg_catalog.english in a system schema' },
+  { sql: 'CREATE OPERATOR FAMILY pg_catalog.f USING btree', message: 'changes pg_catalog.f in a system schema' },
+  { sql: 'ALTER STATISTICS pg_catalog.s SET STATISTICS 10', message: 'changes pg_catalog.s in a system schema' },
+  { sql: 'CREATE SCHEMA pg_catalog', message: 'changes the system schema pg_catalog' },
+  { sql: 'CREATE TABLE t () INHERITS (pg_catalog.pg_class)', message: 'changes pg_catalog.pg_class in a system schema' },
+  { sql: 'ALTER TABLE accounts ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES pg_catalog.pg_class (oid)', message: 'changes pg_catalog.pg_class in a system schema' },
+  { sql: 'INSERT INTO pg_class SELECT * FROM accounts', message: 'changes pg_class, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: 'WITH d AS (DELETE FROM pg_authid RETURNING 1) SELECT * FROM d', message: 'changes pg_authid, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: 'ALTER TABLESPACE pg_global SET (seq_page_cost = 1)', message: "changes the server's tablespace pg_global" },
+  { sql: 'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE ts', message: "changes the server's tablespace pg_default" },
+  { sql: "CREATE TABLESPACE ts LOCATION '/tmp/airlock-ts'", message: 'CREATE TABLESPACE writes to server directories' },
+]
+
+/** Neighbours a read-write grant keeps: ordinary objects, and system types, collations and functions used, not changed. */
+export const postgresOrdinaryTargets: readonly string[] = [
+  'LOCK TABLE accounts IN SHARE MODE',
+  'GRANT SELECT ON accounts TO app',
+  'REVOKE EXECUTE ON FUNCTION app.f(int) FROM PUBLIC',
+  'GRANT USAGE ON SCHEMA app TO app',
+  'REINDEX TABLE accounts',
+  'VACUUM (ANALYZE) accounts',
+  'ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO app',
+  'CREATE POLICY p ON accounts USING (owner = current_user)',
+  "ALTER TYPE app.mood ADD VALUE 'sad'",
+  'CREATE TABLE t (a pg_catalog.int4 COLLATE pg_catalog."default", b pg_catalog.text DEFAULT pg_catalog.now())',
+  'CREATE INDEX ON accounts (owner pg_catalog.text_pattern_ops)',
+  'ALTER TABLE accounts ALTER COLUMN owner TYPE pg_catalog.text',
+  'CREATE DOMAIN app.d AS pg_catalog.int4',
+  'ALTER TABLE ALL IN TABLESPACE ts SET TABLESPACE pg_default',
+  'CREATE VIEW v AS SELECT relname FROM pg_catalog.pg_class',
+  'CREATE TABLE app.pg_notes (id int)',
+]
+
+/** MySQL/MariaDB reads of server state that the opt-in allows. */
+export const mysqlCatalogReads: readonly { readonly sql: string; readonly names: string }[] = [
+  { sql: 'SELECT * FROM mysql.db', names: 'mysql.db' },
+  { sql: 'WITH u AS (SELECT * FROM mysql.user) SELECT * FROM u', names: 'mysql.user' },
+  { sql: 'SELECT (SELECT authentication_string FROM mysql.user LIMIT 1)', names: 'mysql.user' },
+  { sql: 'SELECT * FROM Information_Schema.USER_PRIVILEGES', names: 'information_schema.user_privileges' },
+  { sql: 'SELECT * FROM accounts a JOIN performance_schema.threads t ON true', names: 'performance_schema.threads' },
+  { sql: 'SELECT * FROM sys.session', names: 'sys.session' },
+  { sql: 'SHOW CREATE TABLE mysql.user', names: 'mysql.user' },
+  { sql: 'SHOW BINLOG EVENTS', names: 'SHOW BINLOG EVENTS' },
+  { sql: 'SHOW GRANTS', names: 'SHOW GRANTS' },
+  { sql: 'SHOW TRIGGERS', names: 'SHOW TRIGGERS' },
+  { sql: 'SELECT @@secure_file_priv', names: '@@secure_file_priv' },
+  { sql: 'SELECT @@session.init_connect', names: '@@session.init_connect' },
+  { sql: 'SELECT @@version.x', names: '@@version.x' },
+]
+
+/** MySQL schema reads every grant keeps. */
+export const mysqlHarmlessCatalogReads: readonly string[] = [
+  "SELECT table_name FROM information_schema.tables WHERE table_schema = 'test'",
+  'SELECT * FROM INFORMATION_SCHEMA.COLUMNS',
+  'SELECT * FROM information_schema.statistics s JOIN information_schema.key_column_usage k ON true',
+  'SHOW TABLES',
+  'SHOW DATABASES',
+  'SHOW INDEX FROM accounts',
+  'SHOW CREATE TABLE accounts',
+  'SELECT @@version, @@GLOBAL.time_zone, @@sql_mode',
+  'SELECT * FROM app.user',
+]
+
+/** Writes to MySQL system schemas: refused for read-write grants, opt-in or not. */
+export const mysqlSystemWrites: readonly { readonly sql: string; readonly message: string }[] = [
+  { sql: "UPDATE mysql.user SET authentication_string = '' WHERE user = 'root'", message: 'writes to mysql.user in a system schema' },
+  { sql: 'INSERT INTO mysql.db SELECT * FROM mysql.db', message: 'writes to mysql.db in a system schema' },
+  { sql: 'DELETE FROM `MYSQL`.global_priv', message: 'writes to MYSQL.global_priv in a system schema' },
+  { sql: 'TRUNCATE TABLE mysql.general_log', message: 'writes to mysql.general_log in a system schema' },
+  { sql: 'CREATE TABLE sys.t (a int)', message: 'writes to sys.t in a system schema' },
+  { sql: 'DROP TABLE performance_schema.x', message: 'writes to performance_schema.x in a system schema' },
+]
