@@ -27,7 +27,9 @@ export default defineTool({
     'Read-only grants accept plain SELECT/VALUES/TABLE, SHOW and EXPLAIN (no ANALYZE) calling built-in functions only; ' +
     'read-write grants also accept DML and DDL. Pass values as `parameters` and refer to them as `:name` in the SQL. ' +
     'Results are capped at the grant\'s row limit and sensitive values may be masked; ' +
-    'a masked column may only be selected as is (no alias, expression, filter, join or ordering on it).',
+    'a masked column may only be selected as is (no alias, expression, filter, join or ordering on it). ' +
+    'System catalogs and server state (accounts, sessions, settings) are refused unless the grant allows them; ' +
+    'information_schema.tables/columns and the pg_class family of schema listings are always readable.',
   connectionKinds: ['rds-data'],
   input: {
     sql: z
