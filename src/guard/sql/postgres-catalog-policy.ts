@@ -9,6 +9,8 @@ import type { Json } from './walk-tree.js'
  * server's configuration files (pg_file_settings, pg_hba_file_rules) and column values that
  * bypass masking (pg_stats). Deny by default: every relation in a system schema is refused
  * unless it is on the short list below, which is what an agent needs to learn a schema.
+ * Built-ins that describe objects by oid (pg_get_functiondef, pg_get_viewdef, pg_get_userbyid)
+ * stay allowed: they show the database's own code and names, not credentials or sessions.
  */
 
 /** Schemas that belong to the server. Compared lower-cased: a quoted "PG_CATALOG" is refused too (the safe side). */
@@ -79,6 +81,7 @@ const SERVER_STATE_FUNCTIONS: readonly (readonly [RegExp, string])[] = [
   [/^pg_(lock_status|blocking_pids|safe_snapshot_blocking_pids|prepared_xact|get_replication_slots)$/, 'reads other sessions\' locks or transactions'],
   [/^pg_(current_logfile|relation_filepath|tablespace_location)$/, 'reveals server file paths'],
   [/^pg_buffercache_|^pg_wait_sampling_|^pg_qualstats|^pg_stat_monitor/, "reads server statistics and other sessions' activity"],
+  [/^ts_stat$/, 'runs SQL given as text, which the guard cannot see'],
   [/^(table_to_xml|table_to_xml_and_xmlschema|table_to_xmlschema|schema_to_xml|schema_to_xml_and_xmlschema|schema_to_xmlschema|database_to_xml|database_to_xml_and_xmlschema|database_to_xmlschema)$/, 'reads tables named as text, which the guard cannot see'],
 ]
 
@@ -121,8 +124,11 @@ function functionReason(call: Json): string | undefined {
   for (const [pattern, why] of SERVER_STATE_FUNCTIONS) {
     if (pattern.test(name)) return `function ${parts.join('.')} ${why}`
   }
+  // ts_rewrite(query, 'SELECT …') runs its second argument; the three-argument form only computes.
+  const args = Array.isArray(call['args']) ? call['args'] : []
+  if (name === 'ts_rewrite' && args.length === 2) return `function ${parts.join('.')} runs SQL given as text, which the guard cannot see`
   if (name === 'current_setting') {
-    const [first] = Array.isArray(call['args']) ? call['args'] : []
+    const [first] = args
     const constant = isObject(first) && isObject(first['A_Const']) ? first['A_Const']['sval'] : undefined
     return settingReason(isObject(constant) ? constant['sval'] : undefined)
   }

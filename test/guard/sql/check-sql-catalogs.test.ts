@@ -9,6 +9,7 @@ import {
   mysqlHarmlessCatalogReads,
   mysqlSystemWrites,
   postgresCatalogReads,
+  postgresComputingFunctions,
   postgresHarmlessCatalogReads,
   postgresOrdinaryTargets,
   postgresServerStateFunctions,
@@ -64,6 +65,9 @@ describe('system catalogs and server state, PostgreSQL', () => {
       await refused({ engine: 'postgres', sql, mode: 'read-write' }, 'SQL_SYSTEM_CATALOG', /^function [a-z_.]+ .+; an administrator can allow it/)
       await allowed('postgres', sql, 'read-write', true)
     })
+  }
+  for (const sql of postgresComputingFunctions) {
+    it(`allows ${sql} (read-write) without the opt-in`, () => allowed('postgres', sql, 'read-write'))
   }
   it('still refuses server-state functions in read-only mode with the opt-in (they are not on the read-only allowlist)', async () => {
     await refused({ engine: 'postgres', sql: 'SELECT * FROM pg_stat_get_activity(NULL)', mode: 'read-only', allowSystemCatalogs: true }, 'SQL_NOT_READ_ONLY', /pg_stat_get_activity/)

@@ -38,6 +38,8 @@ export const postgresServerStateFunctions: readonly string[] = [
   "SELECT schema_to_xml('pg_catalog', true, false, '')",
   'INSERT INTO accounts (owner) SELECT pg_current_logfile()',
   'SELECT * FROM pg_lock_status()',
+  "SELECT ts_stat('SELECT to_tsvector(rolpassword) FROM pg_authid')",
+  "SELECT ts_rewrite('a'::tsquery, 'SELECT t, s FROM aliases')",
 ]
 
 /** Catalog reads every grant keeps: they describe the schema and nothing else. */
@@ -54,6 +56,13 @@ export const postgresHarmlessCatalogReads: readonly string[] = [
   'SHOW server_version',
   "SELECT current_setting('TimeZone'), current_setting('transaction_read_only')",
   "SELECT pg_get_functiondef('lower'::regproc)",
+]
+
+/** Read-write neighbours of the server-state functions: the same names doing only computation. */
+export const postgresComputingFunctions: readonly string[] = [
+  "SELECT ts_rewrite('a & b'::tsquery, 'a'::tsquery, 'c'::tsquery)",
+  "SELECT pg_catalog.pg_size_pretty(1024), pg_typeof(1), pg_backend_pid()",
+  "SELECT current_setting('search_path', true)",
 ]
 
 /** Statements that change a system object: refused for read-write grants, opt-in or not; `message` follows "refused in every mode: ". */
