@@ -10,6 +10,8 @@ export const postgresCatalogReads: readonly { readonly sql: string; readonly nam
   { sql: 'SELECT * FROM test.pg_catalog.pg_authid', names: 'pg_catalog.pg_authid' },
   { sql: 'SELECT * FROM "PG_CATALOG".pg_authid', names: 'pg_catalog.pg_authid' },
   { sql: 'TABLE pg_shadow', names: 'pg_catalog.pg_shadow' },
+  // Unicode escapes name the same relation once the parser has decoded them.
+  { sql: 'SELECT * FROM U&"pg_\\0061uthid"', names: 'pg_catalog.pg_authid' },
   { sql: 'SELECT * FROM pg_catalog.pg_file_settings', names: 'pg_catalog.pg_file_settings' },
   { sql: 'SELECT * FROM pg_hba_file_rules', names: 'pg_catalog.pg_hba_file_rules' },
   // pg_stats shows column values, masked or not.
@@ -104,6 +106,8 @@ export const postgresSystemTargets: readonly { readonly sql: string; readonly me
   { sql: 'ALTER TABLE accounts ADD CONSTRAINT f FOREIGN KEY (id) REFERENCES pg_catalog.pg_class (oid)', message: 'changes pg_catalog.pg_class in a system schema' },
   { sql: 'INSERT INTO pg_class SELECT * FROM accounts', message: 'changes pg_class, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
   { sql: 'WITH d AS (DELETE FROM pg_authid RETURNING 1) SELECT * FROM d', message: 'changes pg_authid, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  // An unqualified pg_ name is refused even where PostgreSQL would create it in the current schema: qualify it.
+  { sql: 'CREATE TABLE pg_notes (id int)', message: 'changes pg_notes, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
   { sql: 'ALTER TABLESPACE pg_global SET (seq_page_cost = 1)', message: "changes the server's tablespace pg_global" },
   { sql: 'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE ts', message: "changes the server's tablespace pg_default" },
   { sql: "CREATE TABLESPACE ts LOCATION '/tmp/airlock-ts'", message: 'CREATE TABLESPACE writes to server directories' },
