@@ -10,9 +10,11 @@ import {
   mysqlSystemWrites,
   postgresCatalogReads,
   postgresComputingFunctions,
+  postgresExtensionStateViews,
   postgresHarmlessCatalogReads,
   postgresOrdinaryTargets,
   postgresServerStateFunctions,
+  postgresServerStateLookalikes,
   postgresSystemTargets,
 } from './sql-catalog-fixtures.js'
 
@@ -68,6 +70,14 @@ describe('system catalogs and server state, PostgreSQL', () => {
   }
   for (const sql of postgresComputingFunctions) {
     it(`allows ${sql} (read-write) without the opt-in`, () => allowed('postgres', sql, 'read-write'))
+  }
+  it('allows functions that only look like server-state ones (read-write)', () => allowed('postgres', postgresServerStateLookalikes, 'read-write'))
+  for (const name of postgresExtensionStateViews) {
+    it(`refuses the extension view ${name} in any schema, or none`, async () => {
+      await refused({ engine: 'postgres', sql: `SELECT * FROM ${name}`, mode: 'read-only' }, 'SQL_SYSTEM_CATALOG', `reads ${name}, a server-state view${OPT_IN}`)
+      await refused({ engine: 'postgres', sql: `SELECT * FROM "Ext".${name}`, mode: 'read-write' }, 'SQL_SYSTEM_CATALOG', `reads ext.${name}, a server-state view${OPT_IN}`)
+      await allowed('postgres', `SELECT * FROM ext.${name}`, 'read-only', true)
+    })
   }
   it('still refuses server-state functions in read-only mode with the opt-in (they are not on the read-only allowlist)', async () => {
     await refused({ engine: 'postgres', sql: 'SELECT * FROM pg_stat_get_activity(NULL)', mode: 'read-only', allowSystemCatalogs: true }, 'SQL_NOT_READ_ONLY', /pg_stat_get_activity/)

@@ -40,6 +40,10 @@ export const postgresServerStateFunctions: readonly string[] = [
   "SELECT schema_to_xml('pg_catalog', true, false, '')",
   'INSERT INTO accounts (owner) SELECT pg_current_logfile()',
   'SELECT * FROM pg_lock_status()',
+  'SELECT * FROM pg_get_backend_memory_contexts()',
+  'SELECT pg_log_backend_memory_contexts(1)',
+  'SELECT app.pg_backend_memory_contexts()',
+  'SELECT * FROM pg_buffercache_pages()',
   "SELECT ts_stat('SELECT to_tsvector(rolpassword) FROM pg_authid')",
   "SELECT ts_rewrite('a'::tsquery, 'SELECT t, s FROM aliases')",
 ]
@@ -58,7 +62,28 @@ export const postgresHarmlessCatalogReads: readonly string[] = [
   'SHOW server_version',
   "SELECT current_setting('TimeZone'), current_setting('transaction_read_only')",
   "SELECT pg_get_functiondef('lower'::regproc)",
+  'SELECT 1 FROM pg_attribute, pg_index, pg_attrdef, pg_inherits, pg_description, pg_views, pg_matviews, pg_indexes',
+  'SELECT 1 FROM information_schema.columns, information_schema.views, information_schema.schemata, information_schema.table_constraints, information_schema.referential_constraints, information_schema.constraint_column_usage, information_schema.check_constraints',
+  `SELECT ${[
+    'search_path', 'timezone', 'datestyle', 'intervalstyle', 'extra_float_digits', 'bytea_output', 'client_encoding', 'server_encoding',
+    'server_version', 'server_version_num', 'standard_conforming_strings', 'lc_collate', 'lc_ctype', 'lc_monetary', 'lc_numeric', 'lc_time',
+    'lc_messages', 'integer_datetimes', 'max_identifier_length', 'transaction_isolation', 'transaction_read_only',
+    'default_transaction_isolation', 'default_transaction_read_only', 'statement_timeout', 'lock_timeout',
+    'idle_in_transaction_session_timeout', 'is_superuser',
+  ].map((name) => `current_setting('${name}')`).join(', ')}`,
 ]
+
+/** Server-state views extensions install in any schema: refused by name, qualified or not. */
+export const postgresExtensionStateViews: readonly string[] = [
+  'pg_stat_statements', 'pg_stat_statements_info', 'pg_stat_monitor', 'pg_stat_kcache', 'pg_stat_kcache_detail', 'pg_qualstats',
+  'pg_qualstats_all', 'pg_buffercache', 'pg_wait_sampling_current', 'pg_wait_sampling_history', 'pg_wait_sampling_profile',
+]
+
+/** Function names that only look like server-state ones (the pattern is anchored at both ends): a read-write grant may call them. */
+export const postgresServerStateLookalikes =
+  'SELECT x_pg_stat_a(), x_pg_config(), pg_configx(), x_pg_control_a(), x_pg_backend_memory_contexts(), pg_backend_memory_contextsx(), ' +
+  'x_pg_get_shmem_allocations(), pg_get_shmem_allocationsx(), x_pg_lock_status(), pg_lock_statusx(), x_pg_current_logfile(), pg_current_logfilex(), ' +
+  'x_pg_buffercache_a(), x_pg_wait_sampling_a(), x_pg_qualstats(), x_pg_stat_monitor(), x_ts_stat(), ts_statx(), x_table_to_xml(), table_to_xmlx()'
 
 /** Read-write neighbours of the server-state functions: the same names doing only computation. */
 export const postgresComputingFunctions: readonly string[] = [
@@ -111,6 +136,20 @@ export const postgresSystemTargets: readonly { readonly sql: string; readonly me
   { sql: 'ALTER TABLESPACE pg_global SET (seq_page_cost = 1)', message: "changes the server's tablespace pg_global" },
   { sql: 'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE ts', message: "changes the server's tablespace pg_default" },
   { sql: "CREATE TABLESPACE ts LOCATION '/tmp/airlock-ts'", message: 'CREATE TABLESPACE writes to server directories' },
+  { sql: 'DROP TABLESPACE pg_default', message: "changes the server's tablespace pg_default" },
+  { sql: 'ALTER TABLE ALL IN TABLESPACE "PG_GLOBAL" SET TABLESPACE ts', message: "changes the server's tablespace PG_GLOBAL" },
+  { sql: 'LOCK TABLE "PG_AUTHID"', message: 'changes PG_AUTHID, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: 'DROP TABLE pg_notes', message: 'changes pg_notes, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: "SECURITY LABEL ON TABLE pg_class IS 'x'", message: 'changes pg_class, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: "SECURITY LABEL ON TYPE pg_catalog.int4 IS 'x'", message: 'changes pg_catalog.int4 in a system schema' },
+  { sql: 'CREATE OPERATOR CLASS pg_catalog.c FOR TYPE int USING btree AS OPERATOR 1 <', message: 'changes pg_catalog.c in a system schema' },
+  // Privileges and labels of functions, procedures, routines, types, domains and aggregates: unqualified, the name may be a built-in.
+  { sql: 'GRANT EXECUTE ON PROCEDURE p() TO app', message: 'changes privileges or labels of p, which may be a built-in; qualify it with its schema' },
+  { sql: 'GRANT ALL ON ROUTINE r() TO app', message: 'changes privileges or labels of r, which may be a built-in; qualify it with its schema' },
+  { sql: 'GRANT USAGE ON TYPE int4 TO app', message: 'changes privileges or labels of int4, which may be a built-in; qualify it with its schema' },
+  { sql: 'GRANT USAGE ON DOMAIN d TO app', message: 'changes privileges or labels of d, which may be a built-in; qualify it with its schema' },
+  { sql: "SECURITY LABEL ON DOMAIN d IS 'x'", message: 'changes privileges or labels of d, which may be a built-in; qualify it with its schema' },
+  { sql: "SECURITY LABEL ON AGGREGATE count(*) IS 'x'", message: 'changes privileges or labels of count, which may be a built-in; qualify it with its schema' },
 ]
 
 /** Neighbours a read-write grant keeps: ordinary objects, and system types, collations and functions used, not changed. */
@@ -131,6 +170,22 @@ export const postgresOrdinaryTargets: readonly string[] = [
   'ALTER TABLE ALL IN TABLESPACE ts SET TABLESPACE pg_default',
   'CREATE VIEW v AS SELECT relname FROM pg_catalog.pg_class',
   'CREATE TABLE app.pg_notes (id int)',
+  // Row statements read their other relations; only the one they write is a target.
+  'UPDATE accounts SET owner = c.relname FROM pg_catalog.pg_class c WHERE c.oid::int = accounts.id',
+  'DELETE FROM accounts USING information_schema.tables t WHERE t.table_name = accounts.owner',
+  'MERGE INTO accounts a USING pg_catalog.pg_class c ON a.id = c.oid::int WHEN MATCHED THEN DELETE',
+  'INSERT INTO accounts (id) SELECT oid::int FROM pg_catalog.pg_class',
+  'DROP FUNCTION f(int)',
+  "SECURITY LABEL ON TABLE accounts IS 'x'",
+  "SECURITY LABEL ON FUNCTION app.f(int) IS 'x'",
+  'REINDEX SCHEMA app',
+  'CREATE SCHEMA app2',
+  'CREATE PUBLICATION pub FOR TABLES IN SCHEMA app',
+  'LOCK TABLE app.pg_class',
+  'ALTER TABLESPACE ts SET (seq_page_cost = 1)',
+  'CREATE OPERATOR CLASS app.c FOR TYPE int USING btree AS OPERATOR 1 <',
+  "CREATE COLLATION app.c (locale = 'C')",
+  'ALTER STATISTICS app.s SET STATISTICS 10',
 ]
 
 /** MySQL/MariaDB reads of server state that the opt-in allows. */
