@@ -203,6 +203,10 @@ export const mysqlCatalogReads: readonly { readonly sql: string; readonly names:
   { sql: 'SELECT @@secure_file_priv', names: '@@secure_file_priv' },
   { sql: 'SELECT @@session.init_connect', names: '@@session.init_connect' },
   { sql: 'SELECT @@version.x', names: '@@version.x' },
+  { sql: 'SHOW CREATE VIEW sys.session', names: 'sys.session' },
+  { sql: 'SHOW INDEXES FROM mysql.user', names: 'mysql.user' },
+  { sql: 'SHOW CREATE TRIGGER t', names: 'SHOW CREATE TRIGGER' },
+  { sql: 'SHOW FUNCTION STATUS', names: 'SHOW FUNCTION STATUS' },
 ]
 
 /** MySQL schema reads every grant keeps. */
@@ -216,6 +220,12 @@ export const mysqlHarmlessCatalogReads: readonly string[] = [
   'SHOW CREATE TABLE accounts',
   'SELECT @@version, @@GLOBAL.time_zone, @@sql_mode',
   'SELECT * FROM app.user',
+  // A back-quoted "mysql.user" is one name: a table of the current database.
+  'SELECT * FROM `mysql.user`',
+  'SHOW CHARACTER SET',
+  'SHOW COLLATION',
+  'SHOW CREATE VIEW v',
+  'SHOW INDEXES FROM accounts',
 ]
 
 /** Writes to MySQL system schemas: refused for read-write grants, opt-in or not. */
