@@ -44,7 +44,7 @@ function qualifiedTarget(parts: readonly string[]): string | undefined {
   return parts.length > 1 && isSystemSchema(parts[0]) ? `changes ${parts.join('.')} in a system schema` : undefined
 }
 
-/** An item of a GRANT/REVOKE/SECURITY LABEL/DEPENDS ON object list: a name list, a function, a type or a schema name. */
+/** An object a statement names: a name list, a function, a type or a schema name. */
 function objectTarget(item: unknown, mustQualify: boolean): string | undefined {
   if (!isObject(item)) return undefined
   const withArgs = isObject(item['ObjectWithArgs']) ? item['ObjectWithArgs']['objname'] : undefined
@@ -78,7 +78,8 @@ function statementTarget(kind: string, body: Json): string | undefined {
     if (typeof space === 'string' && space.toLowerCase().startsWith('pg_')) return `changes the server's tablespace ${space}`
   }
   const mustQualify = (kind === 'GrantStmt' || kind === 'SecLabelStmt') && typeof body['objtype'] === 'string' && QUALIFY_IN_GRANTS.has(body['objtype'])
-  const objects = Array.isArray(body['objects']) ? body['objects'] : kind === 'SecLabelStmt' || kind === 'AlterObjectDependsStmt' ? [body['object']] : []
+  // `objects` (GRANT, DROP) or the one `object` (SECURITY LABEL, COMMENT, ALTER … OWNER/DEPENDS/SET SCHEMA/RENAME).
+  const objects = Array.isArray(body['objects']) ? body['objects'] : body['object'] === undefined ? [] : [body['object']]
   for (const item of objects) {
     const target = objectTarget(item, mustQualify)
     if (target !== undefined) return target

@@ -136,6 +136,13 @@ export const postgresSystemTargets: readonly { readonly sql: string; readonly me
   { sql: 'ALTER TABLESPACE pg_global SET (seq_page_cost = 1)', message: "changes the server's tablespace pg_global" },
   { sql: 'ALTER TABLE ALL IN TABLESPACE pg_default SET TABLESPACE ts', message: "changes the server's tablespace pg_default" },
   { sql: "CREATE TABLESPACE ts LOCATION '/tmp/airlock-ts'", message: 'CREATE TABLESPACE writes to server directories' },
+  { sql: 'LOCK TABLE pg_toast.pg_toast_2619', message: 'changes pg_toast.pg_toast_2619 in a system schema' },
+  // Every object in a list is checked, not only the first.
+  { sql: 'GRANT USAGE ON TYPE app.t, pg_catalog.int4 TO app', message: 'changes pg_catalog.int4 in a system schema' },
+  { sql: 'GRANT ALL ON SCHEMA app, pg_catalog TO app', message: 'changes the system schema pg_catalog' },
+  // One named object, unqualified: a pg_ name is found in pg_catalog first.
+  { sql: "COMMENT ON TABLE pg_class IS 'x'", message: 'changes pg_class, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
+  { sql: 'ALTER FUNCTION pg_read_file(text) OWNER TO app', message: 'changes pg_read_file, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
   { sql: 'DROP TABLESPACE pg_default', message: "changes the server's tablespace pg_default" },
   { sql: 'ALTER TABLE ALL IN TABLESPACE "PG_GLOBAL" SET TABLESPACE ts', message: "changes the server's tablespace PG_GLOBAL" },
   { sql: 'LOCK TABLE "PG_AUTHID"', message: 'changes PG_AUTHID, which an unqualified name finds in pg_catalog first; qualify it with its schema' },
@@ -186,6 +193,11 @@ export const postgresOrdinaryTargets: readonly string[] = [
   'CREATE OPERATOR CLASS app.c FOR TYPE int USING btree AS OPERATOR 1 <',
   "CREATE COLLATION app.c (locale = 'C')",
   'ALTER STATISTICS app.s SET STATISTICS 10',
+  // Objects and columns that only carry a system schema's name.
+  "CREATE COLLATION pg_catalog (locale = 'C')",
+  'CREATE INDEX ON accounts (information_schema)',
+  "COMMENT ON TABLE accounts IS 'x'",
+  'ALTER FUNCTION f(int) OWNER TO app',
 ]
 
 /** MySQL/MariaDB reads of server state that the opt-in allows. */
