@@ -198,6 +198,9 @@ export const postgresOrdinaryTargets: readonly string[] = [
   'CREATE INDEX ON accounts (information_schema)',
   "COMMENT ON TABLE accounts IS 'x'",
   'ALTER FUNCTION f(int) OWNER TO app',
+  "COMMENT ON FUNCTION f(int) IS 'x'",
+  'ALTER DOMAIN app.d DROP CONSTRAINT information_schema',
+  'CREATE TEXT SEARCH CONFIGURATION app.c (PARSER = pg_catalog."default")',
 ]
 
 /** MySQL/MariaDB reads of server state that the opt-in allows. */
