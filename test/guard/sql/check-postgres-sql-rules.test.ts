@@ -136,6 +136,23 @@ describe('system schemas are read, never written', () => {
   }
 })
 
+describe('system catalogs and system objects', () => {
+  it('refuses a catalog read unless the grant opts in, and a change to a system object either way', async () => {
+    const read = 'SELECT rolpassword FROM pg_authid'
+    const denied = await refusal(read, 'read-only')
+    assert.equal(denied.code, 'SQL_SYSTEM_CATALOG', denied.message)
+    assert.equal((await checkSql({ engine: 'postgres', sql: read, mode: 'read-only', allowSystemCatalogs: true })).statementKind, 'SelectStmt')
+    assert.equal((await checkSql({ engine: 'postgres', sql: 'SHOW ALL', mode: 'read-write', allowSystemCatalogs: true })).statementKind, 'VariableShowStmt')
+    for (const allowSystemCatalogs of [false, true]) {
+      await assert.rejects(checkSql({ engine: 'postgres', sql: 'LOCK TABLE pg_catalog.pg_authid', mode: 'read-write', allowSystemCatalogs }), (error: unknown) => {
+        assert.ok(error instanceof GuardError && error.code === 'SQL_NOT_ALLOWED', String(error))
+        assert.equal(error.message, 'refused in every mode: changes pg_catalog.pg_authid in a system schema')
+        return true
+      })
+    }
+  })
+})
+
 describe('pg_temp', () => {
   const cases: [sql: string, mode: SqlMode][] = [
     ['SELECT * FROM pg_temp.x', 'read-only'],
