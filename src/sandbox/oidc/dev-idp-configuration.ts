@@ -90,6 +90,7 @@ export function createDevIdpConfiguration(options: DevIdpConfigurationOptions): 
       const who = typeof token.accountId === 'string' ? token.accountId : token.clientId
       return typeof who === 'string' && isDevIdentity(who) ? { groups: [...DEV_IDENTITIES[who].groups] } : undefined
     },
-    ttl: { ClientCredentials: ttl, AccessToken: ttl },
+    // A sign-in page left open 10 minutes; a session, grant and refresh token for a working day.
+    ttl: { ClientCredentials: ttl, AccessToken: ttl, Interaction: 600, Session: 28_800, Grant: 28_800, RefreshToken: 28_800 },
   }
 }
