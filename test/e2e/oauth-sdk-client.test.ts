@@ -9,7 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client'
+import { auth, Client, StreamableHTTPClientTransport, UnauthorizedError } from '@modelcontextprotocol/client'
 import { decodeJwt } from 'jose'
 import { startSandbox, type Sandbox } from '../../src/cli/start-sandbox.js'
 import { signInAs } from '../support/login-browser.js'
@@ -75,4 +75,33 @@ describe('the SDK OAuth client signs in to the sandbox through the login page', 
       assert.equal(token.aud, sandbox.gatewayUrl, 'the access token is for the gateway')
     })
   }
+
+  it('renews with a refresh token when the client asks for offline_access, and the renewed token works at the gateway', async () => {
+    const run = await signIn('bob', { grant_types: ['authorization_code', 'refresh_token'] })
+    const asked = run.authorization.searchParams.get('scope')?.split(' ') ?? []
+    assert.ok(asked.includes('offline_access') && asked.includes('mcp'), `the client asked for the gateway scope and offline_access: ${asked.join(' ')}`)
+    const first = run.provider.tokens()
+    assert.ok(first?.refresh_token !== undefined, 'a refresh token was issued')
+    // What the SDK does when its access token is refused as expired: renew silently, no login page.
+    assert.equal(await auth(run.provider, { serverUrl: new URL(sandbox.gatewayUrl) }), 'AUTHORIZED')
+    const renewed = run.provider.tokens()
+    assert.notEqual(renewed?.access_token, first.access_token, 'a new access token')
+    assert.equal(run.provider.redirects.length, 1, 'no second trip to the login page')
+    const client = new Client({ name: 'oauth-e2e', version: '1.0.0' })
+    clients.push(client)
+    await client.connect(new StreamableHTTPClientTransport(new URL(sandbox.gatewayUrl), { authProvider: run.provider }))
+    const whoami = await client.callTool({ name: 'whoami', arguments: {} })
+    assert.equal(whoami.isError, undefined, JSON.stringify(whoami.content))
+    assert.equal((whoami.structuredContent as { subject: string }).subject, 'bob')
+  })
+
+  it('advertises the gateway scope, never offline_access, in its protected resource metadata', async () => {
+    const url = new URL(sandbox.gatewayUrl)
+    const response = await fetch(`${url.origin}/.well-known/oauth-protected-resource${url.pathname}`)
+    assert.equal(response.status, 200)
+    const meta = (await response.json()) as { resource: string; authorization_servers: string[]; scopes_supported: string[] }
+    assert.equal(meta.resource, sandbox.gatewayUrl)
+    assert.deepEqual(meta.authorization_servers, [sandbox.idp.issuer])
+    assert.deepEqual(meta.scopes_supported, ['mcp'])
+  })
 })
