@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { exportJWK, generateKeyPair } from 'jose'
 import { Provider } from 'oidc-provider'
 import { listenOn } from '../emulator-http.js'
-import { createClientMetadataDocuments } from './client-metadata-document.js'
+import { createClientMetadataDocuments, type ClientMetadataDocumentOptions } from './client-metadata-document.js'
 import { withDefaultResourceScope } from './default-resource-scope.js'
 import { createDevIdpConfiguration, DEV_IDP_SCOPE } from './dev-idp-configuration.js'
 import { DEV_IDENTITY_NAMES, devClientSecret } from './dev-identities.js'
@@ -22,8 +22,8 @@ export interface DevIdpOptions {
   readonly accessTokenTtlSeconds?: number
   /** The gateway's scopes (e.g. its policy's tool scopes) on top of `mcp`, the one every request gets. */
   readonly scopes?: readonly string[]
-  /** How Client ID Metadata Documents are fetched; default global fetch. */
-  readonly fetch?: typeof fetch
+  /** How Client ID Metadata Documents are fetched: fetch, size and time limits. */
+  readonly clientMetadataDocuments?: ClientMetadataDocumentOptions
 }
 
 export interface DevIdpClient {
@@ -81,7 +81,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   provider.on('server_error', () => undefined)
   const callback = provider.callback()
   const devLogin = createDevLoginHandler(provider)
-  const metadataDocuments = createClientMetadataDocuments(provider, options.fetch === undefined ? {} : { fetch: options.fetch })
+  const metadataDocuments = createClientMetadataDocuments(provider, options.clientMetadataDocuments)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (allowRegistrationFromLoopback(req, res)) return
     if (req.method === 'GET') req.url = withDefaultResourceScope(req.url ?? '/', resourceScopes) ?? req.url

@@ -17,7 +17,8 @@ import { createTeardown } from '../../support/teardown.js'
 const audience = 'http://127.0.0.1:8080/mcp'
 let idp: DevIdp
 let docs: string
-const documents = new Map<string, { status?: number; body: string }>()
+const documents = new Map<string, { status?: number; body: string; delayMs?: number; location?: string }>()
+let strict: DevIdp
 const teardown = createTeardown()
 
 before(async () => {
@@ -26,11 +27,28 @@ before(async () => {
   // Client ID Metadata Documents, served from loopback only.
   const server: Server = createServer((req, res) => {
     const doc = documents.get(req.url ?? '')
-    res.writeHead(doc?.status ?? (doc === undefined ? 404 : 200), { 'content-type': 'application/json' })
-    res.end(doc?.body ?? '{}')
+    const answer = () => {
+      res.writeHead(doc?.status ?? (doc === undefined ? 404 : 200), { 'content-type': 'application/json', ...(doc?.location === undefined ? {} : { location: doc.location }) })
+      res.end(doc?.body ?? '{}')
+    }
+    if (doc?.delayMs === undefined) answer()
+    else setTimeout(answer, doc.delayMs).unref()
   })
   docs = `http://127.0.0.1:${await listenOn(server, '127.0.0.1', 0)}`
   teardown.add(() => new Promise<void>((done) => server.close(() => done())))
+  teardown.add(() => server.closeAllConnections())
+  // An IdP that reads https documents of https://client.example from the loopback server above, and waits at most 300 ms.
+  strict = await startDevIdp({
+    audience,
+    clientMetadataDocuments: {
+      timeoutMs: 300,
+      fetch: (input, init) => {
+        const url = new URL(String(input))
+        return fetch(url.hostname === 'client.example' ? `${docs}${url.pathname}` : url, init)
+      },
+    },
+  })
+  teardown.add(() => strict.close())
 })
 after(() => teardown.run())
 
@@ -52,13 +70,13 @@ async function registerNative(redirect: string, extra: Record<string, unknown> =
   return z.object({ client_id: z.string() }).parse(await response.json()).client_id
 }
 
-function authorizeUrl(params: Record<string, string | undefined>): string {
+function authorizeUrl(params: Record<string, string | undefined>, issuer = idp.issuer): string {
   const query = new URLSearchParams({ response_type: 'code', resource: audience, state: 's', code_challenge_method: 'S256' })
   for (const [key, value] of Object.entries(params)) {
     if (value === undefined) query.delete(key)
     else query.set(key, value)
   }
-  return `${idp.issuer}/auth?${query}`
+  return `${issuer}/auth?${query}`
 }
 
 async function exchange(clientId: string, code: string, redirect: string, verifier: string): Promise<z.infer<typeof tokenSchema>> {
@@ -78,7 +96,7 @@ async function verifyForGateway(token: string) {
 /** A page the IdP shows when it cannot send the refusal back: its error and description. */
 async function refusalPage(url: string): Promise<z.infer<typeof refusalSchema> & { status: number }> {
   const browse = createLoginBrowser()
-  const end = await followWithin(browse, idp.issuer, await browse(url))
+  const end = await followWithin(browse, new URL(url).origin, await browse(url))
   assert.ok(end instanceof Response, `the IdP answered itself, not by redirect: ${String(end)}`)
   const html = await end.text()
   const error = /<code id="error">([^<]*)<\/code>/.exec(html)?.[1]
@@ -218,5 +236,21 @@ describe('dev IdP: every refusal is named and described', () => {
   it('reads metadata documents only from https or loopback http URLs', async () => {
     const refused = await refusalPage(authorizeUrl({ client_id: 'http://example.com/client.json', redirect_uri: 'http://127.0.0.1:4009/cb', code_challenge: pkce().challenge }))
     assert.equal(refused.error, 'invalid_client', 'a plain-http URL elsewhere is just an unknown client, never fetched')
+  })
+
+  it('fetches https documents, and refuses one too slow or redirected', async () => {
+    const clientId = 'https://client.example/mcp-client.json'
+    documents.set('/mcp-client.json', { body: JSON.stringify({ client_id: clientId, redirect_uris: ['http://127.0.0.1:4010/cb'] }) })
+    const { callback } = await signInAs('mallory', authorizeUrl({ client_id: clientId, redirect_uri: 'http://127.0.0.1:4010/cb', code_challenge: pkce().challenge }, strict.issuer))
+    assert.ok(callback.searchParams.get('code') !== null, `an https document is read: ${callback.search}`)
+    const slowId = 'https://client.example/slow.json'
+    documents.set('/slow.json', { delayMs: 2000, body: JSON.stringify({ client_id: slowId, redirect_uris: ['http://127.0.0.1:4010/cb'] }) })
+    const slow = await refusalPage(authorizeUrl({ client_id: slowId, redirect_uri: 'http://127.0.0.1:4010/cb', code_challenge: pkce().challenge }, strict.issuer))
+    assert.equal(slow.error, 'invalid_client')
+    assert.match(slow.error_description, /could not be fetched/)
+    documents.set('/moved.json', { status: 302, location: '/mcp-client.json', body: '' })
+    const moved = await refusalPage(authorizeUrl({ client_id: 'https://client.example/moved.json', redirect_uri: 'http://127.0.0.1:4010/cb', code_challenge: pkce().challenge }, strict.issuer))
+    assert.equal(moved.error, 'invalid_client')
+    assert.match(moved.error_description, /could not be fetched/)
   })
 })
