@@ -198,6 +198,16 @@ describe('dev IdP: every refusal is named and described', () => {
     assert.equal(foreign.error, 'invalid_redirect_uri')
   })
 
+  it('names what went wrong on the sign-in page itself: an unknown user, an interaction without its cookie', async () => {
+    const redirect = 'http://127.0.0.1:4011/callback'
+    const clientId = await registerNative(redirect)
+    await assert.rejects(signInAs('eve', authorizeUrl({ client_id: clientId, redirect_uri: redirect, code_challenge: pkce().challenge })), /sign-in stopped at 400: .*invalid_request.*unknown user: pick alice, bob, mallory/s)
+    const first = await fetch(authorizeUrl({ client_id: clientId, redirect_uri: redirect, code_challenge: pkce().challenge }), { redirect: 'manual' })
+    const stranger = await refusalPage(new URL(first.headers.get('location') ?? '', idp.issuer).href)
+    assert.equal(stranger.status, 400)
+    assert.equal(stranger.error_description, 'this sign-in has expired or is invalid')
+  })
+
   it('refuses to register a native client with a non-loopback http redirect', async () => {
     const response = await register({ application_type: 'native', redirect_uris: ['http://example.com/callback'], token_endpoint_auth_method: 'none' })
     assert.equal(response.status, 400)
