@@ -25,15 +25,15 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     assert.equal(rows[0]?.[0], 1)
     assert.equal(rows[0]?.[1], 'ada')
     assert.equal(rows[0]?.[2], '10.50')
-    // The gateway's time limit (after a one-time VERSION() per cluster), then the statement.
-    assert.match(actions(calls).join(), /^BeginTransaction:ok,(ExecuteStatement:ok,){2,3}RollbackTransaction:ok$/)
+    // The read-only transaction, the gateway's time limit (after a one-time VERSION() per cluster), then the statement.
+    assert.match(actions(calls).join(), /^BeginTransaction:ok,(ExecuteStatement:ok,){3,4}RollbackTransaction:ok$/)
   })
 
   it('asks a cluster whether it is MariaDB once per gateway, not once per call or per process', async () => {
     await h.run({ sql: 'SELECT 1 AS one' })
     const { calls } = await h.run({ sql: 'SELECT 2 AS two' })
-    // Known by now: the time limit, then the statement.
-    assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
+    // Known by now: the read-only transaction, the time limit, then the statement.
+    assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
     const fresh = createToolDeps({ aws: h.aws, clock: systemClock })
     assert.equal(fresh.mysqlFlavours.get([MY_CLUSTER]), undefined, 'a new gateway starts with nothing cached')
     await runStatement({
@@ -89,25 +89,39 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     assert.equal(existsSync('/tmp/airlock-x'), false)
   })
 
-  it('holds without the guard: a write in the read-only call is rolled back', async () => {
+  it('holds without the guard: the database refuses writes in the read-only call', async () => {
     const before = await h.checksum()
-    const { output, rolledBack } = await runStatement({
-      client: h.aws.rdsData({ region: 'eu-west-1', principal }),
-      engine: 'mysql',
-      mode: 'read-only',
-      resourceArn: MY_CLUSTER,
-      secretArn: MY_SECRET,
-      database: 'test',
-      sql: `DELETE FROM ${h.table}`,
-      parameters: [],
-      timeoutMs: 5000,
-      clock: systemClock,
-      signal: new AbortController().signal,
-      progress: () => undefined,
-    })
-    assert.equal(output.numberOfRecordsUpdated, 5)
-    assert.equal(rolledBack, true)
-    assert.equal(await h.checksum(), before)
+    const t = h.table
+    const writes = [
+      `DELETE FROM ${t}`,
+      `UPDATE ${t} SET balance = 0`,
+      `INSERT INTO ${t} (id, owner) VALUES (99, 'x')`,
+      `INSERT INTO ${t} (id, owner) SELECT id + 100, owner FROM ${t}`,
+      `REPLACE INTO ${t} (id, owner) VALUES (1, 'x')`,
+      `SELECT * FROM ${t} FOR UPDATE`,
+    ]
+    for (const sql of writes) {
+      const smuggled = runStatement({
+        client: h.aws.rdsData({ region: 'eu-west-1', principal }),
+        engine: 'mysql',
+        mode: 'read-only',
+        resourceArn: MY_CLUSTER,
+        secretArn: MY_SECRET,
+        database: 'test',
+        sql,
+        parameters: [],
+        timeoutMs: 5000,
+        clock: systemClock,
+        signal: new AbortController().signal,
+        progress: () => undefined,
+      })
+      await assert.rejects(smuggled, (e: unknown) => {
+        assert.ok(e instanceof UpstreamError && e.code === 'DB_ERROR', `${sql}: expected DB_ERROR, got ${String(e)}`)
+        assert.match(e.message, /READ ONLY transaction/, `${sql}: the database, not the closing rollback, stopped it`)
+        return true
+      })
+      assert.equal(await h.checksum(), before, `${sql} changed the table`)
+    }
   })
 
   it('refuses reading masked columns other than as is, and masks them when selected as is', async () => {
