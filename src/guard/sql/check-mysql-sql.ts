@@ -3,6 +3,7 @@
 import mysqlGrammar from 'node-sql-parser/build/mysql.js'
 import { GuardError } from '../../errors.js'
 import { checkMysqlMasking } from './check-mysql-masking.js'
+import { checkMysqlValueSizes } from './check-mysql-value-sizes.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgeMysqlFunction } from './mysql-function-policy.js'
 import { mysqlBuiltinProbe } from './prove-mysql-builtins.js'
@@ -144,6 +145,7 @@ export async function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: Maske
     }
   })
   if (isMasked !== undefined) checkMysqlMasking(top, isMasked)
+  checkMysqlValueSizes(top)
   const tables = new Set(tableList.map((entry) => entry.split('::').slice(1).filter((p) => p !== 'null').join('.').toLowerCase()))
   const probe = mode === 'read-only' ? mysqlBuiltinProbe([...functions]) : undefined
   return { engine: 'mysql', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort(), ...(probe === undefined ? {} : { builtinProbe: probe }) }

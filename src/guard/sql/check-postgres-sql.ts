@@ -1,6 +1,7 @@
 import { loadModule, parseSync, scanSync } from 'libpg-query'
 import { GuardError } from '../../errors.js'
 import { checkPostgresMasking } from './check-postgres-masking.js'
+import { checkPostgresValueSizes } from './check-postgres-value-sizes.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgePostgresOperator, judgePostgresType } from './postgres-operator-policy.js'
 import { judgePostgresFunction, normalizePostgresFunctionName } from './postgres-function-policy.js'
@@ -238,6 +239,7 @@ export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: Ma
     }
   })
   if (isMasked !== undefined) checkPostgresMasking(kind, body, isMasked)
+  checkPostgresValueSizes(body)
   const probe = mode === 'read-only' ? postgresBuiltinProbe(body) : undefined
   return { engine: 'postgres', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort(), ...(probe === undefined ? {} : { builtinProbe: probe }) }
 }

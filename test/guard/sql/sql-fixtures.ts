@@ -10,6 +10,7 @@ export interface BypassFixture {
 const MULTI = 'SQL_MULTIPLE_STATEMENTS'
 const NRO = 'SQL_NOT_READ_ONLY'
 const PARSE = 'SQL_PARSE_FAILED'
+const BIG = 'SQL_VALUE_TOO_LARGE'
 
 /** Read-only bypass attempts against PostgreSQL. */
 export const postgresBypasses: readonly BypassFixture[] = [
@@ -113,6 +114,19 @@ export const postgresBypasses: readonly BypassFixture[] = [
   { name: 'DECLARE CURSOR', sql: 'DECLARE c CURSOR FOR SELECT 1', code: NRO },
   { name: 'CREATE FUNCTION', sql: 'CREATE FUNCTION airlock_f() RETURNS int AS $$ DELETE FROM accounts RETURNING 1 $$ LANGUAGE sql', code: NRO },
   { name: 'GRANT', sql: 'GRANT ALL ON accounts TO PUBLIC', code: NRO },
+  { name: 'repeat to a gigabyte', sql: "SELECT repeat('x', 1000000000)", code: BIG },
+  { name: 'repeat of a two-character string just over 1 MiB', sql: "SELECT length(repeat('ab', 600000))", code: BIG },
+  { name: 'lpad of an empty string', sql: "SELECT lpad('', 2000000000)", code: BIG },
+  { name: 'rpad of a column with a float length', sql: "SELECT rpad(owner, 1e9, '*') FROM accounts", code: BIG },
+  { name: 'nested repeat, each under the limit', sql: "SELECT repeat(repeat('x', 10000), 10000)", code: BIG },
+  { name: 'repeat count written as arithmetic', sql: "SELECT repeat('x', 1024 * 1024 * 1024)", code: BIG },
+  { name: 'repeat count as a string literal, pg_catalog-qualified', sql: "SELECT pg_catalog.repeat('x', '2000000')", code: BIG },
+  { name: 'two repeats joined with ||', sql: "SELECT repeat('x', 700000) || repeat('y', 700000)", code: BIG },
+  { name: 'repeat in WHERE', sql: "SELECT id FROM accounts WHERE owner = repeat('x', 1e7)", code: BIG },
+  { name: 'generate_series to a trillion', sql: 'SELECT count(*) FROM generate_series(1, 1e12)', code: BIG },
+  { name: 'generate_series in the select list', sql: 'SELECT generate_series(-5000000000, 5000000000, 2)', code: BIG },
+  { name: 'two series cross-joined', sql: 'SELECT count(*) FROM generate_series(1, 100000) a, generate_series(1, 100000) b', code: BIG },
+  { name: 'array_fill of ten billion elements', sql: 'SELECT array_length(array_fill(0, ARRAY[100000, 100000]), 1)', code: BIG },
   { name: 'misspelt keyword', sql: 'SELEC * FROM accounts', code: PARSE },
   { name: 'unterminated call', sql: 'SELECT * FROM accounts WHERE id = ANY(', code: PARSE },
   { name: 'empty', sql: ' ; ', code: PARSE },
@@ -243,6 +257,16 @@ export const mysqlBypasses: readonly BypassFixture[] = [
   { name: 'quote extent depends on NO_BACKSLASH_ESCAPES', sql: "SELECT 'x\\', SLEEP(5), ''' '", code: PARSE },
   { name: 'EXPLAIN DELETE', sql: 'EXPLAIN DELETE FROM accounts', code: PARSE },
   { name: 'misspelt keyword', sql: 'SELEC * FROM accounts', code: PARSE },
+  { name: 'REPEAT to a gigabyte', sql: "SELECT REPEAT('x', 1000000000)", code: BIG },
+  { name: 'LPAD of an empty string', sql: "SELECT LPAD('', 2000000, 'x')", code: BIG },
+  { name: 'RPAD of a column with a float length', sql: "SELECT RPAD(owner, 1e9, '*') FROM accounts", code: BIG },
+  { name: 'SPACE of a gigabyte', sql: 'SELECT SPACE(1073741824)', code: BIG },
+  { name: 'nested REPEAT, each under the limit', sql: "SELECT LENGTH(REPEAT(REPEAT('x', 10000), 10000))", code: BIG },
+  { name: 'REPEAT count written as arithmetic', sql: "SELECT REPEAT('x', 1024 * 1024 * 2)", code: BIG },
+  { name: 'CONCAT of two large REPEATs', sql: "SELECT CONCAT(REPEAT('a', 600000), REPEAT('b', 600000))", code: BIG },
+  { name: 'REPEAT in WHERE', sql: "SELECT id FROM accounts WHERE owner = REPEAT('x', 5000000)", code: BIG },
+  { name: 'MariaDB sequence table of a trillion rows', sql: 'SELECT COUNT(*) FROM seq_1_to_1000000000000', code: BIG },
+  { name: 'two sequence tables cross-joined', sql: 'SELECT COUNT(*) FROM seq_1_to_100000 a, seq_1_to_100000 b', code: BIG },
 ]
 
 /** Reads that read-only grants must keep working. */
@@ -275,6 +299,10 @@ export const postgresReads: readonly string[] = [
   "SELECT id = ANY (ARRAY[1, 2]), id < ALL (SELECT id FROM accounts), 1 OPERATOR(pg_catalog.+) 1 FROM accounts ORDER BY id USING <",
   "SELECT 1::int, '1'::text, 1::numeric(10,2), '2020-01-01'::date, now()::timestamptz, '{}'::json, '{}'::jsonb, '00000000-0000-0000-0000-000000000000'::uuid, 1::bool, 't'::boolean, 'x'::varchar(3), 1::double precision, 'a'::character varying, '1 day'::interval, ARRAY[1]::int[], 'accounts'::regclass, 1::bigint, 1::smallint, 1::real, now()::timestamp with time zone, CAST(id AS text), DATE '2020-01-01' FROM accounts",
   "SELECT * FROM json_to_record('{\"a\": 1}') AS x(a int, b text)",
+  "SELECT repeat('-', 20), lpad(owner, 10, '*'), rpad(owner, 10), repeat(owner, 3) FROM accounts",
+  "SELECT g, length(repeat('x', 1048576)) FROM generate_series(1, 1000) g WHERE g < 3",
+  'SELECT array_fill(0, ARRAY[3, 4]), generate_series(1, 10, 2)',
+  "SELECT repeat('x', :n)",
 ]
 
 export const mysqlReads: readonly string[] = [
@@ -293,5 +321,7 @@ export const mysqlReads: readonly string[] = [
   'SELECT * FROM accounts WHERE id = :id',
   'SELECT id FROM accounts -- comment with a space\n',
   'SELECT id FROM accounts a WHERE EXISTS (SELECT 1 FROM accounts b WHERE b.id = a.id) AND id = ANY (SELECT id FROM accounts)',
-  "SELECT 'a\\\\b' AS escaped_backslash, balance - -1 AS spaced_minus FROM accounts",
+  "SELECT 'a\\\\b' AS escaped_backslash, balance - -1 AS spaced_minus FROM accounts",  "SELECT REPEAT('-', 20), LPAD(owner, 10, '*'), SPACE(3), REPEAT('x', 1048576) FROM accounts",
+  'SELECT seq FROM seq_1_to_100',
+  'SELECT REPEAT(owner, :n) FROM accounts',
 ]
