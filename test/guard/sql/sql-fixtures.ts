@@ -302,7 +302,7 @@ export const postgresReads: readonly string[] = [
   "SELECT repeat('-', 20), lpad(owner, 10, '*'), rpad(owner, 10), repeat(owner, 3) FROM accounts",
   "SELECT g, length(repeat('x', 1048576)) FROM generate_series(1, 1000) g WHERE g < 3",
   'SELECT array_fill(0, ARRAY[3, 4]), generate_series(1, 10, 2)',
-  "SELECT repeat('x', :n)",
+  "SELECT repeat('x', :id)",
 ]
 
 export const mysqlReads: readonly string[] = [
