@@ -6,6 +6,7 @@ import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
 import { runStatement } from '../../tools/sql-query/run-statement.js'
 import { actions, connection, MY_CLUSTER, MY_SECRET, principal, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
+import { mysqlStoredFunctionReaches } from '../guard/sql/sql-fixtures.js'
 import { MYSQL_URI } from './support/sql-test-databases.js'
 
 /** Every stored function below signals this when it runs. */
@@ -25,22 +26,13 @@ const SETUP = [
   fn('concat', 'a TEXT, b TEXT'),
 ]
 
-/**
- * Unqualified calls a read-only grant's allowlist passes but the server resolves to a stored
- * function: a name not native to MariaDB, or one of the IGNORE_SPACE built-ins written with a
- * space. The latter depends on the client's connection flags: the emulator's driver asks for
- * IGNORE_SPACE (so there the built-in runs), a client that does not gets the stored function, and
- * which one the Data API's own connections use is not documented; `space` cases show it over a
- * direct connection without the flag.
+/*
+ * Whether a built-in written with a space reaches a stored function depends on the client's
+ * connection flags: the emulator's driver asks for IGNORE_SPACE (so there the built-in runs), a
+ * client that does not gets the stored function, and which one the Data API's own connections use
+ * is not documented; `space` cases show it over a direct connection without the flag.
  */
-const RUNS_STORED: readonly { readonly name: string; readonly sql: string; readonly space?: true }[] = [
-  { name: 'count with a space before the parenthesis', sql: 'SELECT count (id) FROM orders', space: true },
-  { name: 'max with a space, in a subquery', sql: 'SELECT id FROM orders WHERE id = (SELECT max (id) FROM orders)', space: true },
-  { name: 'regexp_like, not native to MariaDB', sql: "SELECT id FROM orders WHERE regexp_like(owner, 'a')" },
-  { name: 'is_uuid, not native to MariaDB', sql: 'SELECT is_uuid(note) FROM orders' },
-  { name: 'count with a newline before the parenthesis', sql: 'SELECT count\n(id) AS n FROM orders', space: true },
-  { name: 'regexp_like in ORDER BY', sql: "SELECT id FROM orders ORDER BY regexp_like(owner, 'b')" },
-]
+const RUNS_STORED = mysqlStoredFunctionReaches
 
 /** Native names with a stored namesake: the native one runs, but the probe refuses anyway (it cannot tell). */
 const SHADOWED_NATIVE: readonly string[] = ["SELECT lower(owner) FROM orders", "SELECT concat(owner, '!') FROM orders"]

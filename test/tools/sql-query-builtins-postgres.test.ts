@@ -6,6 +6,7 @@ import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
 import { runStatement } from '../../tools/sql-query/run-statement.js'
 import { actions, PG_CLUSTER, PG_SECRET, principal, readWrite, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
+import { postgresUserCodeReaches } from '../guard/sql/sql-fixtures.js'
 import { PG_URL } from './support/sql-test-databases.js'
 
 /** Every user-defined object below raises this when it runs, so running is visible even in a read-only transaction. */
@@ -37,19 +38,7 @@ const SETUP = (db: string) => [
   `ALTER DATABASE ${db} SET search_path = evil, pg_catalog, public`,
 ]
 
-/** Read-only statements that reach user-defined code through a name the allowlists pass. */
-const REACHES_USER_CODE: readonly { readonly name: string; readonly sql: string }[] = [
-  { name: 'overload on a table row type', sql: 'SELECT length(o) FROM orders o' },
-  { name: 'attribute notation', sql: 'SELECT o.length FROM orders o' },
-  { name: 'attribute notation on a parenthesised row', sql: 'SELECT (o).length FROM orders o' },
-  { name: 'overload on another argument type', sql: 'SELECT lower(id) FROM orders' },
-  { name: 'exact match in a schema searched before pg_catalog', sql: 'SELECT upper(note) FROM orders' },
-  { name: 'user-defined = on a built-in type', sql: "SELECT id FROM orders WHERE code = 'a'" },
-  { name: 'user-defined || on a row type', sql: "SELECT 'x' || o FROM orders o" },
-  { name: 'cast with a user-defined function', sql: 'SELECT o::text FROM orders o' },
-  { name: 'cast to a domain that shadows a built-in type', sql: 'SELECT id::int8 FROM orders' },
-  { name: 'aggregate overload on a row type', sql: 'SELECT count(o) FROM orders o' },
-]
+const REACHES_USER_CODE = postgresUserCodeReaches
 
 describe('sql_query on PostgreSQL runs only built-ins for read-only grants (catalog probe)', () => {
   const db = `airlock_fx_${randomBytes(4).toString('hex')}`

@@ -325,3 +325,40 @@ export const mysqlReads: readonly string[] = [
   'SELECT seq FROM seq_1_to_100',
   'SELECT REPEAT(owner, :n) FROM accounts',
 ]
+
+/**
+ * Read-only statements the guard accepts by name that reach user-defined code when the database
+ * holds it (the tool test creates each object in a database of its own); the catalog probe must
+ * carry `probes` in its `list` for the statement to be refused there.
+ */
+export const postgresUserCodeReaches: readonly {
+  readonly name: string
+  readonly sql: string
+  readonly list: 'functions' | 'operators' | 'types' | 'castTargets'
+  readonly probes: string
+}[] = [
+  { name: 'overload on a table row type', sql: 'SELECT length(o) FROM orders o', list: 'functions', probes: 'length' },
+  { name: 'attribute notation', sql: 'SELECT o.length FROM orders o', list: 'functions', probes: 'length' },
+  { name: 'attribute notation on a parenthesised row', sql: 'SELECT (o).length FROM orders o', list: 'functions', probes: 'length' },
+  { name: 'overload on another argument type', sql: 'SELECT lower(id) FROM orders', list: 'functions', probes: 'lower' },
+  { name: 'exact match in a schema searched before pg_catalog', sql: 'SELECT upper(note) FROM orders', list: 'functions', probes: 'upper' },
+  { name: 'user-defined = on a built-in type', sql: "SELECT id FROM orders WHERE code = 'a'", list: 'operators', probes: '=' },
+  { name: 'user-defined || on a row type', sql: "SELECT 'x' || o FROM orders o", list: 'operators', probes: '||' },
+  { name: 'cast with a user-defined function', sql: 'SELECT o::text FROM orders o', list: 'castTargets', probes: 'text' },
+  { name: 'cast to a domain that shadows a built-in type', sql: 'SELECT id::int8 FROM orders', list: 'types', probes: 'int8' },
+  { name: 'aggregate overload on a row type', sql: 'SELECT count(o) FROM orders o', list: 'functions', probes: 'count' },
+]
+
+/**
+ * Unqualified calls a read-only allowlist passes but MariaDB resolves to a stored function of the
+ * current database: a name not native to it, or an IGNORE_SPACE built-in written with a space
+ * (`space`: only for clients that do not set the IGNORE_SPACE flag).
+ */
+export const mysqlStoredFunctionReaches: readonly { readonly name: string; readonly sql: string; readonly probes: string; readonly space?: true }[] = [
+  { name: 'count with a space before the parenthesis', sql: 'SELECT count (id) FROM orders', probes: 'count', space: true },
+  { name: 'max with a space, in a subquery', sql: 'SELECT id FROM orders WHERE id = (SELECT max (id) FROM orders)', probes: 'max', space: true },
+  { name: 'regexp_like, not native to MariaDB', sql: "SELECT id FROM orders WHERE regexp_like(owner, 'a')", probes: 'regexp_like' },
+  { name: 'is_uuid, not native to MariaDB', sql: 'SELECT is_uuid(note) FROM orders', probes: 'is_uuid' },
+  { name: 'count with a newline before the parenthesis', sql: 'SELECT count\n(id) AS n FROM orders', probes: 'count', space: true },
+  { name: 'regexp_like in ORDER BY', sql: "SELECT id FROM orders ORDER BY regexp_like(owner, 'b')", probes: 'regexp_like' },
+]
