@@ -34,6 +34,10 @@ const SETUP = (db: string) => [
   'CREATE AGGREGATE public.count(orders) (SFUNC = public.count_step, STYPE = int, INITCOND = 0)',
   `CREATE FUNCTION public.note_concat(text, orders) RETURNS text ${raise('text || orders')}`,
   'CREATE OPERATOR public.|| (LEFTARG = text, RIGHTARG = orders, FUNCTION = public.note_concat)',
+  `CREATE FUNCTION public.view_helper(int) RETURNS int ${raise('view_helper(int)')}`,
+  'CREATE VIEW orders_view AS SELECT id, public.view_helper(id) AS h FROM orders',
+  'CREATE VIEW orders_view_view AS SELECT id FROM orders_view',
+  'CREATE VIEW public.orders_op_view AS SELECT id FROM orders WHERE code OPERATOR(public.=) \'a\'',
   // A user schema searched before pg_catalog: its exact matches shadow the built-ins.
   `ALTER DATABASE ${db} SET search_path = evil, pg_catalog, public`,
 ]

@@ -29,7 +29,11 @@ export interface PostgresCatalogNames {
   readonly types: readonly string[]
   /** Every type a value is cast to, qualified or not, and function-style casts (`text(o)`). */
   readonly castTargets: readonly string[]
+  /** Relations read, as quoted (qualified) names: their views and row-level security policies run code too. */
+  readonly relations: readonly string[]
 }
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`
 
 const isPgCatalog = (parts: readonly string[]) => parts.length === 2 && parts[0] === 'pg_catalog'
 
@@ -39,6 +43,7 @@ export function collectPostgresCatalogNames(tree: unknown): PostgresCatalogNames
   const operators = new Set<string>()
   const types = new Set<string>()
   const castTargets = new Set<string>()
+  const relations = new Set<string>()
   const addOperator = (value: unknown) => {
     const parts = stringList(value)
     if (parts.length === 0 || isPgCatalog(parts)) return
@@ -47,6 +52,10 @@ export function collectPostgresCatalogNames(tree: unknown): PostgresCatalogNames
     else operators.add(parts.at(-1) ?? '')
   }
   walkTree(tree, (node) => {
+    if (typeof node['relname'] === 'string') {
+      const schema = typeof node['schemaname'] === 'string' ? `${quoteIdent(node['schemaname'])}.` : ''
+      relations.add(`${schema}${quoteIdent(node['relname'])}`)
+    }
     for (const [key, value] of Object.entries(node)) {
       if (!isObject(value)) continue
       if (key === 'FuncCall') {
@@ -81,15 +90,32 @@ export function collectPostgresCatalogNames(tree: unknown): PostgresCatalogNames
     }
   })
   const sorted = (set: Set<string>) => [...set].sort()
-  return { functions: sorted(functions), operators: sorted(operators), types: sorted(types), castTargets: sorted(castTargets) }
+  return { functions: sorted(functions), operators: sorted(operators), types: sorted(types), castTargets: sorted(castTargets), relations: sorted(relations) }
 }
 
 /**
  * The probe itself names only pg_catalog objects, qualified, so the search path it runs under
  * cannot redirect it. Implicit casts with a user-defined function are reported whatever the
- * statement names: the server may apply them to any value of the cast's source type.
+ * statement names: the server may apply them to any value of the cast's source type. Relations
+ * are resolved as the statement will resolve them (to_regclass, same search path); from each,
+ * the views' rules and row-level security policies are followed (pg_depend, recursively through
+ * the relations they read) to every function and operator they call.
  */
-const PROBE_SQL = `WITH j AS (SELECT CAST(:names AS pg_catalog.jsonb) AS doc),
+const PROBE_SQL = `WITH RECURSIVE j AS (SELECT CAST(:names AS pg_catalog.jsonb) AS doc),
+cls AS (SELECT CAST('pg_catalog.pg_class' AS pg_catalog.regclass) AS oid),
+code AS (
+  SELECT CAST('pg_catalog.pg_rewrite' AS pg_catalog.regclass) AS classid, w.oid AS objid, w.ev_class AS relid, 'view' AS what FROM pg_catalog.pg_rewrite w
+  UNION ALL
+  SELECT CAST('pg_catalog.pg_policy' AS pg_catalog.regclass), pol.oid, pol.polrelid, 'policy on' FROM pg_catalog.pg_policy pol),
+rel(oid) AS (
+  SELECT pg_catalog.to_regclass(e.name) FROM j, pg_catalog.jsonb_array_elements_text(j.doc OPERATOR(pg_catalog.->) 'relations') AS e(name)
+  UNION
+  SELECT d.refobjid FROM rel JOIN code ON code.relid OPERATOR(pg_catalog.=) rel.oid
+    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid
+   WHERE d.refclassid OPERATOR(pg_catalog.=) (SELECT oid FROM cls)),
+used AS (
+  SELECT d.refclassid, d.refobjid, code.what, code.relid FROM rel JOIN code ON code.relid OPERATOR(pg_catalog.=) rel.oid
+    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid),
 fn AS (SELECT pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'functions') AS name FROM j),
 op AS (SELECT pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'operators') AS name FROM j),
 ty AS (SELECT pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'types') AS name FROM j),
@@ -108,6 +134,14 @@ SELECT 'cast', pg_catalog.concat(CAST(CAST(k.castsource AS pg_catalog.regtype) A
   FROM pg_catalog.pg_cast k JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) k.castfunc JOIN pg_catalog.pg_type tt ON tt.oid OPERATOR(pg_catalog.=) k.casttarget
  WHERE p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s)
    AND (k.castcontext OPERATOR(pg_catalog.=) 'i' OR CAST(tt.typname AS pg_catalog.text) OPERATOR(pg_catalog.=) ANY (SELECT name FROM ct))
+UNION ALL
+SELECT 'function', pg_catalog.concat(CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')')
+  FROM used u JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) u.refobjid
+ WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_proc' AS pg_catalog.regclass) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s)
+UNION ALL
+SELECT 'operator', pg_catalog.concat(CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')')
+  FROM used u JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) u.refobjid
+ WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_operator' AS pg_catalog.regclass) AND o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s)
 LIMIT 20`
 
 /** The probe for a parsed read-only PostgreSQL statement (see BuiltinProbe), or undefined when it resolves no names. */

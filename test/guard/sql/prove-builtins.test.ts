@@ -6,7 +6,7 @@ import { judgeBuiltinProbe } from '../../../src/guard/sql/builtin-probe.js'
 import { checkSql } from '../../../src/guard/sql/check-sql.js'
 import { mysqlStoredFunctionReaches, postgresReads, postgresUserCodeReaches } from './sql-fixtures.js'
 
-const Names = z.object({ functions: z.array(z.string()), operators: z.array(z.string()), types: z.array(z.string()), castTargets: z.array(z.string()) })
+const Names = z.object({ functions: z.array(z.string()), operators: z.array(z.string()), types: z.array(z.string()), castTargets: z.array(z.string()), relations: z.array(z.string()) })
 
 async function postgresNames(sql: string) {
   const check = await checkSql({ engine: 'postgres', sql, mode: 'read-only' })
@@ -25,15 +25,19 @@ describe('built-in probe: PostgreSQL names', () => {
   const cases: readonly { readonly sql: string; readonly expected: z.infer<typeof Names> }[] = [
     {
       sql: 'SELECT a.b.c, (r).f, lower(x), pg_catalog.upper(y) FROM t a WHERE x BETWEEN 1 AND 2',
-      expected: { functions: ['b', 'c', 'f', 'lower'], operators: ['<', '<=', '>', '>='], types: [], castTargets: ['lower'] },
+      expected: { functions: ['b', 'c', 'f', 'lower'], operators: ['<', '<=', '>', '>='], types: [], castTargets: ['lower'], relations: ['"t"'] },
     },
     {
       sql: "SELECT CASE x WHEN 1 THEN 2 END, x::text, CAST(y AS pg_catalog.int4), '1'::int8 FROM t JOIN u USING (id) WHERE z IN (1) AND w OPERATOR(pg_catalog.+) 1 > 0",
-      expected: { functions: [], operators: ['=', '>'], types: ['int8', 'text'], castTargets: ['int4', 'int8', 'text'] },
+      expected: { functions: [], operators: ['=', '>'], types: ['int8', 'text'], castTargets: ['int4', 'int8', 'text'], relations: ['"t"', '"u"'] },
     },
     {
       sql: 'SELECT x FROM t NATURAL JOIN u ORDER BY x USING <, y = ANY (SELECT 1)',
-      expected: { functions: [], operators: ['<', '='], types: [], castTargets: [] },
+      expected: { functions: [], operators: ['<', '='], types: [], castTargets: [], relations: ['"t"', '"u"'] },
+    },
+    {
+      sql: 'WITH c AS (SELECT 1) SELECT * FROM app."Odd""Name", c, pg_catalog.pg_class',
+      expected: { functions: [], operators: [], types: [], castTargets: [], relations: ['"Odd""Name"'.replace(/^/, '"app".'), '"c"', '"pg_catalog"."pg_class"'].sort() },
     },
   ]
   for (const c of cases) {
@@ -43,15 +47,15 @@ describe('built-in probe: PostgreSQL names', () => {
   }
 
   it('runs no probe when the statement resolves no names, or for read-write grants', async () => {
-    assert.equal(await postgresNames('SELECT 1, t.* FROM t'), undefined)
-    assert.equal(await postgresNames('SELECT pg_catalog.lower(x) FROM t'), undefined)
+    assert.equal(await postgresNames('SELECT 1, 2 AS two'), undefined)
+    assert.equal(await postgresNames("SELECT pg_catalog.lower('X')"), undefined)
     const rw = await checkSql({ engine: 'postgres', sql: 'SELECT lower(x) FROM t', mode: 'read-write' })
     assert.equal(rw.builtinProbe, undefined)
   })
 
   it('names only pg_catalog objects, qualified, in the probe itself', async () => {
     const sql = (await checkSql({ engine: 'postgres', sql: 'SELECT lower(x) FROM t', mode: 'read-only' })).builtinProbe?.sql ?? ''
-    const calls = [...sql.matchAll(/([a-z_.]+)\(/g)].map((m) => m[1] ?? '').filter((name) => !['AS', 'IN'].includes(name))
+    const calls = [...sql.matchAll(/([a-z_.]+)\(/g)].map((m) => m[1] ?? '').filter((name) => !['AS', 'IN', 'rel', 'e'].includes(name))
     assert.ok(calls.length > 3, sql)
     for (const name of calls) assert.match(name, /^(pg_catalog\.[a-z_]+|OPERATOR|ANY|CAST)$|^$/, `unqualified call ${name} in the probe`)
     assert.doesNotMatch(sql.replace(/OPERATOR\(pg_catalog\.[^)]+\)/g, ''), / (=|<>|->) /, 'an operator the search path could redirect')

@@ -334,7 +334,7 @@ export const mysqlReads: readonly string[] = [
 export const postgresUserCodeReaches: readonly {
   readonly name: string
   readonly sql: string
-  readonly list: 'functions' | 'operators' | 'types' | 'castTargets'
+  readonly list: 'functions' | 'operators' | 'types' | 'castTargets' | 'relations'
   readonly probes: string
 }[] = [
   { name: 'overload on a table row type', sql: 'SELECT length(o) FROM orders o', list: 'functions', probes: 'length' },
@@ -347,6 +347,9 @@ export const postgresUserCodeReaches: readonly {
   { name: 'cast with a user-defined function', sql: 'SELECT o::text FROM orders o', list: 'castTargets', probes: 'text' },
   { name: 'cast to a domain that shadows a built-in type', sql: 'SELECT id::int8 FROM orders', list: 'types', probes: 'int8' },
   { name: 'aggregate overload on a row type', sql: 'SELECT count(o) FROM orders o', list: 'functions', probes: 'count' },
+  { name: 'a view calling a user-defined function', sql: 'SELECT * FROM orders_view', list: 'relations', probes: '"orders_view"' },
+  { name: 'a view over a view calling one', sql: 'SELECT id FROM orders_view_view WHERE id > 0', list: 'relations', probes: '"orders_view_view"' },
+  { name: 'a view using a user-defined operator, schema-qualified', sql: 'SELECT * FROM public.orders_op_view', list: 'relations', probes: '"public"."orders_op_view"' },
 ]
 
 /**
