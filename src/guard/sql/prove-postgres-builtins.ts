@@ -103,7 +103,7 @@ export function collectPostgresCatalogNames(tree: unknown): PostgresCatalogNames
  */
 const PROBE_SQL = `WITH RECURSIVE j AS (SELECT CAST(:names AS pg_catalog.jsonb) AS doc),
 cls AS (SELECT CAST('pg_catalog.pg_class' AS pg_catalog.regclass) AS oid),
-code AS (
+code AS NOT MATERIALIZED (
   SELECT CAST('pg_catalog.pg_rewrite' AS pg_catalog.regclass) AS classid, w.oid AS objid, w.ev_class AS relid, 'view' AS what FROM pg_catalog.pg_rewrite w
   UNION ALL
   SELECT CAST('pg_catalog.pg_policy' AS pg_catalog.regclass), pol.oid, pol.polrelid, 'policy on' FROM pg_catalog.pg_policy pol),
@@ -116,24 +116,24 @@ rel(oid) AS (
 used AS (
   SELECT d.refclassid, d.refobjid, code.what, code.relid FROM rel JOIN code ON code.relid OPERATOR(pg_catalog.=) rel.oid
     JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid),
-fn AS (SELECT pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'functions') AS name FROM j),
-op AS (SELECT pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'operators') AS name FROM j),
-ty AS (SELECT pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'types') AS name FROM j),
-ct AS (SELECT pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'castTargets') AS name FROM j),
+fn AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'functions') AS pg_catalog.name) FROM j) AS names),
+op AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'operators') AS pg_catalog.name) FROM j) AS names),
+ty AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'types') AS pg_catalog.name) FROM j) AS names),
+ct AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'castTargets') AS pg_catalog.name) FROM j) AS names),
 s AS (SELECT CAST('pg_catalog' AS pg_catalog.regnamespace) AS oid)
 SELECT 'function' AS kind, CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text) AS name FROM pg_catalog.pg_proc p
- WHERE p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND CAST(p.proname AS pg_catalog.text) OPERATOR(pg_catalog.=) ANY (SELECT name FROM fn)
+ WHERE p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND p.proname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM fn) AS pg_catalog.name[]))
 UNION ALL
 SELECT 'operator', CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text) FROM pg_catalog.pg_operator o
- WHERE o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND CAST(o.oprname AS pg_catalog.text) OPERATOR(pg_catalog.=) ANY (SELECT name FROM op)
+ WHERE o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND o.oprname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM op) AS pg_catalog.name[]))
 UNION ALL
 SELECT 'type', CAST(CAST(t.oid AS pg_catalog.regtype) AS pg_catalog.text) FROM pg_catalog.pg_type t
- WHERE t.typnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND CAST(t.typname AS pg_catalog.text) OPERATOR(pg_catalog.=) ANY (SELECT name FROM ty)
+ WHERE t.typnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND t.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ty) AS pg_catalog.name[]))
 UNION ALL
 SELECT 'cast', pg_catalog.concat(CAST(CAST(k.castsource AS pg_catalog.regtype) AS pg_catalog.text), ' AS ', CAST(CAST(k.casttarget AS pg_catalog.regtype) AS pg_catalog.text))
   FROM pg_catalog.pg_cast k JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) k.castfunc JOIN pg_catalog.pg_type tt ON tt.oid OPERATOR(pg_catalog.=) k.casttarget
  WHERE p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s)
-   AND (k.castcontext OPERATOR(pg_catalog.=) 'i' OR CAST(tt.typname AS pg_catalog.text) OPERATOR(pg_catalog.=) ANY (SELECT name FROM ct))
+   AND (k.castcontext OPERATOR(pg_catalog.=) 'i' OR tt.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ct) AS pg_catalog.name[])))
 UNION ALL
 SELECT 'function', pg_catalog.concat(CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')')
   FROM used u JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) u.refobjid
