@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
+import { BeginTransactionCommand, ExecuteStatementCommand, RollbackTransactionCommand } from '@aws-sdk/client-rds-data'
 import { z } from 'zod'
 import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
@@ -121,6 +122,26 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
         return true
       })
       assert.equal(await h.checksum(), before, `${sql} changed the table`)
+    }
+  })
+
+  it('cannot make a begun Data API transaction read-only, but can start a read-only one on its connection', async () => {
+    const client = h.aws.rdsData({ region: 'eu-west-1', principal })
+    const base = { resourceArn: MY_CLUSTER, secretArn: MY_SECRET, database: 'test' }
+    const { transactionId } = await client.send(new BeginTransactionCommand(base))
+    const run = (sql: string) => client.send(new ExecuteStatementCommand({ ...base, sql, transactionId }))
+    try {
+      // MySQL and MariaDB refuse to change a begun transaction (error 1568): why the gateway does not use SET TRANSACTION.
+      await assert.rejects(run('SET TRANSACTION READ ONLY'), /can't be changed while a transaction is in progress/)
+      // SET SESSION only reaches the next transaction: this one still writes.
+      await run('SET SESSION TRANSACTION READ ONLY')
+      const wrote = await run(`UPDATE ${h.table} SET note = note WHERE id = 1`)
+      assert.equal(wrote.numberOfRecordsUpdated, 1, 'the UPDATE ran in the begun transaction (it matched one row and changed nothing)')
+      await run('SET SESSION TRANSACTION READ WRITE')
+      await run('START TRANSACTION READ ONLY')
+      await assert.rejects(run(`UPDATE ${h.table} SET note = note WHERE id = 1`), /READ ONLY transaction/)
+    } finally {
+      await client.send(new RollbackTransactionCommand({ ...base, transactionId }))
     }
   })
 
