@@ -38,6 +38,9 @@ const SETUP = (db: string) => [
   'CREATE VIEW orders_view AS SELECT id, public.view_helper(id) AS h FROM orders',
   'CREATE VIEW orders_view_view AS SELECT id FROM orders_view',
   'CREATE VIEW public.orders_op_view AS SELECT id FROM orders WHERE code OPERATOR(public.=) \'a\'',
+  // Off the search path: unqualified calls cannot reach it.
+  'CREATE SCHEMA offpath',
+  `CREATE FUNCTION offpath.initcap(text) RETURNS text ${raise('offpath.initcap(text)')}`,
   // A user schema searched before pg_catalog: its exact matches shadow the built-ins.
   `ALTER DATABASE ${db} SET search_path = evil, pg_catalog, public`,
 ]
@@ -102,7 +105,7 @@ describe('sql_query on PostgreSQL runs only built-ins for read-only grants (cata
     assert.match(error.message, /function length\(orders\)/)
   })
 
-  for (const sql of ['SELECT id, note FROM orders ORDER BY id', 'SELECT pg_catalog.length(note) FROM orders ORDER BY id', "SELECT pg_catalog.upper(note) FROM orders WHERE code OPERATOR(pg_catalog.=) 'a'"]) {
+  for (const sql of ['SELECT id, note FROM orders ORDER BY id', 'SELECT initcap(note) FROM orders ORDER BY 1', 'SELECT pg_catalog.length(note) FROM orders ORDER BY id', "SELECT pg_catalog.upper(note) FROM orders WHERE code OPERATOR(pg_catalog.=) 'a'"]) {
     it(`still runs reads that resolve only built-ins: ${sql}`, async () => {
       const { result } = await h.run({ sql })
       assert.ok(Number(result.structured?.['rowCount']) > 0, `${sql} returned no rows`)

@@ -9,8 +9,10 @@ import { isObject, stringList, walkTree } from './walk-tree.js'
  * searched first. `SET LOCAL search_path = pg_catalog` alone would hide those, but it also hides
  * every unqualified table the caller names, and casts are found by type, not by path. So the
  * gateway asks the catalog, in the read-only transaction and just before the statement, whether
- * any object outside pg_catalog carries a name the statement resolves; objects in pg_catalog can
- * only be created by a superuser. It is a name-level proof, so it is strict: a database whose
+ * any object in a schema on the search path (as the statement will see it) other than pg_catalog
+ * carries a name the statement resolves; objects in pg_catalog can only be created by a
+ * superuser, and the guard refuses calls qualified with any other schema. Casts, views and
+ * policies are not found through the search path, so for them every schema counts. It is a name-level proof, so it is strict: a database whose
  * extensions overload built-in names (citext's `lower`, PostGIS's `=` and implicit casts) gets
  * refusals naming the extension's object, which a call qualified with `pg_catalog.` avoids for
  * functions. Base types with their own I/O functions and operator classes (used by ORDER BY,
@@ -120,15 +122,16 @@ fn AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATO
 op AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'operators') AS pg_catalog.name) FROM j) AS names),
 ty AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'types') AS pg_catalog.name) FROM j) AS names),
 ct AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'castTargets') AS pg_catalog.name) FROM j) AS names),
-s AS (SELECT CAST('pg_catalog' AS pg_catalog.regnamespace) AS oid)
+s AS (SELECT CAST('pg_catalog' AS pg_catalog.regnamespace) AS oid, ARRAY(SELECT n.oid FROM pg_catalog.pg_namespace n
+  WHERE n.nspname OPERATOR(pg_catalog.=) ANY (pg_catalog.current_schemas(true)) AND n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog') AS searched)
 SELECT 'function' AS kind, CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text) AS name FROM pg_catalog.pg_proc p
- WHERE p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND p.proname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM fn) AS pg_catalog.name[]))
+ WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND p.proname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM fn) AS pg_catalog.name[]))
 UNION ALL
 SELECT 'operator', CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text) FROM pg_catalog.pg_operator o
- WHERE o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND o.oprname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM op) AS pg_catalog.name[]))
+ WHERE o.oprnamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND o.oprname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM op) AS pg_catalog.name[]))
 UNION ALL
 SELECT 'type', CAST(CAST(t.oid AS pg_catalog.regtype) AS pg_catalog.text) FROM pg_catalog.pg_type t
- WHERE t.typnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND t.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ty) AS pg_catalog.name[]))
+ WHERE t.typnamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND t.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ty) AS pg_catalog.name[]))
 UNION ALL
 SELECT 'cast', pg_catalog.concat(CAST(CAST(k.castsource AS pg_catalog.regtype) AS pg_catalog.text), ' AS ', CAST(CAST(k.casttarget AS pg_catalog.regtype) AS pg_catalog.text))
   FROM pg_catalog.pg_cast k JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) k.castfunc JOIN pg_catalog.pg_type tt ON tt.oid OPERATOR(pg_catalog.=) k.casttarget
