@@ -100,6 +100,23 @@ describe('sql_query on PostgreSQL runs only built-ins for read-only grants (cata
     })
   }
 
+  it('why a catalog probe and not a pinned search path: pg_catalog first still reaches exact overloads, pg_catalog alone hides tables', async () => {
+    const client = new pg.Client({ connectionString: PG_URL.replace(/\/test$/, `/${db}`) })
+    await client.connect()
+    try {
+      await client.query('BEGIN READ ONLY')
+      await client.query('SET LOCAL search_path = pg_catalog, public')
+      await assert.rejects(client.query('SELECT o.length FROM orders o'), new RegExp(`${RAN}: length\\(orders\\)`))
+      await client.query('ROLLBACK')
+      await client.query('BEGIN READ ONLY')
+      await client.query('SET LOCAL search_path = pg_catalog')
+      await assert.rejects(client.query('SELECT id FROM orders'), /relation "orders" does not exist/)
+      await client.query('ROLLBACK')
+    } finally {
+      await client.end()
+    }
+  })
+
   it('names the user-defined object in the audit message', async () => {
     const { error } = await h.refused({ sql: 'SELECT o.length FROM orders o' }, 'SQL_FUNCTION_NOT_BUILTIN')
     assert.match(error.message, /function length\(orders\)/)
