@@ -6,11 +6,11 @@ import {
 } from '@aws-sdk/client-rds-data'
 import type { ExecuteStatementCommandOutput, RDSDataClient, SqlParameter } from '@aws-sdk/client-rds-data'
 import type { BoundedCache } from '../../src/aws/bounded-cache.js'
-import { judgeBuiltinProbe, type BuiltinProbe } from '../../src/guard/sql/builtin-probe.js'
 import { CLEANUP_TIMEOUT_MS, sendBounded, type SendOptions } from '../../src/aws/bounded-send.js'
 import { unknownOutcome } from '../../src/aws/request-outcome.js'
 import type { Clock } from '../../src/clock.js'
 import { GuardError, UpstreamError } from '../../src/errors.js'
+import { judgeBuiltinProbe, type BuiltinProbe } from '../../src/guard/sql/builtin-probe.js'
 import { mapRdsDataError } from './map-rds-data-error.js'
 
 /** The client waits this much past the grant's limit, so the database's own timeout answers first. */
