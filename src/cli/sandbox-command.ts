@@ -4,7 +4,9 @@ import { z } from 'zod'
 import type { CliCommand, CliIo } from './cli-io.js'
 import { formatLogLine } from './format-log-line.js'
 import { untilShutdown } from './serve-command.js'
-import { startSandbox, type Sandbox, type SandboxCluster } from './start-sandbox.js'
+import { parseFlags, usageError, USAGE_ERROR } from './parse-flags.js'
+import { SandboxError } from './sandbox-lock.js'
+import type { Sandbox, SandboxCluster } from './start-sandbox.js'
 
 const trailEntrySchema = z.looseObject({
   at: z.string(),
@@ -75,40 +77,43 @@ async function printTrail(io: CliIo): Promise<number> {
   return 0
 }
 
-const USAGE = 'usage: airlock sandbox [--port <0-65535>] [--replicas <1-8> [--redis <url>] [--postgres <url>]] | airlock sandbox trail\n'
-
-/** The value after `flag`, or `fallback` when the flag is absent. */
-function flagValue(argv: readonly string[], flag: string, fallback: string | undefined): string | undefined {
-  const index = argv.indexOf(flag)
-  return index >= 0 ? argv[index + 1] : fallback
-}
-
 /** Replicas share the machine's Redis and PostgreSQL (override with --redis / --postgres). */
-function clusterOf(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): SandboxCluster | undefined | 'invalid' {
-  const replicas = Number(flagValue(argv, '--replicas', '1'))
+function clusterOf(
+  flags: { readonly replicas?: string | undefined; readonly redis?: string | undefined; readonly postgres?: string | undefined },
+  env: Readonly<Record<string, string | undefined>>,
+): SandboxCluster | undefined | 'invalid' {
+  const replicas = Number(flags.replicas ?? '1')
   if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) return 'invalid'
   if (replicas === 1) return undefined
-  const redisUrl = flagValue(argv, '--redis', env.AIRLOCK_SANDBOX_REDIS_URL ?? 'redis://127.0.0.1:6379')
-  const postgresUrl = flagValue(argv, '--postgres', env.AIRLOCK_SANDBOX_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test')
-  if (redisUrl === undefined || postgresUrl === undefined) return 'invalid'
+  const redisUrl = flags.redis ?? env.AIRLOCK_SANDBOX_REDIS_URL ?? 'redis://127.0.0.1:6379'
+  const postgresUrl = flags.postgres ?? env.AIRLOCK_SANDBOX_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
   return { replicas, redisUrl, postgresUrl, auditTable: 'airlock_sandbox_audit', keyPrefix: 'airlock-sandbox:' }
 }
 
 /** `airlock sandbox [--port N] [--replicas N]` runs everything locally; `airlock sandbox trail` prints the AWS call trail. */
 export const sandboxCommand: CliCommand = async function sandbox(argv, io) {
-  if (argv[0] === 'trail') return printTrail(io)
-  const port = Number(flagValue(argv, '--port', io.env.AIRLOCK_SANDBOX_PORT ?? '8080'))
-  const cluster = clusterOf(argv, io.env)
-  if (!Number.isInteger(port) || port < 0 || port > 65535 || cluster === 'invalid') {
-    io.stderr(USAGE)
-    return 2
+  if (argv[0] === 'trail') {
+    if (parseFlags(argv.slice(1), {}, 'sandbox trail', io, false) === undefined) return USAGE_ERROR
+    return printTrail(io)
   }
+  const parsed = parseFlags(argv, { port: { type: 'string' }, replicas: { type: 'string' }, redis: { type: 'string' }, postgres: { type: 'string' } }, 'sandbox', io, false)
+  if (parsed === undefined) return USAGE_ERROR
+  const { values } = parsed
+  const port = Number(values.port ?? io.env.AIRLOCK_SANDBOX_PORT ?? '8080')
+  if (!Number.isInteger(port) || port < 0 || port > 65535) return usageError(io, 'sandbox', '--port: expected a port from 0 to 65535')
+  const cluster = clusterOf(values, io.env)
+  if (cluster === 'invalid') return usageError(io, 'sandbox', '--replicas: expected 1 to 8')
+  if (cluster === undefined && (values.redis !== undefined || values.postgres !== undefined)) return usageError(io, 'sandbox', '--redis and --postgres go with --replicas 2 or more')
   io.stderr('starting the sandbox: dev IdP, STS, RDS Data API, SSM, EKS, Kubernetes API, gateway…\n')
   let running: Sandbox
   try {
+    // Loaded only now: the emulators and the dev IdP (which warns on Node 20) are not needed to refuse arguments.
+    const { startSandbox } = await import('./start-sandbox.js')
     running = await startSandbox({ cwd: io.cwd, port, ...(cluster === undefined ? {} : { cluster }), onGatewayLog: (line) => io.stderr(`${formatLogLine(line)}\n`) })
   } catch (error) {
-    io.stderr(`airlock: the sandbox could not start: ${error instanceof Error ? error.message : String(error)}\n`)
+    // A refusal (another sandbox here, a port in use) is one line of its own; anything else says what failed.
+    const why = error instanceof SandboxError ? error.message : `the sandbox could not start: ${error instanceof Error ? error.message.split('\n')[0] : 'unknown error'}`
+    io.stderr(`airlock: ${why}\n`)
     return 1
   }
   io.stdout(connectInstructions(running, io.cwd))

@@ -1,5 +1,6 @@
 import type { JWK } from 'jose'
 import { errors } from 'oidc-provider'
+import { CLIENT_TOKEN_TTL_SECONDS } from './client-token-ttl.js'
 import { DEV_IDENTITIES, DEV_IDENTITY_NAMES, devClientSecret, isDevIdentity } from './dev-identities.js'
 
 export interface DevIdpConfigurationOptions {
@@ -13,7 +14,18 @@ export interface DevIdpConfigurationOptions {
 export const DEV_IDP_SCOPE = 'mcp'
 
 interface ResourceContext {
-  readonly oidc?: { readonly params?: { readonly grant_type?: unknown } }
+  readonly oidc?: { readonly params?: { readonly grant_type?: unknown }; readonly body?: { readonly ttl?: unknown } }
+}
+
+/** The `ttl` a client-credentials request asked for; undefined when absent. Throws invalid_request when out of bounds. */
+function requestedTtl(ctx: ResourceContext): number | undefined {
+  const raw = ctx.oidc?.body?.ttl
+  if (raw === undefined) return undefined
+  const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN
+  if (!(seconds >= CLIENT_TOKEN_TTL_SECONDS.min && seconds <= CLIENT_TOKEN_TTL_SECONDS.max)) {
+    throw new errors.InvalidRequest(`ttl must be whole seconds from ${CLIENT_TOKEN_TTL_SECONDS.min} to ${CLIENT_TOKEN_TTL_SECONDS.max}`)
+  }
+  return seconds
 }
 interface ClientLike {
   readonly clientId?: unknown
@@ -60,7 +72,8 @@ export function createDevIdpConfiguration(options: DevIdpConfigurationOptions): 
           if (asItself && !(typeof client.clientId === 'string' && isDevIdentity(client.clientId))) {
             throw new errors.InvalidTarget('client credentials are for the demo identities only')
           }
-          return { scope: DEV_IDP_SCOPE, audience, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }
+          const accessTokenTTL = (asItself ? requestedTtl(ctx) : undefined) ?? ttl
+          return { scope: DEV_IDP_SCOPE, audience, accessTokenTTL, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }
         },
       },
     },
@@ -68,6 +81,7 @@ export function createDevIdpConfiguration(options: DevIdpConfigurationOptions): 
       const who = typeof token.accountId === 'string' ? token.accountId : token.clientId
       return typeof who === 'string' && isDevIdentity(who) ? { groups: [...DEV_IDENTITIES[who].groups] } : undefined
     },
-    ttl: { ClientCredentials: ttl, AccessToken: ttl },
+    // A client-credentials token lives as long as its request asked (within bounds; see requestedTtl).
+    ttl: { ClientCredentials: (_ctx: unknown, token: { readonly resourceServer?: { readonly accessTokenTTL?: number } }) => token.resourceServer?.accessTokenTTL ?? ttl, AccessToken: ttl },
   }
 }

@@ -30,6 +30,7 @@ declare module 'oidc-provider' {
 
   export const errors: {
     readonly InvalidTarget: new (description?: string) => Error
+    readonly InvalidRequest: new (description?: string) => Error
   }
 
   export default Provider
