@@ -5,7 +5,7 @@ import type { CliCommand, CliIo } from './cli-io.js'
 import { formatLogLine } from './format-log-line.js'
 import { untilShutdown } from './serve-command.js'
 import { parseFlags, usageError, USAGE_ERROR } from './parse-flags.js'
-import { SandboxError } from './sandbox-lock.js'
+import { assertNoSandbox, assertPortFree, SandboxError } from './sandbox-lock.js'
 import type { Sandbox, SandboxCluster } from './start-sandbox.js'
 
 const trailEntrySchema = z.looseObject({
@@ -104,9 +104,12 @@ export const sandboxCommand: CliCommand = async function sandbox(argv, io) {
   const cluster = clusterOf(values, io.env)
   if (cluster === 'invalid') return usageError(io, 'sandbox', '--replicas: expected 1 to 8')
   if (cluster === undefined && (values.redis !== undefined || values.postgres !== undefined)) return usageError(io, 'sandbox', '--redis and --postgres go with --replicas 2 or more')
-  io.stderr('starting the sandbox: dev IdP, STS, RDS Data API, SSM, EKS, Kubernetes API, gateway…\n')
   let running: Sandbox
   try {
+    // Refuse before loading anything: startSandbox checks again, under the lock.
+    await assertNoSandbox(io.cwd, join(io.cwd, '.airlock'))
+    await assertPortFree(port)
+    io.stderr('starting the sandbox: dev IdP, STS, RDS Data API, SSM, EKS, Kubernetes API, gateway…\n')
     // Loaded only now: the emulators and the dev IdP (which warns on Node 20) are not needed to refuse arguments.
     const { startSandbox } = await import('./start-sandbox.js')
     running = await startSandbox({ cwd: io.cwd, port, ...(cluster === undefined ? {} : { cluster }), onGatewayLog: (line) => io.stderr(`${formatLogLine(line)}\n`) })

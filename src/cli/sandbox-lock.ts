@@ -32,9 +32,7 @@ export function processAlive(pid: number): boolean {
 export async function acquireSandboxLock(cwd: string, stateDir: string, pid: number = process.pid): Promise<SandboxLock> {
   await mkdir(stateDir, { recursive: true, mode: 0o700 })
   const path = join(stateDir, 'sandbox.lock')
-  // A sandbox from before the lock file describes itself only in sandbox.json.
-  const described = await readSandboxState(cwd).catch(() => undefined)
-  if (described !== undefined && processAlive(described.pid)) throw running(described.pid, described.gatewayUrl)
+  await assertNoSandbox(cwd, stateDir)
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const file = await open(path, 'wx', 0o600)
@@ -54,6 +52,17 @@ export async function acquireSandboxLock(cwd: string, stateDir: string, pid: num
     await rm(path, { force: true })
   }
   throw new SandboxError('SANDBOX_RUNNING', 'another sandbox is starting in this directory; wait for it, or stop it')
+}
+
+/**
+ * Throws SandboxError SANDBOX_RUNNING when a live process holds the lock in `stateDir`, or (a
+ * sandbox from before the lock file) its sandbox.json names a live process. Reads only.
+ */
+export async function assertNoSandbox(cwd: string, stateDir: string): Promise<void> {
+  const described = await readSandboxState(cwd).catch(() => undefined)
+  if (described !== undefined && processAlive(described.pid)) throw running(described.pid, described.gatewayUrl)
+  const holder = Number((await readFile(join(stateDir, 'sandbox.lock'), 'utf8').catch(() => '')).trim())
+  if (Number.isInteger(holder) && holder > 0 && processAlive(holder)) throw running(holder, undefined)
 }
 
 function running(pid: number, url: string | undefined): SandboxError {
