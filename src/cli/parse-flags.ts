@@ -3,6 +3,10 @@ import type { CliIo } from './cli-io.js'
 import { sanitize } from './cli-text.js'
 import { usageLine, type UsageKey } from './command-usage.js'
 
+type FlagOptions = NonNullable<ParseArgsConfig['options']>
+/** What parseArgs returns for `options` (named, so the compiled declarations can refer to it). */
+export type ParsedFlags<O extends FlagOptions> = ReturnType<typeof parseArgs<{ args: string[]; options: O; allowPositionals: boolean; strict: true }>>
+
 /** Exit code of every usage error. */
 export const USAGE_ERROR = 2
 
@@ -11,7 +15,7 @@ export const USAGE_ERROR = 2
  * unexpected argument, prints one line naming it (`airlock audit tail: unknown option --x`), then
  * the usage, and returns undefined: the caller exits with USAGE_ERROR before doing anything.
  */
-export function parseFlags<const O extends NonNullable<ParseArgsConfig['options']>>(argv: readonly string[], options: O, key: UsageKey, io: CliIo, allowPositionals = true) {
+export function parseFlags<const O extends FlagOptions>(argv: readonly string[], options: O, key: UsageKey, io: CliIo, allowPositionals = true): ParsedFlags<O> | undefined {
   try {
     return parseArgs({ args: [...argv], options, allowPositionals, strict: true })
   } catch (error) {

@@ -20,11 +20,11 @@ const trailEntrySchema = z.looseObject({
 /** Where the audit goes: the file of the single gateway, or the replicas' shared PostgreSQL table. */
 function auditLines(sandbox: Sandbox, rel: (p: string) => string): string {
   const { cluster } = sandbox
-  if (cluster === undefined) return `  Audit log       ${rel(sandbox.paths.audit)}   (npx airlock audit verify ${rel(sandbox.paths.audit)})`
+  if (cluster === undefined) return `  Audit log       ${rel(sandbox.paths.audit)}   (npx --no-install airlock audit verify ${rel(sandbox.paths.audit)})`
   const replicas = sandbox.replicas.map((r, i) => `replica ${i + 1} ${r.origin}`).join(', ')
   return [
     `  Replicas        ${cluster.replicas} behind a round-robin balancer (${replicas}), state in Redis ${cluster.redisUrl}`,
-    `  Audit          PostgreSQL table ${cluster.auditTable}   (npx airlock audit verify --postgres ${cluster.postgresUrl} --table ${cluster.auditTable})`,
+    `  Audit          PostgreSQL table ${cluster.auditTable}   (npx --no-install airlock audit verify --postgres ${cluster.postgresUrl} --table ${cluster.auditTable})`,
   ].join('\n')
 }
 
@@ -39,20 +39,16 @@ Airlock sandbox is running. Ctrl-C stops everything.
   Metrics, health ${sandbox.adminUrl}/metrics  ${sandbox.adminUrl}/readyz
   OIDC issuer     ${sandbox.idp.issuer}   (dev IdP: alice = dba, bob = sre, mallory = no groups)
 ${auditLines(sandbox, rel)}
-  AWS call trail  ${rel(sandbox.paths.trail)}   (npx airlock sandbox trail)
+  AWS call trail  ${rel(sandbox.paths.trail)}   (npx --no-install airlock sandbox trail)
 
-A fresh access token (printed alone, valid 10 minutes):
-  npx airlock token alice
+Clients that sign in with OAuth (Claude Code, MCP Inspector, mcp-remote) need only the URL;
+pick alice, bob or mallory on the dev IdP's login page:
+  claude mcp add --transport http airlock ${url}
 
-MCP Inspector (UI): npx @modelcontextprotocol/inspector
-  Transport "Streamable HTTP", URL ${url},
-  Authentication: header "Authorization" = "Bearer <output of npx airlock token alice>"
-MCP Inspector (CLI):
-  npx @modelcontextprotocol/inspector --cli ${url} --transport http \\
-    --header "Authorization: Bearer $(npx airlock token alice)" --method tools/list
-
-Claude Code:
-  claude mcp add --transport http airlock ${url} --header "Authorization: Bearer $(npx airlock token alice)"
+Scripts: a header token (alone on stdout; 10 minutes, --ttl up to 1h; expiry on stderr):
+  npx --no-install airlock token alice --ttl 1h
+  npx --no-install mcp-remote-client ${url} \\
+    --header "Authorization: Bearer $(npx --no-install airlock token alice)"
 
 Try: alice → sql_query on orders-db (read-only, emails masked); bob → ssm_run on web-fleet and
 kubectl on demo-cluster (a pod in namespace shop is crash-looping); mallory → nothing.
