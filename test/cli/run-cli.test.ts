@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { promisify } from 'node:util'
+import { z } from 'zod'
 import type { CliIo } from '../../src/cli/cli-io.js'
 import { COMMAND_USAGE, type UsageKey } from '../../src/cli/command-usage.js'
 import { crashLine } from '../../src/cli/report-crash.js'
@@ -71,7 +72,7 @@ describe('airlock --help, --version and unknown flags', () => {
   })
 
   it('--version prints the package version; no arguments is a usage error on stderr', async () => {
-    const { version } = JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')) as { version: string }
+    const { version } = z.object({ version: z.string() }).parse(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')))
     assert.deepEqual(await cli(['--version']), { code: 0, out: `airlock ${version}\n`, err: '' })
     assert.deepEqual(await cli(['-V']), { code: 0, out: `airlock ${version}\n`, err: '' })
     const none = await cli([])
@@ -89,7 +90,7 @@ describe('airlock --help, --version and unknown flags', () => {
     assert.ok(!existsSync(join(cwd, '.airlock')), 'sandbox --help must not create .airlock/')
     const bad = await run(process.execPath, ['--import', TSX, MAIN, 'sandbox', '--prot', '8080'], { cwd }).then(
       () => assert.fail('exit 0 for an unknown flag'),
-      (error: unknown) => error as { code: number; stdout: string; stderr: string },
+      (error: unknown) => z.object({ code: z.number(), stdout: z.string(), stderr: z.string() }).parse(error),
     )
     assert.equal(bad.code, 2)
     assert.equal(bad.stdout, '')
