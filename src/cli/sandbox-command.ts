@@ -55,6 +55,14 @@ kubectl on demo-cluster (a pod in namespace shop is crash-looping); mallory → 
 `
 }
 
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
 async function printTrail(io: CliIo): Promise<number> {
   let text: string
   try {
@@ -65,7 +73,8 @@ async function printTrail(io: CliIo): Promise<number> {
   }
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue
-    const parsed = trailEntrySchema.safeParse(JSON.parse(line))
+    // A line still being appended is not JSON yet: skip it rather than fail.
+    const parsed = trailEntrySchema.safeParse(parseJson(line))
     if (!parsed.success) continue
     const e = parsed.data
     io.stdout(`${e.at}  ${e.service}:${e.action}  ${e.outcome}  by ${e.principalArn}${e.sourceIdentity === undefined ? '' : `  source-identity=${e.sourceIdentity}`}\n`)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { after, before, describe, it } from 'node:test'
@@ -96,6 +96,23 @@ describe('airlock --help, --version and unknown flags', () => {
     assert.equal(bad.stdout, '')
     assert.match(bad.stderr, /^airlock sandbox: unknown option --prot\nusage: airlock sandbox /)
     assert.ok(!existsSync(join(cwd, '.airlock')), 'a refused flag must not create .airlock/')
+  })
+})
+
+describe('airlock sandbox trail', () => {
+  it('prints whole entries and skips a line still being appended', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'airlock-trail-'))
+    try {
+      await mkdir(join(dir, '.airlock'))
+      const entry = { at: '2026-01-01T00:00:00.000Z', service: 'sts', action: 'AssumeRole', principalArn: 'arn:aws:sts::1:assumed-role/r/s', outcome: 'ok' }
+      await writeFile(join(dir, '.airlock', 'trail.jsonl'), `${JSON.stringify(entry)}\n{"at":"2026-01-01T00:00:01`)
+      let out = ''
+      let err = ''
+      const code = await runCli(['sandbox', 'trail'], { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd: dir, env: {} })
+      assert.deepEqual({ code, out, err }, { code: 0, out: '2026-01-01T00:00:00.000Z  sts:AssumeRole  ok  by arn:aws:sts::1:assumed-role/r/s\n', err: '' })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
