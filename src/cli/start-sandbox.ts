@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -19,6 +18,8 @@ import { startStsEmulator } from '../sandbox/sts/start-sts-emulator.js'
 import { createTrail, type Trail } from '../sandbox/trail.js'
 import type { Balancer } from './sandbox-balancer.js'
 import { freePort, startSandboxGateways, type GatewayCli, type SandboxCluster, type SandboxReplica } from './sandbox-gateways.js'
+import { packageRoot } from './package-info.js'
+import { acquireSandboxLock, assertPortFree } from './sandbox-lock.js'
 import { SANDBOX } from './sandbox-topology.js'
 import { readPolicyFiles } from './policy-files.js'
 import { buildPolicy } from '../policy/build-policy.js'
@@ -59,17 +60,6 @@ export interface Sandbox {
 
 const HERE = fileURLToPath(import.meta.url)
 
-/** The directory holding package.json: the checkout, whether this runs from src/ (tsx) or dist/. */
-function packageRoot(): string {
-  let dir = dirname(HERE)
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new TypeError(`no package.json above ${HERE}`)
-    dir = parent
-  }
-  return dir
-}
-
 /** The CLI this module belongs to: main.ts through tsx from the sources, main.js from dist/. */
 function ownCli(root: string): GatewayCli {
   const main = join(dirname(HERE), `main${extname(HERE)}`)
@@ -94,18 +84,26 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const clock = options.clock ?? systemClock
   const root = packageRoot()
   const stateDir = join(options.cwd, '.airlock')
-  await mkdir(join(stateDir, 'irsa'), { recursive: true, mode: 0o700 })
+  // Nothing in .airlock/ is written before this directory and the port are known to be free.
+  const lock = await acquireSandboxLock(options.cwd, stateDir)
+  try {
+    await assertPortFree(options.port)
+  } catch (error) {
+    await lock.release()
+    throw error
+  }
   const paths = {
     audit: join(stateDir, 'audit.jsonl'),
     trail: join(stateDir, 'trail.jsonl'),
     config: join(stateDir, 'gateway.json'),
     tokenFile: join(stateDir, 'irsa', 'token'),
   }
-  const closers: (() => Promise<void>)[] = []
+  const closers: (() => Promise<void>)[] = [() => lock.release()]
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => {})
   }
   try {
+    await mkdir(join(stateDir, 'irsa'), { recursive: true, mode: 0o700 })
     const store = createCredentialStore()
     const trail = createTrail(clock)
     await writeFile(paths.trail, '')

@@ -1,5 +1,6 @@
 import type { JWK } from 'jose'
 import { errors } from 'oidc-provider'
+import { CLIENT_TOKEN_TTL_SECONDS } from './client-token-ttl.js'
 import { DEV_IDENTITIES, DEV_IDENTITY_NAMES, devClientSecret, isDevIdentity } from './dev-identities.js'
 import { refusalPage } from './refusal-page.js'
 
@@ -19,11 +20,22 @@ export const DEV_IDP_SCOPE = 'mcp'
 export const DEV_IDP_OIDC_SCOPES = ['openid', 'offline_access', 'profile', 'email'] as const
 
 interface ResourceContext {
-  readonly oidc?: { readonly params?: { readonly grant_type?: unknown; readonly scope?: unknown } }
+  readonly oidc?: { readonly params?: { readonly grant_type?: unknown; readonly scope?: unknown }; readonly body?: { readonly ttl?: unknown } }
 }
 interface ErrorContext {
   type: string
   body: unknown
+}
+
+/** The `ttl` a client-credentials request asked for; undefined when absent. Throws invalid_request when out of bounds. */
+function requestedTtl(ctx: ResourceContext): number | undefined {
+  const raw = ctx.oidc?.body?.ttl
+  if (raw === undefined) return undefined
+  const seconds = typeof raw === 'string' && /^\d{1,6}$/.test(raw) ? Number(raw) : Number.NaN
+  if (!(seconds >= CLIENT_TOKEN_TTL_SECONDS.min && seconds <= CLIENT_TOKEN_TTL_SECONDS.max)) {
+    throw new errors.InvalidRequest(`ttl must be whole seconds from ${CLIENT_TOKEN_TTL_SECONDS.min} to ${CLIENT_TOKEN_TTL_SECONDS.max}`)
+  }
+  return seconds
 }
 interface ClientLike {
   readonly clientId?: unknown
@@ -82,7 +94,8 @@ export function createDevIdpConfiguration(options: DevIdpConfigurationOptions): 
           if (asItself && !(typeof client.clientId === 'string' && isDevIdentity(client.clientId))) {
             throw new errors.InvalidTarget('client credentials are for the demo identities only')
           }
-          return { scope: options.resourceScopes.join(' '), audience, accessTokenTTL: ttl, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }
+          const accessTokenTTL = (asItself ? requestedTtl(ctx) : undefined) ?? ttl
+          return { scope: options.resourceScopes.join(' '), audience, accessTokenTTL, accessTokenFormat: 'jwt', jwt: { sign: { alg: 'RS256' } } }
         },
       },
     },
@@ -90,7 +103,15 @@ export function createDevIdpConfiguration(options: DevIdpConfigurationOptions): 
       const who = typeof token.accountId === 'string' ? token.accountId : token.clientId
       return typeof who === 'string' && isDevIdentity(who) ? { groups: [...DEV_IDENTITIES[who].groups] } : undefined
     },
-    // A sign-in page left open 10 minutes; a session, grant and refresh token for a working day.
-    ttl: { ClientCredentials: ttl, AccessToken: ttl, Interaction: 600, Session: 28_800, Grant: 28_800, RefreshToken: 28_800 },
+    // A client-credentials token lives as long as its request asked (within bounds; see requestedTtl);
+    // a sign-in page is left open 10 minutes; a session, grant and refresh token last a working day.
+    ttl: {
+      ClientCredentials: (_ctx: unknown, token: { readonly resourceServer?: { readonly accessTokenTTL?: number } }) => token.resourceServer?.accessTokenTTL ?? ttl,
+      AccessToken: ttl,
+      Interaction: 600,
+      Session: 28_800,
+      Grant: 28_800,
+      RefreshToken: 28_800,
+    },
   }
 }

@@ -40,6 +40,7 @@ declare module 'oidc-provider' {
   export const errors: {
     readonly InvalidTarget: new (description?: string) => Error
     readonly InvalidScope: new (description: string, scope: string) => Error
+    readonly InvalidRequest: new (description?: string) => Error
   }
 
   export default Provider
