@@ -89,6 +89,8 @@ export type GuardErrorCode =
   | 'SQL_FUNCTION_NOT_BUILTIN'
   /** A read-only statement builds a value or row set larger than the guard's limits (repeat, lpad, generate_series, …). */
   | 'SQL_VALUE_TOO_LARGE'
+  /** The statement reads system catalogs or server state, and the grant does not allow it (`sql.allowSystemCatalogs`). */
+  | 'SQL_SYSTEM_CATALOG'
   | 'COMMAND_SYNTAX_REFUSED'
   | 'COMMAND_NOT_ALLOWED'
   /** A `{path:…}` argument resolved, on the instance, outside its template's tree (or not at all); the command did not run. */

@@ -121,6 +121,7 @@ function limitsText(limits: GrantLimits): string {
     parts.push(`${sql.mode}, max ${sql.maxRows} rows, timeout ${sql.timeoutSeconds}s`)
     const masks = Object.entries(sql.maskColumns).map(([column, rule]) => `${column}=${rule}`)
     if (masks.length > 0) parts.push(`mask ${masks.join(', ')}`)
+    if (sql.allowSystemCatalogs) parts.push('system catalogs readable')
   }
   if (limits.ssm !== undefined) {
     parts.push(`commands ${limits.ssm.commands.map((c) => c.join(' ')).join(' | ')}`)

@@ -17,6 +17,7 @@ const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   SQL_FUNCTION_NOT_BUILTIN: 'This connection is read-only for you, and the database holds user-defined code under a name the statement uses (a function, operator, type or cast), so it was not run; only built-ins may run (qualify built-in functions with pg_catalog. on PostgreSQL).',
   SQL_VALUE_TOO_LARGE: 'The statement builds a value or a number of rows larger than Airlock allows (repeated or padded strings, series, filled arrays); use smaller sizes.',
   SQL_MASKED_COLUMN: 'A masked column may only be selected as is (no alias, expression, filter, join or ordering on it).',
+  SQL_SYSTEM_CATALOG: 'The statement reads system catalogs or server state (accounts, password hashes, other sessions, server settings), which your grant does not allow; an administrator can allow it per grant with sql.allowSystemCatalogs.',
   COMMAND_SYNTAX_REFUSED: 'The command uses shell syntax that is not allowed (operators, substitutions, redirections, globs or variables).',
   COMMAND_NOT_ALLOWED: 'The command does not match any command your grant allows.',
   PATH_NOT_ALLOWED: 'A path in the command does not resolve on the instance to a location inside the tree your grant allows (a symbolic link may lead out of it, or the path does not exist), so the command was not run.',

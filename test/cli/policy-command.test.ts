@@ -51,6 +51,11 @@ before(async () => {
       { id: 'no-fit', groups: ['g'], connections: ['db'], tools: ['whoami', 'kubectl'] },
     ],
   }))
+  await writeFile(join(dir, 'catalogs.json'), JSON.stringify({
+    version: 1,
+    connections: { db: rds },
+    grants: [{ id: 'dba-catalogs', groups: ['dba'], connections: ['db'], tools: ['sql_query'], sql: { allowSystemCatalogs: true } }],
+  }))
   await writeFile(join(dir, 'bad.json'), '{"version": 1, "grants": [{"id": "x", "groups": ["g"], "tools": ["whoami"], "sql": {"mode": "rw"}}]}')
   await writeFile(join(dir, 'expired.json'), JSON.stringify({ version: 1, grants: [{ id: 'old', groups: ['g'], tools: ['whoami'], notAfter: '2026-01-01T00:00:00Z' }] }))
 })
@@ -153,6 +158,13 @@ describe('airlock policy explain', () => {
     assert.ok(!result.stdout.includes('analysts-orders-write'), 'expected: !result.stdout.includes(\'analysts-orders-write\')')
   })
 
+  it('says when a grant may read system catalogs, and only then', async () => {
+    const opted = await run(['explain', '--groups', 'dba', '--policy', join(dir, 'catalogs.json')])
+    assert.ok(opted.stdout.includes('sql_query on db (rds-data): grant dba-catalogs (ttl 15m; read-only, max 1000 rows, timeout 30s; system catalogs readable)\n'), opted.stdout)
+    const plain = await run(['explain', '--groups', 'dba'])
+    assert.ok(!plain.stdout.includes('system catalogs'), plain.stdout)
+  })
+
   it('gives mallory (no groups) nothing', async () => {
     assert.deepEqual(await run(['explain', '--groups', '', '--subject', 'mallory']), {
       code: 0,
@@ -181,7 +193,7 @@ describe('airlock policy explain', () => {
               grantId: 'analysts-orders-write',
               limits: {
                 ttlSeconds: 600,
-                sql: { mode: 'read-write', maxRows: 1000, timeoutSeconds: 30, maskColumns: {}, detectors: { awsKeys: true, emails: true, cardNumbers: true } },
+                sql: { mode: 'read-write', maxRows: 1000, timeoutSeconds: 30, maskColumns: {}, detectors: { awsKeys: true, emails: true, cardNumbers: true }, allowSystemCatalogs: false },
               },
             },
           ],

@@ -32,13 +32,19 @@ import type { SqlCheck, SqlCheckRequest } from './sql-check-request.js'
  *
  * Sizes written into the statement are capped in every mode (see value-size-limits.ts).
  *
- * @throws GuardError SQL_PARSE_FAILED, SQL_MULTIPLE_STATEMENTS, SQL_NOT_READ_ONLY (read-only grants), SQL_NOT_ALLOWED (read-write grants), SQL_MASKED_COLUMN, SQL_VALUE_TOO_LARGE
+ * Unless `allowSystemCatalogs`, a statement may not read system catalogs or server state (password
+ * hashes, other sessions' SQL, server settings; see postgres-catalog-policy.ts and
+ * mysql-catalog-policy.ts for the short list of harmless catalog reads). Statements that change a
+ * system object (locks, privileges, labels, maintenance) are refused in every case.
+ *
+ * @throws GuardError SQL_PARSE_FAILED, SQL_MULTIPLE_STATEMENTS, SQL_NOT_READ_ONLY (read-only grants), SQL_NOT_ALLOWED (read-write grants), SQL_MASKED_COLUMN, SQL_VALUE_TOO_LARGE, SQL_SYSTEM_CATALOG
  */
 export async function checkSql(request: SqlCheckRequest): Promise<SqlCheck> {
   const isMasked = createMaskedColumnTest(request.maskedColumns ?? [])
-  if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode, isMasked)
+  const catalogs = request.allowSystemCatalogs === true ? 'allow' : 'refuse'
+  if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode, isMasked, catalogs)
   const { checkMysqlSql } = await loadMysqlChecker()
-  return checkMysqlSql(request.sql, request.mode, isMasked)
+  return checkMysqlSql(request.sql, request.mode, isMasked, catalogs)
 }
 
 // The MySQL parser costs memory and start-up time: only gateways with MySQL connections load it. Memoized,

@@ -2,6 +2,8 @@ import type { BuiltinProbe } from './builtin-probe.js'
 
 export type SqlEngine = 'postgres' | 'mysql'
 export type SqlMode = 'read-only' | 'read-write'
+/** Whether a statement may read system catalogs and server state (the grant's `sql.allowSystemCatalogs`). */
+export type SystemCatalogAccess = 'refuse' | 'allow'
 
 export interface SqlCheckRequest {
   readonly engine: SqlEngine
@@ -12,6 +14,11 @@ export interface SqlCheckRequest {
    * is (see checkSql); the masker then finds them under their own names.
    */
   readonly maskedColumns?: readonly string[]
+  /**
+   * True only for grants that opt in (`sql.allowSystemCatalogs`): reads of system catalogs,
+   * server-state views and functions, and server settings are refused otherwise.
+   */
+  readonly allowSystemCatalogs?: boolean
 }
 
 /** Facts about a statement the guard accepted (for the audit record; never parameter values). */

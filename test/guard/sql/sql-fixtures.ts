@@ -11,6 +11,7 @@ const MULTI = 'SQL_MULTIPLE_STATEMENTS'
 const NRO = 'SQL_NOT_READ_ONLY'
 const PARSE = 'SQL_PARSE_FAILED'
 const BIG = 'SQL_VALUE_TOO_LARGE'
+const CATALOG = 'SQL_SYSTEM_CATALOG'
 
 /** Read-only bypass attempts against PostgreSQL. */
 export const postgresBypasses: readonly BypassFixture[] = [
@@ -127,6 +128,15 @@ export const postgresBypasses: readonly BypassFixture[] = [
   { name: 'generate_series in the select list', sql: 'SELECT generate_series(-5000000000, 5000000000, 2)', code: BIG },
   { name: 'two series cross-joined', sql: 'SELECT count(*) FROM generate_series(1, 100000) a, generate_series(1, 100000) b', code: BIG },
   { name: 'array_fill of ten billion elements', sql: 'SELECT array_length(array_fill(0, ARRAY[100000, 100000]), 1)', code: BIG },
+  // System catalogs and server state: password hashes, other sessions' SQL, settings (refused unless the grant opts in).
+  { name: 'password hashes, unqualified (pg_catalog comes first)', sql: 'SELECT rolname, rolpassword FROM pg_authid', code: CATALOG },
+  { name: 'password hashes through a quoted, qualified view', sql: 'SELECT usename, passwd FROM "pg_catalog"."pg_shadow"', code: CATALOG },
+  { name: "other sessions' SQL in a subquery", sql: 'SELECT id FROM accounts WHERE owner IN (SELECT query FROM pg_stat_activity)', code: CATALOG },
+  { name: 'pg_stat_statements installed in public', sql: 'SELECT query FROM public.pg_stat_statements', code: CATALOG },
+  { name: 'user mappings in a LATERAL join', sql: 'SELECT a.id, m.umoptions FROM accounts a, LATERAL (SELECT umoptions FROM pg_user_mappings) m', code: CATALOG },
+  { name: 'server settings in a CTE', sql: 'WITH s AS (SELECT name, setting FROM pg_settings) SELECT * FROM s', code: CATALOG },
+  { name: "an application's secret setting", sql: "SELECT current_setting('app.jwt_secret', true)", code: CATALOG },
+  { name: 'SHOW ALL', sql: 'SHOW ALL', code: CATALOG },
   { name: 'misspelt keyword', sql: 'SELEC * FROM accounts', code: PARSE },
   { name: 'unterminated call', sql: 'SELECT * FROM accounts WHERE id = ANY(', code: PARSE },
   { name: 'empty', sql: ' ; ', code: PARSE },
@@ -267,6 +277,15 @@ export const mysqlBypasses: readonly BypassFixture[] = [
   { name: 'REPEAT in WHERE', sql: "SELECT id FROM accounts WHERE owner = REPEAT('x', 5000000)", code: BIG },
   { name: 'MariaDB sequence table of a trillion rows', sql: 'SELECT COUNT(*) FROM seq_1_to_1000000000000', code: BIG },
   { name: 'two sequence tables cross-joined', sql: 'SELECT COUNT(*) FROM seq_1_to_100000 a, seq_1_to_100000 b', code: BIG },
+  // System tables and server state: password hashes, other sessions' SQL (refused unless the grant opts in).
+  { name: 'password hashes', sql: 'SELECT user, authentication_string FROM mysql.user', code: CATALOG },
+  { name: 'password hashes, back-quoted upper case', sql: 'SELECT * FROM `MYSQL`.`GLOBAL_PRIV`', code: CATALOG },
+  { name: "other sessions' SQL in a subquery", sql: 'SELECT id FROM accounts WHERE owner IN (SELECT info FROM information_schema.PROCESSLIST)', code: CATALOG },
+  { name: 'statement history', sql: 'SELECT sql_text FROM performance_schema.events_statements_history', code: CATALOG },
+  { name: 'SHOW PROCESSLIST', sql: 'SHOW PROCESSLIST', code: CATALOG },
+  { name: 'SHOW GRANTS', sql: 'SHOW GRANTS FOR root', code: CATALOG },
+  { name: 'a server path variable', sql: 'SELECT @@GLOBAL.datadir', code: CATALOG },
+  { name: 'columns of mysql.user', sql: 'SHOW COLUMNS FROM mysql.user', code: CATALOG },
 ]
 
 /** Reads that read-only grants must keep working. */
@@ -303,6 +322,11 @@ export const postgresReads: readonly string[] = [
   "SELECT g, length(repeat('x', 1048576)) FROM generate_series(1, 1000) g WHERE g < 3",
   'SELECT array_fill(0, ARRAY[3, 4]), generate_series(1, 10, 2)',
   "SELECT repeat('x', :id)",
+  // The schema-describing catalog reads every grant keeps.
+  "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name = 'accounts'",
+  "SELECT c.relname, a.attname FROM pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid WHERE c.relname = 'accounts'",
+  "SELECT indexname FROM pg_indexes WHERE tablename = 'accounts'",
+  "SELECT current_setting('search_path'), current_setting('TimeZone')",
 ]
 
 export const mysqlReads: readonly string[] = [
@@ -321,7 +345,11 @@ export const mysqlReads: readonly string[] = [
   'SELECT * FROM accounts WHERE id = :id',
   'SELECT id FROM accounts -- comment with a space\n',
   'SELECT id FROM accounts a WHERE EXISTS (SELECT 1 FROM accounts b WHERE b.id = a.id) AND id = ANY (SELECT id FROM accounts)',
-  "SELECT 'a\\\\b' AS escaped_backslash, balance - -1 AS spaced_minus FROM accounts",  "SELECT REPEAT('-', 20), LPAD(owner, 10, '*'), SPACE(3), REPEAT('x', 1048576) FROM accounts",
+  "SELECT 'a\\\\b' AS escaped_backslash, balance - -1 AS spaced_minus FROM accounts",
+  "SELECT table_name FROM information_schema.TABLES WHERE table_name = 'accounts'",
+  'SELECT @@version, @@SESSION.sql_mode',
+  'SHOW COLUMNS FROM accounts',
+  "SELECT REPEAT('-', 20), LPAD(owner, 10, '*'), SPACE(3), REPEAT('x', 1048576) FROM accounts",
   'SELECT seq FROM seq_1_to_100',
   'SELECT REPEAT(owner, :n) FROM accounts',
 ]
