@@ -101,7 +101,8 @@ export function collectPostgresCatalogNames(tree: unknown): PostgresCatalogNames
  * statement names: the server may apply them to any value of the cast's source type. Relations
  * are resolved as the statement will resolve them (to_regclass, same search path); from each,
  * the views' rules and row-level security policies are followed (pg_depend, recursively through
- * the relations they read) to every function and operator they call.
+ * the relations they read) to every function and operator they call. Code in pg_catalog and
+ * information_schema (whose views call its own helper functions) is the server's own.
  */
 const PROBE_SQL = `WITH RECURSIVE j AS (SELECT CAST(:names AS pg_catalog.jsonb) AS doc),
 cls AS (SELECT CAST('pg_catalog.pg_class' AS pg_catalog.regclass) AS oid),
@@ -122,7 +123,7 @@ fn AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATO
 op AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'operators') AS pg_catalog.name) FROM j) AS names),
 ty AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'types') AS pg_catalog.name) FROM j) AS names),
 ct AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'castTargets') AS pg_catalog.name) FROM j) AS names),
-s AS (SELECT CAST('pg_catalog' AS pg_catalog.regnamespace) AS oid, ARRAY(SELECT n.oid FROM pg_catalog.pg_namespace n
+s AS (SELECT CAST('pg_catalog' AS pg_catalog.regnamespace) AS oid, CAST('information_schema' AS pg_catalog.regnamespace) AS info, ARRAY(SELECT n.oid FROM pg_catalog.pg_namespace n
   WHERE n.nspname OPERATOR(pg_catalog.=) ANY (pg_catalog.current_schemas(true)) AND n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog') AS searched)
 SELECT 'function' AS kind, CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text) AS name FROM pg_catalog.pg_proc p
  WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND p.proname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM fn) AS pg_catalog.name[]))
@@ -135,16 +136,16 @@ SELECT 'type', CAST(CAST(t.oid AS pg_catalog.regtype) AS pg_catalog.text) FROM p
 UNION ALL
 SELECT 'cast', pg_catalog.concat(CAST(CAST(k.castsource AS pg_catalog.regtype) AS pg_catalog.text), ' AS ', CAST(CAST(k.casttarget AS pg_catalog.regtype) AS pg_catalog.text))
   FROM pg_catalog.pg_cast k JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) k.castfunc JOIN pg_catalog.pg_type tt ON tt.oid OPERATOR(pg_catalog.=) k.casttarget
- WHERE p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s)
+ WHERE p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT info FROM s)
    AND (k.castcontext OPERATOR(pg_catalog.=) 'i' OR tt.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ct) AS pg_catalog.name[])))
 UNION ALL
 SELECT 'function', pg_catalog.concat(CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')')
   FROM used u JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) u.refobjid
- WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_proc' AS pg_catalog.regclass) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s)
+ WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_proc' AS pg_catalog.regclass) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT info FROM s)
 UNION ALL
 SELECT 'operator', pg_catalog.concat(CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')')
   FROM used u JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) u.refobjid
- WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_operator' AS pg_catalog.regclass) AND o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s)
+ WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_operator' AS pg_catalog.regclass) AND o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT info FROM s)
 LIMIT 20`
 
 /** The probe for a parsed read-only PostgreSQL statement (see BuiltinProbe), or undefined when it resolves no names. */
