@@ -127,7 +127,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const db = new PGlite()
     closers.push(() => db.close())
-    await seedDemoDatabase(db)
+    await seedDemoDatabase(db, { now: clock.now() })
     const backend = createPgliteBackend({ db })
     const rds = await startRdsDataEmulator({
       store,
