@@ -195,7 +195,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     const decision = evaluate(
       request.policy,
       request.principal,
-      { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection },
+      { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection, openToEveryone: entry?.tool.openToEveryone },
       started,
     )
     if (entry === undefined || !decision.allow) {
