@@ -47,6 +47,8 @@ export interface SsmEmulatorOptions {
   readonly deliveryDelayMs?: number
   /** The bubblewrap executable instance scripts run under (default /usr/bin/bwrap); without it no script runs. */
   readonly bwrap?: string
+  /** The instant the demo incident in the instances' logs is placed against (default: now); see demo-incident. */
+  readonly incidentNow?: number
 }
 
 export interface SsmEmulator {
@@ -82,7 +84,7 @@ function isAction(value: string): value is SsmAction {
 export async function startSsmEmulator(options: SsmEmulatorOptions): Promise<SsmEmulator> {
   // Canonical (the temp dir may itself be behind a link), so instance paths equal what realpath says on them.
   const root = await realpath(await mkdtemp(join(tmpdir(), 'airlock-ssm-')))
-  const fleet = await createFleet(options.instances, root, options.clock.now())
+  const fleet = await createFleet(options.instances, root, options.incidentNow ?? options.clock.now())
   const state: SsmState = {
     bwrap: options.bwrap ?? DEFAULT_BWRAP,
     systemDirs: (await hostSystemLayout()).mounts,
