@@ -53,7 +53,7 @@ Claude Code:
   claude mcp add --transport http airlock ${url} --header "Authorization: Bearer $(npx airlock token alice)"
 
 Try: alice → sql_query on orders-db (read-only, emails masked); bob → ssm_run on web-fleet and
-kubectl on demo-cluster (a pod in namespace shop is crash-looping); mallory → nothing.
+kubectl on demo-cluster (a pod in namespace shop is crash-looping); mallory → whoami only.
 `
 }
 
