@@ -54,8 +54,8 @@ export function bwrapMissingMessage(bwrap: string): string {
 }
 
 /**
- * bubblewrap's options for an instance's scripts: every namespace unshared (no network; its own pids, so `ps`
- * sees only the script's processes; its own host name), all capabilities dropped, an unprivileged
+ * bubblewrap's options for an instance's scripts: every namespace unshared (no network; its own
+ * pids, so `ps` sees only the script's processes; its own host name), all capabilities dropped, an unprivileged
  * uid, the instance's root read-only with the host's system directories read-only on top, its own
  * /proc, /dev and a writable /tmp, and a minimal environment. bubblewrap dies with the emulator.
  */
@@ -84,7 +84,7 @@ export function bwrapOptions(sandbox: InstanceSandbox): string[] {
 
 /**
  * Runs a script the way the agent's aws:runShellScript plugin does on Linux (`/bin/sh -c`), inside
- * the instance's bubblewrap sandbox (see bwrapArguments), killed as a process group on timeout or
+ * the instance's bubblewrap sandbox (see bwrapOptions), killed as a process group on timeout or
  * cancel. Without bubblewrap nothing runs: the script fails with {@link bwrapMissingMessage}.
  */
 export function runScript(options: { readonly script: string; readonly sandbox: InstanceSandbox; readonly timeoutSeconds: number }): RunningScript {

@@ -64,6 +64,8 @@ describe('SSM emulator instances: each command runs in its own sandbox, never on
     const commands = (out.StandardOutputContent ?? '').trim().split('\n').map((line) => line.trim().split(/\s+/)[1])
     assert.deepEqual(commands, ['bwrap', 'sh', 'ps'], out.StandardOutputContent)
     assert.doesNotMatch(out.StandardOutputContent ?? '', /node/, 'the emulator (a node process) is not visible')
+    const args = await runOn(ssm, WEB1, 'ps -e -o args=')
+    assert.ok(!(args.StandardOutputContent ?? '').includes(emulator.instanceDir(WEB1)), `no host path in the process list: ${args.StandardOutputContent}`)
   })
 
   it('cannot see a file created on the host, nor the host path of its own root', async () => {
