@@ -21,6 +21,9 @@ import { createTrail, type Trail } from '../sandbox/trail.js'
 import type { Balancer } from './sandbox-balancer.js'
 import { freePort, startSandboxGateways, type GatewayCli, type SandboxCluster, type SandboxReplica } from './sandbox-gateways.js'
 import { SANDBOX } from './sandbox-topology.js'
+import { readPolicyFiles } from './policy-files.js'
+import { buildPolicy } from '../policy/build-policy.js'
+import { allToolScopes } from '../policy/check-tool-scopes.js'
 
 export type { GatewayCli, SandboxCluster } from './sandbox-gateways.js'
 
@@ -75,6 +78,15 @@ function ownCli(root: string): GatewayCli {
 }
 
 /**
+ * The scopes the policy's `toolScopes` name, which the dev IdP then grants on request (the gateway
+ * advertises them). An invalid policy gives none here: the gateway refuses it at start anyway.
+ */
+async function policyToolScopes(paths: readonly string[]): Promise<string[]> {
+  const built = buildPolicy((await readPolicyFiles(paths)).documents)
+  return built.ok ? allToolScopes(built.policy) : []
+}
+
+/**
  * Starts the whole sandbox: dev OIDC provider, IRSA service-account issuer, STS, RDS Data API
  * (PGlite), SSM (local instances), EKS and a Kubernetes API stand-in, then the gateway as a child
  * process federated to AWS by web identity only.
@@ -106,7 +118,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const port = options.port === 0 ? await freePort() : options.port
     const gatewayUrl = `http://127.0.0.1:${port}/mcp`
-    const idp = await startDevIdp({ audience: gatewayUrl })
+    const policyFiles = options.policyFiles ?? [join(root, 'policies', 'demo.json')]
+    const idp = await startDevIdp({ audience: gatewayUrl, scopes: await policyToolScopes(policyFiles) })
     closers.push(() => idp.close())
 
     const sa = await startServiceAccountIssuer({ clock, tokenFile: paths.tokenFile, namespace: SANDBOX.namespace, serviceAccount: SANDBOX.serviceAccount })
@@ -160,7 +173,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       stateDir,
       port,
       issuer: idp.issuer,
-      policyFiles: options.policyFiles ?? [join(root, 'policies', 'demo.json')],
+      policyFiles,
       auditPath: paths.audit,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',

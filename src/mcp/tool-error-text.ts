@@ -14,6 +14,8 @@ const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   SQL_MULTIPLE_STATEMENTS: 'Exactly one SQL statement is allowed per call.',
   SQL_NOT_READ_ONLY: 'This connection is read-only for you.',
   SQL_NOT_ALLOWED: 'This kind of statement is never allowed through Airlock (server files, stored code, temporary objects, session or transaction control, extensions, roles).',
+  SQL_FUNCTION_NOT_BUILTIN: 'This connection is read-only for you, and the database holds user-defined code under a name the statement uses (a function, operator, type or cast), so it was not run; only built-ins may run (qualify built-in functions with pg_catalog. on PostgreSQL).',
+  SQL_VALUE_TOO_LARGE: 'The statement builds a value or a number of rows larger than Airlock allows (repeated or padded strings, series, filled arrays); use smaller sizes.',
   SQL_MASKED_COLUMN: 'Masking refused the statement, so that masked values stay hidden.',
   COMMAND_SYNTAX_REFUSED: 'The command uses shell syntax that is not allowed (operators, substitutions, redirections, globs or variables).',
   COMMAND_NOT_ALLOWED: 'The command does not match any command your grant allows.',

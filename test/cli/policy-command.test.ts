@@ -36,7 +36,13 @@ before(async () => {
   const rds = {
     kind: 'rds-data', region: 'us-east-1', engine: 'postgres', database: 'd',
     resourceArn: 'arn:aws:rds:us-east-1:111122223333:cluster:c', secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s',
+    readOnlySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:r',
   }
+  await writeFile(join(dir, 'no-reader.json'), JSON.stringify({
+    version: 1,
+    connections: { db: { ...rds, readOnlySecretArn: undefined } },
+    grants: [{ id: 'reader', groups: ['g'], connections: ['db'], tools: ['sql_query'] }],
+  }))
   await writeFile(join(dir, 'tools.json'), JSON.stringify({
     version: 1,
     connections: { db: rds },
@@ -107,6 +113,13 @@ describe('airlock policy check', () => {
         `fingerprint: ${policyOf({ version: 1, grants: [{ id: 'old', groups: ['g'], tools: ['whoami'], notAfter: '2026-01-01T00:00:00Z' }] }).fingerprint}\n`,
       stderr: '',
     })
+  })
+
+  it('warns when a read-only grant reaches a Data API connection without a read-only secret', async () => {
+    const result = await run(['check', 'no-reader.json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout)
+    assert.match(result.stdout, /^no-reader\.json: grants\[0\]\.connections\[0\]: warning: grant is read-only on "db", which has no "readOnlySecretArn"/)
+    assert.match(result.stdout, /OK: 1 file, 1 connection, 1 grant, 1 warning\n/)
   })
 
   it('needs at least one path', async () => {
