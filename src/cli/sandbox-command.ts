@@ -51,7 +51,7 @@ Scripts: a header token (alone on stdout; 10 minutes, --ttl up to 1h; expiry on 
     --header "Authorization: Bearer $(npx --no-install airlock token alice)"
 
 Try: alice → sql_query on orders-db (read-only, emails masked); bob → ssm_run on web-fleet and
-kubectl on demo-cluster (a pod in namespace shop is crash-looping); mallory → nothing.
+kubectl on demo-cluster (a pod in namespace shop is crash-looping); mallory → whoami only.
 `
 }
 

@@ -14,6 +14,7 @@ import { startServiceAccountIssuer } from '../sandbox/service-account-issuer.js'
 import { createCredentialStore } from '../sandbox/sigv4/credential-store.js'
 import { DEMO_INSTANCES } from '../sandbox/ssm/ssm-fleet.js'
 import { startSsmEmulator, type SsmEmulator } from '../sandbox/ssm/start-ssm-emulator.js'
+import { createDemoFixtures } from '../sandbox/kube-api/kube-fixtures.js'
 import { startStsEmulator } from '../sandbox/sts/start-sts-emulator.js'
 import { createTrail, type Trail } from '../sandbox/trail.js'
 import type { Balancer } from './sandbox-balancer.js'
@@ -138,7 +139,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const db = new PGlite()
     closers.push(() => db.close())
-    await seedDemoDatabase(db)
+    // One instant for the demo incident, so the database, the instances' logs and the cluster agree to the second.
+    const incidentNow = clock.now()
+    await seedDemoDatabase(db, { now: incidentNow })
     const backend = createPgliteBackend({ db })
     const rds = await startRdsDataEmulator({
       store,
@@ -148,7 +151,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     })
     closers.push(() => rds.close())
 
-    const ssm = await startSsmEmulator({ store, trail, clock, instances: DEMO_INSTANCES })
+    const ssm = await startSsmEmulator({ store, trail, clock, instances: DEMO_INSTANCES, incidentNow })
     closers.push(() => ssm.close())
 
     const kube = await startKubeApiServer({
@@ -157,6 +160,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       clusterName: SANDBOX.cluster,
       region: SANDBOX.region,
       mappings: [{ roleArn: SANDBOX.gatewayRoleArn, username: 'airlock-gateway', groups: ['airlock:readers'], rules: SANDBOX.kubeRules }],
+      fixtures: createDemoFixtures(incidentNow),
     })
     closers.push(() => kube.close())
     const eks = await startEksEmulator({ store, trail, clock, clusters: [{ name: SANDBOX.cluster, region: SANDBOX.region, endpoint: kube.url, caPem: kube.caPem }] })

@@ -195,12 +195,12 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     const decision = evaluate(
       request.policy,
       request.principal,
-      { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection },
+      { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection, openToEveryone: entry?.tool.openToEveryone },
       started,
     )
     if (entry === undefined || !decision.allow) {
       const reason = decision.allow ? 'UNKNOWN_TOOL' : decision.reason
-      const message = decision.allow ? `There is no tool named ${JSON.stringify(capCallerText(request.name, MAX_CALLER_NAME))}.` : decision.message
+      const message = decision.allow ? `${JSON.stringify(capCallerText(request.name, MAX_CALLER_NAME))} is not one of the tools tools/list shows you.` : decision.message
       const code = decision.allow ? 'UNKNOWN_TOOL' : decision.reason === 'APPROVAL_REQUIRED' ? 'APPROVAL_REQUIRED' : 'POLICY_DENIED'
       return finish(
         { decision: 'deny', outcome: 'denied', code, reason, ...(decision.allow || decision.grantId === undefined ? {} : { grantId: decision.grantId }) },

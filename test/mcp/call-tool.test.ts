@@ -265,7 +265,7 @@ describe('callTool: refusals', () => {
     ['grant expired', { principal: principal(['former']) }, 'POLICY_DENIED', 'GRANT_EXPIRED', 'gone', /^\[POLICY_DENIED\] Access denied by policy\. Your grant "gone" for echo has expired\./],
     ['connection not granted', { name: 'db_echo', rawArgs: { connection: 'other-db', text: 'x' } }, 'POLICY_DENIED', 'CONNECTION_NOT_GRANTED', undefined, /is unknown or not granted to you for db_echo/],
     ['connection on a tool without one', { rawArgs: { connection: 'orders-db', text: 'x' } }, 'POLICY_DENIED', 'CONNECTION_NOT_EXPECTED', undefined, /Tool echo takes no connection\./],
-    ['unknown tool name someone holds a grant for', { name: 'ghost' }, 'UNKNOWN_TOOL', 'UNKNOWN_TOOL', undefined, /^\[UNKNOWN_TOOL\] There is no such tool\. There is no tool named "ghost"\. \(correlation id/],
+    ['unknown tool name someone holds a grant for', { name: 'ghost' }, 'UNKNOWN_TOOL', 'UNKNOWN_TOOL', undefined, /^\[UNKNOWN_TOOL\] There is no such tool\. "ghost" is not one of the tools tools\/list shows you\. \(correlation id/],
     ['unknown tool name without a grant', { name: 'nothing' }, 'POLICY_DENIED', 'NO_GRANT', undefined, /^\[POLICY_DENIED\] Access denied by policy\. You have no grant for tool nothing\./],
   ]
   for (const [name, request, code, reason, grantId, text] of denials) {
@@ -367,7 +367,7 @@ describe('callTool: tool failures', () => {
     }
     const result = await h.call()
     const id = correlationOf(result)
-    assert.equal(replyText(result), `[SQL_NOT_READ_ONLY] This connection is read-only for you, and the statement is not a plain read. not read-only: DeleteStmt (correlation id ${id})`)
+    assert.equal(replyText(result), `[SQL_NOT_READ_ONLY] This connection is read-only for you. not read-only: DeleteStmt (correlation id ${id})`)
     assert.equal(result.isError, true)
     assert.equal(h.logged.length, 0)
     const record = h.events[0]
