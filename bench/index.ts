@@ -14,7 +14,7 @@ import { connectLane, isErrorResult, LANES, type Lane, type LaneClient } from '.
 import { sampleCalls, summarize, type Call, type LoadResult, type Sample } from './lib/load.js'
 import { measureMicroCosts } from './lib/micro-costs.js'
 import { profileStages, STAGES } from './lib/profile-stages.js'
-import { printResults, type BenchResults, type CellResult, type StageSummary, type VariantResult } from './lib/print-results.js'
+import { checkTargets, comparison, printResults, printTargets, type BenchResults, type CellResult, type StageSummary, type VariantResult } from './lib/print-results.js'
 import { spawnServer, type ServerProcess } from './lib/spawn-server.js'
 import { startToolBackends, type Scenario } from './lib/tool-backends.js'
 
@@ -28,7 +28,10 @@ const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Numbe
 const ONLY = process.env.BENCH_TOOLS?.split(',')
 const maxWorkers = Math.max(...LEVELS)
 const started = performance.now()
+/** Progress on stderr, so a slow phase shows where the time went. */
+const phase = (name: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${name}\n`)
 
+phase('starting emulators and servers')
 const backends = await startToolBackends(maxWorkers)
 const profileDir = await mkdtemp(join(tmpdir(), 'airlock-bench-profile-'))
 const common = { policy: backends.policy, awsEndpoints: backends.awsEndpoints, awsKey: backends.awsKey }
@@ -87,6 +90,7 @@ async function interleaved(variants: readonly Target[], lane: Lane, scenario: Sc
 
 const scenarios = backends.scenarios.filter((s) => ONLY === undefined || ONLY.includes(s.tool) || ONLY.includes(s.name))
 
+phase('clients connected; warming up')
 // Warm every server on every lane and tool (first-call loading, JIT, the EKS token, the parsers).
 for (const scenario of scenarios) {
   for (const lane of LANES) {
@@ -100,6 +104,7 @@ for (const scenario of scenarios) {
   }
 }
 
+phase('measuring')
 const cells: CellResult[] = []
 for (const scenario of scenarios) {
   for (const lane of LANES) {
@@ -113,25 +118,36 @@ for (const scenario of scenarios) {
 }
 
 // Per-stage costs: the write gateway profiled per tool and lane at 16 clients, after the runs above.
+// The sampler charges wall time to whatever runs when it fires, so on a machine short of CPU it
+// also counts time the gateway waited to be scheduled: each stage is reported as its share of the
+// samples times the CPU time the process really used over the profile (process.cpuUsage).
+phase('profiling')
 const profiles: StageSummary[] = []
 for (const scenario of scenarios) {
   for (const lane of LANES) {
     const calls = callsOf(targets.airlock, lane, scenario, 16)
     airlock.server.child.kill('SIGHUP')
     await sleep(100)
+    const cpuBefore = await airlock.server.cpuMs()
     const sample = await sampleCalls(calls, { durationMs: settings.profileMs, warmupMs: 0 })
+    const cpuMs = (await airlock.server.cpuMs()) - cpuBefore
     const file = await airlock.server.ask('SIGHUP', 'PROFILE ')
-    const { busyMs, stages } = await profileStages(file.trim())
-    const perCall = sample.latencies.length
+    const { busyMs, stages, otherTop } = await profileStages(file.trim())
+    const profiled = sample.latencies.length
+    const scale = busyMs > 0 ? cpuMs / busyMs : 0
     profiles.push({
       tool: scenario.name,
       lane,
-      calls: perCall,
-      busyMicrosPerCall: (busyMs * 1000) / perCall,
-      stagesMicrosPerCall: Object.fromEntries(STAGES.map((s) => [s, (stages[s] * 1000) / perCall])),
+      calls: profiled,
+      cpuMicrosPerCall: (cpuMs * 1000) / profiled,
+      sampledMicrosPerCall: (busyMs * 1000) / profiled,
+      stagesMicrosPerCall: Object.fromEntries(STAGES.map((s) => [s, (stages[s] * scale * 1000) / profiled])),
+      stageShares: Object.fromEntries(STAGES.map((s) => [s, busyMs > 0 ? stages[s] / busyMs : 0])),
+      otherTop,
     })
   }
 }
+phase('in-process decision costs')
 
 for (const target of Object.values(targets)) for (const lane of LANES) await Promise.all(target.clients[lane].map((c) => c.close()))
 await airlock.stop()
@@ -146,12 +162,14 @@ const results: BenchResults = {
   mode: quick ? 'quick' : 'full',
   settings: { ...settings, levels: LEVELS },
   node: process.version,
-  cells,
+  cells: cells.map((cell) => ({ ...cell, vsBare: cell.airlock.map((v) => ({ server: v.server, ...comparison(cell, v), gatewayCpuPerCallMs: v.serverCpuPerCallMs })) })),
   profiles,
   micro,
+  targets: checkTargets(cells, micro),
   elapsedSeconds: (performance.now() - started) / 1000,
 }
 const out = fileURLToPath(new URL('./results/', import.meta.url))
 await mkdir(out, { recursive: true })
 await writeFile(join(out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
 printResults(results)
+printTargets(results.targets)

@@ -22,9 +22,15 @@ export interface StageSummary {
   readonly tool: string
   readonly lane: Lane
   readonly calls: number
-  /** Gateway CPU on its main thread per call while profiled (idle excluded), in µs. */
-  readonly busyMicrosPerCall: number
+  /** Gateway process CPU (user + system, all threads) per call while profiled, in µs. */
+  readonly cpuMicrosPerCall: number
+  /** What the sampler saw per call (idle excluded); above cpuMicrosPerCall when the process waited for a CPU. */
+  readonly sampledMicrosPerCall: number
+  /** Each stage's share of the samples times cpuMicrosPerCall. */
   readonly stagesMicrosPerCall: Record<string, number>
+  readonly stageShares: Record<string, number>
+  /** The code charged to `other` most (ms sampled). */
+  readonly otherTop: readonly (readonly [string, number])[]
 }
 
 export interface BenchResults {
@@ -35,6 +41,7 @@ export interface BenchResults {
   readonly cells: readonly CellResult[]
   readonly profiles: readonly StageSummary[]
   readonly micro: MicroCosts
+  readonly targets: readonly TargetCheck[]
   readonly elapsedSeconds: number
 }
 
@@ -64,15 +71,50 @@ export function printResults(results: BenchResults): void {
     }
   }
 
-  console.log('\ngateway CPU per call by stage (µs, from a CPU profile of the gateway at 16 clients, audit write)')
+  console.log('\ngateway CPU per call by stage (µs: share of profile samples x process CPU per call; gateway at 16 clients, audit write)')
   const shown = STAGES.filter((s) => results.profiles.some((p) => (p.stagesMicrosPerCall[s] ?? 0) >= 1))
   console.log(`${'stage'.padEnd(34)}${results.profiles.map((p) => `${p.tool.slice(0, 13)} ${p.lane}`.padStart(19)).join('')}`)
   for (const stage of shown) console.log(`${stage.padEnd(34)}${results.profiles.map((p) => fmt(p.stagesMicrosPerCall[stage] ?? 0, 0).padStart(19)).join('')}`)
-  console.log(`${'total on CPU'.padEnd(34)}${results.profiles.map((p) => fmt(p.busyMicrosPerCall, 0).padStart(19)).join('')}`)
+  console.log(`${'process CPU per call'.padEnd(34)}${results.profiles.map((p) => fmt(p.cpuMicrosPerCall, 0).padStart(19)).join('')}`)
+  console.log(`${'sampled per call (incl. waiting)'.padEnd(34)}${results.profiles.map((p) => fmt(p.sampledMicrosPerCall, 0).padStart(19)).join('')}`)
 
   const m = results.micro
   console.log('\nin-process, warm, µs per request: median of 20 batches (quietest)')
   console.log(`token verification ${fmt(m.verifyMicros, 1)}, session lookup ${fmt(m.sessionMicros, 1)}, policy decision (500 grants) ${fmt(m.policyMicros, 1)}`)
   console.log(`all three together ${fmt(m.verifySessionPolicyMicros, 1)} (${fmt(m.verifySessionPolicyBestMicros, 1)})   target <= 50`)
   console.log(`tools/list for a policy of 500 grants ${fmt(m.toolsList500GrantsMicros, 1)} (${fmt(m.toolsList500GrantsBestMicros, 1)})   target <= 1000`)
+}
+
+export interface TargetCheck {
+  readonly target: string
+  readonly value: number
+  readonly limit: number
+  readonly met: boolean
+}
+
+/** The issue's targets, checked against this run (ratios and differences within the run). */
+export function checkTargets(cells: readonly CellResult[], micro: MicroCosts): TargetCheck[] {
+  const checks: TargetCheck[] = []
+  const add = (target: string, value: number, limit: number, atLeast: boolean) => checks.push({ target, value, limit, met: atLeast ? value >= limit : value <= limit })
+  for (const cell of cells) {
+    for (const v of cell.airlock) {
+      const c = comparison(cell, v)
+      const where = `${cell.tool} ${cell.lane} x${cell.concurrency} ${v.server}`
+      if (cell.tool === 'whoami') {
+        if (v.server.includes('write') || cell.concurrency > 1) add(`${where}: calls/s ratio`, c.ratio, 0.9, true)
+        if (v.server.includes('write') && cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.3, false)
+      } else if (v.server.includes('write')) {
+        if (cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.5, false)
+        if (cell.tool.startsWith('sql_query') || cell.tool.startsWith('kubectl')) add(`${where}: gateway CPU ms per call`, v.serverCpuPerCallMs, 1, false)
+      }
+    }
+  }
+  add('token verification + session lookup + policy decision, µs (in-process, warm)', micro.verifySessionPolicyMicros, 50, false)
+  add('tools/list with 500 grants, µs (in-process, warm)', micro.toolsList500GrantsMicros, 1000, false)
+  return checks
+}
+
+export function printTargets(checks: readonly TargetCheck[]): void {
+  console.log('\ntargets')
+  for (const c of checks) console.log(`${c.met ? 'met ' : 'MISS'}  ${c.target}: ${fmt(c.value, 3)} (limit ${c.limit})`)
 }

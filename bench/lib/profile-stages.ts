@@ -69,7 +69,7 @@ function stageOf(url: string, functionName: string): Stage | undefined {
   for (const [pattern, stage] of PACKAGES) if (pattern.test(url)) return stage
   if (url.includes('node_modules/')) return undefined
   // Node's own modules, the bench harness's frames and shared helpers (clock, errors, canonical JSON).
-  if (url.startsWith('node:') || /\/bench\/|\/src\/(clock|errors|canonical-json)\.ts/.test(url)) return undefined
+  if (url.startsWith('node:') || /\/bench\/(servers|lib)\/|\/src\/(clock|errors|canonical-json)\.ts/.test(url)) return undefined
   for (const [pattern, stage] of OWN) if (pattern.test(url)) return stage
   return 'other'
 }
@@ -102,7 +102,8 @@ export async function profileStages(file: string): Promise<StageProfile> {
     for (let at: number | undefined = id; at !== undefined; at = parent.get(at)) {
       const frame = byId.get(at)?.callFrame
       if (frame === undefined) break
-      if (frame.functionName === '(idle)') {
+      // The profiler's own work (stopping and serialising the profile) is not the gateway's.
+      if (frame.functionName === '(idle)' || frame.url === 'node:inspector') {
         stage = 'idle'
         break
       }
