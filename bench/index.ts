@@ -22,7 +22,7 @@ import { startToolBackends, type Scenario } from './lib/tool-backends.js'
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const quick = process.argv.includes('--quick')
 const settings = quick
-  ? { durationMs: 500, warmupMs: 150, rounds: 1, profileMs: 500, microMs: 300 }
+  ? { durationMs: 400, warmupMs: 100, rounds: 1, profileMs: 400, microMs: 250 }
   : { durationMs: 3000, warmupMs: 600, rounds: 3, profileMs: 2500, microMs: 1500 }
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number)
 const ONLY = process.env.BENCH_TOOLS?.split(',')
