@@ -1,6 +1,7 @@
 import type { ConnectionKind, NamedConnection } from './connection-schema.js'
 import { EVERYONE_GRANT } from './everyone-grant.js'
-import { grantIsExpired, grantMatchesIdentity, grantNeedsApproval, grantTtlSeconds, type PolicyIdentity } from './grant-matches.js'
+import { grantIsExpired, grantNeedsApproval, grantTtlSeconds, type PolicyIdentity } from './grant-matches.js'
+import { identityGrants } from './identity-grants.js'
 import type { Policy, PolicyGrant } from './policy.js'
 
 /** Why a request was denied; stable strings, recorded in the audit trail. */
@@ -61,7 +62,8 @@ export function evaluate(policy: Policy, principal: PolicyIdentity, request: Acc
 
 function evaluateGrants(policy: Policy, principal: PolicyIdentity, request: AccessRequest, nowMs: number): Decision {
   const { tool } = request
-  const toolGrants = policy.grants.filter((g) => grantMatchesIdentity(g, principal) && g.tools.includes(tool))
+  const mine = identityGrants(policy, principal)
+  const toolGrants = mine.forTool(tool)
   if (toolGrants.length === 0) return deny('NO_GRANT', `You have no grant for tool ${tool}.`)
 
   let candidates: readonly PolicyGrant[]
@@ -81,7 +83,7 @@ function evaluateGrants(policy: Policy, principal: PolicyIdentity, request: Acce
     connection = policy.connections.get(id)
     if (connection === undefined) return deny('UNKNOWN_CONNECTION', notGranted)
     if (!request.connectionKinds.includes(connection.kind)) {
-      const grantedElsewhere = policy.grants.some((g) => grantMatchesIdentity(g, principal) && g.connections.includes(id))
+      const grantedElsewhere = mine.all.some((g) => g.connections.includes(id))
       return grantedElsewhere
         ? deny('WRONG_CONNECTION_KIND', `Connection ${JSON.stringify(id)} is not one tool ${tool} can use.`)
         : deny('CONNECTION_NOT_GRANTED', notGranted)
