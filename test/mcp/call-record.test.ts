@@ -124,7 +124,11 @@ describe('errorResult', () => {
     assert.deepEqual(errorResult('RATE_LIMITED', 'Slow down.', 'abc'), {
       content: [{ type: 'text', text: '[RATE_LIMITED] Slow down. (correlation id abc)' }],
       isError: true,
-      _meta: { [CORRELATION_META_KEY]: 'abc' },
+      _meta: { 'dev.airlock/correlationId': 'abc' },
     })
+  })
+
+  it('names the id under the _meta key clients read (a published name: changing it breaks them)', () => {
+    assert.equal(CORRELATION_META_KEY, 'dev.airlock/correlationId')
   })
 })

@@ -288,6 +288,7 @@ describe('callTool: tool failures', () => {
     assert.equal(h.logged.length, 1)
     assert.equal(h.logged[0]?.message, `tool echo failed (correlation id ${id})`)
     assert.equal(h.logged[0]?.error, bug)
+    assert.deepEqual(h.logged[0]?.fields, { correlationId: id }, 'the log line carries the id as a field')
     assert.equal(h.events[0]?.reason, 'undefined is not a function')
     assert.equal(h.events[0]?.code, 'INTERNAL')
   })
@@ -354,6 +355,7 @@ describe('callTool: no result without its record', () => {
     assert.match(replyText(result), /^\[AUDIT_UNAVAILABLE\] The call could not be recorded in the audit trail/)
     assert.equal(h.handled.length, 0, 'the tool did not run')
     assert.equal(h.logged[0]?.message, `audit write failed for the intent of call ${id}; the tool was not run`)
+    assert.deepEqual(h.logged[0]?.fields, { correlationId: id }, 'the log line carries the id as a field')
     const record = h.events[0]
     assert.ok(record !== undefined, 'the outcome is still recorded')
     assert.deepEqual(
