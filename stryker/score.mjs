@@ -28,8 +28,12 @@ for (const [file, { mutants }] of Object.entries(report.files)) {
     `${file}: ${valid.length} mutants, ${killed} killed, ${timedOut} timed out, ${survivors.length} survived, ` +
       `${equivalent.length} listed equivalent, score excluding listed ${score.toFixed(1)}%`,
   )
-  const stale = entries.filter((e) => !survivors.some((m) => `${m.location.start.line}:${m.location.start.column}` === e.at && m.mutatorName === e.mutator))
-  for (const e of stale) console.log(`  listed but not a survivor of this run (moved or killed?): ${e.at} ${e.mutator}`)
+  const sameMutant = (e) => (m) => `${m.location.start.line}:${m.location.start.column}` === e.at && m.mutatorName === e.mutator
+  for (const e of entries.filter((e) => !survivors.some(sameMutant(e)))) {
+    // In a run narrowed with --mutate, entries outside the ranges are simply not tested.
+    const why = valid.some(sameMutant(e)) ? 'now killed: drop it from the list' : 'not mutated in this run (narrowed, or its line moved)'
+    console.log(`  listed ${e.at} ${e.mutator}: ${why}`)
+  }
   for (const m of survivors.filter((s) => !isListed(s))) {
     unlisted++
     console.log(`  survived ${m.location.start.line}:${m.location.start.column} ${m.mutatorName}: ${m.replacement ?? ''}`.slice(0, 240))
