@@ -9,86 +9,29 @@
  * (discovery, dynamic registration, PKCE, `resource`) in the page itself.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { randomBytes } from 'node:crypto'
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
-import { z } from 'zod'
+import { ensureScratchInstall } from './scratch-install.js'
 
 export const INSPECTOR_VERSION = '2.12.0'
-const NODE_MAJOR = 22
-const KEY = `inspector-${INSPECTOR_VERSION}_node-${NODE_MAJOR}`
-const CACHE = fileURLToPath(new URL('../../.cache/inspector/', import.meta.url))
+const NODE: readonly [number, number] = [22, 19]
 
 export interface InspectorInstall {
   readonly node: string
   readonly launcher: string
 }
 
-function hostNodeIsRecentEnough(): boolean {
-  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
-  return major > NODE_MAJOR || (major === NODE_MAJOR && minor >= 19)
-}
-
-function layout(dir: string): InspectorInstall {
-  return {
-    node: hostNodeIsRecentEnough() ? process.execPath : join(dir, 'node_modules', 'node', 'bin', 'node'),
-    launcher: join(dir, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js'),
-  }
-}
-
-function run(program: string, args: readonly string[], cwd: string, timeoutMs: number): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(program, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] })
-    let output = ''
-    const keep = (chunk: Buffer) => {
-      output = (output + chunk.toString('utf8')).slice(-20_000)
-    }
-    child.stdout.on('data', keep)
-    child.stderr.on('data', keep)
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.once('error', (error) => {
-      clearTimeout(timer)
-      resolve({ code: -1, output: `${output}\n${error.message}` })
-    })
-    child.once('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, output })
-    })
-  })
-}
-
 /** The pinned Inspector, from the cache or installed now (tens of seconds, once). Throws when it cannot be installed. */
 export async function ensureInspector(): Promise<InspectorInstall> {
-  const dir = join(CACHE, KEY)
-  const marker = z.object({ key: z.literal(KEY) })
-  try {
-    marker.parse(JSON.parse(await readFile(join(dir, 'installed.json'), 'utf8')))
-    return layout(dir)
-  } catch {
-    // Not installed yet, or an older pin: install below.
-  }
-  await mkdir(CACHE, { recursive: true })
-  const staging = join(CACHE, `staging-${randomBytes(4).toString('hex')}`)
-  await mkdir(staging)
-  try {
-    const manifest = {
-      private: true,
-      dependencies: { '@modelcontextprotocol/inspector': INSPECTOR_VERSION, ...(hostNodeIsRecentEnough() ? {} : { node: `^${NODE_MAJOR}` }) },
-      allowScripts: { node: true },
-    }
-    await writeFile(join(staging, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
-    const install = await run('npm', ['install', '--no-audit', '--no-fund', '--no-package-lock', '--loglevel=error'], staging, 300_000)
-    if (install.code !== 0) throw new Error(`installing MCP Inspector ${INSPECTOR_VERSION} failed (the browser test needs it):\n${install.output}`)
-    await writeFile(join(staging, 'installed.json'), `${JSON.stringify({ key: KEY })}\n`)
-    await rm(dir, { recursive: true, force: true })
-    await rename(staging, dir)
-  } catch (error) {
-    await rm(staging, { recursive: true, force: true })
-    throw error
-  }
-  return layout(dir)
+  const installed = await ensureScratchInstall({
+    cacheDir: fileURLToPath(new URL('../../.cache/inspector/', import.meta.url)),
+    key: `inspector-${INSPECTOR_VERSION}_node-${NODE.join('.')}`,
+    dependencies: { '@modelcontextprotocol/inspector': INSPECTOR_VERSION },
+    minNode: NODE,
+    label: `MCP Inspector ${INSPECTOR_VERSION} (the browser test needs it)`,
+  })
+  return { node: installed.node, launcher: join(installed.dir, 'node_modules', '@modelcontextprotocol', 'inspector', 'clients', 'launcher', 'build', 'index.js') }
 }
 
 export interface RunningInspector {
