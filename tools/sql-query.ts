@@ -92,6 +92,7 @@ export default defineTool({
       timeoutMs: constraints.timeoutSeconds * 1000,
       clock: ctx.deps.clock,
       mysqlFlavours: ctx.deps.mysqlFlavours,
+      ...(check.builtinProbe === undefined ? {} : { builtinProbe: check.builtinProbe }),
       signal: ctx.signal,
       progress: (message) => notify(message, 1),
     }).catch((error: unknown) => {

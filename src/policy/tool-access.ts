@@ -1,5 +1,6 @@
 import type { ConnectionKind, NamedConnection } from './connection-schema.js'
-import { grantIsExpired, grantMatchesIdentity, grantNeedsApproval, type PolicyIdentity } from './grant-matches.js'
+import { grantIsExpired, grantNeedsApproval, type PolicyIdentity } from './grant-matches.js'
+import { identityGrants } from './identity-grants.js'
 import type { Grant } from './policy-schema.js'
 import type { Policy } from './policy.js'
 
@@ -18,9 +19,9 @@ export interface ToolAccess {
 
 /** The caller's usable grants for one tool and the connections they reach (tools/list, the `connection` enum). */
 export function toolAccess(policy: Policy, principal: PolicyIdentity, tool: ToolKinds, nowMs: number): ToolAccess {
-  const grants = policy.grants.filter(
-    (g) => grantMatchesIdentity(g, principal) && g.tools.includes(tool.name) && !grantIsExpired(g, nowMs) && !grantNeedsApproval(g),
-  )
+  const grants = identityGrants(policy, principal)
+    .forTool(tool.name)
+    .filter((g) => !grantIsExpired(g, nowMs) && !grantNeedsApproval(g))
   const seen = new Set<string>()
   const connections: NamedConnection[] = []
   if (tool.connectionKinds.length > 0) {

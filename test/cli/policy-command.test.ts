@@ -36,7 +36,13 @@ before(async () => {
   const rds = {
     kind: 'rds-data', region: 'us-east-1', engine: 'postgres', database: 'd',
     resourceArn: 'arn:aws:rds:us-east-1:111122223333:cluster:c', secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s',
+    readOnlySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:r',
   }
+  await writeFile(join(dir, 'no-reader.json'), JSON.stringify({
+    version: 1,
+    connections: { db: { ...rds, readOnlySecretArn: undefined } },
+    grants: [{ id: 'reader', groups: ['g'], connections: ['db'], tools: ['sql_query'] }],
+  }))
   await writeFile(join(dir, 'tools.json'), JSON.stringify({
     version: 1,
     connections: { db: rds },
@@ -114,8 +120,16 @@ describe('airlock policy check', () => {
     })
   })
 
+  it('warns when a read-only grant reaches a Data API connection without a read-only secret', async () => {
+    const result = await run(['check', 'no-reader.json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout)
+    assert.match(result.stdout, /^no-reader\.json: grants\[0\]\.connections\[0\]: warning: grant is read-only on "db", which has no "readOnlySecretArn"/)
+    assert.match(result.stdout, /OK: 1 file, 1 connection, 1 grant, 1 warning\n/)
+  })
+
   it('needs at least one path', async () => {
-    assert.deepEqual(await run(['check']), { code: 2, stdout: '', stderr: 'usage: airlock policy check <paths…>\n' })
+    assert.deepEqual(await run(['check']), { code: 2, stdout: '', stderr: 'airlock policy check: give the policy files or directories to check\nusage: airlock policy check <paths…>\n' })
+    assert.deepEqual(await run(['check', '--strict', 'policies']), { code: 2, stdout: '', stderr: 'airlock policy check: unknown option --strict\nusage: airlock policy check <paths…>\n' })
     assert.equal((await run(['check', '--strict', 'x.json'])).code, 2)
   })
 })
@@ -197,10 +211,11 @@ describe('airlock policy explain', () => {
 
   it('refuses bad usage with one line and exit 2', async () => {
     const line = 'usage: airlock policy explain --groups a,b [--subject s] [--policy <paths>] [--json]\n'
-    assert.deepEqual(await run(['explain']), { code: 2, stdout: '', stderr: line })
-    assert.deepEqual(await run(['explain', '--groups']), { code: 2, stdout: '', stderr: line })
-    assert.deepEqual(await run(['explain', '--groups', 'a', '--bogus']), { code: 2, stdout: '', stderr: line })
-    assert.deepEqual(await run(['explain', '--groups', 'a', 'extra']), { code: 2, stdout: '', stderr: line })
+    const refused = (problem: string) => ({ code: 2, stdout: '', stderr: `airlock policy explain: ${problem}\n${line}` })
+    assert.deepEqual(await run(['explain']), refused('whose access: give --groups or --subject'))
+    assert.deepEqual(await run(['explain', '--groups']), refused('--groups needs a value'))
+    assert.deepEqual(await run(['explain', '--groups', 'a', '--bogus']), refused('unknown option --bogus'))
+    assert.deepEqual(await run(['explain', '--groups', 'a', 'extra']), refused('unexpected argument extra'))
   })
 })
 
@@ -212,9 +227,9 @@ describe('airlock policy schema', () => {
   })
 
   it('takes no arguments; unknown subcommands are usage errors', async () => {
-    assert.deepEqual(await run(['schema', 'x']), { code: 2, stdout: '', stderr: 'usage: airlock policy schema\n' })
+    assert.deepEqual(await run(['schema', 'x']), { code: 2, stdout: '', stderr: 'airlock policy schema: unexpected argument x\nusage: airlock policy schema\n' })
     const usage = 'usage: airlock policy check <paths…> | policy explain --groups a,b [--subject s] [--policy <paths>] [--json] | policy schema\n'
-    assert.deepEqual(await run([]), { code: 2, stdout: '', stderr: usage })
-    assert.deepEqual(await run(['frob']), { code: 2, stdout: '', stderr: usage })
+    assert.deepEqual(await run([]), { code: 2, stdout: '', stderr: `airlock policy: which one: check, explain or schema?\n${usage}` })
+    assert.deepEqual(await run(['frob']), { code: 2, stdout: '', stderr: `airlock policy: unknown subcommand "frob"\n${usage}` })
   })
 })

@@ -3,8 +3,10 @@
 import mysqlGrammar from 'node-sql-parser/build/mysql.js'
 import { GuardError } from '../../errors.js'
 import { checkMysqlMasking } from './check-mysql-masking.js'
+import { checkMysqlValueSizes } from './check-mysql-value-sizes.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgeMysqlFunction } from './mysql-function-policy.js'
+import { mysqlBuiltinProbe } from './prove-mysql-builtins.js'
 import { mysqlSystemRead, mysqlSystemWrite } from './mysql-catalog-policy.js'
 import { systemCatalogDenied } from './system-catalog-denied.js'
 import { scanMysqlText } from './scan-mysql-text.js'
@@ -149,8 +151,10 @@ export async function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: Maske
   const systemRead = catalogs === 'allow' ? undefined : mysqlSystemRead(top, tableList)
   if (systemRead !== undefined) throw systemCatalogDenied(systemRead)
   if (isMasked !== undefined) checkMysqlMasking(top, isMasked)
+  checkMysqlValueSizes(top)
   const tables = new Set(tableList.map((entry) => entry.split('::').slice(1).filter((p) => p !== 'null').join('.').toLowerCase()))
-  return { engine: 'mysql', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
+  const probe = mode === 'read-only' ? mysqlBuiltinProbe([...functions]) : undefined
+  return { engine: 'mysql', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort(), ...(probe === undefined ? {} : { builtinProbe: probe }) }
 }
 
 function lockingText(value: unknown): string {

@@ -1,9 +1,11 @@
 import { loadModule, parseSync, scanSync } from 'libpg-query'
 import { GuardError } from '../../errors.js'
 import { checkPostgresMasking } from './check-postgres-masking.js'
+import { checkPostgresValueSizes } from './check-postgres-value-sizes.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgePostgresOperator, judgePostgresType } from './postgres-operator-policy.js'
 import { judgePostgresFunction, normalizePostgresFunctionName } from './postgres-function-policy.js'
+import { postgresBuiltinProbe } from './prove-postgres-builtins.js'
 import { postgresSystemRead } from './postgres-catalog-policy.js'
 import { postgresSystemTarget } from './postgres-system-targets.js'
 import { systemCatalogDenied } from './system-catalog-denied.js'
@@ -244,7 +246,9 @@ export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: Ma
   const systemRead = catalogs === 'allow' ? undefined : postgresSystemRead(kind, body)
   if (systemRead !== undefined) throw systemCatalogDenied(systemRead)
   if (isMasked !== undefined) checkPostgresMasking(kind, body, isMasked)
-  return { engine: 'postgres', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
+  checkPostgresValueSizes(body)
+  const probe = mode === 'read-only' ? postgresBuiltinProbe(body) : undefined
+  return { engine: 'postgres', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort(), ...(probe === undefined ? {} : { builtinProbe: probe }) }
 }
 
 /** Statements that change an object they name by a list (`schema.name`), a name with arguments, a type name, or a schema's own name. */

@@ -1,3 +1,5 @@
+import type { BuiltinProbe } from './builtin-probe.js'
+
 export type SqlEngine = 'postgres' | 'mysql'
 export type SqlMode = 'read-only' | 'read-write'
 /** Whether a statement may read system catalogs and server state (the grant's `sql.allowSystemCatalogs`). */
@@ -29,4 +31,9 @@ export interface SqlCheck {
   readonly tables: readonly string[]
   /** Functions the statement calls, normalised (`pg_catalog.lower` → `lower`). */
   readonly functions: readonly string[]
+  /**
+   * Read-only grants: the catalog query that must return no rows, in the statement's transaction
+   * and before it, for the statement to run (see BuiltinProbe). Absent when it resolves no names.
+   */
+  readonly builtinProbe?: BuiltinProbe
 }
