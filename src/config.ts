@@ -149,7 +149,14 @@ export const gatewayConfigSchema = z.strictObject({
   allowedOrigins: z.array(z.string().regex(/^https?:\/\/[^/]+$/, 'expected an origin such as "https://app.example.com"')).default([]),
   /** Extra Host header values accepted besides the public URL's host. */
   allowedHosts: z.array(z.string().min(1)).default([]),
-  scopesSupported: z.array(z.string().min(1)).default([]),
+  /**
+   * Scopes advertised in the protected resource metadata, with `requiredScopes` and every scope the
+   * policy's `toolScopes` name; MCP clients ask for exactly these. Empty (the default) with neither
+   * of those: clients ask for no scope and get the authorization server's default for the resource.
+   * Name here a scope your authorization server defines for Airlock (e.g. `api://airlock/mcp`);
+   * `offline_access` is never advertised.
+   */
+  scopesSupported: z.array(z.string().regex(SCOPE_TOKEN_PATTERN, 'expected one scope token (no spaces, quotes or backslashes)')).default([]),
   /** Policy files or directories. */
   policy: z.array(z.string().min(1)).min(1),
   /** Where audit records go: a local file (one replica) or a PostgreSQL table shared by every replica. */

@@ -97,6 +97,12 @@ export type GuardErrorCode =
   | 'SQL_NOT_ALLOWED'
   /** The statement uses a column the grant masks other than by selecting it as is. */
   | 'SQL_MASKED_COLUMN'
+  /** A read-only statement could reach a user-defined function, operator, type or cast of a name it uses. */
+  | 'SQL_FUNCTION_NOT_BUILTIN'
+  /** A read-only statement builds a value or row set larger than the guard's limits (repeat, lpad, generate_series, …). */
+  | 'SQL_VALUE_TOO_LARGE'
+  /** The statement reads system catalogs or server state, and the grant does not allow it (`sql.allowSystemCatalogs`). */
+  | 'SQL_SYSTEM_CATALOG'
   | 'COMMAND_SYNTAX_REFUSED'
   | 'COMMAND_NOT_ALLOWED'
   /** A `{path:…}` argument resolved, on the instance, outside its template's tree (or not at all); the command did not run. */

@@ -27,6 +27,7 @@ describe('token profile config keys', () => {
     assert.equal(DEFAULT_MAX_TOKEN_LIFETIME_SECONDS, 86_400)
     assert.deepEqual(shape.allowedClients.parse(undefined), [])
     assert.deepEqual(shape.requiredScopes.parse(undefined), [])
+    assert.deepEqual(shape.scopesSupported.parse(undefined), [])
     assert.deepEqual(shape.requiredClaims.parse(undefined), {})
   })
 
@@ -36,6 +37,7 @@ describe('token profile config keys', () => {
     ['maxTokenLifetimeSeconds', 3600],
     ['allowedClients', ['0oa1b2c3', 'spiffe://example.org/agent']],
     ['requiredScopes', ['mcp', 'api://airlock/.default']],
+    ['scopesSupported', ['mcp', 'api://airlock/mcp']],
     ['requiredClaims', { tid: '72f988bf', acr: ['mfa', 'phr'], email_verified: true, level: 2 }],
   ]
   for (const [key, value] of ACCEPTED) {
@@ -60,6 +62,9 @@ describe('token profile config keys', () => {
     ['requiredScopes', ['two scopes']],
     ['requiredScopes', ['a"b']],
     ['requiredScopes', ['']],
+    ['scopesSupported', ['two scopes']],
+    ['scopesSupported', ['a\\b']],
+    ['scopesSupported', ['']],
     ['requiredClaims', { tid: [] }],
     ['requiredClaims', { tid: null }],
     ['requiredClaims', { tid: { id: 'x' } }],

@@ -78,9 +78,19 @@ export interface ToolDefinition<Shape extends z.ZodRawShape = z.ZodRawShape, K e
   readonly description: string
   /** Connection kinds this tool serves; empty for tools that take no `connection` argument. */
   readonly connectionKinds: readonly K[]
+  /**
+   * Any authenticated caller may call it, with or without a grant that lists it (whoami: it shows
+   * only the caller's own identity). Only for tools that take no connection.
+   */
+  readonly openToEveryone?: boolean
   /** Input fields other than `connection` (added by the gateway as an enum of the caller's connections). */
   readonly input: Shape
   readonly output?: z.ZodRawShape
+  /**
+   * Enum inputs narrowed to what the caller's usable grants for this tool allow, by field name, as
+   * tools/list shows them (kubectl: `verb`, `resource`); the gateway still decides every call.
+   */
+  inputChoices?(grants: readonly Grant[]): Readonly<Record<string, readonly string[]>>
   /** Hints shown in tools/list, derived from the caller's grant for this tool (worst case across grants). */
   annotations(grant: Grant): ToolAnnotations
   /**

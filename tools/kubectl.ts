@@ -3,6 +3,7 @@ import { GuardError, UpstreamError } from '../src/errors.js'
 import { KUBE_RESOURCES, KUBE_VERBS } from '../src/policy/kubectl-constraints.js'
 import { defineTool } from './define-tool.js'
 import { checkKubeAccess, isWriteVerb } from './kubectl/check-kube-access.js'
+import { kubectlOutput } from './kubectl/kubectl-output.js'
 
 const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const objectName = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
@@ -33,16 +34,24 @@ export default defineTool({
     'with a kubectl-like table. Secret values and env secret references are shown as <secret name/key> unless your grant reveals them.',
   connectionKinds: ['eks'],
   input: {
-    verb: z.enum(KUBE_VERBS).describe('get | list | describe | logs | events | scale | rollout-restart | delete-pod'),
-    resource: z.enum(KUBE_RESOURCES).describe('Resource type, plural (pods, deployments, …)'),
+    verb: z.enum(KUBE_VERBS).describe('What to do (only the verbs your grants allow are listed)'),
+    resource: z.enum(KUBE_RESOURCES).describe('Resource type, plural (only the resources your grants allow are listed)'),
     namespace: z.string().max(63).regex(dnsLabel, 'expected a namespace name').optional().describe('Namespace (required for namespaced resources)'),
     name: z.string().max(253).regex(objectName, 'expected an object name').optional().describe('Object name (get, describe, logs, events for one object, and the write verbs)'),
     labelSelector: z.string().max(1024).optional().describe('list/events: label selector, e.g. "app=payments"'),
     fieldSelector: z.string().max(1024).optional().describe('list/events: field selector, e.g. "status.phase=Running"'),
     container: z.string().max(63).regex(dnsLabel, 'expected a container name').optional().describe('logs: container name when the pod has several'),
-    tailLines: z.number().int().min(1).max(10_000).optional().describe('logs: last N lines (capped by your grant)'),
+    previous: z.boolean().optional().describe('logs: read the previous (terminated) container\'s log, e.g. why a crash-looping container died'),
+    tailLines: z.number().int().min(1).max(10_000).optional().describe('logs: last N lines (at most 10000, and capped by your grant)'),
     sinceSeconds: z.number().int().min(1).max(604_800).optional().describe('logs: only lines newer than this (capped by your grant)'),
     replicas: z.number().int().min(0).max(1000).optional().describe('scale: desired replicas'),
+  },
+  output: kubectlOutput,
+  inputChoices(grants) {
+    // Only what some usable grant allows, in the tool's own order, so an agent never picks a refused verb.
+    const verbs = new Set(grants.flatMap((g) => g.kubectl?.verbs ?? []))
+    const resources = new Set(grants.flatMap((g) => g.kubectl?.resources ?? []))
+    return { verb: KUBE_VERBS.filter((v) => verbs.has(v)), resource: KUBE_RESOURCES.filter((r) => resources.has(r)) }
   },
   annotations(grant) {
     const verbs = grant.kubectl?.verbs ?? []

@@ -27,7 +27,9 @@ export default defineTool({
     'Read-only grants accept plain SELECT/VALUES/TABLE, SHOW and EXPLAIN (no ANALYZE) calling built-in functions only; ' +
     'read-write grants also accept DML and DDL. Pass values as `parameters` and refer to them as `:name` in the SQL. ' +
     'Results are capped at the grant\'s row limit and sensitive values may be masked; ' +
-    'a masked column may only be selected as is (no alias, expression, filter, join or ordering on it).',
+    'a masked column may only be selected as is (no alias, expression, filter, join or ordering on it). ' +
+    'System catalogs and server state (accounts, sessions, settings) are refused unless the grant allows them; ' +
+    'information_schema.tables/columns and the pg_class family of schema listings are always readable.',
   connectionKinds: ['rds-data'],
   input: {
     sql: z
@@ -64,7 +66,13 @@ export default defineTool({
     if (sqlTooLarge(ctx.args.sql)) throw new InputError('INPUT_INVALID', `sql: at most ${MAX_SQL_BYTES} bytes of SQL (UTF-8), the RDS Data API's limit`)
     // Denials happen here, before any AWS call.
     // Masking matches output labels, so the guard keeps masked columns from being read any other way.
-    const check = await checkSql({ engine: connection.engine, sql: ctx.args.sql, mode: constraints.mode, maskedColumns: Object.keys(constraints.maskColumns) })
+    const check = await checkSql({
+      engine: connection.engine,
+      sql: ctx.args.sql,
+      mode: constraints.mode,
+      maskedColumns: Object.keys(constraints.maskColumns),
+      allowSystemCatalogs: constraints.allowSystemCatalogs,
+    })
     const parameters = Object.entries(ctx.args.parameters ?? {}).map(([name, value]) => ({ name, value: valueToField(value) }))
     const client = ctx.deps.aws.rdsData({ region: connection.region, roleArn: connection.roleArn, principal: ctx.principal })
     const secretArn = constraints.mode === 'read-only' ? connection.readOnlySecretArn ?? connection.secretArn : connection.secretArn
@@ -84,6 +92,7 @@ export default defineTool({
       timeoutMs: constraints.timeoutSeconds * 1000,
       clock: ctx.deps.clock,
       mysqlFlavours: ctx.deps.mysqlFlavours,
+      ...(check.builtinProbe === undefined ? {} : { builtinProbe: check.builtinProbe }),
       signal: ctx.signal,
       progress: (message) => notify(message, 1),
     }).catch((error: unknown) => {

@@ -10,8 +10,10 @@ export default defineTool({
   title: 'Who am I',
   description:
     'Shows your identity as Airlock verified it (issuer, subject, groups), when your token expires, and for each of your grants ' +
-    'when your access through it ends (or that it starts at your first call under it).',
+    'when your access through it ends (or that it starts at your first call under it). Anyone signed in may call it, ' +
+    'with or without grants.',
   connectionKinds: [],
+  openToEveryone: true,
   input: {},
   output: {
     issuer: z.string(),
@@ -54,7 +56,9 @@ export default defineTool({
       ...(principal.email === undefined ? [] : [`email: ${principal.email}`]),
       `token expires: ${structured.tokenExpiresAt}`,
       ...(structured.signedInAt === undefined ? [] : [`signed in: ${structured.signedInAt}`]),
-      ...access.map((period) => accessPeriodText(period, period.grantId)),
+      ...(access.length === 0
+        ? ['grants: none — you hold no grants, so whoami is the only tool you can call; ask your Airlock administrator for access']
+        : access.map((period) => accessPeriodText(period, period.grantId))),
     ].join('\n')
     return { text, structured }
   },

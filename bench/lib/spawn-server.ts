@@ -11,6 +11,8 @@ export interface ServerProcess {
   memory(): Promise<{ readonly rssMiB: number; readonly heapMiB: number }>
   /** User + system CPU the server process has used so far, in ms. */
   cpuMs(): Promise<number>
+  /** Sends `signal` and resolves with the rest of the first line the server prints starting with `prefix`. */
+  ask(signal: NodeJS.Signals, prefix: string): Promise<string>
   stop(): Promise<void>
 }
 
@@ -22,24 +24,28 @@ export function spawnServer(script: string, env: Record<string, string> = {}, no
   const child = spawn(process.execPath, ['--expose-gc', ...nodeArgs, '--import', 'tsx', script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] })
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout ?? process.stdin })
+    const ask = (signal: NodeJS.Signals, prefix: string) => {
+      const answer = new Promise<string>((done) => {
+        const onLine = (text: string) => {
+          if (!text.startsWith(prefix)) return
+          lines.off('line', onLine)
+          done(text.slice(prefix.length))
+        }
+        lines.on('line', onLine)
+      })
+      child.kill(signal)
+      return answer
+    }
     lines.on('line', (line) => {
       if (!line.startsWith('READY ')) return
       resolve({
         url: line.slice(6).trim(),
         child,
         async cpuMs() {
-          const line = new Promise<string>((done) => {
-            const onLine = (text: string) => {
-              if (!text.startsWith('CPU ')) return
-              lines.off('line', onLine)
-              done(text.slice(4))
-            }
-            lines.on('line', onLine)
-          })
-          child.kill('SIGWINCH')
-          const usage = cpuUsageSchema.parse(JSON.parse(await line))
+          const usage = cpuUsageSchema.parse(JSON.parse(await ask('SIGWINCH', 'CPU ')))
           return (usage.user + usage.system) / 1000
         },
+        ask,
         async memory() {
           const line = new Promise<string>((done) => {
             const onLine = (text: string) => {

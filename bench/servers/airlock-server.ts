@@ -51,20 +51,30 @@ process.on('SIGWINCH', () => {
 })
 
 // BENCH_CPU_PROFILE: SIGHUP starts a CPU profile (after the load generator's warm-up, so start-up
-// and first-call loading stay out of it); SIGTERM writes it into that directory.
+// and first-call loading stay out of it); the next SIGHUP, or SIGTERM, writes it into that
+// directory and prints `PROFILE <file>`.
 const profileDir = process.env.BENCH_CPU_PROFILE === '' ? undefined : process.env.BENCH_CPU_PROFILE
 const inspector = new Session()
 let profiling = false
+let profiles = 0
 process.on('SIGHUP', () => {
-  if (profileDir === undefined || profiling) return
+  if (profileDir === undefined) return
+  if (profiling) {
+    void writeProfile()
+    return
+  }
   profiling = true
-  inspector.connect()
+  if (profiles === 0) inspector.connect()
   void inspector.post('Profiler.enable').then(() => inspector.post('Profiler.start'))
 })
 async function writeProfile(): Promise<void> {
   if (!profiling || profileDir === undefined) return
+  profiling = false
   const { profile } = await inspector.post('Profiler.stop')
-  await writeFile(join(profileDir, `gateway-${process.pid}.cpuprofile`), JSON.stringify(profile))
+  profiles += 1
+  const file = join(profileDir, `gateway-${process.pid}-${profiles}.cpuprofile`)
+  await writeFile(file, JSON.stringify(profile))
+  process.stdout.write(`PROFILE ${file}\n`)
 }
 
 process.on('SIGTERM', () => {

@@ -17,6 +17,11 @@ const FORBIDDEN_HEADERS = ['jku', 'x5u', 'jwk', 'x5c'] as const
 /** Largest accepted token, in bytes. */
 export const MAX_TOKEN_BYTES = 8 * 1024
 
+/** See TokenVerifierOptions.verifiedTokenTtlMs. */
+export const DEFAULT_VERIFIED_TOKEN_TTL_MS = 30_000
+/** Most verified tokens remembered; the oldest is forgotten first. */
+export const MAX_VERIFIED_TOKENS = 10_000
+
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
 
 // Loose: an issuer's claims; jose has already checked iss, aud, exp, nbf and iat.
@@ -42,6 +47,12 @@ export interface TokenVerifierOptions {
   readonly profile?: TokenProfileOptions
   readonly keys: KeyResolver
   readonly clock: Clock
+  /**
+   * How long a token once verified is answered from memory (by its exact text) before its
+   * signature and claims are checked again; never past its `exp` or maximum age. This bounds how
+   * long a key the issuer withdraws keeps working. Default 30 s; 0 verifies every request.
+   */
+  readonly verifiedTokenTtlMs?: number
 }
 
 export interface TokenVerifier {
@@ -113,11 +124,39 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   if (maxAge !== undefined && !(Number.isFinite(maxAge) && maxAge > 0)) throw new TypeError('maxTokenAgeSeconds must be > 0')
   if (options.groupsClaim === '') throw new TypeError('groupsClaim must not be empty')
   const profile = createTokenProfile(options.profile)
+  const ttlMs = options.verifiedTokenTtlMs ?? DEFAULT_VERIFIED_TOKEN_TTL_MS
+  if (!(Number.isFinite(ttlMs) && ttlMs >= 0)) throw new TypeError('verifiedTokenTtlMs must be >= 0')
+  // A signature check is most of a request's cost, and an agent sends the same token with every
+  // request: the verdict for that exact text is kept briefly. Refusals are never kept.
+  const verified = new Map<string, { readonly principal: Principal; readonly untilMs: number }>()
+
+  function remember(token: string, principal: Principal, now: number): void {
+    const limits = [now + ttlMs, principal.expiresAt * 1000]
+    if (maxAge !== undefined && principal.issuedAt !== undefined) limits.push((principal.issuedAt + maxAge) * 1000)
+    const untilMs = Math.min(...limits)
+    if (untilMs <= now) return
+    if (verified.size >= MAX_VERIFIED_TOKENS) {
+      const oldest = verified.keys().next()
+      if (oldest.done !== true) verified.delete(oldest.value)
+    }
+    verified.set(token, { principal: Object.freeze({ ...principal, groups: Object.freeze([...principal.groups]) }), untilMs })
+  }
 
   async function verify(authorizationHeader: string | undefined): Promise<Principal> {
     const token = extractToken(authorizationHeader)
-    checkHeader(token, allowed, profile)
     const now = options.clock.now()
+    const known = verified.get(token)
+    if (known !== undefined) {
+      if (now < known.untilMs) return known.principal
+      verified.delete(token)
+    }
+    const principal = await verifyToken(token, now)
+    if (ttlMs > 0) remember(token, principal, now)
+    return principal
+  }
+
+  async function verifyToken(token: string, now: number): Promise<Principal> {
+    checkHeader(token, allowed, profile)
     let payload: Readonly<Record<string, unknown>>
     try {
       const result = await jwtVerify(token, options.keys, {

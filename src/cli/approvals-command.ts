@@ -1,20 +1,15 @@
-import { parseArgs } from 'node:util'
 import { requestLine, type RequestView } from '../approvals/request-view.js'
 import type { CliCommand, CliIo } from './cli-io.js'
-
-const USAGE = `usage: airlock approvals list [--admin <url>]
-       airlock approvals approve <id> --reason <text> [--admin <url>]
-       airlock approvals deny <id> --reason <text> [--admin <url>]
-  The gateway's admin listener (--admin, else AIRLOCK_ADMIN_URL); your own access token from the
-  gateway's identity provider in AIRLOCK_TOKEN.`
+import { COMMAND_USAGE } from './command-usage.js'
+import { parseFlags, USAGE_ERROR } from './parse-flags.js'
 
 export interface ApprovalsCommandDeps {
   readonly fetch?: typeof fetch
 }
 
 function usage(io: CliIo): number {
-  io.stderr(`${USAGE}\n`)
-  return 2
+  io.stderr(`${COMMAND_USAGE.approvals}\n`)
+  return USAGE_ERROR
 }
 
 interface ApiAnswer {
@@ -30,12 +25,8 @@ interface ApiAnswer {
 export function createApprovalsCommand(deps: ApprovalsCommandDeps = {}): CliCommand {
   const fetchFn = deps.fetch ?? fetch
   return async function approvalsCommand(argv, io) {
-    let parsed
-    try {
-      parsed = parseArgs({ args: [...argv], options: { admin: { type: 'string' }, reason: { type: 'string' } }, allowPositionals: true, strict: true })
-    } catch {
-      return usage(io)
-    }
+    const parsed = parseFlags(argv, { admin: { type: 'string' }, reason: { type: 'string' } }, 'approvals', io)
+    if (parsed === undefined) return USAGE_ERROR
     const [sub, id, ...extra] = parsed.positionals
     const admin = parsed.values.admin ?? io.env.AIRLOCK_ADMIN_URL
     const token = io.env.AIRLOCK_TOKEN?.trim()

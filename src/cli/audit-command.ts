@@ -1,6 +1,5 @@
 import type { KeyObject } from 'node:crypto'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import { createCheckpointCheck, type CheckpointReport } from '../audit/check-checkpoints.js'
 import { checkpointFilePath, readCheckpointFile, type CheckpointFile } from '../audit/checkpoint-file.js'
 import { verifyAuditFiles, type AuditVerifyResult } from '../audit/verify-audit.js'
@@ -11,11 +10,8 @@ import { resolveAuditSource, withAuditDatabase, type AuditSource } from './audit
 import type { CliCommand, CliIo } from './cli-io.js'
 import { loadCheckpointPublicKey } from './open-audit-trail.js'
 import { failureText, sanitize } from './cli-text.js'
+import { parseFlags, usageError, USAGE_ERROR } from './parse-flags.js'
 import { printAuditReport } from './print-audit-report.js'
-
-const USAGE = 'usage: airlock audit verify [options] <file>... | --postgres <url> | --config <file>; airlock audit tail <file> | --postgres <url> | --config <file> [-n N]'
-const VERIFY_USAGE =
-  'usage: airlock audit verify [--strict] [--require-seal] [--public-key <pem>]... (<file>... [--checkpoints <file>] | --postgres <url> [--schema s] [--table t] | --config <file>)'
 
 /**
  * `airlock audit verify`: checks a trail's hash chain (files oldest first, or a PostgreSQL table)
@@ -32,8 +28,7 @@ export const auditCommand: CliCommand = async function auditCommand(argv, io) {
   const [sub, ...rest] = argv
   if (sub === 'verify') return verify(rest, io)
   if (sub === 'tail') return auditTailCommand(rest, io)
-  io.stderr(`${USAGE}\n`)
-  return 2
+  return usageError(io, 'audit', sub === undefined ? 'which one: verify or tail?' : `unknown subcommand ${JSON.stringify(sub)}`)
 }
 
 type Verified =
@@ -41,27 +36,22 @@ type Verified =
   | { readonly ok: false; readonly where: string; readonly reason: string; readonly message: string }
 
 async function verify(argv: readonly string[], io: CliIo): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        strict: { type: 'boolean' },
-        'require-seal': { type: 'boolean' },
-        'public-key': { type: 'string', multiple: true },
-        checkpoints: { type: 'string' },
-        postgres: { type: 'string' },
-        schema: { type: 'string' },
-        table: { type: 'string' },
-        config: { type: 'string' },
-      },
-      allowPositionals: true,
-      strict: true,
-    })
-  } catch {
-    io.stderr(`${VERIFY_USAGE}\n`)
-    return 2
-  }
+  const parsed = parseFlags(
+    argv,
+    {
+      strict: { type: 'boolean' },
+      'require-seal': { type: 'boolean' },
+      'public-key': { type: 'string', multiple: true },
+      checkpoints: { type: 'string' },
+      postgres: { type: 'string' },
+      schema: { type: 'string' },
+      table: { type: 'string' },
+      config: { type: 'string' },
+    },
+    'audit verify',
+    io,
+  )
+  if (parsed === undefined) return USAGE_ERROR
   const { values, positionals } = parsed
   let source: AuditSource | undefined
   try {
@@ -70,10 +60,8 @@ async function verify(argv: readonly string[], io: CliIo): Promise<number> {
     io.stderr(`airlock: ${failureText(error)}\n`)
     return error instanceof ConfigError ? 2 : 1
   }
-  if (source === undefined || (values.checkpoints !== undefined && source.kind !== 'files')) {
-    io.stderr(`${VERIFY_USAGE}\n`)
-    return 2
-  }
+  if (source === undefined) return usageError(io, 'audit verify', 'what to verify: give files, --postgres or --config')
+  if (values.checkpoints !== undefined && source.kind !== 'files') return usageError(io, 'audit verify', '--checkpoints goes with audit files')
   let keys: KeyObject[] | undefined
   try {
     const keyFiles = values['public-key'] ?? (source.keyFile === undefined ? [] : [source.keyFile])

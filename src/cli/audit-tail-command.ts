@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util'
 import { z } from 'zod'
 import { readTailLines } from '../audit/read-tail-lines.js'
 import { tailPostgresTrail } from '../audit/verify-postgres-trail.js'
@@ -6,8 +5,7 @@ import { ConfigError } from '../errors.js'
 import { resolveAuditSource, withAuditDatabase, type AuditSource } from './audit-source.js'
 import type { CliCommand } from './cli-io.js'
 import { failureText, sanitize } from './cli-text.js'
-
-const USAGE = 'usage: airlock audit tail (<file> | --postgres <url> [--schema s] [--table t] | --config <file>) [-n N]  (N: 1..100000)'
+import { parseFlags, usageError, USAGE_ERROR } from './parse-flags.js'
 
 /**
  * `airlock audit tail`: prints the last N (default 10) records of a file or a PostgreSQL audit
@@ -15,18 +13,13 @@ const USAGE = 'usage: airlock audit tail (<file> | --postgres <url> [--schema s]
  * cannot be read 1.
  */
 export const auditTailCommand: CliCommand = async function auditTailCommand(argv, io) {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: { n: { type: 'string', short: 'n' }, postgres: { type: 'string' }, schema: { type: 'string' }, table: { type: 'string' }, config: { type: 'string' } },
-      allowPositionals: true,
-      strict: true,
-    })
-  } catch {
-    io.stderr(`${USAGE}\n`)
-    return 2
-  }
+  const parsed = parseFlags(
+    argv,
+    { n: { type: 'string', short: 'n' }, postgres: { type: 'string' }, schema: { type: 'string' }, table: { type: 'string' }, config: { type: 'string' } },
+    'audit tail',
+    io,
+  )
+  if (parsed === undefined) return USAGE_ERROR
   const { values, positionals } = parsed
   const count = values.n === undefined ? 10 : Number(values.n)
   let source: AuditSource | undefined
@@ -36,10 +29,8 @@ export const auditTailCommand: CliCommand = async function auditTailCommand(argv
     io.stderr(`airlock: ${failureText(error)}\n`)
     return error instanceof ConfigError ? 2 : 1
   }
-  if (source === undefined || (source.kind === 'files' && source.paths.length !== 1) || !Number.isInteger(count) || count < 1 || count > 100_000) {
-    io.stderr(`${USAGE}\n`)
-    return 2
-  }
+  if (source === undefined || (source.kind === 'files' && source.paths.length !== 1)) return usageError(io, 'audit tail', 'give one file, --postgres or --config')
+  if (!Number.isInteger(count) || count < 1 || count > 100_000) return usageError(io, 'audit tail', '-n: expected a whole number from 1 to 100000')
   let lines: string[]
   try {
     if (source.kind === 'files') {

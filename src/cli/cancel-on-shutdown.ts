@@ -9,15 +9,6 @@ function shuttingDown(tool: string): UpstreamError {
   return new UpstreamError('CANCELLED', `${tool}: the gateway's drain deadline passed before the call finished`, { publicDetail: SHUTDOWN_CANCEL_DETAIL })
 }
 
-/** Settles with `work`, or rejects with CANCELLED as soon as `signal` aborts, whichever comes first. */
-function untilShutdown<T>(work: Promise<T>, signal: AbortSignal, tool: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(shuttingDown(tool))
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
-  })
-}
-
 /**
  * The tools, each call of which ends with UpstreamError CANCELLED the moment `signal` aborts
  * (the drain deadline), whether or not the tool itself honours its call's signal: a hung AWS
@@ -29,11 +20,32 @@ export function cancelOnShutdown(
   signal: AbortSignal,
   track: <T>(work: Promise<T>) => Promise<T>,
 ): AnyToolDefinition[] {
+  // One listener on the shared signal for every call in flight: a listener per call would pile up
+  // on the signal under concurrency (and set off Node's listener-leak warning past ten).
+  const inflight = new Map<object, () => void>()
+  signal.addEventListener(
+    'abort',
+    () => {
+      for (const cancel of inflight.values()) cancel()
+      inflight.clear()
+    },
+    { once: true },
+  )
+
+  /** Settles with `work`, or rejects with CANCELLED as soon as `signal` aborts, whichever comes first. */
+  function untilShutdown<T>(work: Promise<T>, tool: string): Promise<T> {
+    const key = {}
+    return new Promise<T>((resolve, reject) => {
+      inflight.set(key, () => reject(shuttingDown(tool)))
+      work.then(resolve, reject).finally(() => inflight.delete(key))
+    })
+  }
+
   return tools.map((tool) => ({
     ...tool,
     handler(ctx) {
       if (signal.aborted) return Promise.reject(shuttingDown(tool.name))
-      return track(untilShutdown(tool.handler(ctx), signal, tool.name))
+      return track(untilShutdown(tool.handler(ctx), tool.name))
     },
   }))
 }

@@ -1,14 +1,11 @@
-import { parseArgs } from 'node:util'
 import { generateIamPlan, type IamPlanOptions } from '../access-plan/generate-iam-plan.js'
 import { renderIamTerraform } from '../access-plan/render-iam-terraform.js'
 import { buildPolicy } from '../policy/build-policy.js'
 import { formatPolicyIssue } from '../policy/policy-issue.js'
 import type { Policy } from '../policy/policy.js'
 import type { CliCommand, CliIo } from './cli-io.js'
+import { parseFlags, usageError, USAGE_ERROR } from './parse-flags.js'
 import { readPolicyFiles } from './policy-files.js'
-
-const USAGE = `usage: airlock iam-policy [--policy <paths,…>] [--format json|terraform] [--account <id>]
-                          [--oidc-provider-arn <arn>] [--service-account <ns:sa>] [--gateway-role-arn <arn>]`
 
 /** Policy paths from `--policy` (repeatable, comma-separated), else AIRLOCK_POLICY, else `policies`. */
 export function policyPaths(given: readonly string[] | undefined, io: CliIo): string[] {
@@ -80,23 +77,12 @@ export const IAM_PLAN_FLAGS = {
  * stderr. Exit 0 on success, 1 when the policy is invalid, 2 on usage errors.
  */
 export const iamPolicyCommand: CliCommand = async function iamPolicyCommand(argv, io) {
-  let parsed
-  try {
-    parsed = parseArgs({ args: [...argv], options: { ...IAM_PLAN_FLAGS, format: { type: 'string' } }, allowPositionals: false, strict: true })
-  } catch {
-    io.stderr(`${USAGE}\n`)
-    return 2
-  }
+  const parsed = parseFlags(argv, { ...IAM_PLAN_FLAGS, format: { type: 'string' } }, 'iam-policy', io, false)
+  if (parsed === undefined) return USAGE_ERROR
   const format = parsed.values.format ?? 'json'
-  if (format !== 'json' && format !== 'terraform') {
-    io.stderr(`--format: expected json or terraform\n${USAGE}\n`)
-    return 2
-  }
+  if (format !== 'json' && format !== 'terraform') return usageError(io, 'iam-policy', '--format: expected json or terraform')
   const args = parseIamPlanFlags(parsed.values, io)
-  if (typeof args === 'string') {
-    io.stderr(`${args}\n${USAGE}\n`)
-    return 2
-  }
+  if (typeof args === 'string') return usageError(io, 'iam-policy', args)
   const policy = await loadPolicyForCli(args.paths, io)
   if (policy === undefined) return 1
   const plan = generateIamPlan(policy, args.options)

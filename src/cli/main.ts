@@ -1,4 +1,5 @@
 import type { CliIo } from './cli-io.js'
+import { crashLine } from './report-crash.js'
 import { runCli } from './run-cli.js'
 
 /** After a signal-driven stop has closed everything, how long a lingering socket (a hung AWS request) may keep the process. */
@@ -18,7 +19,19 @@ const io: CliIo = {
   shutdown: shutdown.signal,
   exit: (code) => process.exit(code),
 }
-process.exitCode = await runCli(process.argv.slice(2), io)
+const debug = process.env.AIRLOCK_DEBUG === '1'
+// Whatever escapes a command (or fails later, outside it) is one line on stderr and exit 1.
+const crash = (error: unknown): void => {
+  process.stderr.write(crashLine(error, debug))
+  process.exit(1)
+}
+process.on('uncaughtException', crash)
+process.on('unhandledRejection', crash)
+try {
+  process.exitCode = await runCli(process.argv.slice(2), io)
+} catch (error) {
+  crash(error)
+}
 process.off('SIGINT', stop)
 process.off('SIGTERM', stop)
 if (shutdown.signal.aborted) setTimeout(() => process.exit(), LINGER_AFTER_SHUTDOWN_MS).unref()

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util'
 import { systemClock, type Clock } from '../clock.js'
 import { buildPolicy } from '../policy/build-policy.js'
 import { checkToolReferences } from '../policy/check-tool-references.js'
@@ -8,12 +7,11 @@ import { policyJsonSchema } from '../policy/policy-json-schema.js'
 import { formatPolicyIssue } from '../policy/policy-issue.js'
 import type { ToolKinds } from '../policy/tool-access.js'
 import type { CliCommand, CliIo } from './cli-io.js'
+import { parseFlags, usageError, USAGE_ERROR } from './parse-flags.js'
 import { readPolicyFiles } from './policy-files.js'
 
 export const DEFAULT_EXPLAIN_POLICY = 'policies/demo.json'
 
-const USAGE = 'usage: airlock policy check <paths…> | policy explain --groups a,b [--subject s] [--policy <paths>] [--json] | policy schema'
-const EXPLAIN_USAGE = 'usage: airlock policy explain --groups a,b [--subject s] [--policy <paths>] [--json]'
 
 export interface PolicyCommandDeps {
   /** The gateway's tools, so `check` can flag grants naming tools that do not exist or cannot fit. */
@@ -37,23 +35,20 @@ export function createPolicyCommand(deps: PolicyCommandDeps): CliCommand {
       case 'explain':
         return explain(rest, io, deps.tools, clock)
       case 'schema':
-        if (rest.length > 0) return usage(io, 'usage: airlock policy schema')
+        if (parseFlags(rest, {}, 'policy schema', io, false) === undefined) return USAGE_ERROR
         io.stdout(`${JSON.stringify(policyJsonSchema(), null, 2)}\n`)
         return 0
       default:
-        return usage(io, USAGE)
+        return usageError(io, 'policy', sub === undefined ? 'which one: check, explain or schema?' : `unknown subcommand ${JSON.stringify(sub)}`)
     }
   }
 }
 
-function usage(io: CliIo, line: string): number {
-  io.stderr(`${line}\n`)
-  return 2
-}
-
 async function check(argv: readonly string[], io: CliIo, tools: readonly ToolKinds[], clock: Clock): Promise<number> {
-  if (argv.length === 0 || argv.some((a) => a.startsWith('-'))) return usage(io, 'usage: airlock policy check <paths…>')
-  const files = await readPolicyFiles(argv, { cwd: io.cwd })
+  const parsed = parseFlags(argv, {}, 'policy check', io)
+  if (parsed === undefined) return USAGE_ERROR
+  if (parsed.positionals.length === 0) return usageError(io, 'policy check', 'give the policy files or directories to check')
+  const files = await readPolicyFiles(parsed.positionals, { cwd: io.cwd })
   const built = buildPolicy(files.documents, { nowMs: clock.now() })
   const issues = [...files.issues, ...(built.ok ? checkToolReferences(built.policy, tools) : built.issues)]
   for (const warning of built.warnings) io.stdout(`${formatPolicyIssue({ ...warning, message: `warning: ${warning.message}` })}\n`)
@@ -79,28 +74,20 @@ async function check(argv: readonly string[], io: CliIo, tools: readonly ToolKin
 }
 
 async function explain(argv: readonly string[], io: CliIo, tools: readonly ToolKinds[], clock: Clock): Promise<number> {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: [...argv],
-      options: {
-        groups: { type: 'string' },
-        subject: { type: 'string' },
-        policy: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-      },
-      allowPositionals: false,
-      strict: true,
-    })
-  } catch {
-    return usage(io, EXPLAIN_USAGE)
-  }
+  const parsed = parseFlags(
+    argv,
+    { groups: { type: 'string' }, subject: { type: 'string' }, policy: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    'policy explain',
+    io,
+    false,
+  )
+  if (parsed === undefined) return USAGE_ERROR
   const { values } = parsed
-  if (values.groups === undefined && values.subject === undefined) return usage(io, EXPLAIN_USAGE)
+  if (values.groups === undefined && values.subject === undefined) return usageError(io, 'policy explain', 'whose access: give --groups or --subject')
   const groups = splitList(values.groups)
   const subject = values.subject === undefined || values.subject === '' ? undefined : values.subject
   const paths = values.policy !== undefined ? values.policy.flatMap((p) => splitList(p)) : splitList(io.env.AIRLOCK_POLICY ?? DEFAULT_EXPLAIN_POLICY)
-  if (paths.length === 0) return usage(io, EXPLAIN_USAGE)
+  if (paths.length === 0) return usageError(io, 'policy explain', '--policy: no paths given')
 
   const nowMs = clock.now()
   const files = await readPolicyFiles(paths, { cwd: io.cwd })
@@ -151,6 +138,7 @@ function limitsText(limits: GrantLimits): string {
     parts.push(`${sql.mode}, max ${sql.maxRows} rows, timeout ${sql.timeoutSeconds}s`)
     const masks = Object.entries(sql.maskColumns).map(([column, rule]) => `${column}=${rule}`)
     if (masks.length > 0) parts.push(`mask ${masks.join(', ')}`)
+    if (sql.allowSystemCatalogs) parts.push('system catalogs readable')
   }
   if (limits.ssm !== undefined) {
     parts.push(`commands ${limits.ssm.commands.map((c) => c.join(' ')).join(' | ')}`)

@@ -3,6 +3,7 @@ import { writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
+import { DEV_IDP_SCOPE } from '../sandbox/oidc/dev-idp-configuration.js'
 import { startBalancer, type Balancer } from './sandbox-balancer.js'
 
 export interface GatewayCli {
@@ -121,6 +122,8 @@ export async function startSandboxGateways(options: SandboxGatewaysOptions): Pro
             : { sink: 'postgres', url: cluster.postgresUrl, table: cluster.auditTable },
         ...(cluster === undefined ? {} : { state: { kind: 'redis', url: cluster.redisUrl, keyPrefix: cluster.keyPrefix } }),
         allowedOrigins: ['http://localhost:6274', 'http://127.0.0.1:6274'],
+        // The dev IdP's scope for the gateway: OAuth clients ask for it, and their tokens carry it.
+        scopesSupported: [DEV_IDP_SCOPE],
         // Everything comes from one loopback address here, and `airlock verify --gateway` sends a
         // dozen forged tokens per run: the production allowance would throttle a second run.
         unauthenticatedLimit: { burst: 200, perMinute: 600 },

@@ -4,6 +4,7 @@ import type { AwsTarget } from '../aws/aws-clients.js'
 import { AirlockError } from '../errors.js'
 import type { CliCommand, CliIo } from './cli-io.js'
 import { loadGatewayConfig } from './load-config.js'
+import { parseFlags, usageError, USAGE_ERROR } from './parse-flags.js'
 import { systemClock } from '../clock.js'
 import { createLogger } from './logger.js'
 import { SHUTDOWN_CANCEL_GRACE_MS, startGateway } from './start-gateway.js'
@@ -39,12 +40,10 @@ export function untilShutdown(signal: AbortSignal | undefined): Promise<void> {
 /** `airlock serve --config <file>`: runs the gateway until SIGINT/SIGTERM. */
 export function createServeCommand(deps: ServeCommandDeps): CliCommand {
   return async function serve(argv, io) {
-    const index = argv.indexOf('--config')
-    const file = index >= 0 ? argv[index + 1] : io.env.AIRLOCK_CONFIG
-    if (file === undefined || file.startsWith('--')) {
-      io.stderr('usage: airlock serve --config <file>   (or set AIRLOCK_CONFIG)\n')
-      return 2
-    }
+    const parsed = parseFlags(argv, { config: { type: 'string' } }, 'serve', io, false)
+    if (parsed === undefined) return USAGE_ERROR
+    const file = parsed.values.config ?? io.env.AIRLOCK_CONFIG
+    if (file === undefined || file === '') return usageError(io, 'serve', 'which configuration: give --config <file> or set AIRLOCK_CONFIG')
     const level = logLevelSchema.safeParse(io.env.AIRLOCK_LOG_LEVEL)
     const logger = createLogger(io.stderr, systemClock.now, level.success ? { level: level.data } : {})
     try {

@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs'
 import { appendFile, mkdir, writeFile } from 'node:fs/promises'
 import { dirname, extname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,11 +14,17 @@ import { startServiceAccountIssuer } from '../sandbox/service-account-issuer.js'
 import { createCredentialStore } from '../sandbox/sigv4/credential-store.js'
 import { DEMO_INSTANCES } from '../sandbox/ssm/ssm-fleet.js'
 import { startSsmEmulator, type SsmEmulator } from '../sandbox/ssm/start-ssm-emulator.js'
+import { createDemoFixtures } from '../sandbox/kube-api/kube-fixtures.js'
 import { startStsEmulator } from '../sandbox/sts/start-sts-emulator.js'
 import { createTrail, type Trail } from '../sandbox/trail.js'
 import type { Balancer } from './sandbox-balancer.js'
 import { freePort, startSandboxGateways, type GatewayCli, type SandboxCluster, type SandboxReplica } from './sandbox-gateways.js'
+import { packageRoot } from './package-info.js'
+import { acquireSandboxLock, assertPortFree } from './sandbox-lock.js'
 import { SANDBOX } from './sandbox-topology.js'
+import { readPolicyFiles } from './policy-files.js'
+import { buildPolicy } from '../policy/build-policy.js'
+import { allToolScopes } from '../policy/check-tool-scopes.js'
 
 export type { GatewayCli, SandboxCluster } from './sandbox-gateways.js'
 
@@ -56,21 +61,19 @@ export interface Sandbox {
 
 const HERE = fileURLToPath(import.meta.url)
 
-/** The directory holding package.json: the checkout, whether this runs from src/ (tsx) or dist/. */
-function packageRoot(): string {
-  let dir = dirname(HERE)
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir)
-    if (parent === dir) throw new TypeError(`no package.json above ${HERE}`)
-    dir = parent
-  }
-  return dir
-}
-
 /** The CLI this module belongs to: main.ts through tsx from the sources, main.js from dist/. */
 function ownCli(root: string): GatewayCli {
   const main = join(dirname(HERE), `main${extname(HERE)}`)
   return { argv: extname(HERE) === '.ts' ? [process.execPath, '--import', 'tsx', main] : [process.execPath, main], cwd: root }
+}
+
+/**
+ * The scopes the policy's `toolScopes` name, which the dev IdP then grants on request (the gateway
+ * advertises them). An invalid policy gives none here: the gateway refuses it at start anyway.
+ */
+async function policyToolScopes(paths: readonly string[]): Promise<string[]> {
+  const built = buildPolicy((await readPolicyFiles(paths)).documents)
+  return built.ok ? allToolScopes(built.policy) : []
 }
 
 /**
@@ -82,18 +85,26 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
   const clock = options.clock ?? systemClock
   const root = packageRoot()
   const stateDir = join(options.cwd, '.airlock')
-  await mkdir(join(stateDir, 'irsa'), { recursive: true, mode: 0o700 })
+  // Nothing in .airlock/ is written before this directory and the port are known to be free.
+  const lock = await acquireSandboxLock(options.cwd, stateDir)
+  try {
+    await assertPortFree(options.port)
+  } catch (error) {
+    await lock.release()
+    throw error
+  }
   const paths = {
     audit: join(stateDir, 'audit.jsonl'),
     trail: join(stateDir, 'trail.jsonl'),
     config: join(stateDir, 'gateway.json'),
     tokenFile: join(stateDir, 'irsa', 'token'),
   }
-  const closers: (() => Promise<void>)[] = []
+  const closers: (() => Promise<void>)[] = [() => lock.release()]
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch(() => {})
   }
   try {
+    await mkdir(join(stateDir, 'irsa'), { recursive: true, mode: 0o700 })
     const store = createCredentialStore()
     const trail = createTrail(clock)
     await writeFile(paths.trail, '')
@@ -105,7 +116,8 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const port = options.port === 0 ? await freePort() : options.port
     const gatewayUrl = `http://127.0.0.1:${port}/mcp`
-    const idp = await startDevIdp({ audience: gatewayUrl })
+    const policyFiles = options.policyFiles ?? [join(root, 'policies', 'demo.json')]
+    const idp = await startDevIdp({ audience: gatewayUrl, scopes: await policyToolScopes(policyFiles) })
     closers.push(() => idp.close())
 
     const sa = await startServiceAccountIssuer({ clock, tokenFile: paths.tokenFile, namespace: SANDBOX.namespace, serviceAccount: SANDBOX.serviceAccount })
@@ -127,7 +139,9 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
 
     const db = new PGlite()
     closers.push(() => db.close())
-    await seedDemoDatabase(db)
+    // One instant for the demo incident, so the database, the instances' logs and the cluster agree to the second.
+    const incidentNow = clock.now()
+    await seedDemoDatabase(db, { now: incidentNow })
     const backend = createPgliteBackend({ db })
     const rds = await startRdsDataEmulator({
       store,
@@ -137,7 +151,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
     })
     closers.push(() => rds.close())
 
-    const ssm = await startSsmEmulator({ store, trail, clock, instances: DEMO_INSTANCES })
+    const ssm = await startSsmEmulator({ store, trail, clock, instances: DEMO_INSTANCES, incidentNow })
     closers.push(() => ssm.close())
 
     const kube = await startKubeApiServer({
@@ -146,6 +160,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       clusterName: SANDBOX.cluster,
       region: SANDBOX.region,
       mappings: [{ roleArn: SANDBOX.gatewayRoleArn, username: 'airlock-gateway', groups: ['airlock:readers'], rules: SANDBOX.kubeRules }],
+      fixtures: createDemoFixtures(incidentNow),
     })
     closers.push(() => kube.close())
     const eks = await startEksEmulator({ store, trail, clock, clusters: [{ name: SANDBOX.cluster, region: SANDBOX.region, endpoint: kube.url, caPem: kube.caPem }] })
@@ -156,7 +171,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
       stateDir,
       port,
       issuer: idp.issuer,
-      policyFiles: options.policyFiles ?? [join(root, 'policies', 'demo.json')],
+      policyFiles,
       auditPath: paths.audit,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { parseArgs } from 'node:util'
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import { generateIamPlan } from '../access-plan/generate-iam-plan.js'
@@ -10,17 +9,14 @@ import { probeGateway } from '../posture/probe-gateway.js'
 import { scanAgentEnv } from '../posture/scan-agent-env.js'
 import { fail, type PostureCheck } from '../posture/posture-check.js'
 import type { CliCommand, CliIo } from './cli-io.js'
+import { parseFlags, usageError, USAGE_ERROR } from './parse-flags.js'
 import { IAM_PLAN_FLAGS, loadPolicyForCli, parseIamPlanFlags } from './iam-policy-command.js'
-
-const USAGE = `usage: airlock verify [--json]
-         [--agent-env [paths…]]
-         [--gateway <mcp-url> [--token <t|@file>] [--expired-token <t|@file>] [--wrong-audience-token <t|@file>]
-                              [--signing-key <private-jwk|@file> (with --token)]]
-         [--role-policy <iam-policy.json> [--policy <paths,…>] [--account <id>]]`
 
 export interface VerifyCommandDeps {
   readonly clock: Clock
   readonly fetch?: typeof fetch
+  /** Per-request timeout of the gateway probes; default theirs (10 s). */
+  readonly timeoutMs?: number
 }
 
 /**
@@ -31,33 +27,25 @@ export interface VerifyCommandDeps {
  */
 export function createVerifyCommand(deps: VerifyCommandDeps): CliCommand {
   return async function verifyCommand(argv, io) {
-    let parsed
-    try {
-      parsed = parseArgs({
-        args: [...argv],
-        options: {
-          ...IAM_PLAN_FLAGS,
-          json: { type: 'boolean' },
-          'agent-env': { type: 'boolean' },
-          gateway: { type: 'string' },
-          token: { type: 'string' },
-          'expired-token': { type: 'string' },
-          'wrong-audience-token': { type: 'string' },
-          'signing-key': { type: 'string' },
-          'role-policy': { type: 'string' },
-        },
-        allowPositionals: true,
-        strict: true,
-      })
-    } catch {
-      io.stderr(`${USAGE}\n`)
-      return 2
-    }
+    const parsed = parseFlags(
+      argv,
+      {
+        ...IAM_PLAN_FLAGS,
+        json: { type: 'boolean' },
+        'agent-env': { type: 'boolean' },
+        gateway: { type: 'string' },
+        token: { type: 'string' },
+        'expired-token': { type: 'string' },
+        'wrong-audience-token': { type: 'string' },
+        'signing-key': { type: 'string' },
+        'role-policy': { type: 'string' },
+      },
+      'verify',
+      io,
+    )
+    if (parsed === undefined) return USAGE_ERROR
     const v = parsed.values
-    const usage = (message: string): number => {
-      io.stderr(`${message}\n${USAGE}\n`)
-      return 2
-    }
+    const usage = (message: string): number => usageError(io, 'verify', message)
     if (v['agent-env'] !== true && v.gateway === undefined && v['role-policy'] === undefined) return usage('nothing to verify: give --agent-env, --gateway or --role-policy')
     if (parsed.positionals.length > 0 && v['agent-env'] !== true) return usage('extra paths are only read with --agent-env')
     const tokenFlags = [v.token, v['expired-token'], v['wrong-audience-token'], v['signing-key']].some((t) => t !== undefined)
@@ -86,6 +74,7 @@ export function createVerifyCommand(deps: VerifyCommandDeps): CliCommand {
           mcpUrl: v.gateway,
           clock: deps.clock,
           ...(deps.fetch === undefined ? {} : { fetch: deps.fetch }),
+          ...(deps.timeoutMs === undefined ? {} : { timeoutMs: deps.timeoutMs }),
           ...(tokens['token'] === undefined ? {} : { token: tokens['token'] }),
           ...(tokens['expired-token'] === undefined ? {} : { expiredToken: tokens['expired-token'] }),
           ...(tokens['wrong-audience-token'] === undefined ? {} : { wrongAudienceToken: tokens['wrong-audience-token'] }),

@@ -1,4 +1,5 @@
 import type { Principal } from '../auth/principal.js'
+import { EVERYONE_GRANT_ID } from '../policy/everyone-grant.js'
 import { grantNotAfterMs } from '../policy/grant-matches.js'
 import type { PolicyGrant } from '../policy/policy.js'
 import type { Activation, ActivationAnswer } from '../state/activation-store.js'
@@ -40,12 +41,20 @@ export type CallAdmission =
       /** Frees the call's concurrency places; never rejects. */
       release(): Promise<void>
     }
+  | {
+      /** Under the built-in grant for everyone: limits apply, but no access period is kept. */
+      readonly ok: true
+      readonly activation: undefined
+      readonly started: false
+      readonly renewed: false
+      release(): Promise<void>
+    }
   | CallRefusal
 
 /**
  * Admits a call the policy allowed under `grant`, or refuses it: the calls-per-minute limits
  * (subject and grant), then a concurrency place in each, then the subject's access period under
- * the grant (started by this call if none runs). Rejects with `StateError` when the state store
+ * the grant (started by this call if none runs; the built-in grant for everyone keeps none). Rejects with `StateError` when the state store
  * cannot answer; then nothing is held.
  */
 export type AdmitCall = (principal: Principal, grant: PolicyGrant, now: number) => Promise<CallAdmission>
@@ -88,6 +97,8 @@ export function createCallAdmission(options: CallAdmissionOptions): AdmitCall {
       const seconds = Math.max(1, Math.ceil(lease.retryAfterMs / 1000))
       return { ok: false, code: 'RATE_LIMITED', reason: 'CONCURRENT_CALLS', message: `You have as many calls in flight as allowed; retry after ${seconds} s.` }
     }
+    // The built-in grant (whoami for everyone) has no access period: there is nothing to end.
+    if (grant.id === EVERYONE_GRANT_ID) return { ok: true, activation: undefined, started: false, renewed: false, release: lease.release }
     let answer: ActivationAnswer
     try {
       answer = await state.activations.activate({

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import type { Principal } from '../auth/principal.js'
-import type { AuditEvent, AuditSink } from '../audit/audit-event.js'
+import type { AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
 import { AirlockError, InputError, PolicyError } from '../errors.js'
-import { noopMetrics, type GatewayMetrics, type ToolCallOutcome } from '../metrics/gateway-metrics.js'
+import { noopMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { redactToolOutput } from '../guard/masking/redact-tool-output.js'
 import { evaluate } from '../policy/evaluate.js'
 import { resolveOutputDetectors } from '../policy/output-detectors.js'
@@ -16,16 +16,15 @@ import type { ActivationLookup, ProgressUpdate, ToolDeps } from '../../tools/def
 import type { AdmitCall } from './admit-call.js'
 import { APPROVAL_REASON_ARG, type ApprovalWait } from './approval-call.js'
 import { approvalBranch, takeOrRefuse } from './approval-branch.js'
-import { CORRELATION_META_KEY, errorResult, type CallResult } from './call-result.js'
 import { redirectToApproval } from './redirect-to-approval.js'
 import type { AuditSampling } from './audit-sampling.js'
-import { capAuditFields } from './cap-audit-fields.js'
-import { capCallerText, MAX_CALLER_MESSAGE, MAX_CALLER_NAME } from './cap-caller-text.js'
+import { CORRELATION_META_KEY, errorResult, startCallRecord, type CallLogEntry, type CallResult } from './call-record.js'
+import { capCallerText, MAX_CALLER_NAME } from './cap-caller-text.js'
 import { hashArgs } from './hash-args.js'
 import { callerError, fixedText } from './tool-error-text.js'
 import type { ToolCatalog } from './tool-catalog.js'
 
-export { APPROVAL_REQUEST_META_KEY, CORRELATION_META_KEY, type CallResult } from './call-result.js'
+export { APPROVAL_REQUEST_META_KEY, CORRELATION_META_KEY, type CallResult } from './call-record.js'
 
 /** The part of a 2025-lane session a call records; grant time lives in activations, not here. */
 export interface CallSession {
@@ -70,26 +69,7 @@ export interface ToolCallerOptions {
   readonly approvalWait?: ApprovalWait
 }
 
-export interface CallLogEntry {
-  readonly correlationId: string
-  /** A catalog name, or `unknown`. */
-  readonly tool: string
-  readonly outcome: ToolCallOutcome
-  readonly code?: string
-  readonly grantId?: string
-  readonly durationMs: number
-}
-
 export type ToolCaller = (request: CallRequest) => Promise<CallResult>
-
-function actorOf(principal: Principal): NonNullable<AuditEvent['actor']> {
-  return {
-    iss: principal.issuer,
-    sub: principal.subject,
-    groups: principal.groups,
-    ...(principal.email === undefined ? {} : { email: principal.email }),
-  }
-}
 
 function activationDetail(activation: Activation, renewed: boolean): Record<string, unknown> {
   const iso = (ms: number) => new Date(ms).toISOString()
@@ -139,48 +119,20 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     const started = clock.now()
     const raw = request.rawArgs === undefined ? {} : request.rawArgs
     const requestedConnection = isRecord(raw) && typeof raw.connection === 'string' ? raw.connection : undefined
-    const actor = actorOf(request.principal)
-    const base = {
-      type: 'tools.call' as const,
-      actor,
-      ...(request.session.idHash === undefined ? {} : { session: request.session.idHash }),
-      tool: capCallerText(request.name, MAX_CALLER_NAME),
-      correlationId,
-      policyFingerprint: request.policy.fingerprint,
-      ...(requestedConnection === undefined ? {} : { connection: capCallerText(requestedConnection, MAX_CALLER_NAME) }),
-    }
-
     const entry = catalog.find(request.name)
-
-    function observe(outcome: ToolCallOutcome, durationMs: number, code: string | undefined, grantId: string | undefined): void {
-      const tool = entry?.tool.name ?? 'unknown'
-      metrics.toolCall(tool, outcome, durationMs)
-      options.logCall?.({ correlationId, tool, outcome, durationMs, ...(code === undefined ? {} : { code }), ...(grantId === undefined ? {} : { grantId }) })
-    }
-
-    async function finish(event: Omit<AuditEvent, 'type'>, result: CallResult, sampled = false): Promise<CallResult> {
-      const durationMs = clock.now() - started
-      const resultBytes = Buffer.byteLength(JSON.stringify(result))
-      const record: AuditEvent = {
-        ...base,
-        ...event,
-        ...(event.args === undefined ? {} : { args: capAuditFields(event.args) }),
-        ...(event.detail === undefined ? {} : { detail: capAuditFields(event.detail) }),
-        ...(event.reason === undefined ? {} : { reason: capCallerText(event.reason, MAX_CALLER_MESSAGE) }),
-        durationMs,
-        resultBytes,
-      }
-      try {
-        if (sampled) await options.denials.denial(actor, record)
-        else await audit.write(record)
-      } catch (error) {
-        options.logError(`audit write failed for call ${correlationId}`, error, { correlationId })
-        observe('error', durationMs, 'AUDIT_UNAVAILABLE', event.grantId)
-        return errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId)
-      }
-      observe(event.outcome ?? 'error', durationMs, event.code, event.grantId)
-      return result
-    }
+    const { base, finish } = startCallRecord(
+      { audit, denials: options.denials, clock, metrics, logError: options.logError, logCall: options.logCall },
+      {
+        correlationId,
+        started,
+        principal: request.principal,
+        sessionIdHash: request.session.idHash,
+        name: request.name,
+        catalogName: entry?.tool.name,
+        policyFingerprint: request.policy.fingerprint,
+        connection: requestedConnection,
+      },
+    )
 
     if (!isRecord(raw)) {
       // A malformed request, whatever the tool and policy: nothing in it can be evaluated, so no grant decides.
@@ -195,7 +147,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     const initial = evaluate(
       request.policy,
       request.principal,
-      { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection },
+      { tool: request.name, connectionKinds: entry?.tool.connectionKinds ?? [], connection: requestedConnection, openToEveryone: entry?.tool.openToEveryone },
       started,
     )
     const decision = redirectToApproval(initial, entry, raw, request, started)
@@ -224,7 +176,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
     }
     if (entry === undefined || allowed === undefined) {
       const reason = decision.allow ? 'UNKNOWN_TOOL' : decision.reason
-      const message = decision.allow ? `There is no tool named ${JSON.stringify(capCallerText(request.name, MAX_CALLER_NAME))}.` : decision.message
+      const message = decision.allow ? `${JSON.stringify(capCallerText(request.name, MAX_CALLER_NAME))} is not one of the tools tools/list shows you.` : decision.message
       const code = decision.allow ? 'UNKNOWN_TOOL' : decision.reason === 'APPROVAL_REQUIRED' ? 'APPROVAL_REQUIRED' : 'POLICY_DENIED'
       return finish(
         { decision: 'deny', outcome: 'denied', code, reason, ...(decision.allow || decision.grantId === undefined ? {} : { grantId: decision.grantId }) },

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import type { Principal } from '../auth/principal.js'
 import type { Grant } from '../policy/policy-schema.js'
 import type { NamedConnection } from '../policy/connection-schema.js'
+import { EVERYONE_GRANT } from '../policy/everyone-grant.js'
 import type { Policy } from '../policy/policy.js'
 import { toolAccess } from '../policy/tool-access.js'
 import { APPROVAL_REASON_ARG } from './approval-call.js'
@@ -28,7 +29,11 @@ interface CatalogEntry {
 
 export interface ToolCatalog {
   find(name: string): CatalogEntry | undefined
-  /** The tools this caller holds at least one usable or approval grant for, each `connection` an enum of theirs. */
+  /**
+   * The tools this caller holds at least one usable or approval grant for (and those open to
+   * everyone), each `connection` an enum of theirs and each tool's `inputChoices` narrowed to
+   * those grants.
+   */
   list(policy: Policy, principal: Principal, nowMs: number): ListedTool[]
   readonly names: readonly string[]
 }
@@ -82,6 +87,21 @@ function withApprovalReason(schema: ListedTool['inputSchema']): ListedTool['inpu
   }
 }
 
+/** The input schema with each named enum field narrowed to `choices` (its description kept). */
+function withChoices(schema: ListedTool['inputSchema'], choices: Readonly<Record<string, readonly string[]>>): ListedTool['inputSchema'] {
+  const properties = { ...((schema.properties ?? {}) as JsonObject) }
+  for (const [field, values] of Object.entries(choices)) {
+    const property = properties[field]
+    if (typeof property !== 'object' || property === null || !Array.isArray((property as JsonObject).enum)) continue
+    properties[field] = { ...property, enum: [...values] }
+  }
+  return { ...schema, properties }
+}
+
+function withApproval(schema: ListedTool['inputSchema'], grants: readonly Grant[]): ListedTool['inputSchema'] {
+  return grants.some((g) => g.approval !== undefined) ? withApprovalReason(schema) : schema
+}
+
 /** Precomputes each tool's schemas once; listing per caller only adds the connection enum. */
 export function createToolCatalog(tools: readonly AnyToolDefinition[]): ToolCatalog {
   const entries = new Map<string, CatalogEntry>()
@@ -104,17 +124,18 @@ export function createToolCatalog(tools: readonly AnyToolDefinition[]): ToolCata
       for (const entry of entries.values()) {
         const { tool } = entry
         const access = toolAccess(policy, principal, { name: tool.name, connectionKinds: tool.connectionKinds }, nowMs, true)
-        if (access.grants.length === 0) continue
         const usesConnections = tool.connectionKinds.length > 0
+        const openToEveryone = tool.openToEveryone === true && !usesConnections
+        if (access.grants.length === 0 && !openToEveryone) continue
         if (usesConnections && access.connections.length === 0) continue
         const inputSchema: ListedTool['inputSchema'] = usesConnections ? withConnectionEnum(entry, access.connections) : { ...entry.inputJson, type: 'object' }
         listed.push({
           name: tool.name,
           title: tool.title,
           description: tool.description,
-          inputSchema: access.grants.some((g) => g.approval !== undefined) ? withApprovalReason(inputSchema) : inputSchema,
+          inputSchema: withApproval(tool.inputChoices === undefined ? inputSchema : withChoices(inputSchema, tool.inputChoices(access.grants)), access.grants),
           ...(entry.outputJson === undefined ? {} : { outputSchema: { ...entry.outputJson, type: 'object' as const } }),
-          annotations: { title: tool.title, ...combinedAnnotations(tool, access.grants) },
+          annotations: { title: tool.title, ...combinedAnnotations(tool, access.grants.length === 0 ? [EVERYONE_GRANT] : access.grants) },
         })
       }
       return listed

@@ -18,13 +18,16 @@ const TEXT: Readonly<Record<CallerErrorCode, string>> = {
   INPUT_INVALID: 'The tool arguments are invalid.',
   SQL_PARSE_FAILED: 'The SQL could not be parsed, so it was refused.',
   SQL_MULTIPLE_STATEMENTS: 'Exactly one SQL statement is allowed per call.',
-  SQL_NOT_READ_ONLY: 'This connection is read-only for you, and the statement is not a plain read.',
+  SQL_NOT_READ_ONLY: 'This connection is read-only for you.',
   SQL_NOT_ALLOWED: 'This kind of statement is never allowed through Airlock (server files, stored code, temporary objects, session or transaction control, extensions, roles).',
-  SQL_MASKED_COLUMN: 'A masked column may only be selected as is (no alias, expression, filter, join or ordering on it).',
+  SQL_FUNCTION_NOT_BUILTIN: 'This connection is read-only for you, and the database holds user-defined code under a name the statement uses (a function, operator, type or cast), so it was not run; only built-ins may run (qualify built-in functions with pg_catalog. on PostgreSQL).',
+  SQL_VALUE_TOO_LARGE: 'The statement builds a value or a number of rows larger than Airlock allows (repeated or padded strings, series, filled arrays); use smaller sizes.',
+  SQL_MASKED_COLUMN: 'Masking refused the statement, so that masked values stay hidden.',
+  SQL_SYSTEM_CATALOG: 'The statement reads system catalogs or server state (accounts, password hashes, other sessions, server settings), which your grant does not allow; an administrator can allow it per grant with sql.allowSystemCatalogs.',
   COMMAND_SYNTAX_REFUSED: 'The command uses shell syntax that is not allowed (operators, substitutions, redirections, globs or variables).',
   COMMAND_NOT_ALLOWED: 'The command does not match any command your grant allows.',
   PATH_NOT_ALLOWED: 'A path in the command does not resolve on the instance to a location inside the tree your grant allows (a symbolic link may lead out of it, or the path does not exist), so the command was not run.',
-  INSTANCE_NOT_ALLOWED: 'That instance is not part of this connection.',
+  INSTANCE_NOT_ALLOWED: 'The instance was refused.',
   K8S_NOT_ALLOWED: 'Your grant does not allow this Kubernetes operation.',
   AWS_THROTTLED: 'AWS is throttling requests; try again shortly.',
   AWS_DENIED: 'The gateway is not permitted to perform this AWS operation.',
@@ -64,15 +67,29 @@ export interface CallerError {
  */
 export function callerError(error: unknown): CallerError {
   if (error instanceof PolicyError || error instanceof GuardError || error instanceof InputError) {
-    return { code: error.code, text: `${TEXT[error.code]} ${capCallerText(error.message, MAX_CALLER_MESSAGE)}` }
+    return { code: error.code, text: withDetail(TEXT[error.code], capCallerText(error.message, MAX_CALLER_MESSAGE)) }
   }
   if (error instanceof UpstreamError) {
     const base = TEXT[error.code]
-    return { code: error.code, text: error.publicDetail === undefined ? base : `${base} ${capCallerText(error.publicDetail, MAX_CALLER_MESSAGE)}` }
+    return { code: error.code, text: error.publicDetail === undefined ? base : withDetail(base, capCallerText(error.publicDetail, MAX_CALLER_MESSAGE)) }
   }
   if (error instanceof AuditError) return { code: 'AUDIT_UNAVAILABLE', text: TEXT.AUDIT_UNAVAILABLE }
   if (error instanceof StateError) return { code: error.code, text: TEXT[error.code] }
   return { code: 'INTERNAL', text: TEXT.INTERNAL }
+}
+
+const normalise = (sentence: string) => sentence.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim()
+
+/** The fixed sentence, then the detail without any sentence already said (a message may restate its code's sentence). */
+function withDetail(fixed: string, detail: string): string {
+  const said = new Set(fixed.split(/(?<=[.!?])\s+/).map(normalise))
+  const kept = detail.split(/(?<=[.!?])\s+/).filter((sentence) => {
+    const key = normalise(sentence)
+    if (key === '' || said.has(key)) return false
+    said.add(key)
+    return true
+  })
+  return kept.length === 0 ? fixed : `${fixed} ${kept.join(' ')}`
 }
 
 /** The fixed sentence for `code`, with nothing from the request in it. */

@@ -167,6 +167,8 @@ function checkGrant(
     }
   }
 
+  warnReadOnlyWithoutReader(grant, at, connections, warnings)
+
   const notAfter = grantNotAfterMs(grant)
   if (notAfter !== undefined && !Number.isFinite(notAfter)) {
     issues.push({ source: at.source, path: `${at.path}.notAfter`, message: 'not a valid instant' })
@@ -181,6 +183,25 @@ function checkGrant(
 
   if (grant.sql === undefined && kinds.has('rds-data')) return { ...grant, sql: DEFAULT_SQL_CONSTRAINTS }
   return grant
+}
+
+/**
+ * A read-only grant on a Data API connection without `readOnlySecretArn` runs as the connection's
+ * own database user: the guard, the read-only transaction and the closing rollback are then the
+ * only layers, and none of them stops code the database runs implicitly (views calling functions,
+ * row-level security policies) or MySQL DDL's implicit commit.
+ */
+function warnReadOnlyWithoutReader(grant: Grant, at: Located, connections: ReadonlyMap<string, NamedConnection>, warnings: PolicyIssue[]): void {
+  if (grant.sql?.mode === 'read-write') return
+  grant.connections.forEach((id, j) => {
+    const connection = connections.get(id)
+    if (connection?.kind !== 'rds-data' || connection.readOnlySecretArn !== undefined) return
+    warnings.push({
+      source: at.source,
+      path: `${at.path}.connections[${j}]`,
+      message: `grant is read-only on ${JSON.stringify(id)}, which has no "readOnlySecretArn": statements run as its read-write database user, so nothing in the database itself stops what the statement guard and the read-only transaction miss`,
+    })
+  })
 }
 
 // The policy is shared by every request; freezing it turns an accidental write into an error.

@@ -1,5 +1,7 @@
 import type { ConnectionKind, NamedConnection } from './connection-schema.js'
-import { grantIsExpired, grantMatchesIdentity, grantNeedsApproval, grantTtlSeconds, type PolicyIdentity } from './grant-matches.js'
+import { EVERYONE_GRANT } from './everyone-grant.js'
+import { grantIsExpired, grantNeedsApproval, grantTtlSeconds, type PolicyIdentity } from './grant-matches.js'
+import { identityGrants } from './identity-grants.js'
 import type { Policy, PolicyGrant } from './policy.js'
 
 /** Why a request was denied; stable strings, recorded in the audit trail. */
@@ -19,6 +21,11 @@ export interface AccessRequest {
   readonly connectionKinds: readonly ConnectionKind[]
   /** The connection id the caller named, if any. */
   readonly connection?: string | undefined
+  /**
+   * The tool only shows callers their own identity (whoami): any authenticated caller may call it,
+   * under their own grant if one lists it, else under the built-in {@link EVERYONE_GRANT}.
+   */
+  readonly openToEveryone?: boolean | undefined
 }
 
 export type Decision =
@@ -54,10 +61,19 @@ export type Decision =
  * applicable grant in policy order wins: files in the order given, grants in file order. Grants
  * with `approval` never allow by themselves: when nothing else allows, the first of them answers
  * APPROVAL_REQUIRED with the grant, and the call runs only once a human approved it.
+ * A tool open to everyone that no usable grant allows is allowed under the built-in EVERYONE_GRANT
+ * (unless the call names a connection).
  */
 export function evaluate(policy: Policy, principal: PolicyIdentity, request: AccessRequest, nowMs: number): Decision {
+  const decision = evaluateGrants(policy, principal, request, nowMs)
+  if (decision.allow || request.openToEveryone !== true || request.connectionKinds.length > 0 || request.connection !== undefined) return decision
+  return { allow: true, grantId: EVERYONE_GRANT.id, grant: EVERYONE_GRANT, connection: undefined, ttlSeconds: EVERYONE_GRANT.ttl }
+}
+
+function evaluateGrants(policy: Policy, principal: PolicyIdentity, request: AccessRequest, nowMs: number): Decision {
   const { tool } = request
-  const toolGrants = policy.grants.filter((g) => grantMatchesIdentity(g, principal) && g.tools.includes(tool))
+  const mine = identityGrants(policy, principal)
+  const toolGrants = mine.forTool(tool)
   if (toolGrants.length === 0) return deny('NO_GRANT', `You have no grant for tool ${tool}.`)
 
   let candidates: readonly PolicyGrant[]
@@ -77,7 +93,7 @@ export function evaluate(policy: Policy, principal: PolicyIdentity, request: Acc
     connection = policy.connections.get(id)
     if (connection === undefined) return deny('UNKNOWN_CONNECTION', notGranted)
     if (!request.connectionKinds.includes(connection.kind)) {
-      const grantedElsewhere = policy.grants.some((g) => grantMatchesIdentity(g, principal) && g.connections.includes(id))
+      const grantedElsewhere = mine.all.some((g) => g.connections.includes(id))
       return grantedElsewhere
         ? deny('WRONG_CONNECTION_KIND', `Connection ${JSON.stringify(id)} is not one tool ${tool} can use.`)
         : deny('CONNECTION_NOT_GRANTED', notGranted)
@@ -115,14 +131,14 @@ export function evaluate(policy: Policy, principal: PolicyIdentity, request: Acc
 export function approvalGrantFor(policy: Policy, principal: PolicyIdentity, request: AccessRequest, nowMs: number): { readonly grant: PolicyGrant; readonly connection: NamedConnection | undefined } | undefined {
   const connection = request.connection === undefined ? undefined : policy.connections.get(request.connection)
   if (request.connectionKinds.length > 0 && (connection === undefined || !request.connectionKinds.includes(connection.kind))) return undefined
-  const grant = policy.grants.find(
-    (g) =>
-      grantNeedsApproval(g) &&
-      grantMatchesIdentity(g, principal) &&
-      g.tools.includes(request.tool) &&
-      !grantIsExpired(g, nowMs) &&
-      (connection === undefined ? request.connectionKinds.length === 0 : g.connections.includes(connection.id)),
-  )
+  const grant = identityGrants(policy, principal)
+    .forTool(request.tool)
+    .find(
+      (g) =>
+        grantNeedsApproval(g) &&
+        !grantIsExpired(g, nowMs) &&
+        (connection === undefined ? request.connectionKinds.length === 0 : g.connections.includes(connection.id)),
+    )
   return grant === undefined ? undefined : { grant, connection }
 }
 

@@ -21,6 +21,7 @@ const DESCRIPTIONS: readonly (readonly [readonly string[], string])[] = [
   [['grants', 'limits', 'callsPerMinute'], 'Calls per sliding minute; more are refused with RATE_LIMITED and a retry-after.'],
   [['grants', 'limits', 'concurrentCalls'], 'Calls in flight at once, across every replica.'],
   [['grants', 'sql'], 'Limits for sql_query on rds-data connections.'],
+  [['grants', 'sql', 'allowSystemCatalogs'], 'Let statements read system catalogs and server state: pg_authid, pg_stat_activity, pg_settings, mysql.user, information_schema.PROCESSLIST, performance_schema, sys, SHOW PROCESSLIST/GRANTS, server settings and variables. Off by default, since with a privileged database user these hold password hashes and other sessions\' SQL; a few schema-describing catalog reads (information_schema.tables/columns, pg_class, ...) work either way. Changing system objects is refused regardless.'],
   [['grants', 'ssm'], 'Limits for ssm_run: argv templates of the only commands allowed.'],
   [['grants', 'kubectl'], 'Limits for kubectl on eks connections.'],
   [['grants', 'detectors'], 'Value detectors run over the output of every tool this grant allows that reaches a system (sql_query, ssm_run, kubectl): AWS keys, emails, card numbers, JWTs, private keys and named secrets (password=…, --token …, URL passwords, Authorization headers) are replaced by [redacted:<kind>]. All on when absent; false turns one off. For sql_query, sql.detectors can only turn more off.'],

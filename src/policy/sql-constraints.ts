@@ -19,6 +19,13 @@ export const sqlConstraintsSchema = z.strictObject({
       cardNumbers: z.boolean().default(true),
     })
     .default({ awsKeys: true, emails: true, cardNumbers: true }),
+  /**
+   * Lets statements read system catalogs and server state (pg_authid, pg_stat_activity,
+   * mysql.user, information_schema.PROCESSLIST, performance_schema, SHOW PROCESSLIST, server
+   * settings and variables). Off by default: with a privileged database user these hold
+   * password hashes and other sessions' SQL. Changing system objects stays refused.
+   */
+  allowSystemCatalogs: z.boolean().default(false),
 })
 export type SqlConstraints = z.infer<typeof sqlConstraintsSchema>
 

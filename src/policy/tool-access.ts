@@ -1,5 +1,6 @@
 import type { ConnectionKind, NamedConnection } from './connection-schema.js'
-import { grantIsExpired, grantMatchesIdentity, grantNeedsApproval, type PolicyIdentity } from './grant-matches.js'
+import { grantIsExpired, grantNeedsApproval, type PolicyIdentity } from './grant-matches.js'
+import { identityGrants } from './identity-grants.js'
 import type { Grant } from './policy-schema.js'
 import type { Policy } from './policy.js'
 
@@ -22,9 +23,9 @@ export interface ToolAccess {
  * (tools/list shows those tools, so the agent can ask).
  */
 export function toolAccess(policy: Policy, principal: PolicyIdentity, tool: ToolKinds, nowMs: number, withApproval = false): ToolAccess {
-  const grants = policy.grants.filter(
-    (g) => grantMatchesIdentity(g, principal) && g.tools.includes(tool.name) && !grantIsExpired(g, nowMs) && (withApproval || !grantNeedsApproval(g)),
-  )
+  const grants = identityGrants(policy, principal)
+    .forTool(tool.name)
+    .filter((g) => !grantIsExpired(g, nowMs) && (withApproval || !grantNeedsApproval(g)))
   const seen = new Set<string>()
   const connections: NamedConnection[] = []
   if (tool.connectionKinds.length > 0) {

@@ -2,6 +2,7 @@ import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/cli
 import type { JWK } from 'jose'
 import { z } from 'zod'
 import type { Clock } from '../clock.js'
+import { describeFetchFailure } from './describe-fetch-failure.js'
 import { tryFetchJson } from './try-fetch-json.js'
 import { forgeProbeTokens } from './forge-probe-tokens.js'
 import { forgeProfileProbes } from './forge-profile-probes.js'
@@ -67,7 +68,7 @@ export async function probeGateway(options: GatewayProbeOptions): Promise<Postur
         signal: AbortSignal.timeout(timeout),
       })
     } catch (error) {
-      return error instanceof Error ? error.name : 'request failed'
+      return describeFetchFailure(error, mcpUrl, timeout)
     }
   }
 
@@ -75,7 +76,7 @@ export async function probeGateway(options: GatewayProbeOptions): Promise<Postur
   let authorizationServer: string | undefined
   const anonymous = await post({})
   if (typeof anonymous === 'string') {
-    checks.push(fail('gateway.reachable', `cannot reach ${mcpUrl} (${anonymous})`))
+    checks.push(fail('gateway.reachable', `POST ${mcpUrl} (MCP initialize, no token): ${anonymous}`))
     return checks
   }
   await anonymous.body?.cancel()

@@ -31,7 +31,7 @@ describe('PostgreSQL audit sink through outages (real PostgreSQL behind a TCP pr
   before(async () => {
     scratch = await createScratchSchema()
     teardown.add(() => scratch.drop())
-    proxy = await startTcpProxy(5432)
+    proxy = await startTcpProxy({ port: 5432 })
     teardown.add(() => proxy.close())
   })
   after(() => teardown.run())

@@ -43,6 +43,8 @@ async function setUp(issuerOptions: TestIssuerOptions = {}, cacheOptions: Partia
     groupsClaim: 'groups',
     keys: cache.getKey,
     clock,
+    // These tests are about the key set: every verify goes to it, none is answered from the verifier's memory.
+    verifiedTokenTtlMs: 0,
   })
   return { clock, idp, cache, refreshErrors, verify: (token) => verifier.verify(`Bearer ${token}`) }
 }

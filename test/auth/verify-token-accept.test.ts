@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test'
 import { createManualClock } from '../../src/clock.js'
 import { createJwksCache } from '../../src/auth/jwks-cache.js'
 import { createTokenVerifier } from '../../src/auth/verify-token.js'
+import { AuthError } from '../../src/errors.js'
 import { createTeardown } from '../support/teardown.js'
 import { assertRefused, now, setUp, START, type Fixture } from './verifier-fixture.js'
 
@@ -60,6 +61,23 @@ describe('createTokenVerifier accepts', () => {
     for (const claims of [{ scope: 42 }, { scope: { sql: true } }, { scp: ['a', 1] }, { scope: null }]) {
       await assertRefused(f.verifier, `Bearer ${await f.idp.mint(claims)}`, 'invalid_claims')
     }
+  })
+
+  it('names the scope claim of the wrong type in the refusal message (for the audit)', async () => {
+    for (const [claims, name] of [[{ scope: 42 }, 'scope'], [{ scp: ['a', 1] }, 'scp']] as const) {
+      const error: unknown = await f.verifier.verify(`Bearer ${await f.idp.mint(claims)}`).then(() => undefined, (rejection: unknown) => rejection)
+      assert.ok(error instanceof AuthError, `refused: ${name}`)
+      assert.equal(error.message, `bearer token refused (invalid_claims): ${name} claim is neither a string nor an array of strings`)
+    }
+  })
+
+  it('carries auth_time as authTime, the sign-in a grant period is measured from, and leaves it out when absent', async () => {
+    // A refreshed token has a new iat but keeps auth_time: without it the refresh would pass for a fresh sign-in.
+    const refreshed = await f.verifier.verify(`Bearer ${await f.idp.mint({ auth_time: now() - 3_600, iat: now() })}`)
+    assert.equal(refreshed.authTime, now() - 3_600)
+    assert.equal(refreshed.issuedAt, now())
+    const without = await f.verifier.verify(`Bearer ${await f.idp.mint({})}`)
+    assert.equal(Object.hasOwn(without, 'authTime'), false, 'no authTime without auth_time')
   })
 
   it('accepts exp, nbf and iat within the clock tolerance', async () => {

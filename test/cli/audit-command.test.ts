@@ -65,10 +65,19 @@ describe('airlock audit verify', () => {
   })
 
   it('exits 2 on usage errors', async () => {
-    for (const argv of [[], ['verify'], ['verify', '--strict'], ['verify', '--help'], ['bogus', 'x']]) {
+    const cases: [string[], RegExp][] = [
+      [[], /^airlock audit: which one: verify or tail\?\nusage: /],
+      [['verify'], /^airlock audit verify: what to verify: give files, --postgres or --config\nusage: airlock audit verify /],
+      [['verify', '--strict'], /^airlock audit verify: what to verify/],
+      [['verify', '--bogus', 'a.jsonl'], /^airlock audit verify: unknown option --bogus\nusage: airlock audit verify /],
+      [['verify', '--public-key'], /^airlock audit verify: --public-key needs a value\n/],
+      [['tail', '-n', '0', 'a.jsonl'], /^airlock audit tail: -n: expected a whole number from 1 to 100000\n/],
+      [['bogus', 'x'], /^airlock audit: unknown subcommand "bogus"\nusage: /],
+    ]
+    for (const [argv, expected] of cases) {
       const result = await run(argv)
       assert.equal(result.code, 2, argv.join(' '))
-      assert.match(result.err, /^usage: /)
+      assert.match(result.err, expected)
       assert.equal(result.out, '')
     }
   })

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { getEventListeners } from 'node:events'
 import { describe, it } from 'node:test'
 import { cancelOnShutdown, SHUTDOWN_CANCEL_DETAIL } from '../../src/cli/cancel-on-shutdown.js'
 import { UpstreamError } from '../../src/errors.js'
@@ -60,5 +61,20 @@ describe('cancelOnShutdown', () => {
     await assert.rejects(wrappedFailing?.handler(ctx) ?? Promise.resolve(), (error: unknown) => error instanceof UpstreamError && error.code === 'AWS_THROTTLED')
     shutdown.abort()
     await assert.rejects(wrappedOk?.handler(ctx) ?? Promise.resolve(), (error: unknown) => error instanceof UpstreamError && error.code === 'CANCELLED')
+  })
+
+  it('keeps one abort listener on the shared signal however many calls are in flight, and cancels them all', async () => {
+    const shutdown = new AbortController()
+    const [tool] = cancelOnShutdown([stuckTool({ count: 0 })], shutdown.signal, (work) => work)
+    assert.ok(tool !== undefined, 'expected: tool !== undefined')
+    const listenersBefore = getEventListeners(shutdown.signal, 'abort').length
+    const calls = Array.from({ length: 64 }, () => tool.handler(ctx))
+    assert.equal(getEventListeners(shutdown.signal, 'abort').length, listenersBefore, 'calls in flight must not add listeners to the shared signal')
+    shutdown.abort()
+    const outcomes = await Promise.allSettled(calls)
+    assert.ok(
+      outcomes.every((o) => o.status === 'rejected' && o.reason instanceof UpstreamError && o.reason.code === 'CANCELLED'),
+      'every call in flight ends with CANCELLED at the deadline',
+    )
   })
 })

@@ -11,7 +11,7 @@ import { stateConfigSchema } from '../../src/config.js'
 import { StateError } from '../../src/errors.js'
 import type { ActivationRequest } from '../../src/state/activation-store.js'
 import { createTeardown } from '../support/teardown.js'
-import { startTcpProxy } from '../support/tcp-fault-proxy.js'
+import { startTcpProxy } from '../support/tcp-proxy.js'
 
 const SESSIONS = { idleTimeoutSeconds: 600, maxPerSubject: 16, maxTotal: 50_000, maxLifetimeSeconds: 43_200 }
 

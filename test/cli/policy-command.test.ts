@@ -36,7 +36,13 @@ before(async () => {
   const rds = {
     kind: 'rds-data', region: 'us-east-1', engine: 'postgres', database: 'd',
     resourceArn: 'arn:aws:rds:us-east-1:111122223333:cluster:c', secretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:s',
+    readOnlySecretArn: 'arn:aws:secretsmanager:us-east-1:111122223333:secret:r',
   }
+  await writeFile(join(dir, 'no-reader.json'), JSON.stringify({
+    version: 1,
+    connections: { db: { ...rds, readOnlySecretArn: undefined } },
+    grants: [{ id: 'reader', groups: ['g'], connections: ['db'], tools: ['sql_query'] }],
+  }))
   await writeFile(join(dir, 'tools.json'), JSON.stringify({
     version: 1,
     connections: { db: rds },
@@ -44,6 +50,11 @@ before(async () => {
       { id: 'typo', groups: ['g'], connections: ['db'], tools: ['sql_querry'] },
       { id: 'no-fit', groups: ['g'], connections: ['db'], tools: ['whoami', 'kubectl'] },
     ],
+  }))
+  await writeFile(join(dir, 'catalogs.json'), JSON.stringify({
+    version: 1,
+    connections: { db: rds },
+    grants: [{ id: 'dba-catalogs', groups: ['dba'], connections: ['db'], tools: ['sql_query'], sql: { allowSystemCatalogs: true } }],
   }))
   await writeFile(join(dir, 'bad.json'), '{"version": 1, "grants": [{"id": "x", "groups": ["g"], "tools": ["whoami"], "sql": {"mode": "rw"}}]}')
   await writeFile(join(dir, 'expired.json'), JSON.stringify({ version: 1, grants: [{ id: 'old', groups: ['g'], tools: ['whoami'], notAfter: '2026-01-01T00:00:00Z' }] }))
@@ -113,8 +124,16 @@ describe('airlock policy check', () => {
     })
   })
 
+  it('warns when a read-only grant reaches a Data API connection without a read-only secret', async () => {
+    const result = await run(['check', 'no-reader.json'], { cwd: dir })
+    assert.equal(result.code, 0, result.stdout)
+    assert.match(result.stdout, /^no-reader\.json: grants\[0\]\.connections\[0\]: warning: grant is read-only on "db", which has no "readOnlySecretArn"/)
+    assert.match(result.stdout, /OK: 1 file, 1 connection, 1 grant, 1 warning\n/)
+  })
+
   it('needs at least one path', async () => {
-    assert.deepEqual(await run(['check']), { code: 2, stdout: '', stderr: 'usage: airlock policy check <paths…>\n' })
+    assert.deepEqual(await run(['check']), { code: 2, stdout: '', stderr: 'airlock policy check: give the policy files or directories to check\nusage: airlock policy check <paths…>\n' })
+    assert.deepEqual(await run(['check', '--strict', 'policies']), { code: 2, stdout: '', stderr: 'airlock policy check: unknown option --strict\nusage: airlock policy check <paths…>\n' })
     assert.equal((await run(['check', '--strict', 'x.json'])).code, 2)
   })
 })
@@ -141,6 +160,13 @@ describe('airlock policy explain', () => {
     const result = await run(['explain', '--groups', 'dba'])
     assert.ok(result.stdout.includes('sql_query on orders-db (rds-data): grant dba-orders-read (ttl 15m; read-only, max 200 rows, timeout 30s; mask *.email=redact, customers.phone=last4)\n'), 'expected: result.stdout.includes(\'sql_query on orders-db (rds-data): grant dba-orders-read (ttl 15m; read-o...')
     assert.ok(!result.stdout.includes('analysts-orders-write'), 'expected: !result.stdout.includes(\'analysts-orders-write\')')
+  })
+
+  it('says when a grant may read system catalogs, and only then', async () => {
+    const opted = await run(['explain', '--groups', 'dba', '--policy', join(dir, 'catalogs.json')])
+    assert.ok(opted.stdout.includes('sql_query on db (rds-data): grant dba-catalogs (ttl 15m; read-only, max 1000 rows, timeout 30s; system catalogs readable)\n'), opted.stdout)
+    const plain = await run(['explain', '--groups', 'dba'])
+    assert.ok(!plain.stdout.includes('system catalogs'), plain.stdout)
   })
 
   it('gives mallory (no groups) nothing', async () => {
@@ -171,7 +197,7 @@ describe('airlock policy explain', () => {
               grantId: 'analysts-orders-write',
               limits: {
                 ttlSeconds: 600,
-                sql: { mode: 'read-write', maxRows: 1000, timeoutSeconds: 30, maskColumns: {}, detectors: { awsKeys: true, emails: true, cardNumbers: true } },
+                sql: { mode: 'read-write', maxRows: 1000, timeoutSeconds: 30, maskColumns: {}, detectors: { awsKeys: true, emails: true, cardNumbers: true }, allowSystemCatalogs: false },
               },
             },
           ],
@@ -190,10 +216,11 @@ describe('airlock policy explain', () => {
 
   it('refuses bad usage with one line and exit 2', async () => {
     const line = 'usage: airlock policy explain --groups a,b [--subject s] [--policy <paths>] [--json]\n'
-    assert.deepEqual(await run(['explain']), { code: 2, stdout: '', stderr: line })
-    assert.deepEqual(await run(['explain', '--groups']), { code: 2, stdout: '', stderr: line })
-    assert.deepEqual(await run(['explain', '--groups', 'a', '--bogus']), { code: 2, stdout: '', stderr: line })
-    assert.deepEqual(await run(['explain', '--groups', 'a', 'extra']), { code: 2, stdout: '', stderr: line })
+    const refused = (problem: string) => ({ code: 2, stdout: '', stderr: `airlock policy explain: ${problem}\n${line}` })
+    assert.deepEqual(await run(['explain']), refused('whose access: give --groups or --subject'))
+    assert.deepEqual(await run(['explain', '--groups']), refused('--groups needs a value'))
+    assert.deepEqual(await run(['explain', '--groups', 'a', '--bogus']), refused('unknown option --bogus'))
+    assert.deepEqual(await run(['explain', '--groups', 'a', 'extra']), refused('unexpected argument extra'))
   })
 })
 
@@ -205,9 +232,9 @@ describe('airlock policy schema', () => {
   })
 
   it('takes no arguments; unknown subcommands are usage errors', async () => {
-    assert.deepEqual(await run(['schema', 'x']), { code: 2, stdout: '', stderr: 'usage: airlock policy schema\n' })
+    assert.deepEqual(await run(['schema', 'x']), { code: 2, stdout: '', stderr: 'airlock policy schema: unexpected argument x\nusage: airlock policy schema\n' })
     const usage = 'usage: airlock policy check <paths…> | policy explain --groups a,b [--subject s] [--policy <paths>] [--json] | policy schema\n'
-    assert.deepEqual(await run([]), { code: 2, stdout: '', stderr: usage })
-    assert.deepEqual(await run(['frob']), { code: 2, stdout: '', stderr: usage })
+    assert.deepEqual(await run([]), { code: 2, stdout: '', stderr: `airlock policy: which one: check, explain or schema?\n${usage}` })
+    assert.deepEqual(await run(['frob']), { code: 2, stdout: '', stderr: `airlock policy: unknown subcommand "frob"\n${usage}` })
   })
 })

@@ -7,7 +7,9 @@ import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { createRemoteJWKSet, jwtVerify } from 'jose'
 import type { CliIo } from '../../src/cli/cli-io.js'
-import { tokenCommand } from '../../src/cli/token-command.js'
+import { createTokenCommand, tokenCommand } from '../../src/cli/token-command.js'
+import { UpstreamError } from '../../src/errors.js'
+import { requestClientToken } from '../../src/sandbox/oidc/request-client-token.js'
 import { startDevIdp } from '../../src/sandbox/oidc/start-dev-idp.js'
 import type { DevIdp } from '../../src/sandbox/oidc/start-dev-idp.js'
 import { writeSandboxState } from '../../src/sandbox/sandbox-state.js'
@@ -67,12 +69,59 @@ describe('airlock token', () => {
     for (const [user, groups] of [['alice', ['dba']], ['bob', ['sre']], ['mallory', []]] as const) {
       const result = await run([user], cwd)
       assert.equal(result.code, 0)
-      assert.equal(result.err, '')
       assert.match(result.out, /^[\w-]+\.[\w-]+\.[\w-]+\n$/)
       const { payload } = await jwtVerify(result.out.trim(), createRemoteJWKSet(new URL(idp.jwksUri)), { issuer: idp.issuer, audience: gatewayUrl })
       assert.equal(payload.sub, user)
       assert.deepEqual(payload.groups, groups)
+      assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 600, 'the default lifetime is 10 minutes')
+      assert.equal(result.err, `airlock: ${user}'s token expires at ${new Date((payload.exp ?? 0) * 1000).toISOString().replace('.000Z', 'Z')}\n`)
     }
+  })
+
+  for (const [ttl, seconds] of [['1h', 3600], ['30m', 1800], ['90s', 90], ['60', 60]] as const) {
+    it(`--ttl ${ttl} asks the IdP for a token that lives ${seconds} s`, async () => {
+      const result = await run(['bob', '--ttl', ttl], await sandboxDir('ttl', state))
+      assert.equal(result.code, 0, result.err)
+      const { payload } = await jwtVerify(result.out.trim(), createRemoteJWKSet(new URL(idp.jwksUri)), { issuer: idp.issuer, audience: gatewayUrl })
+      assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), seconds)
+      assert.match(result.err, /^airlock: bob's token expires at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\n$/)
+    })
+  }
+
+  it('--ttl above the cap (1h) or below 60 s is refused before any request, naming the cap', async () => {
+    let requests = 0
+    const counting = createTokenCommand({ fetch: (input, init) => ((requests += 1), fetch(input, init)) })
+    const cwd = await sandboxDir('ttl-capped', state)
+    const cases: [string, RegExp][] = [
+      ['2h', /^airlock token: --ttl: at most 1h; .*sign in with OAuth\n/],
+      ['3601s', /^airlock token: --ttl: at most 1h/],
+      ['61m', /^airlock token: --ttl: at most 1h/],
+      ['59s', /^airlock token: --ttl: at least 60s\n/],
+      ['1d', /^airlock token: --ttl: expected a duration such as 90s, 30m or 1h\n/],
+      ['-5m', /^airlock token: --ttl needs a value\n/],
+      ['', /^airlock token: --ttl: expected a duration/],
+    ]
+    for (const [ttl, expected] of cases) {
+      let out = ''
+      let err = ''
+      const code = await counting(['alice', '--ttl', ttl], { stdout: (t) => (out += t), stderr: (t) => (err += t), cwd, env: {} })
+      assert.equal(code, 2, ttl)
+      assert.equal(out, '')
+      assert.match(err, expected)
+    }
+    assert.equal(requests, 0, 'a refused --ttl sends nothing to the IdP')
+  })
+
+  it('the dev IdP itself refuses a ttl outside 60 s to 1 h with invalid_request', async () => {
+    for (const ttlSeconds of [3601, 59]) {
+      await assert.rejects(
+        requestClientToken({ tokenEndpoint: idp.tokenEndpoint, clientId: 'alice', clientSecret: state.clients[0]?.secret ?? '', resource: gatewayUrl, ttlSeconds }),
+        (error: unknown) => error instanceof UpstreamError && error.publicDetail === 'invalid_request',
+      )
+    }
+    const token = await requestClientToken({ tokenEndpoint: idp.tokenEndpoint, clientId: 'alice', clientSecret: state.clients[0]?.secret ?? '', resource: gatewayUrl, ttlSeconds: 3600 })
+    const { payload } = await jwtVerify(token, createRemoteJWKSet(new URL(idp.jwksUri)), { issuer: idp.issuer, audience: gatewayUrl })
+    assert.equal((payload.exp ?? 0) - (payload.iat ?? 0), 3600)
   })
 
   const notRunning = 'no sandbox running here: start it with npm start\n'
@@ -114,11 +163,20 @@ describe('airlock token', () => {
 
   it('exits 2 for an unknown identity or bad arguments', async () => {
     const cwd = await sandboxDir('usage', state)
-    for (const argv of [[], ['eve'], ['Alice'], ['alice', 'bob'], ['--help'], ['__proto__']]) {
+    const cases: [string[], string][] = [
+      [[], 'whose token: alice, bob or mallory?'],
+      [['eve'], 'no identity "eve" in the sandbox: alice, bob or mallory'],
+      [['Alice'], 'no identity "Alice" in the sandbox: alice, bob or mallory'],
+      [['alice', 'bob'], 'unexpected argument "bob"'],
+      [['alice', '--bogus'], 'unknown option --bogus'],
+      [['alice', '--ttl'], '--ttl needs a value'],
+      [['__proto__'], 'no identity "__proto__" in the sandbox: alice, bob or mallory'],
+    ]
+    for (const [argv, problem] of cases) {
       const result = await run(argv, cwd)
       assert.equal(result.code, 2, argv.join(' '))
       assert.equal(result.out, '')
-      assert.equal(result.err, 'usage: airlock token <alice|bob|carol|mallory>\n')
+      assert.equal(result.err, `airlock token: ${problem}\nusage: airlock token <alice|bob|carol|mallory> [--ttl <duration>]\n`)
     }
   })
 })

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
+import { createServer } from 'node:http'
+import { createServer as createNetServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
+import { z } from 'zod'
 import type { CliIo } from '../../src/cli/cli-io.js'
 import { createVerifyCommand } from '../../src/cli/verify-command.js'
 import { systemClock } from '../../src/clock.js'
@@ -149,6 +152,47 @@ describe('airlock verify', () => {
     assert.match(badPolicy.err.join(''), /missing\.json: no such file/)
   })
 
+  describe('--gateway that cannot be reached says what it tried and why', () => {
+    const tried = (url: string) => new RegExp(`^FAIL  gateway\\.reachable  POST ${url.replace(/[.?*+]/g, '\\$&')} \\(MCP initialize, no token\\): `)
+    const run = async (url: string, timeoutMs = 2000): Promise<string> => {
+      const io = capture(project, {})
+      assert.equal(await createVerifyCommand({ clock: systemClock, timeoutMs })(['--gateway', url], io), 1)
+      assert.equal(io.err.join(''), '')
+      const out = io.out.join('')
+      assert.match(out, tried(url))
+      assert.match(out, /verify: 0 passed, 1 failed/)
+      return out
+    }
+
+    it('connection refused: nothing listens on the port', async () => {
+      const server = createServer()
+      await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok))
+      const { port } = z.object({ port: z.number() }).parse(server.address())
+      await new Promise<void>((ok) => server.close(() => ok()))
+      const out = await run(`http://127.0.0.1:${port}/mcp`)
+      assert.match(out, new RegExp(`connection refused by 127\\.0\\.0\\.1:${port} \\(nothing listens there: is the gateway running\\?\\)`))
+    })
+
+    it('DNS: the host does not resolve (.invalid never does, RFC 6761)', async () => {
+      const out = await run('http://airlock-gateway.invalid/mcp')
+      assert.match(out, /no DNS answer for airlock-gateway\.invalid \((ENOTFOUND|EAI_AGAIN|EAI_NONAME)\)/)
+    })
+
+    it('timeout: the server accepts and never answers', async () => {
+      const sockets = new Set<Socket>()
+      const silent = createNetServer((socket) => sockets.add(socket))
+      await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok))
+      const { port } = z.object({ port: z.number() }).parse(silent.address())
+      try {
+        const out = await run(`http://127.0.0.1:${port}/mcp`, 300)
+        assert.match(out, /no answer within 300 ms/)
+      } finally {
+        for (const socket of sockets) socket.destroy()
+        await new Promise<void>((ok) => silent.close(() => ok()))
+      }
+    })
+  })
+
   const USAGE: string[][] = [[], ['--json'], ['--token', 'x', '--agent-env'], ['--gateway', 'ftp://x'], ['--bogus'], ['stray'], ['--agent-env', '--token-file', 'x'], ['--role-policy', 'least.json', '--account', 'abc'], ['--gateway', 'http://127.0.0.1:9/mcp', '--token', '@absent'],
     ['--gateway', 'http://127.0.0.1:9/mcp', '--signing-key', '{"kty":"RSA","kid":"k","d":"x","n":"y","e":"AQAB"}'],
     ['--signing-key', '{"kty":"RSA","kid":"k","d":"x"}', '--token', 'x'],
@@ -161,7 +205,7 @@ describe('airlock verify', () => {
     it(`exits 2 on usage error: ${argv.join(' ') || '(none)'}`, async () => {
       const io = capture(project, {})
       assert.equal(await verify(argv, io), 2)
-      assert.match(io.err.join(''), /usage: airlock verify/)
+      assert.match(io.err.join(''), /^airlock verify: .+\nusage: airlock verify/)
     })
   }
 })

@@ -168,7 +168,7 @@ describe('caller-controlled strings cannot grow audit records or replies, and de
       subs.map(async (sub, index) => {
         const { client } = await e2e.connect(await e2e.token(sub, []))
         const n = 20 + index * 7
-        for (let i = 0; i < n; i++) await client.callTool({ name: 'whoami', arguments: {} })
+        for (let i = 0; i < n; i++) await client.callTool({ name: 'list_connections', arguments: {} })
         sent.set(sub, n)
         await client.close()
       }),
@@ -184,7 +184,7 @@ describe('caller-controlled strings cannot grow audit records or replies, and de
     }
     // A flood whose window is still open when the gateway stops: shutdown writes its count.
     const last = await e2e.connect(await e2e.token('last', []))
-    for (let i = 0; i < 40; i++) await last.client.callTool({ name: 'whoami', arguments: {} })
+    for (let i = 0; i < 40; i++) await last.client.callTool({ name: 'list_connections', arguments: {} })
     await last.client.close()
     assert.equal((await callsOf('last')).length, 1)
     await e2e.gateway.close()

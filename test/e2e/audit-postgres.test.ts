@@ -23,7 +23,7 @@ describe('gateway on the PostgreSQL audit sink (real PostgreSQL behind a TCP pro
   before(async () => {
     scratch = await createScratchSchema('audit_e2e')
     teardown.add(() => scratch.drop())
-    proxy = await startTcpProxy(5432)
+    proxy = await startTcpProxy({ port: 5432 })
     teardown.add(() => proxy.close())
     const keyDir = await mkdtemp(join(tmpdir(), 'airlock-audit-key-'))
     teardown.add(() => rm(keyDir, { recursive: true, force: true }))

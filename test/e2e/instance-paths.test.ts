@@ -28,7 +28,7 @@ describe('ssm_run through the gateway: a link under an allowed tree that leads o
   before(async () => {
     ssm = await startSsmEmulator({ store: createCredentialStore([{ ...credentials, principalArn: GATEWAY_SESSION }]), trail: createTrail(systemClock), clock: systemClock, instances: [{ instanceId: WEB1, name: 'web-1' }] })
     teardown.add(() => ssm.close())
-    logs = `${ssm.instanceDir(WEB1)}/var/log`
+    logs = '/var/log'
     e2e = await startE2E({
       startMs: systemClock.now(),
       awsCredentials: async () => credentials,

@@ -44,7 +44,7 @@ describe('the 2026-07-28 lane: the v2 client pinned to the modern revision, on t
     }
     assert.deepEqual(await names('alice', ['dba']), ['list_connections', 'whoami'])
     assert.deepEqual(await names('bob', ['sre']), ['whoami'])
-    assert.deepEqual(await names('mallory', []), [])
+    assert.deepEqual(await names('mallory', []), ['whoami'], 'whoami is open to everyone signed in')
   })
 
   it('marks a tools/list result private and not reusable, on the wire', async () => {
@@ -59,7 +59,7 @@ describe('the 2026-07-28 lane: the v2 client pinned to the modern revision, on t
 
   it('refuses ungranted and unknown tools with a fixed sentence and a correlation id', async () => {
     const mallory = await e2e.connectModern(await e2e.token('mallory', []))
-    const denied = await mallory.callTool({ name: 'whoami', arguments: {} })
+    const denied = await mallory.callTool({ name: 'list_connections', arguments: {} })
     assert.equal(denied.isError, true)
     assert.match(JSON.stringify(denied.content), /\[POLICY_DENIED\][^"]*correlation id [0-9a-f]{12}/)
     const bob = await e2e.connectModern(await e2e.token('bob', ['sre']))

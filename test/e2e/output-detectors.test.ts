@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -44,8 +43,6 @@ describe('value detectors run over every tool’s output, as the grant configure
   let db: pg.Client
   let ssm: SsmEmulator
   let e2e: E2E
-  /** A process whose command line carries a password and a session token, as `ps` shows them. */
-  let leaky: ChildProcess
 
   before(async () => {
     db = new pg.Client({ connectionString: databaseUrl })
@@ -60,10 +57,13 @@ describe('value detectors run over every tool’s output, as the grant configure
     teardown.add(() => rds.close())
     ssm = await startSsmEmulator({ store, trail, clock: systemClock, instances: [{ instanceId: WEB1, name: 'web-1' }] })
     teardown.add(() => ssm.close())
-    const logs = `${ssm.instanceDir(WEB1)}/var/log`
-    await writeFile(join(logs, 'app', 'deploy.log'), `cloning https://x-access-token:ghp_e2eTokenValue0123456789@github.com/acme/app\nbearer ${JWT}\n`)
-    leaky = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)', '--', `--db-password=${DB_PASSWORD}`, `--session=${JWT}`], { stdio: 'ignore' })
-    teardown.add(() => leaky.kill())
+    // The instance's tree on the host; its commands see it as / (so its log tree is /var/log).
+    const hostLogs = `${ssm.instanceDir(WEB1)}/var/log`
+    await writeFile(join(hostLogs, 'app', 'deploy.log'), `cloning https://x-access-token:ghp_e2eTokenValue0123456789@github.com/acme/app\nbearer ${JWT}\n`)
+    // A process listing as `ps -o args=` prints it: a command line with a password and a session token.
+    // (The instance's own `ps` sees only the instance's processes, so the listing is a saved one.)
+    await writeFile(join(hostLogs, 'app', 'processes.log'), `node -e setTimeout(() => {}, 120000) -- --db-password=${DB_PASSWORD} --session=${JWT}\n`)
+    const logs = '/var/log'
     const kube: KubeApiServer = await startKubeApiServer({
       store,
       clock: systemClock,
@@ -106,7 +106,7 @@ describe('value detectors run over every tool’s output, as the grant configure
   })
   after(() => teardown.run())
 
-  const ps = () => ({ connection: 'web', instance: WEB1, command: `ps -o args= -p ${leaky.pid ?? 0}` })
+  const ps = () => ({ connection: 'web', instance: WEB1, command: 'cat /var/log/app/processes.log' })
 
   it('ssm_run: a ps listing through the v1 client on the 2025 lane shows the command line without its secrets', async () => {
     const { client } = await e2e.connect(await e2e.token('olga', ['ops']))
@@ -119,7 +119,7 @@ describe('value detectors run over every tool’s output, as the grant configure
 
   it('ssm_run: a file with a token in a URL and a bearer JWT, through the v2 client on the 2026-07-28 lane', async () => {
     const client = await e2e.connectModern(await e2e.token('olga', ['ops']))
-    const result = await client.callTool({ name: 'ssm_run', arguments: { connection: 'web', instance: WEB1, command: `cat ${ssm.instanceDir(WEB1)}/var/log/app/deploy.log` } })
+    const result = await client.callTool({ name: 'ssm_run', arguments: { connection: 'web', instance: WEB1, command: 'cat /var/log/app/deploy.log' } })
     const text = textOf(result)
     assert.match(text, /x-access-token:\[redacted:secret\]@github\.com/)
     assertNoSecret(text)

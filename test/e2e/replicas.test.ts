@@ -11,7 +11,7 @@ import { Client as ModernClient, StreamableHTTPClientTransport as ModernTranspor
 import pg from 'pg'
 import { runCli } from '../../src/cli/run-cli.js'
 import { startSandbox, type Sandbox } from '../../src/cli/start-sandbox.js'
-import { CORRELATION_META_KEY } from '../../src/mcp/call-tool.js'
+import { CORRELATION_META_KEY } from '../../src/mcp/call-record.js'
 import { createTeardown } from '../support/teardown.js'
 
 const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432/test'

@@ -8,7 +8,7 @@ import type { Logger } from '../../src/cli/logger.js'
 import { defineTool, type AnyToolDefinition } from '../../tools/define-tool.js'
 import { registeredTools } from '../../tools/index.js'
 import { createTeardown } from '../support/teardown.js'
-import { startTcpProxy, type TcpProxy } from '../support/tcp-fault-proxy.js'
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js'
 import { modernHeaders, modernRequest, openSession, postMcp, sessionHeaders } from './support/raw-http.js'
 import { startE2E, type E2E } from './support/start-e2e.js'
 

@@ -43,7 +43,7 @@ describe('the sandbox: dev IdP → gateway (IRSA, no static keys) → AWS emulat
     assert.ok(!names.alice?.includes('ssm_run'), 'expected: !names.alice?.includes(\'ssm_run\')')
     assert.ok(names.bob?.includes('ssm_run'), 'expected: names.bob?.includes(\'ssm_run\')')
     assert.ok(!names.bob?.includes('sql_query'), 'expected: !names.bob?.includes(\'sql_query\')')
-    assert.deepEqual(names.mallory, [])
+    assert.deepEqual(names.mallory, ['whoami'], 'mallory holds no grant: whoami, open to everyone, is all she sees')
   })
 
   it('alice reads the orders database with emails masked; a write is refused', async () => {

@@ -6,6 +6,7 @@ import type { Principal } from '../../src/auth/principal.js'
 import { createManualClock, type ManualClock } from '../../src/clock.js'
 import { StateError } from '../../src/errors.js'
 import { createCallAdmission, signedInAt, type CallLimits } from '../../src/mcp/admit-call.js'
+import { EVERYONE_GRANT } from '../../src/policy/everyone-grant.js'
 import { createMemoryState, type GatewayState } from '../../src/state/gateway-state.js'
 import { createRedisActivationStore } from '../../src/state/redis-activation-store.js'
 import { createRedisConcurrencyLimiter } from '../../src/state/redis-concurrency-limiter.js'
@@ -84,7 +85,7 @@ for (const [name, make] of backends) {
       assert.ok(first.ok && first.started && !first.renewed, JSON.stringify(first))
       await first.release()
       const second = await admit(principal('alice'), open, T0 + 60_000)
-      assert.ok(second.ok && !second.started && second.activation.expiresAt === T0 + 15 * 60_000, JSON.stringify(second))
+      assert.ok(second.ok && !second.started && second.activation?.expiresAt === T0 + 15 * 60_000, JSON.stringify(second))
       const ended = await admit(principal('alice'), open, T0 + 15 * 60_000)
       assert.deepEqual(ended, { ok: false, code: 'GRANT_EXPIRED', reason: 'ACTIVATION_ENDED', message: 'Your access through grant "open" ended at 12:15 UTC (2026-11-29T12:15:00.000Z).' })
       const renewed = await admit(principal('alice', { authTime: T0 / 1000 + 16 * 60, issuedAt: T0 / 1000 + 16 * 60 }), open, T0 + 16 * 60_000)
@@ -97,6 +98,22 @@ for (const [name, make] of backends) {
       assert.deepEqual(await admit(noIat, open, T0), { ok: false, code: 'SIGN_IN_REQUIRED', reason: 'SIGN_IN_MISSING', message: 'Grant "open": your token carries no sign-in time (auth_time or iat).' })
       const stale = await admit(principal('bob', { authTime: T0 / 1000 - 86_400 }), open, T0)
       assert.deepEqual(stale, { ok: false, code: 'SIGN_IN_REQUIRED', reason: 'SIGN_IN_TOO_OLD', message: 'Grant "open": your last sign-in is more than 24 h old.' })
+    })
+
+    it('keeps no access period under the built-in grant for everyone: no sign-in time needed, never ended, still limited', async () => {
+      const clock = createManualClock(T0)
+      const state = make(clock)
+      const admit = createCallAdmission({ state, subjectLimits: { callsPerMinute: 1 }, maxSignInAgeMs: MAX_AGE })
+      const { issuedAt: _dropped, ...noIat } = principal('mallory', { groups: [] })
+      const first = await admit(noIat, EVERYONE_GRANT, T0)
+      assert.deepEqual({ ...first, release: undefined }, { ok: true, activation: undefined, started: false, renewed: false, release: undefined })
+      if (first.ok) await first.release()
+      const later = await admit(noIat, EVERYONE_GRANT, T0 + 13 * 3600_000)
+      assert.ok(later.ok && later.activation === undefined, JSON.stringify(later))
+      await later.release()
+      assert.equal(await state.activations.find([{ issuer: 'https://idp.example.com', subject: 'mallory', grantId: EVERYONE_GRANT.id }]).then((found) => found[0]), undefined, 'no period stored')
+      const third = await admit(noIat, EVERYONE_GRANT, T0 + 13 * 3600_000 + 1)
+      assert.deepEqual(third, { ok: false, code: 'RATE_LIMITED', reason: 'CALLS_PER_MINUTE', message: 'Retry after 60 s.' })
     })
 
     it('refuses over the grant’s limits before starting a period, and frees the place of a refused call', async () => {

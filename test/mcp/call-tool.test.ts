@@ -1,127 +1,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { z } from 'zod'
-import type { AuditEvent, AuditSink } from '../../src/audit/audit-event.js'
-import type { Principal } from '../../src/auth/principal.js'
-import { createManualClock } from '../../src/clock.js'
 import { GuardError, UpstreamError } from '../../src/errors.js'
-import { createAuditSampling } from '../../src/mcp/audit-sampling.js'
-import { createCallAdmission } from '../../src/mcp/admit-call.js'
-import { CORRELATION_META_KEY, createToolCaller, type CallRequest } from '../../src/mcp/call-tool.js'
-import { createMemoryState } from '../../src/state/gateway-state.js'
+import { CORRELATION_META_KEY } from '../../src/mcp/call-record.js'
+import type { CallRequest } from '../../src/mcp/call-tool.js'
 import { hashArgs } from '../../src/mcp/hash-args.js'
-import { createToolCatalog } from '../../src/mcp/tool-catalog.js'
-import type { Policy } from '../../src/policy/policy.js'
-import type { PolicyFileInput } from '../../src/policy/policy-schema.js'
-import { defineTool, type AnyToolDefinition, type ToolContext, type ToolDeps, type ToolResult } from '../../tools/define-tool.js'
-import { policyOf, rds } from '../policy/policy-fixture.js'
+import { CORRELATION, harness, principal, replyText } from './support/call-harness.js'
 
 // The tools/call pipeline without HTTP: what is decided, recorded and answered for each path,
 // and what the tool is (and is not) given.
-
-const NOW = Date.parse('2026-11-29T12:00:00Z')
-const CORRELATION = /\(correlation id ([0-9a-f]{12})\)$/
-
-const policyFile: PolicyFileInput = {
-  version: 1,
-  connections: { 'orders-db': rds, 'other-db': rds },
-  grants: [
-    { id: 'echo-ops', groups: ['ops'], tools: ['echo', 'ghost'], ttl: '15m' },
-    { id: 'db-ops', groups: ['ops'], connections: ['orders-db'], tools: ['db_echo'], ttl: '5m', sql: {} },
-    { id: 'approval', groups: ['leads'], tools: ['echo'], approval: { approverGroups: ['boss'] } },
-    { id: 'gone', groups: ['former'], tools: ['echo'], notAfter: '2026-11-29T11:00:00Z' },
-    { id: 'ending', groups: ['temps'], tools: ['echo'], ttl: '1h', notAfter: '2026-11-29T12:00:30Z' },
-  ],
-}
-
-type Handler = (ctx: ToolContext<Record<string, unknown>>) => Promise<ToolResult>
-
-interface Harness {
-  readonly events: AuditEvent[]
-  /** `grant.activated` records: a period started by a call. */
-  readonly activated: AuditEvent[]
-  readonly logged: { message: string; error: unknown }[]
-  readonly handled: ToolContext<Record<string, unknown>>[]
-  readonly policy: Policy
-  readonly deps: ToolDeps
-  readonly clock: ReturnType<typeof createManualClock>
-  call(overrides?: Partial<CallRequest>): ReturnType<ReturnType<typeof createToolCaller>>
-  /** Audit writes fail while this is set: for every write, or only for records of this type. */
-  failAudit: boolean | AuditEvent['type']
-  handler: Handler
-}
-
-function harness(): Harness {
-  const events: AuditEvent[] = []
-  const activated: AuditEvent[] = []
-  const logged: { message: string; error: unknown }[] = []
-  const handled: ToolContext<Record<string, unknown>>[] = []
-  const clock = createManualClock(NOW)
-  const policy = policyOf(policyFile)
-  const deps = { clock } as unknown as ToolDeps
-  const audit: AuditSink = {
-    async write(event) {
-      if (h.failAudit === true || h.failAudit === event.type) throw new Error('disk full')
-      // Grant periods have their own records (tested with admission); these tests follow the call's.
-      if (event.type === 'grant.activated') activated.push(event)
-      else events.push(event)
-    },
-  }
-  const run = async (ctx: ToolContext<Record<string, unknown>>): Promise<ToolResult> => {
-    handled.push(ctx)
-    return h.handler(ctx)
-  }
-  const tools = [
-    defineTool({ name: 'echo', title: 'Echo', description: 'Echoes.', connectionKinds: [], input: { text: z.string().max(20), extra: z.unknown().optional(), opts: z.object({ depth: z.number() }).optional() }, annotations: () => ({ readOnlyHint: true, destructiveHint: false }), handler: run }),
-    defineTool({ name: 'db_echo', title: 'DB echo', description: 'Echoes via a connection.', connectionKinds: ['rds-data'], input: { text: z.string() }, annotations: () => ({ readOnlyHint: true, destructiveHint: false }), handler: run }),
-  ] as unknown as AnyToolDefinition[]
-  const logError = (message: string, error: unknown) => logged.push({ message, error })
-  // Grant periods and limits in this process's memory, as one gateway keeps them.
-  const state = createMemoryState(clock)
-  const caller = createToolCaller({
-    admit: createCallAdmission({ state, subjectLimits: {}, maxSignInAgeMs: 24 * 3600_000 }),
-    activations: state.activations,
-    catalog: createToolCatalog(tools),
-    deps,
-    audit,
-    denials: createAuditSampling({ audit, clock, logError }),
-    clock,
-    redactArgs: (args) => Object.fromEntries(Object.entries(args).map(([k, v]) => [k, k === 'text' ? '[redacted-by-test]' : v])),
-    logError,
-  })
-  const h: Harness = {
-    events,
-    activated,
-    logged,
-    handled,
-    policy,
-    deps,
-    clock,
-    failAudit: false,
-    handler: async (ctx) => ({ text: `echo ${String(ctx.args.text)}` }),
-    call(overrides = {}) {
-      return caller({
-        principal: principal(),
-        policy,
-        session: { idHash: 'session-hash' },
-        name: 'echo',
-        rawArgs: { text: 'hi' },
-        signal: new AbortController().signal,
-        progress: async () => undefined,
-        ...overrides,
-      })
-    },
-  }
-  return h
-}
-
-function principal(groups: string[] = ['ops'], extra: Partial<Principal> = {}): Principal {
-  return { issuer: 'https://idp.test', subject: 'alice', groups, expiresAt: NOW / 1000 + 3600, issuedAt: NOW / 1000 - 60, ...extra }
-}
-
-function replyText(result: { content: { text: string }[] }): string {
-  return result.content.map((c) => c.text).join('')
-}
 
 function correlationOf(result: { content: { text: string }[] }): string {
   const match = CORRELATION.exec(replyText(result))
@@ -265,7 +151,7 @@ describe('callTool: refusals', () => {
     ['grant expired', { principal: principal(['former']) }, 'POLICY_DENIED', 'GRANT_EXPIRED', 'gone', /^\[POLICY_DENIED\] Access denied by policy\. Your grant "gone" for echo has expired\./],
     ['connection not granted', { name: 'db_echo', rawArgs: { connection: 'other-db', text: 'x' } }, 'POLICY_DENIED', 'CONNECTION_NOT_GRANTED', undefined, /is unknown or not granted to you for db_echo/],
     ['connection on a tool without one', { rawArgs: { connection: 'orders-db', text: 'x' } }, 'POLICY_DENIED', 'CONNECTION_NOT_EXPECTED', undefined, /Tool echo takes no connection\./],
-    ['unknown tool name someone holds a grant for', { name: 'ghost' }, 'UNKNOWN_TOOL', 'UNKNOWN_TOOL', undefined, /^\[UNKNOWN_TOOL\] There is no such tool\. There is no tool named "ghost"\. \(correlation id/],
+    ['unknown tool name someone holds a grant for', { name: 'ghost' }, 'UNKNOWN_TOOL', 'UNKNOWN_TOOL', undefined, /^\[UNKNOWN_TOOL\] There is no such tool\. "ghost" is not one of the tools tools\/list shows you\. \(correlation id/],
     ['unknown tool name without a grant', { name: 'nothing' }, 'POLICY_DENIED', 'NO_GRANT', undefined, /^\[POLICY_DENIED\] Access denied by policy\. You have no grant for tool nothing\./],
   ]
   for (const [name, request, code, reason, grantId, text] of denials) {
@@ -367,7 +253,7 @@ describe('callTool: tool failures', () => {
     }
     const result = await h.call()
     const id = correlationOf(result)
-    assert.equal(replyText(result), `[SQL_NOT_READ_ONLY] This connection is read-only for you, and the statement is not a plain read. not read-only: DeleteStmt (correlation id ${id})`)
+    assert.equal(replyText(result), `[SQL_NOT_READ_ONLY] This connection is read-only for you. not read-only: DeleteStmt (correlation id ${id})`)
     assert.equal(result.isError, true)
     assert.equal(h.logged.length, 0)
     const record = h.events[0]
@@ -402,6 +288,7 @@ describe('callTool: tool failures', () => {
     assert.equal(h.logged.length, 1)
     assert.equal(h.logged[0]?.message, `tool echo failed (correlation id ${id})`)
     assert.equal(h.logged[0]?.error, bug)
+    assert.deepEqual(h.logged[0]?.fields, { correlationId: id }, 'the log line carries the id as a field')
     assert.equal(h.events[0]?.reason, 'undefined is not a function')
     assert.equal(h.events[0]?.code, 'INTERNAL')
   })
@@ -468,6 +355,7 @@ describe('callTool: no result without its record', () => {
     assert.match(replyText(result), /^\[AUDIT_UNAVAILABLE\] The call could not be recorded in the audit trail/)
     assert.equal(h.handled.length, 0, 'the tool did not run')
     assert.equal(h.logged[0]?.message, `audit write failed for the intent of call ${id}; the tool was not run`)
+    assert.deepEqual(h.logged[0]?.fields, { correlationId: id }, 'the log line carries the id as a field')
     const record = h.events[0]
     assert.ok(record !== undefined, 'the outcome is still recorded')
     assert.deepEqual(

@@ -11,6 +11,7 @@ function lines(documents: PolicyDocument[], nowMs?: number): string[] {
 }
 
 const grant = { id: 'g', groups: ['dba'], connections: ['orders-db'], tools: ['sql_query'] }
+const READER = 'arn:aws:secretsmanager:us-east-1:111122223333:secret:demo-orders-ro-Ef34Gh'
 const file = (grants: unknown[], connections: Record<string, unknown> = { 'orders-db': rds }) => ({ version: 1, connections, grants })
 
 describe('buildPolicy', () => {
@@ -109,6 +110,36 @@ describe('buildPolicy', () => {
     ])
   })
 
+  it('warns when a read-only grant, on any engine, reaches a Data API connection without readOnlySecretArn', () => {
+    const mysql = { ...rds, engine: 'mysql' }
+    const connections = { pg: rds, my: mysql, 'pg-reader': { ...rds, readOnlySecretArn: READER }, 'my-reader': { ...mysql, readOnlySecretArn: READER }, web: ssm }
+    const result = buildPolicy([
+      {
+        source: 'a.json',
+        data: file(
+          [
+            { id: 'default-mode', groups: ['x'], connections: ['pg'], tools: ['sql_query'] },
+            { id: 'explicit', groups: ['x'], connections: ['web', 'pg-reader', 'my'], tools: ['sql_query'], sql: { mode: 'read-only' } },
+            { id: 'with-readers', groups: ['x'], connections: ['pg-reader', 'my-reader'], tools: ['sql_query'] },
+            { id: 'writer', groups: ['x'], connections: ['pg', 'my'], tools: ['sql_query'], sql: { mode: 'read-write' } },
+            { id: 'masked', groups: ['x'], connections: ['my'], tools: ['sql_query'], sql: { maskColumns: { '*.email': 'redact' } } },
+          ],
+          connections,
+        ),
+      },
+    ])
+    assert.ok(result.ok, 'expected: result.ok')
+    const why = 'which has no "readOnlySecretArn": statements run as its read-write database user, so nothing in the database itself stops what the statement guard and the read-only transaction miss'
+    assert.deepEqual(
+      result.warnings.filter((w) => !w.message.includes('"ssm" limits')).map(formatPolicyIssue),
+      [
+        `a.json: grants[0].connections[0]: grant is read-only on "pg", ${why}`,
+        `a.json: grants[1].connections[2]: grant is read-only on "my", ${why}`,
+        `a.json: grants[4].connections[0]: grant is read-only on "my", ${why}`,
+      ],
+    )
+  })
+
   it('rejects bad ttls and notAfter values', () => {
     const bad = [{ ttl: '0m' }, { ttl: '13h' }, { ttl: '15 minutes' }, { ttl: 900 }, { notAfter: '2026-02-30T00:00:00Z' }, { notAfter: 'tomorrow' }]
     assert.deepEqual(lines([{ source: 'a.json', data: file(bad.map((extra, i) => ({ ...grant, id: `g${i}`, ...extra }))) }]), [
@@ -122,7 +153,7 @@ describe('buildPolicy', () => {
   })
 
   it('warns about grants already past notAfter when given the time', () => {
-    const data = file([{ ...grant, notAfter: '2026-01-01T00:00:00Z' }])
+    const data = file([{ ...grant, notAfter: '2026-01-01T00:00:00Z' }], { 'orders-db': { ...rds, readOnlySecretArn: READER } })
     const result = buildPolicy([{ source: 'a.json', data }], { nowMs: Date.parse('2026-02-01T00:00:00Z') })
     assert.ok(result.ok, 'expected: result.ok')
     assert.deepEqual(result.warnings.map(formatPolicyIssue), ['a.json: grants[0].notAfter: grant expired at 2026-01-01T00:00:00Z; it allows nothing'])

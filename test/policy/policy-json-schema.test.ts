@@ -11,7 +11,7 @@ describe('policyJsonSchema', () => {
     assert.equal(
       committed,
       `${JSON.stringify(policyJsonSchema(), null, 2)}\n`,
-      'policies/policy.schema.json is stale; regenerate it with: npx airlock policy schema > policies/policy.schema.json',
+      'policies/policy.schema.json is stale; regenerate it with: npx --no-install airlock policy schema > policies/policy.schema.json',
     )
   })
 

@@ -76,7 +76,7 @@ describe('kubectl tool against the EKS emulator and the Kubernetes API stand-in'
   test('list pods in a granted namespace: table and trimmed objects', async () => {
     const result = await call({ verb: 'list', resource: 'pods', namespace: 'shop' })
     assert.match(result.text, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE/)
-    assert.match(result.text, new RegExp(`${PAYMENTS_POD}\\s+0/1\\s+CrashLoopBackOff\\s+7`))
+    assert.match(result.text, new RegExp(`${PAYMENTS_POD}\\s+0/1\\s+CrashLoopBackOff\\s+8`))
     const items = z.array(z.object({ name: z.string(), creationTimestamp: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) })).parse(result.structured?.['items'])
     assert.deepEqual(items.map((i) => i.name), ['checkout-7d9f8b6c5d-h4x7q', 'checkout-7d9f8b6c5d-m2p9z', PAYMENTS_POD])
     assert.equal(kube.requests().at(-1)?.user, 'airlock-gateway')

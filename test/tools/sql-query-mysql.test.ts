@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { existsSync } from 'node:fs'
 import { after, before, describe, it } from 'node:test'
+import { BeginTransactionCommand, ExecuteStatementCommand, RollbackTransactionCommand } from '@aws-sdk/client-rds-data'
 import { z } from 'zod'
 import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
@@ -25,15 +26,15 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     assert.equal(rows[0]?.[0], 1)
     assert.equal(rows[0]?.[1], 'ada')
     assert.equal(rows[0]?.[2], '10.50')
-    // The gateway's time limit (after a one-time VERSION() per cluster), then the statement.
-    assert.match(actions(calls).join(), /^BeginTransaction:ok,(ExecuteStatement:ok,){2,3}RollbackTransaction:ok$/)
+    // The read-only transaction, the gateway's time limit (after a one-time VERSION() per cluster), then the statement.
+    assert.match(actions(calls).join(), /^BeginTransaction:ok,(ExecuteStatement:ok,){3,4}RollbackTransaction:ok$/)
   })
 
   it('asks a cluster whether it is MariaDB once per gateway, not once per call or per process', async () => {
     await h.run({ sql: 'SELECT 1 AS one' })
     const { calls } = await h.run({ sql: 'SELECT 2 AS two' })
-    // Known by now: the time limit, then the statement.
-    assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
+    // Known by now: the read-only transaction, the time limit, then the statement.
+    assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
     const fresh = createToolDeps({ aws: h.aws, clock: systemClock })
     assert.equal(fresh.mysqlFlavours.get([MY_CLUSTER]), undefined, 'a new gateway starts with nothing cached')
     await runStatement({
@@ -89,25 +90,59 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     assert.equal(existsSync('/tmp/airlock-x'), false)
   })
 
-  it('holds without the guard: a write in the read-only call is rolled back', async () => {
+  it('holds without the guard: the database refuses writes in the read-only call', async () => {
     const before = await h.checksum()
-    const { output, rolledBack } = await runStatement({
-      client: h.aws.rdsData({ region: 'eu-west-1', principal }),
-      engine: 'mysql',
-      mode: 'read-only',
-      resourceArn: MY_CLUSTER,
-      secretArn: MY_SECRET,
-      database: 'test',
-      sql: `DELETE FROM ${h.table}`,
-      parameters: [],
-      timeoutMs: 5000,
-      clock: systemClock,
-      signal: new AbortController().signal,
-      progress: () => undefined,
-    })
-    assert.equal(output.numberOfRecordsUpdated, 5)
-    assert.equal(rolledBack, true)
-    assert.equal(await h.checksum(), before)
+    const t = h.table
+    const writes = [
+      `DELETE FROM ${t}`,
+      `UPDATE ${t} SET balance = 0`,
+      `INSERT INTO ${t} (id, owner) VALUES (99, 'x')`,
+      `INSERT INTO ${t} (id, owner) SELECT id + 100, owner FROM ${t}`,
+      `REPLACE INTO ${t} (id, owner) VALUES (1, 'x')`,
+      `SELECT * FROM ${t} FOR UPDATE`,
+    ]
+    for (const sql of writes) {
+      const smuggled = runStatement({
+        client: h.aws.rdsData({ region: 'eu-west-1', principal }),
+        engine: 'mysql',
+        mode: 'read-only',
+        resourceArn: MY_CLUSTER,
+        secretArn: MY_SECRET,
+        database: 'test',
+        sql,
+        parameters: [],
+        timeoutMs: 5000,
+        clock: systemClock,
+        signal: new AbortController().signal,
+        progress: () => undefined,
+      })
+      await assert.rejects(smuggled, (e: unknown) => {
+        assert.ok(e instanceof UpstreamError && e.code === 'DB_ERROR', `${sql}: expected DB_ERROR, got ${String(e)}`)
+        assert.match(e.message, /READ ONLY transaction/, `${sql}: the database, not the closing rollback, stopped it`)
+        return true
+      })
+      assert.equal(await h.checksum(), before, `${sql} changed the table`)
+    }
+  })
+
+  it('cannot make a begun Data API transaction read-only, but can start a read-only one on its connection', async () => {
+    const client = h.aws.rdsData({ region: 'eu-west-1', principal })
+    const base = { resourceArn: MY_CLUSTER, secretArn: MY_SECRET, database: 'test' }
+    const { transactionId } = await client.send(new BeginTransactionCommand(base))
+    const run = (sql: string) => client.send(new ExecuteStatementCommand({ ...base, sql, transactionId }))
+    try {
+      // MySQL and MariaDB refuse to change a begun transaction (error 1568): why the gateway does not use SET TRANSACTION.
+      await assert.rejects(run('SET TRANSACTION READ ONLY'), /can't be changed while a transaction is in progress/)
+      // SET SESSION only reaches the next transaction: this one still writes.
+      await run('SET SESSION TRANSACTION READ ONLY')
+      const wrote = await run(`UPDATE ${h.table} SET note = note WHERE id = 1`)
+      assert.equal(wrote.numberOfRecordsUpdated, 1, 'the UPDATE ran in the begun transaction (it matched one row and changed nothing)')
+      await run('SET SESSION TRANSACTION READ WRITE')
+      await run('START TRANSACTION READ ONLY')
+      await assert.rejects(run(`UPDATE ${h.table} SET note = note WHERE id = 1`), /READ ONLY transaction/)
+    } finally {
+      await client.send(new RollbackTransactionCommand({ ...base, transactionId }))
+    }
   })
 
   it('refuses reading masked columns other than as is, and masks them when selected as is', async () => {

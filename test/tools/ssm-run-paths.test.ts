@@ -60,7 +60,7 @@ describe('ssm_run resolves path arguments on the instance: links out of the allo
     emulator = await startSsmEmulator({ store: createCredentialStore([{ ...KEY, principalArn: 'arn:aws:sts::111122223333:assumed-role/airlock-gateway/airlock' }]), trail: createTrail(systemClock), clock: systemClock, instances: [{ instanceId: WEB1, name: 'web-1' }], deliveryDelayMs: 10 })
     teardown.add(() => emulator.close())
     deps = createToolDeps({ aws: createAwsClients({ credentials: async () => KEY, endpoints: { ssm: emulator.endpoint }, maxAttempts: 1 }), clock: systemClock })
-    logs = `${emulator.instanceDir(WEB1)}/var/log`
+    logs = '/var/log'
     policyGrant = resolveGrant(grantSchema.parse({
       id: 'ops-logs',
       groups: ['ops'],

@@ -100,7 +100,7 @@ describe('ssm_run', () => {
   })
 
   it('returns a failing exit code as a normal result', async () => {
-    const logs = `${emulator.instanceDir(WEB1)}/var/log`
+    const logs = '/var/log'
     const tailLogs = grant({ commands: [['tail', '-n', '{int:1-100}', `{path:${logs}/**}`]] })
     // The tree's root is a directory: the path is allowed, tail itself fails.
     const result = await ssmRun.handler(ctx({ instance: WEB1, command: `tail -n 5 ${logs}` }, { grant: tailLogs }))

@@ -78,6 +78,8 @@ export async function deletePod(apis: KubeApis, namespace: string, name: string)
 
 export interface LogQuery {
   readonly container?: string | undefined
+  /** The previous (terminated) container's log, as `kubectl logs --previous`. */
+  readonly previous?: boolean | undefined
   readonly tailLines: number
   readonly sinceSeconds: number
   readonly limitBytes: number
@@ -87,6 +89,7 @@ export async function readLog(apis: KubeApis, namespace: string, name: string, q
   const text = await apis.core.readNamespacedPodLog({
     namespace, name, tailLines: query.tailLines, sinceSeconds: query.sinceSeconds, limitBytes: query.limitBytes,
     ...(query.container === undefined ? {} : { container: query.container }),
+    ...(query.previous === true ? { previous: true } : {}),
   })
   return typeof text === 'string' ? text : ''
 }

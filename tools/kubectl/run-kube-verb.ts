@@ -3,7 +3,7 @@ import type { KubeApis } from '../../src/aws/kube-client.js'
 import type { KubectlConstraints } from '../../src/policy/kubectl-constraints.js'
 import type { KubeAccessPlan, KubectlArgs } from './check-kube-access.js'
 import { formatKubeTable } from './format-kube-table.js'
-import { arr, at, str, type Json } from './kube-json.js'
+import { arr, at, num, str, type Json } from './kube-json.js'
 import { RESOURCE_OPS, deletePod, listObjects, readLog, readObject, restartObject, scaleObject } from './kube-operations.js'
 import { eventSummary, summarizeObject } from './summarize-object.js'
 
@@ -88,7 +88,7 @@ export async function runKubeVerb(input: RunInput): Promise<KubeVerbResult> {
     case 'scale': {
       const replicas = args.replicas ?? 0
       const result = await scaleObject(apis, resource, namespace ?? '', name, replicas)
-      return { text: `${ref} scaled to ${replicas}${where}`, structured: { verb, resource, namespace, name, replicas: at(result, 'spec', 'replicas') }, audit: { replicas } }
+      return { text: `${ref} scaled to ${replicas}${where}`, structured: { verb, resource, namespace, name, replicas: num(at(result, 'spec', 'replicas')) ?? replicas }, audit: { replicas } }
     }
     case 'rollout-restart': {
       const restartedAt = new Date(now).toISOString().replace(/\.\d{3}Z$/, 'Z')
@@ -127,7 +127,7 @@ async function logs(input: RunInput): Promise<KubeVerbResult> {
   const askedAll = args.tailLines === undefined || args.tailLines > limits.maxLines
   const fetchBytes = Math.min(limits.maxBytes * 4, 4 * 1_048_576)
   const raw = await readLog(apis, plan.namespace ?? '', args.name ?? '', {
-    container: args.container, tailLines: askedAll ? tailLines + 1 : tailLines, sinceSeconds, limitBytes: fetchBytes + 1,
+    container: args.container, previous: args.previous, tailLines: askedAll ? tailLines + 1 : tailLines, sinceSeconds, limitBytes: fetchBytes + 1,
   })
   let lines = raw.split('\n')
   if (lines.at(-1) === '') lines.pop()
@@ -149,11 +149,12 @@ async function logs(input: RunInput): Promise<KubeVerbResult> {
     truncated = true
   }
   const text = lines.join('\n')
-  const header = `logs of pod ${plan.namespace ?? ''}/${args.name ?? ''}${args.container === undefined ? '' : ` container ${args.container}`}: ${lines.length} line(s)` +
+  const which = `${args.container === undefined ? '' : ` container ${args.container}`}${args.previous === true ? ' (previous, terminated container)' : ''}`
+  const header = `logs of pod ${plan.namespace ?? ''}/${args.name ?? ''}${which}: ${lines.length} line(s)` +
     (truncated ? ` — truncated to your grant's limits (${tailLines} lines, ${limits.maxBytes} bytes, ${sinceSeconds}s)` : '')
   return {
     text: `${header}\n${text}`,
-    structured: { verb: 'logs', resource: 'pods', namespace: plan.namespace, name: args.name, container: args.container, lines: lines.length, truncated, limits: { tailLines, sinceSeconds, maxBytes: limits.maxBytes }, log: text },
+    structured: { verb: 'logs', resource: 'pods', namespace: plan.namespace, name: args.name, container: args.container, previous: args.previous === true, lines: lines.length, truncated, limits: { tailLines, sinceSeconds, maxBytes: limits.maxBytes }, log: text },
     audit: { lines: lines.length, truncated },
   }
 }

@@ -9,7 +9,8 @@ import type { BoundedCache } from '../../src/aws/bounded-cache.js'
 import { CLEANUP_TIMEOUT_MS, sendBounded, type SendOptions } from '../../src/aws/bounded-send.js'
 import { unknownOutcome } from '../../src/aws/request-outcome.js'
 import type { Clock } from '../../src/clock.js'
-import { UpstreamError } from '../../src/errors.js'
+import { GuardError, UpstreamError } from '../../src/errors.js'
+import { judgeBuiltinProbe, type BuiltinProbe } from '../../src/guard/sql/builtin-probe.js'
 import { mapRdsDataError } from './map-rds-data-error.js'
 
 /** The client waits this much past the grant's limit, so the database's own timeout answers first. */
@@ -35,6 +36,8 @@ export interface RunStatementOptions {
    * differently), per resourceArn, kept across calls; without it every call asks the server.
    */
   readonly mysqlFlavours?: BoundedCache<boolean>
+  /** Read-only grants: the guard's catalog query, which must find nothing before the statement runs. */
+  readonly builtinProbe?: BuiltinProbe
 }
 
 export interface RunStatementResult {
@@ -60,15 +63,29 @@ function limitStatements(engine: 'postgres' | 'mysql', mariadb: boolean, ms: num
 }
 
 /**
+ * The statement that makes the rest of a read-only call's transaction read-only in the database.
+ * PostgreSQL changes the transaction the Data API began. MySQL refuses to change a transaction's
+ * characteristics once it has begun (error 1568) and `SET SESSION TRANSACTION READ ONLY` only
+ * reaches the next transaction, so there the gateway starts a read-only one on the same
+ * connection: `START TRANSACTION` first ends the Data API's, in which nothing has run yet, and
+ * the closing RollbackTransaction ends the read-only one.
+ */
+function readOnlyStatement(engine: 'postgres' | 'mysql'): string {
+  return engine === 'postgres' ? 'SET TRANSACTION READ ONLY' : 'START TRANSACTION READ ONLY'
+}
+
+/**
  * Runs one already-checked statement in its own Data API transaction, bounded end to end by the
  * grant's timeout: the database stops the statement itself (PostgreSQL statement_timeout, MariaDB
  * max_statement_time, MySQL max_execution_time for reads), every Data API call carries the
  * caller's signal and the deadline, and the closing rollback has its own short deadline.
  * Read-only grants always end in RollbackTransaction (also on error, timeout or cancellation);
- * PostgreSQL read-only transactions are also declared READ ONLY so the server refuses writes the
- * guard missed. MySQL cannot make a transaction read-only once the Data API has begun it, so
- * there the guard, the rollback and a read-only database user (`readOnlySecretArn`) are the
- * layers. Read-write grants commit on success.
+ * their transactions are also read-only in the database (see readOnlyStatement), so the server
+ * refuses writes the guard missed (not MySQL DDL, which commits and leaves the transaction: there
+ * the guard and a read-only database user, `readOnlySecretArn`, are the layers), and run the
+ * guard's catalog probe first, refusing with SQL_FUNCTION_NOT_BUILTIN when it finds user-defined
+ * code the statement could reach. Read-write grants commit on success.
+ * @throws GuardError SQL_FUNCTION_NOT_BUILTIN
  * @throws UpstreamError DB_ERROR, DB_TIMEOUT, CANCELLED, AWS_OUTCOME_UNKNOWN (a read-write
  *   statement or commit that may have taken effect), AWS_* (see mapRdsDataError)
  */
@@ -108,7 +125,7 @@ export async function runStatement(options: RunStatementOptions): Promise<RunSta
     if (transactionId === undefined || transactionId === '') throw new UpstreamError('AWS_ERROR', 'BeginTransaction returned no transactionId')
     step = 'transaction setup'
     // Before the caller's statement, so the server refuses any write the guard missed.
-    if (options.engine === 'postgres' && options.mode === 'read-only') await execute('SET TRANSACTION READ ONLY')
+    if (options.mode === 'read-only') await execute(readOnlyStatement(options.engine))
     let mariadb = options.mysqlFlavours?.get([resourceArn])
     if (options.engine === 'mysql' && mariadb === undefined) {
       mariadb = /mariadb/i.test((await execute('SELECT VERSION()')).records?.[0]?.[0]?.stringValue ?? '')
@@ -116,6 +133,11 @@ export async function runStatement(options: RunStatementOptions): Promise<RunSta
     }
     const limit = limitStatements(options.engine, mariadb === true, deadlineAt - clock.now())
     await execute(limit.sql, limit.parameters)
+    if (options.builtinProbe !== undefined) {
+      step = 'builtin probe'
+      const probed = await execute(options.builtinProbe.sql, [{ name: 'names', value: { stringValue: options.builtinProbe.names } }])
+      judgeBuiltinProbe((probed.records ?? []).map((record) => record.map((field) => field.stringValue)))
+    }
     step = 'ExecuteStatement'
     options.progress('executing')
     output = await execute(options.sql, options.parameters)
@@ -144,7 +166,8 @@ export async function runStatement(options: RunStatementOptions): Promise<RunSta
   return { output, rolledBack }
 }
 
-function classify(error: unknown, options: RunStatementOptions, step: string, rolledBack: boolean): UpstreamError {
+function classify(error: unknown, options: RunStatementOptions, step: string, rolledBack: boolean): UpstreamError | GuardError {
+  if (error instanceof GuardError) return error
   // A read-write statement may have taken effect if the commit's answer was lost, or if the
   // statement's answer was lost and its rollback cannot be relied on (MySQL DDL commits itself).
   const acted = options.mode === 'read-write' && (step === 'CommitTransaction' || (step === 'ExecuteStatement' && (options.engine === 'mysql' || !rolledBack)))

@@ -54,7 +54,7 @@ async function describe(ssm: SSMClient, filters: { Key: string; Values: string[]
   return ids
 }
 
-function notAllowed(connection: NamedConnection<SsmConnection>, instance: string): GuardError {
+export function instanceNotAllowed(connection: NamedConnection<SsmConnection>, instance: string): GuardError {
   return new GuardError('INSTANCE_NOT_ALLOWED', `instance "${instance}" is not part of connection "${connection.id}"`)
 }
 
@@ -92,16 +92,16 @@ export function createInstanceResolver(clock: Clock): InstanceResolver {
         if (listed.includes(instance)) return instance
         candidates = [instance]
       } else {
-        if (!NAME_TAG.test(instance)) throw notAllowed(connection, instance)
+        if (!NAME_TAG.test(instance)) throw instanceNotAllowed(connection, instance)
         candidates = await cached(['name', ...scope(connection), instance], () => describe(ssm, [{ Key: 'tag:Name', Values: [instance] }], bounds, clock))
       }
       const direct = candidates.filter((id) => listed.includes(id))
       const viaTargets = candidates.length > direct.length ? await targetIds(connection, ssm, bounds) : []
       const allowed = [...new Set([...direct, ...candidates.filter((id) => viaTargets.includes(id))])]
-      if (allowed.length === 0) throw notAllowed(connection, instance)
+      if (allowed.length === 0) throw instanceNotAllowed(connection, instance)
       if (allowed.length > 1) throw new InputError('INPUT_INVALID', `the name "${instance}" matches ${allowed.length} instances; use an instance id`)
       const [only] = allowed
-      if (only === undefined) throw notAllowed(connection, instance)
+      if (only === undefined) throw instanceNotAllowed(connection, instance)
       return only
     },
   }

@@ -1,5 +1,5 @@
 import type { MaskedColumnTest } from './masked-column-test.js'
-import { maskedColumnUsed, maskingBypassed } from './masked-column-test.js'
+import { maskedColumnExplained, maskedColumnUsed, maskingBypassed } from './masked-column-test.js'
 import { isObject, walkTree } from './walk-tree.js'
 import type { Json } from './walk-tree.js'
 
@@ -58,6 +58,7 @@ function isPositional(item: unknown): boolean {
  * @throws GuardError SQL_MASKED_COLUMN
  */
 export function checkMysqlMasking(top: Json, isMasked: MaskedColumnTest): void {
+  if (top['type'] === 'explain' && isSelect(top['expr'])) return checkExplainedSelect(top['expr'], isMasked)
   const asIs = new Set<Json>()
   const stars = new Set<Json>()
   const branches = new Set<Json>()
@@ -122,4 +123,16 @@ function checkSelectClauses(select: Json, asIs: ReadonlySet<Json>, stars: Readon
   const groups = Array.isArray(groupBy) ? groupBy : isObject(groupBy) && Array.isArray(groupBy['columns']) ? groupBy['columns'] : []
   const orders = Array.isArray(select['orderby']) ? select['orderby'] : []
   if ([...groups, ...orders].some(isPositional)) throw maskingBypassed('ORDER BY or GROUP BY by position over masked columns')
+}
+
+/** EXPLAIN of a SELECT returns a plan, never a row: only naming a masked column is refused (see checkPostgresMasking). */
+function checkExplainedSelect(select: Json, isMasked: MaskedColumnTest): void {
+  walkTree(select, (node) => {
+    const named = node['type'] === 'column_ref' ? columnName(node) : undefined
+    if (named !== undefined && named !== '*' && isMasked(named)) throw maskedColumnExplained(named)
+    for (const using of Array.isArray(node['using']) ? node['using'] : []) {
+      const name = isObject(using) ? using['value'] : using
+      if (typeof name === 'string' && isMasked(name)) throw maskedColumnExplained(name)
+    }
+  })
 }

@@ -3,10 +3,14 @@
 import mysqlGrammar from 'node-sql-parser/build/mysql.js'
 import { GuardError } from '../../errors.js'
 import { checkMysqlMasking } from './check-mysql-masking.js'
+import { checkMysqlValueSizes } from './check-mysql-value-sizes.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgeMysqlFunction } from './mysql-function-policy.js'
+import { mysqlBuiltinProbe } from './prove-mysql-builtins.js'
+import { mysqlSystemRead, mysqlSystemWrite } from './mysql-catalog-policy.js'
+import { systemCatalogDenied } from './system-catalog-denied.js'
 import { scanMysqlText } from './scan-mysql-text.js'
-import type { SqlCheck, SqlMode } from './sql-check-request.js'
+import type { SqlCheck, SqlMode, SystemCatalogAccess } from './sql-check-request.js'
 import { isObject, walkTree } from './walk-tree.js'
 import type { Json } from './walk-tree.js'
 
@@ -95,7 +99,7 @@ function functionName(node: Json): { name: string; schema: string | undefined } 
 }
 
 /** Checks one MySQL/MariaDB statement; see checkSql for the rules. */
-export async function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: MaskedColumnTest): Promise<SqlCheck> {
+export async function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: MaskedColumnTest, catalogs: SystemCatalogAccess = 'refuse'): Promise<SqlCheck> {
   const facts = scanMysqlText(sql)
   // Executable comments hide code from the parser in every mode.
   if (facts.executableComment) throw refuse(mode, 'executable comment /*! … */ runs hidden SQL')
@@ -142,9 +146,15 @@ export async function checkMysqlSql(sql: string, mode: SqlMode, isMasked?: Maske
       functions.add(fn.schema === undefined ? fn.name.toLowerCase() : `${fn.schema}.${fn.name}`.toLowerCase())
     }
   })
+  const systemWrite = mysqlSystemWrite(tableList)
+  if (systemWrite !== undefined) throw refuse(mode, systemWrite)
+  const systemRead = catalogs === 'allow' ? undefined : mysqlSystemRead(top, tableList)
+  if (systemRead !== undefined) throw systemCatalogDenied(systemRead)
   if (isMasked !== undefined) checkMysqlMasking(top, isMasked)
+  checkMysqlValueSizes(top)
   const tables = new Set(tableList.map((entry) => entry.split('::').slice(1).filter((p) => p !== 'null').join('.').toLowerCase()))
-  return { engine: 'mysql', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
+  const probe = mode === 'read-only' ? mysqlBuiltinProbe([...functions]) : undefined
+  return { engine: 'mysql', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort(), ...(probe === undefined ? {} : { builtinProbe: probe }) }
 }
 
 function lockingText(value: unknown): string {

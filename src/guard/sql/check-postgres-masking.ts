@@ -1,5 +1,5 @@
 import type { MaskedColumnTest } from './masked-column-test.js'
-import { maskedColumnUsed, maskingBypassed } from './masked-column-test.js'
+import { maskedColumnExplained, maskedColumnUsed, maskingBypassed } from './masked-column-test.js'
 import { isObject, stringList, walkTree } from './walk-tree.js'
 import type { Json } from './walk-tree.js'
 
@@ -161,6 +161,10 @@ function checkSelectClauses(select: Json, allowed: Allowances): void {
  * @throws GuardError SQL_MASKED_COLUMN
  */
 export function checkPostgresMasking(kind: string, body: Json, isMasked: MaskedColumnTest): void {
+  // Without ANALYZE nothing runs: the plan's estimates are all it returns.
+  const analyzes = (Array.isArray(body['options']) ? body['options'] : []).some((o: unknown) => isObject(o) && isObject(o['DefElem']) && o['DefElem']['defname'] === 'analyze')
+  const explained = kind === 'ExplainStmt' && !analyzes ? selectOf(body['query']) : undefined
+  if (explained !== undefined) return checkExplainedSelect(explained, isMasked)
   const allowed = collect(kind, body, isMasked)
   walkTree(body, (node, key) => {
     if (key === 'ColumnRef') checkColumnRef(node, allowed, isMasked)
@@ -194,5 +198,19 @@ export function checkPostgresMasking(kind: string, body: Json, isMasked: MaskedC
       const name = stringList(node['funcname']).at(-1)?.toLowerCase() ?? ''
       if (TABLE_DUMPS.test(name)) throw maskingBypassed(`${name}, which prints tables unmasked`)
     }
+  })
+}
+
+/**
+ * EXPLAIN (without ANALYZE) of a SELECT runs nothing and returns a plan, never a row: `*` and whole
+ * rows carry no values there, so only naming a masked column is refused (a filter's estimates come
+ * from the column's statistics). EXPLAIN ANALYZE, and EXPLAIN of anything else, is checked like the
+ * statement itself.
+ */
+function checkExplainedSelect(select: Json, isMasked: MaskedColumnTest): void {
+  walkTree(select, (node, key) => {
+    if (key !== 'ColumnRef') return
+    const column = refParts(node).at(-1) ?? ''
+    if (column !== '*' && isMasked(column)) throw maskedColumnExplained(column)
   })
 }

@@ -1,10 +1,15 @@
 import { loadModule, parseSync, scanSync } from 'libpg-query'
 import { GuardError } from '../../errors.js'
 import { checkPostgresMasking } from './check-postgres-masking.js'
+import { checkPostgresValueSizes } from './check-postgres-value-sizes.js'
 import type { MaskedColumnTest } from './masked-column-test.js'
 import { judgePostgresOperator, judgePostgresType } from './postgres-operator-policy.js'
 import { judgePostgresFunction, normalizePostgresFunctionName } from './postgres-function-policy.js'
-import type { SqlCheck, SqlMode } from './sql-check-request.js'
+import { postgresBuiltinProbe } from './prove-postgres-builtins.js'
+import { postgresSystemRead } from './postgres-catalog-policy.js'
+import { postgresSystemTarget } from './postgres-system-targets.js'
+import { systemCatalogDenied } from './system-catalog-denied.js'
+import type { SqlCheck, SqlMode, SystemCatalogAccess } from './sql-check-request.js'
 import { isObject, stringList, walkTree } from './walk-tree.js'
 import type { Json } from './walk-tree.js'
 
@@ -163,7 +168,7 @@ function checkExplain(body: Json): void {
 }
 
 /** Checks one PostgreSQL statement; see checkSql for the rules. */
-export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: MaskedColumnTest): Promise<SqlCheck> {
+export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: MaskedColumnTest, catalogs: SystemCatalogAccess = 'refuse'): Promise<SqlCheck> {
   await ensureParser()
   const { kind, body } = parseOne(sql)
   const never = NEVER.get(kind)
@@ -236,8 +241,14 @@ export async function checkPostgresSql(sql: string, mode: SqlMode, isMasked?: Ma
       }
     }
   })
+  const systemTarget = postgresSystemTarget(kind, body)
+  if (systemTarget !== undefined) throw refuse(mode, systemTarget)
+  const systemRead = catalogs === 'allow' ? undefined : postgresSystemRead(kind, body)
+  if (systemRead !== undefined) throw systemCatalogDenied(systemRead)
   if (isMasked !== undefined) checkPostgresMasking(kind, body, isMasked)
-  return { engine: 'postgres', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort() }
+  checkPostgresValueSizes(body)
+  const probe = mode === 'read-only' ? postgresBuiltinProbe(body) : undefined
+  return { engine: 'postgres', mode, statementKind: kind, tables: [...tables].sort(), functions: [...functions].sort(), ...(probe === undefined ? {} : { builtinProbe: probe }) }
 }
 
 /** Statements that change an object they name by a list (`schema.name`), a name with arguments, a type name, or a schema's own name. */

@@ -5,8 +5,9 @@ import type { SqlCheck, SqlCheckRequest } from './sql-check-request.js'
 /*
  * Read-only is layered; this guard is the first layer, not the only one:
  *   1. this guard, which refuses before any AWS call;
- *   2. the transaction: PostgreSQL read-only calls run in a READ ONLY transaction, and every
- *      read-only call (both engines) ends in a rollback, so DML that got past the guard is undone;
+ *   2. the transaction: read-only calls run in a transaction the database keeps READ ONLY (both
+ *      engines), after a catalog probe proving the statement's names reach only built-ins (see
+ *      BuiltinProbe), and end in a rollback, so DML that got past the guard is refused or undone;
  *   3. a read-only database user (`readOnlySecretArn`), the only layer that also stops what a
  *      transaction cannot (DDL's implicit commit on MySQL, non-transactional tables, functions
  *      called implicitly by views, row-level security policies, triggers, or PostgreSQL's
@@ -29,13 +30,21 @@ import type { SqlCheck, SqlCheckRequest } from './sql-check-request.js'
  * appear as a bare, un-renamed item of the outermost select list (masking matches output labels,
  * so an alias, expression, filter, join, ordering or whole-row value would read it unmasked).
  *
- * @throws GuardError SQL_PARSE_FAILED, SQL_MULTIPLE_STATEMENTS, SQL_NOT_READ_ONLY (read-only grants), SQL_NOT_ALLOWED (read-write grants), SQL_MASKED_COLUMN
+ * Sizes written into the statement are capped in every mode (see value-size-limits.ts).
+ *
+ * Unless `allowSystemCatalogs`, a statement may not read system catalogs or server state (password
+ * hashes, other sessions' SQL, server settings; see postgres-catalog-policy.ts and
+ * mysql-catalog-policy.ts for the short list of harmless catalog reads). Statements that change a
+ * system object (locks, privileges, labels, maintenance) are refused in every case.
+ *
+ * @throws GuardError SQL_PARSE_FAILED, SQL_MULTIPLE_STATEMENTS, SQL_NOT_READ_ONLY (read-only grants), SQL_NOT_ALLOWED (read-write grants), SQL_MASKED_COLUMN, SQL_VALUE_TOO_LARGE, SQL_SYSTEM_CATALOG
  */
 export async function checkSql(request: SqlCheckRequest): Promise<SqlCheck> {
   const isMasked = createMaskedColumnTest(request.maskedColumns ?? [])
-  if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode, isMasked)
+  const catalogs = request.allowSystemCatalogs === true ? 'allow' : 'refuse'
+  if (request.engine === 'postgres') return checkPostgresSql(request.sql, request.mode, isMasked, catalogs)
   const { checkMysqlSql } = await loadMysqlChecker()
-  return checkMysqlSql(request.sql, request.mode, isMasked)
+  return checkMysqlSql(request.sql, request.mode, isMasked, catalogs)
 }
 
 // The MySQL parser costs memory and start-up time: only gateways with MySQL connections load it. Memoized,

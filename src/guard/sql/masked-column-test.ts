@@ -27,3 +27,11 @@ export function maskedColumnUsed(column: string): GuardError {
 export function maskingBypassed(what: string): GuardError {
   return new GuardError('SQL_MASKED_COLUMN', `some columns are masked for you, so the statement may not use ${what}`)
 }
+
+/** The refusal for an EXPLAIN that names a masked column (a plan's estimates and counts can reveal values). */
+export function maskedColumnExplained(column: string): GuardError {
+  return new GuardError(
+    'SQL_MASKED_COLUMN',
+    `column ${column} is masked for you, and an explained statement may not name it: a plan's row estimates can reveal its values; explain the statement without it (* is fine)`,
+  )
+}

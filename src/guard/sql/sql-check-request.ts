@@ -1,5 +1,9 @@
+import type { BuiltinProbe } from './builtin-probe.js'
+
 export type SqlEngine = 'postgres' | 'mysql'
 export type SqlMode = 'read-only' | 'read-write'
+/** Whether a statement may read system catalogs and server state (the grant's `sql.allowSystemCatalogs`). */
+export type SystemCatalogAccess = 'refuse' | 'allow'
 
 export interface SqlCheckRequest {
   readonly engine: SqlEngine
@@ -10,6 +14,11 @@ export interface SqlCheckRequest {
    * is (see checkSql); the masker then finds them under their own names.
    */
   readonly maskedColumns?: readonly string[]
+  /**
+   * True only for grants that opt in (`sql.allowSystemCatalogs`): reads of system catalogs,
+   * server-state views and functions, and server settings are refused otherwise.
+   */
+  readonly allowSystemCatalogs?: boolean
 }
 
 /** Facts about a statement the guard accepted (for the audit record; never parameter values). */
@@ -22,4 +31,9 @@ export interface SqlCheck {
   readonly tables: readonly string[]
   /** Functions the statement calls, normalised (`pg_catalog.lower` → `lower`). */
   readonly functions: readonly string[]
+  /**
+   * Read-only grants: the catalog query that must return no rows, in the statement's transaction
+   * and before it, for the statement to run (see BuiltinProbe). Absent when it resolves no names.
+   */
+  readonly builtinProbe?: BuiltinProbe
 }

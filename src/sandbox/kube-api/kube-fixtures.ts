@@ -1,3 +1,4 @@
+import { paymentsRuns } from '../demo-incident.js'
 import type { KubeObject } from './kube-selectors.js'
 
 /** One container's log: lines with the instant they were written. */
@@ -122,17 +123,22 @@ export function createDemoFixtures(now: number): KubeFixtures {
     ],
   })
   if (paymentsPod !== undefined) {
+    // The same runs as the incident everywhere else (web-1's 502s, the failed orders).
+    const runs = paymentsRuns(now)
+    const firstRun = runs[0] ?? now
+    const currentRun = runs.at(-1) ?? now
+    const previousRun = runs.at(-2) ?? now
     const podMeta = meta(paymentsPod.name, 'shop', { labels: paymentsPod.labels, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: paymentsPod.owner, controller: true }] })
     objects.push({
       apiVersion: 'v1', kind: 'Pod', metadata: podMeta,
       spec: { ...paymentsPod.spec, nodeName: paymentsPod.node, restartPolicy: 'Always', serviceAccountName: 'payments' },
       status: {
-        phase: 'Running', podIP: '10.0.2.117', startTime: iso(now - 25 * MIN),
+        phase: 'Running', podIP: '10.0.2.117', startTime: iso(firstRun - 5_000),
         conditions: [{ type: 'Ready', status: 'False', reason: 'ContainersNotReady', message: 'containers with unready status: [payments]' }, { type: 'PodScheduled', status: 'True' }],
         containerStatuses: [{
-          name: 'payments', image: 'public.ecr.aws/demo/payments:2.3.0', ready: false, started: false, restartCount: 7,
+          name: 'payments', image: 'public.ecr.aws/demo/payments:2.3.0', ready: false, started: false, restartCount: runs.length - 1,
           state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 5m0s restarting failed container=payments pod=${paymentsPod.name}_shop(${podMeta.uid})` } },
-          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: iso(now - 3 * MIN), finishedAt: iso(now - 3 * MIN + 4000) } },
+          lastState: { terminated: { exitCode: 1, reason: 'Error', startedAt: iso(previousRun), finishedAt: iso(previousRun + 4000) } },
         }],
       },
     })
@@ -145,19 +151,19 @@ export function createDemoFixtures(now: number): KubeFixtures {
       'ERROR database ping failed after 3 attempts; giving up',
       'FATAL could not initialise the ledger store: pq: password authentication failed for user "payments"',
     ].map((text, i) => ({ at: start + i * 700, text: `${iso(start + i * 700)} ${text}` }))
-    logs.set(`shop/${paymentsPod.name}/payments`, crash(now - 40_000))
-    logs.set(`shop/${paymentsPod.name}/payments/previous`, crash(now - 3 * MIN))
+    logs.set(`shop/${paymentsPod.name}/payments`, crash(currentRun))
+    logs.set(`shop/${paymentsPod.name}/payments/previous`, crash(previousRun))
     const event = (reason: string, type: 'Normal' | 'Warning', message: string, count: number, component: string) =>
       objects.push({
         apiVersion: 'v1', kind: 'Event',
         metadata: meta(`${paymentsPod.name}.${(0x17a0c0de + uid).toString(16)}`, 'shop'),
         involvedObject: { apiVersion: 'v1', kind: 'Pod', name: paymentsPod.name, namespace: 'shop', uid: podMeta.uid, fieldPath: 'spec.containers{payments}' },
         reason, message, type, count, source: { component, host: paymentsPod.node },
-        firstTimestamp: iso(now - 25 * MIN), lastTimestamp: iso(now - (type === 'Warning' ? 1 : 3) * MIN), reportingComponent: component,
+        firstTimestamp: iso(firstRun - 5_000), lastTimestamp: iso(now - (type === 'Warning' ? 1 : 3) * MIN), reportingComponent: component,
       })
-    event('Pulled', 'Normal', 'Container image "public.ecr.aws/demo/payments:2.3.0" already present on machine', 8, 'kubelet')
-    event('Created', 'Normal', 'Created container payments', 8, 'kubelet')
-    event('Started', 'Normal', 'Started container payments', 8, 'kubelet')
+    event('Pulled', 'Normal', 'Container image "public.ecr.aws/demo/payments:2.3.0" already present on machine', runs.length, 'kubelet')
+    event('Created', 'Normal', 'Created container payments', runs.length, 'kubelet')
+    event('Started', 'Normal', 'Started container payments', runs.length, 'kubelet')
     event('BackOff', 'Warning', `Back-off restarting failed container payments in pod ${paymentsPod.name}_shop(${podMeta.uid})`, 97, 'kubelet')
   }
   objects.push({

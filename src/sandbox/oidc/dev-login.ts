@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Provider } from 'oidc-provider'
 import { z } from 'zod'
 import { DEV_IDENTITIES, DEV_IDENTITY_NAMES, isDevIdentity } from './dev-identities.js'
+import { PAGE_HEADERS, sendRefusal } from './refusal-page.js'
 
 const interactionSchema = z.looseObject({
   prompt: z.looseObject({
@@ -46,14 +47,14 @@ export function createDevLoginHandler(provider: Provider): (req: IncomingMessage
         } else if (isDevIdentity(user)) {
           await provider.interactionFinished(req, res, { login: { accountId: user } }, { mergeWithLastSubmission: false })
         } else {
-          sendPage(res, 400, '<p>Unknown user.</p>')
+          sendRefusal(res, 400, 'invalid_request', `unknown user: pick ${DEV_IDENTITY_NAMES.join(', ')}`)
         }
       } else {
-        sendPage(res, 405, '<p>Unsupported step.</p>')
+        sendRefusal(res, 405, 'invalid_request', `this sign-in step does not take ${req.method ?? 'that method'}`)
       }
     } catch {
       // Expired or missing interaction cookie, or a malformed form: start again from the client.
-      if (!res.headersSent) sendPage(res, 400, '<p>This sign-in has expired or is invalid. Start again from your client.</p>')
+      if (!res.headersSent) sendRefusal(res, 400, 'invalid_request', 'this sign-in has expired or is invalid')
     }
     return true
   }
@@ -95,9 +96,6 @@ ${buttons}
 }
 
 function sendPage(res: ServerResponse, status: number, body: string): void {
-  res.statusCode = status
-  res.setHeader('content-type', 'text/html; charset=utf-8')
-  res.setHeader('cache-control', 'no-store')
-  res.setHeader('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'")
+  res.writeHead(status, PAGE_HEADERS)
   res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Airlock sandbox sign-in</title></head><body>${body}</body></html>`)
 }

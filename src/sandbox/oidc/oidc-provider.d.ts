@@ -12,6 +12,15 @@ declare module 'oidc-provider' {
     interactionResult(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<string>
     interactionFinished(req: IncomingMessage, res: ServerResponse, result: Record<string, unknown>, options?: { mergeWithLastSubmission?: boolean }): Promise<void>
     readonly Grant: OidcGrantModel
+    readonly Client: OidcClientModel
+  }
+
+  export interface OidcClientModel {
+    readonly adapter: {
+      upsert(id: string, payload: Record<string, unknown>, expiresIn: number): Promise<void>
+      destroy(id: string): Promise<void>
+    }
+    find(id: string): Promise<unknown>
   }
 
   export interface OidcGrantModel {
@@ -30,6 +39,8 @@ declare module 'oidc-provider' {
 
   export const errors: {
     readonly InvalidTarget: new (description?: string) => Error
+    readonly InvalidScope: new (description: string, scope: string) => Error
+    readonly InvalidRequest: new (description?: string) => Error
   }
 
   export default Provider

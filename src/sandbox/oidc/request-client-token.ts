@@ -7,6 +7,8 @@ export interface ClientTokenRequest {
   readonly clientSecret: string
   /** RFC 8707 resource indicator: the gateway's MCP endpoint, which becomes the token's `aud`. */
   readonly resource: string
+  /** Lifetime to ask for (the dev IdP's `ttl` parameter); default: the IdP's. */
+  readonly ttlSeconds?: number
   readonly fetch?: typeof fetch
 }
 
@@ -31,7 +33,11 @@ export async function requestClientToken(request: ClientTokenRequest): Promise<s
     response = await doFetch(request.tokenEndpoint, {
       method: 'POST',
       headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-      body: new URLSearchParams({ grant_type: 'client_credentials', resource: request.resource }).toString(),
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        resource: request.resource,
+        ...(request.ttlSeconds === undefined ? {} : { ttl: String(request.ttlSeconds) }),
+      }).toString(),
       redirect: 'error',
     })
   } catch (error) {

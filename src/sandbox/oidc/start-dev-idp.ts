@@ -4,7 +4,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { exportJWK, generateKeyPair } from 'jose'
 import { Provider } from 'oidc-provider'
 import { listenOn } from '../emulator-http.js'
-import { createDevIdpConfiguration } from './dev-idp-configuration.js'
+import { createClientMetadataDocuments, type ClientMetadataDocumentOptions } from './client-metadata-document.js'
+import { withDefaultResourceScope } from './default-resource-scope.js'
+import { createDevIdpConfiguration, DEV_IDP_SCOPE } from './dev-idp-configuration.js'
 import { DEV_IDENTITY_NAMES, devClientSecret } from './dev-identities.js'
 import type { DevIdentity } from './dev-identities.js'
 import { createDevLoginHandler } from './dev-login.js'
@@ -18,6 +20,10 @@ export interface DevIdpOptions {
   readonly audience: string
   /** Access token lifetime; default 600 s. */
   readonly accessTokenTtlSeconds?: number
+  /** The gateway's scopes (e.g. its policy's tool scopes) on top of `mcp`, the one every request gets. */
+  readonly scopes?: readonly string[]
+  /** How Client ID Metadata Documents are fetched: fetch, size and time limits. */
+  readonly clientMetadataDocuments?: ClientMetadataDocumentOptions
 }
 
 export interface DevIdpClient {
@@ -41,8 +47,10 @@ export interface DevIdp {
  * confidential client (client_id = identity) allowed the client-credentials grant; with a
  * resource indicator for `audience` it gets an RS256 JWT access token (`typ: at+jwt`) with
  * `sub` = the identity, `aud` = audience, `groups`, and `exp`. Other resources are refused
- * (invalid_target). Interactive clients (e.g. MCP Inspector) register dynamically (`/reg`) and
- * use authorization code + PKCE, signing in as a demo identity on a password-less page.
+ * (invalid_target). Interactive clients (e.g. MCP Inspector) register dynamically (`/reg`, native
+ * clients with loopback redirects on any port) or name a Client ID Metadata Document URL as their
+ * `client_id`, and use authorization code + PKCE, signing in as a demo identity on a password-less
+ * page; a request without the gateway's scope gets it (see withDefaultResourceScope).
  * The provider keeps its own time (it reads the system clock itself).
  */
 export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
@@ -55,6 +63,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
 
   const { privateKey } = await generateKeyPair('RS256', { extractable: true })
   const signingJwk = { ...(await exportJWK(privateKey)), alg: 'RS256', use: 'sig' }
+  const resourceScopes: [string, ...string[]] = [DEV_IDP_SCOPE, ...new Set((options.scopes ?? []).filter((s) => s !== DEV_IDP_SCOPE))]
   const clients: DevIdpClient[] = DEV_IDENTITY_NAMES.map((id) => ({ id, secret: devClientSecret(id) }))
 
   const server = createServer()
@@ -63,7 +72,7 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   let provider: Provider
   try {
     const cookieKey = randomBytes(32).toString('base64url')
-    provider = new Provider(issuer, createDevIdpConfiguration({ audience, accessTokenTtlSeconds: ttl, signingJwk, cookieKey }))
+    provider = new Provider(issuer, createDevIdpConfiguration({ audience, accessTokenTtlSeconds: ttl, signingJwk, cookieKey, resourceScopes }))
   } catch (error) {
     server.close()
     throw error
@@ -72,9 +81,12 @@ export async function startDevIdp(options: DevIdpOptions): Promise<DevIdp> {
   provider.on('server_error', () => undefined)
   const callback = provider.callback()
   const devLogin = createDevLoginHandler(provider)
+  const metadataDocuments = createClientMetadataDocuments(provider, options.clientMetadataDocuments)
   server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     if (allowRegistrationFromLoopback(req, res)) return
-    devLogin(req, res).then(
+    if (req.method === 'GET') req.url = withDefaultResourceScope(req.url ?? '/', resourceScopes) ?? req.url
+    const handle = async () => (await metadataDocuments(req, res)) || (await devLogin(req, res))
+    handle().then(
       (handled) => {
         if (!handled) callback(req, res)
       },

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
+import { accessSync, constants as fsConstants } from 'node:fs'
 import { constants } from 'node:os'
+import { INSTANCE_UID } from './seed-instance-root.js'
 
 /** How the SSM agent ends a script it stopped (timeout or cancel): 128 + SIGKILL. */
 export const STOPPED_PREEMPTIVELY_EXIT_CODE = 137
@@ -29,19 +31,79 @@ function capture(stream: NodeJS.ReadableStream | null): () => string {
   return () => Buffer.concat(chunks).toString('utf8')
 }
 
+/** Where the emulator looks for bubblewrap unless told otherwise. */
+export const DEFAULT_BWRAP = '/usr/bin/bwrap'
+
+/** What an emulated instance is: its root filesystem on the host, its host name, and the sandbox that runs its commands. */
+export interface InstanceSandbox {
+  /** The host directory that is the instance's `/` (see seedInstanceRoot). */
+  readonly root: string
+  readonly hostname: string
+  /** Host system directories bound read-only at the same place (`usr`, and `lib` where it is not a link). */
+  readonly systemDirs: readonly string[]
+  /** The bubblewrap executable. */
+  readonly bwrap: string
+}
+
+/** The message a script gets instead of running when bubblewrap is missing: commands never run on the host. */
+export function bwrapMissingMessage(bwrap: string): string {
+  return (
+    `airlock sandbox: this emulated instance runs commands only under bubblewrap, which was not found at ${bwrap}; ` +
+    'install it (Debian/Ubuntu: apt-get install bubblewrap). Nothing was run.\n'
+  )
+}
+
 /**
- * Runs a script the way the agent's aws:runShellScript plugin does on Linux: `/bin/sh -c`, in the
- * instance's directory, with a minimal environment (PATH, HOME), killed as a process group on
- * timeout or cancel. This is the host's shell: the emulator is for local demos and tests, not a
- * security boundary.
+ * bubblewrap's options for an instance's scripts: every namespace unshared (no network; its own
+ * pids, so `ps` sees only the script's processes; its own host name), all capabilities dropped, an unprivileged
+ * uid, the instance's root read-only with the host's system directories read-only on top, its own
+ * /proc, /dev and a writable /tmp, and a minimal environment. bubblewrap dies with the emulator.
  */
-export function runScript(options: { readonly script: string; readonly dir: string; readonly timeoutSeconds: number }): RunningScript {
-  const child = spawn('/bin/sh', ['-c', options.script], {
-    cwd: options.dir,
-    env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: options.dir, LANG: 'C' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+export function bwrapOptions(sandbox: InstanceSandbox): string[] {
+  return [
+    '--unshare-all',
+    '--unshare-user',
+    '--die-with-parent',
+    '--new-session',
+    '--cap-drop', 'ALL',
+    '--uid', String(INSTANCE_UID),
+    '--gid', String(INSTANCE_UID),
+    '--ro-bind', sandbox.root, '/',
+    ...sandbox.systemDirs.flatMap((dir) => ['--ro-bind', `/${dir}`, `/${dir}`]),
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--tmpfs', '/tmp',
+    '--hostname', sandbox.hostname,
+    '--chdir', '/',
+    '--clearenv',
+    '--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
+    '--setenv', 'HOME', '/tmp',
+    '--setenv', 'LANG', 'C',
+  ]
+}
+
+/**
+ * Runs a script the way the agent's aws:runShellScript plugin does on Linux (`/bin/sh -c`), inside
+ * the instance's bubblewrap sandbox (see bwrapOptions), killed as a process group on timeout or
+ * cancel. Without bubblewrap nothing runs: the script fails with {@link bwrapMissingMessage}.
+ */
+export function runScript(options: { readonly script: string; readonly sandbox: InstanceSandbox; readonly timeoutSeconds: number }): RunningScript {
+  try {
+    accessSync(options.sandbox.bwrap, fsConstants.X_OK)
+  } catch {
+    return { done: Promise.resolve({ ending: 'exited', exitCode: 127, stdout: '', stderr: bwrapMissingMessage(options.sandbox.bwrap) }), cancel: () => {} }
+  }
+  // The options go through a pipe (`--args 3`), so the instance's `ps` does not show host paths.
+  const child = spawn(options.sandbox.bwrap, ['--args', '3', '/bin/sh', '-c', options.script], {
+    env: { PATH: '/usr/bin:/bin', LANG: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
     detached: true,
   })
+  const argsPipe = child.stdio[3]
+  if (argsPipe !== null && argsPipe !== undefined && 'end' in argsPipe) {
+    argsPipe.on('error', () => {})
+    argsPipe.end(bwrapOptions(options.sandbox).map((arg) => `${arg}\0`).join(''))
+  }
   const stdout = capture(child.stdout)
   const stderr = capture(child.stderr)
   let stopped: 'timedOut' | 'cancelled' | undefined

@@ -39,6 +39,10 @@ export interface SsmState {
   readonly deliveryDelayMs: number
   /** Pending deliveries, cleared on close. */
   readonly timers: Set<NodeJS.Timeout>
+  /** The bubblewrap executable every instance's scripts run under. */
+  readonly bwrap: string
+  /** Host system directories bound read-only into each instance (see hostSystemLayout). */
+  readonly systemDirs: readonly string[]
 }
 
 export interface SsmCall {
@@ -90,7 +94,11 @@ function startInvocation(state: SsmState, cmd: CommandRecord, inv: Invocation, c
   inv.status = 'InProgress'
   inv.statusDetails = 'InProgress'
   inv.startedAt = state.clock.now()
-  const running = runScript({ script, dir: instance.dir, timeoutSeconds: executionTimeout })
+  const running = runScript({
+    script,
+    sandbox: { root: instance.dir, hostname: instance.name, systemDirs: state.systemDirs, bwrap: state.bwrap },
+    timeoutSeconds: executionTimeout,
+  })
   inv.running = running
   void running.done.then((outcome) => {
     inv.endedAt = state.clock.now()

@@ -1,6 +1,7 @@
 import { mkdir, symlink, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { z } from 'zod'
+import { seedInstanceRoot } from './seed-instance-root.js'
 import type { DescribeInstanceInformationRequest } from './ssm-requests.js'
 import { ssmFault, type SsmFault } from './ssm-fault.js'
 
@@ -24,41 +25,40 @@ export interface FleetInstance {
   /** Includes `Name`. */
   readonly tags: Readonly<Record<string, string>>
   online: boolean
-  /** Working directory and HOME of the instance's scripts. */
+  /** The host directory holding the instance's root filesystem (its `/`, read-only to its scripts). */
   readonly dir: string
   readonly ipAddress: string
 }
 
 /**
- * Symbolic links in each instance's log tree, relative to its directory: some stay inside
- * `var/log`, some lead out of it (to `etc/`, outside any log template's tree), so a path that
- * matches a template as text can be shown to resolve, on the instance, elsewhere.
+ * Symbolic links in each instance's log tree, relative to its root: some stay inside `/var/log`,
+ * some lead out of it (to `/etc`, outside any log template's tree), so a path that matches a
+ * template as text can be shown to resolve, on the instance, elsewhere.
  */
-export const FLEET_LINKS: readonly { readonly path: string; readonly target: (dir: string) => string; readonly inside: boolean }[] = [
-  { path: 'var/log/app/current.log', target: () => 'app.log', inside: true },
-  { path: 'var/log/current', target: () => 'app', inside: true },
-  { path: 'var/log/app/config.log', target: () => '../../../etc/app.conf', inside: false },
-  { path: 'var/log/etc', target: () => '../../etc', inside: false },
-  { path: 'var/log/app/absolute.log', target: (dir) => join(dir, 'etc', 'app.conf'), inside: false },
-  { path: 'var/log/dangling.log', target: () => 'no-such-file.log', inside: false },
+export const FLEET_LINKS: readonly { readonly path: string; readonly target: string; readonly inside: boolean }[] = [
+  { path: 'var/log/app/current.log', target: 'app.log', inside: true },
+  { path: 'var/log/current', target: 'app', inside: true },
+  { path: 'var/log/app/config.log', target: '../../../etc/app.conf', inside: false },
+  { path: 'var/log/etc', target: '../../etc', inside: false },
+  { path: 'var/log/app/absolute.log', target: '/etc/app.conf', inside: false },
+  { path: 'var/log/dangling.log', target: 'no-such-file.log', inside: false },
 ]
 
 /**
- * Creates each instance's working directory with a small fake log tree, a config file outside it
- * (`etc/app.conf`, with a made-up credential) and the {@link FLEET_LINKS}.
+ * Creates each instance's root filesystem (see seedInstanceRoot) with a small log tree, a config
+ * file outside it (`/etc/app.conf`, with a made-up credential) and the {@link FLEET_LINKS}; `now`
+ * places the demo incident in its nginx logs.
  */
-export async function createFleet(instances: readonly SandboxInstance[], root: string): Promise<Map<string, FleetInstance>> {
+export async function createFleet(instances: readonly SandboxInstance[], root: string, now: number): Promise<Map<string, FleetInstance>> {
   const fleet = new Map<string, FleetInstance>()
   for (const [index, raw] of instances.entries()) {
     const spec = sandboxInstanceSchema.parse(raw)
     if (fleet.has(spec.instanceId)) throw new TypeError(`duplicate sandbox instance ${spec.instanceId}`)
     const dir = join(root, spec.instanceId)
-    await mkdir(join(dir, 'var', 'log', 'app'), { recursive: true })
-    await writeFile(join(dir, 'var', 'log', 'syslog'), `${spec.name} systemd[1]: Started sandbox instance.\n`)
-    await writeFile(join(dir, 'var', 'log', 'app', 'app.log'), `${spec.name} app: listening on :8080\n${spec.name} app: GET /health 200\n`)
-    await mkdir(join(dir, 'etc'), { recursive: true })
+    await mkdir(dir, { recursive: true })
+    await seedInstanceRoot(dir, spec.name, now)
     await writeFile(join(dir, 'etc', 'app.conf'), 'db_password=sandbox-only-not-a-secret\n')
-    for (const link of FLEET_LINKS) await symlink(link.target(dir), join(dir, link.path))
+    for (const link of FLEET_LINKS) await symlink(link.target, join(dir, link.path))
     fleet.set(spec.instanceId, {
       instanceId: spec.instanceId,
       name: spec.name,

@@ -21,6 +21,8 @@ import {
   type SsmState,
 } from './ssm-actions.js'
 import { isSsmFault, ssmFault, type SsmFault } from './ssm-fault.js'
+import { DEFAULT_BWRAP } from './run-script.js'
+import { hostSystemLayout } from './seed-instance-root.js'
 import { createFleet, type SandboxInstance } from './ssm-fleet.js'
 
 export const SSM_ACTIONS = ['SendCommand', 'GetCommandInvocation', 'ListCommandInvocations', 'CancelCommand', 'DescribeInstanceInformation'] as const
@@ -43,6 +45,10 @@ export interface SsmEmulatorOptions {
   readonly port?: number
   /** How long after SendCommand an invocation becomes visible and starts (default 50 ms). */
   readonly deliveryDelayMs?: number
+  /** The bubblewrap executable instance scripts run under (default /usr/bin/bwrap); without it no script runs. */
+  readonly bwrap?: string
+  /** The instant the demo incident in the instances' logs is placed against (default: now); see demo-incident. */
+  readonly incidentNow?: number
 }
 
 export interface SsmEmulator {
@@ -55,8 +61,8 @@ export interface SsmEmulator {
   /** Marks an instance Online or ConnectionLost. */
   setOnline(instanceId: string, online: boolean): void
   /**
-   * The instance's working directory, where its scripts run: its log tree is under `var/log`
-   * (see createFleet). Commands see the host's filesystem, so a test's path templates name this.
+   * The host directory that is the instance's root filesystem: a file written at `<dir>/var/log/x`
+   * is `/var/log/x` to the instance's commands (see createFleet), which see nothing else of the host.
    */
   instanceDir(instanceId: string): string
   close(): Promise<void>
@@ -71,15 +77,17 @@ function isAction(value: string): value is SsmAction {
 
 /**
  * Starts an SSM Run Command emulator (awsJson1_1, SigV4-checked) whose instances are local
- * sandboxed workers: each runs AWS-RunShellScript with the host's /bin/sh in its own temp
- * directory. For local demos and tests only; it is not a security boundary.
+ * sandboxed workers: each runs AWS-RunShellScript under bubblewrap, in its own seeded read-only
+ * root with its own process view and no network (see runScript). For local demos and tests.
  * https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_SendCommand.html
  */
 export async function startSsmEmulator(options: SsmEmulatorOptions): Promise<SsmEmulator> {
   // Canonical (the temp dir may itself be behind a link), so instance paths equal what realpath says on them.
   const root = await realpath(await mkdtemp(join(tmpdir(), 'airlock-ssm-')))
-  const fleet = await createFleet(options.instances, root)
+  const fleet = await createFleet(options.instances, root, options.incidentNow ?? options.clock.now())
   const state: SsmState = {
+    bwrap: options.bwrap ?? DEFAULT_BWRAP,
+    systemDirs: (await hostSystemLayout()).mounts,
     clock: options.clock,
     fleet,
     commands: new Map(),

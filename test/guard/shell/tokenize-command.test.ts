@@ -260,7 +260,7 @@ describe('quoteArgv', () => {
 
 describe('matchTemplate', () => {
   it('reports the closest mismatch', () => {
-    assert.throws(() => matchTemplate(['journalctl', '-u', 'nginx', '-n', '0'], templates), /closest: template 4, word 4: \{int\}: expected 1–1000/)
+    assert.throws(() => matchTemplate(['journalctl', '-u', 'nginx', '-n', '0'], templates), /^GuardError: closest allowed command: `journalctl -u \{unit\} -n \{int:1-1000\}`; word 5 \("0"\): \{int\}: expected 1–1000$/)
   })
   it('names the first mismatch past the program name, and none when every mismatch is the program', () => {
     const own = [['ls', '{word}'], ['df', '{word}'], ['du', '-s'], ['du', '{int}']].map((t) => parseCommandTemplate(t))
@@ -272,9 +272,15 @@ describe('matchTemplate', () => {
       }
       return assert.fail('expected a refusal')
     }
-    assert.equal(message(['du', '-x']), 'no allowed command matches (closest: template 2, word 1: expected "-s")')
-    assert.equal(message(['rm', 'x']), 'no allowed command matches')
-    assert.equal(message(['rm', 'x', 'y']), 'no allowed command matches')
+    assert.equal(message(['du', '-x']), 'closest allowed command: `du -s`; word 2 ("-x"): expected "-s"')
+    assert.equal(message(['rm', 'x']), 'no template of your grant runs "rm"')
+    assert.equal(message(['rm', 'x', 'y']), 'no template of your grant runs "rm"')
+    // A template of another length is named when none of the same length is for this program.
+    assert.equal(message(['ls', 'a', 'b']), 'closest allowed command: `ls {word}`; word 3 ("b"): the template ends before this word')
+    assert.equal(message(['df']), 'closest allowed command: `df {word}`; after word 1: your command ends where the template continues with {word}')
+    // Of two templates for the program, the one that matches longest is named, as written (not by index).
+    const two = [['tail', '-n', '{int:1-500}', '{path:/var/log/**}'], ['tail', '-f', '{path:/var/log/**}']].map((t) => parseCommandTemplate(t))
+    assert.throws(() => matchTemplate(['tail', '-n', '900', '/var/log/syslog'], two), { message: 'closest allowed command: `tail -n {int:1-500} {path:/var/log/**}`; word 3 ("900"): {int}: expected 1–500' })
   })
   it('refuses with no templates', () => {
     assert.throws(() => matchTemplate(['uptime'], []), (e: unknown) => e instanceof GuardError && e.code === 'COMMAND_NOT_ALLOWED')

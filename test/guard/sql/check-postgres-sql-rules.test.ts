@@ -115,7 +115,7 @@ describe('system schemas are read, never written', () => {
     'DELETE FROM accounts USING information_schema.tables t WHERE t.table_name = accounts.owner',
     'DROP TABLE information_schema',
     'DROP TABLE app.pg_catalog',
-    'CREATE VIEW v AS SELECT * FROM pg_toast.pg_toast_1',
+    'CREATE VIEW v AS SELECT * FROM pg_catalog.pg_class',
     "COMMENT ON TABLE accounts IS 'x'",
     'ALTER TABLE accounts RENAME TO accounts2',
     'DROP FUNCTION f(int)',
@@ -134,6 +134,23 @@ describe('system schemas are read, never written', () => {
       assert.equal(check.mode, 'read-write')
     })
   }
+})
+
+describe('system catalogs and system objects', () => {
+  it('refuses a catalog read unless the grant opts in, and a change to a system object either way', async () => {
+    const read = 'SELECT rolpassword FROM pg_authid'
+    const denied = await refusal(read, 'read-only')
+    assert.equal(denied.code, 'SQL_SYSTEM_CATALOG', denied.message)
+    assert.equal((await checkSql({ engine: 'postgres', sql: read, mode: 'read-only', allowSystemCatalogs: true })).statementKind, 'SelectStmt')
+    assert.equal((await checkSql({ engine: 'postgres', sql: 'SHOW ALL', mode: 'read-write', allowSystemCatalogs: true })).statementKind, 'VariableShowStmt')
+    for (const allowSystemCatalogs of [false, true]) {
+      await assert.rejects(checkSql({ engine: 'postgres', sql: 'LOCK TABLE pg_catalog.pg_authid', mode: 'read-write', allowSystemCatalogs }), (error: unknown) => {
+        assert.ok(error instanceof GuardError && error.code === 'SQL_NOT_ALLOWED', String(error))
+        assert.equal(error.message, 'refused in every mode: changes pg_catalog.pg_authid in a system schema')
+        return true
+      })
+    }
+  })
 })
 
 describe('pg_temp', () => {
@@ -177,7 +194,7 @@ describe('read-only statements', () => {
     it(`refuses ${sql}`, () => refused(sql, 'read-only', 'SQL_NOT_READ_ONLY', message))
   }
   it('allows the plain reads, EXPLAIN without ANALYZE and SHOW', async () => {
-    for (const sql of ['EXPLAIN VALUES (1)', 'EXPLAIN (VERBOSE) SELECT 1', 'SHOW ALL', 'SELECT 1', 'TABLE accounts']) {
+    for (const sql of ['EXPLAIN VALUES (1)', 'EXPLAIN (VERBOSE) SELECT 1', 'SHOW TimeZone', 'SELECT 1', 'TABLE accounts']) {
       assert.equal((await checkSql({ engine: 'postgres', sql, mode: 'read-only' })).mode, 'read-only', sql)
     }
   })

@@ -10,6 +10,8 @@ export interface BypassFixture {
 const MULTI = 'SQL_MULTIPLE_STATEMENTS'
 const NRO = 'SQL_NOT_READ_ONLY'
 const PARSE = 'SQL_PARSE_FAILED'
+const BIG = 'SQL_VALUE_TOO_LARGE'
+const CATALOG = 'SQL_SYSTEM_CATALOG'
 
 /** Read-only bypass attempts against PostgreSQL. */
 export const postgresBypasses: readonly BypassFixture[] = [
@@ -113,6 +115,28 @@ export const postgresBypasses: readonly BypassFixture[] = [
   { name: 'DECLARE CURSOR', sql: 'DECLARE c CURSOR FOR SELECT 1', code: NRO },
   { name: 'CREATE FUNCTION', sql: 'CREATE FUNCTION airlock_f() RETURNS int AS $$ DELETE FROM accounts RETURNING 1 $$ LANGUAGE sql', code: NRO },
   { name: 'GRANT', sql: 'GRANT ALL ON accounts TO PUBLIC', code: NRO },
+  { name: 'repeat to a gigabyte', sql: "SELECT repeat('x', 1000000000)", code: BIG },
+  { name: 'repeat of a two-character string just over 1 MiB', sql: "SELECT length(repeat('ab', 600000))", code: BIG },
+  { name: 'lpad of an empty string', sql: "SELECT lpad('', 2000000000)", code: BIG },
+  { name: 'rpad of a column with a float length', sql: "SELECT rpad(owner, 1e9, '*') FROM accounts", code: BIG },
+  { name: 'nested repeat, each under the limit', sql: "SELECT repeat(repeat('x', 10000), 10000)", code: BIG },
+  { name: 'repeat count written as arithmetic', sql: "SELECT repeat('x', 1024 * 1024 * 1024)", code: BIG },
+  { name: 'repeat count as a string literal, pg_catalog-qualified', sql: "SELECT pg_catalog.repeat('x', '2000000')", code: BIG },
+  { name: 'two repeats joined with ||', sql: "SELECT repeat('x', 700000) || repeat('y', 700000)", code: BIG },
+  { name: 'repeat in WHERE', sql: "SELECT id FROM accounts WHERE owner = repeat('x', 1e7)", code: BIG },
+  { name: 'generate_series to a trillion', sql: 'SELECT count(*) FROM generate_series(1, 1e12)', code: BIG },
+  { name: 'generate_series in the select list', sql: 'SELECT generate_series(-5000000000, 5000000000, 2)', code: BIG },
+  { name: 'two series cross-joined', sql: 'SELECT count(*) FROM generate_series(1, 100000) a, generate_series(1, 100000) b', code: BIG },
+  { name: 'array_fill of ten billion elements', sql: 'SELECT array_length(array_fill(0, ARRAY[100000, 100000]), 1)', code: BIG },
+  // System catalogs and server state: password hashes, other sessions' SQL, settings (refused unless the grant opts in).
+  { name: 'password hashes, unqualified (pg_catalog comes first)', sql: 'SELECT rolname, rolpassword FROM pg_authid', code: CATALOG },
+  { name: 'password hashes through a quoted, qualified view', sql: 'SELECT usename, passwd FROM "pg_catalog"."pg_shadow"', code: CATALOG },
+  { name: "other sessions' SQL in a subquery", sql: 'SELECT id FROM accounts WHERE owner IN (SELECT query FROM pg_stat_activity)', code: CATALOG },
+  { name: 'pg_stat_statements installed in public', sql: 'SELECT query FROM public.pg_stat_statements', code: CATALOG },
+  { name: 'user mappings in a LATERAL join', sql: 'SELECT a.id, m.umoptions FROM accounts a, LATERAL (SELECT umoptions FROM pg_user_mappings) m', code: CATALOG },
+  { name: 'server settings in a CTE', sql: 'WITH s AS (SELECT name, setting FROM pg_settings) SELECT * FROM s', code: CATALOG },
+  { name: "an application's secret setting", sql: "SELECT current_setting('app.jwt_secret', true)", code: CATALOG },
+  { name: 'SHOW ALL', sql: 'SHOW ALL', code: CATALOG },
   { name: 'misspelt keyword', sql: 'SELEC * FROM accounts', code: PARSE },
   { name: 'unterminated call', sql: 'SELECT * FROM accounts WHERE id = ANY(', code: PARSE },
   { name: 'empty', sql: ' ; ', code: PARSE },
@@ -243,6 +267,25 @@ export const mysqlBypasses: readonly BypassFixture[] = [
   { name: 'quote extent depends on NO_BACKSLASH_ESCAPES', sql: "SELECT 'x\\', SLEEP(5), ''' '", code: PARSE },
   { name: 'EXPLAIN DELETE', sql: 'EXPLAIN DELETE FROM accounts', code: PARSE },
   { name: 'misspelt keyword', sql: 'SELEC * FROM accounts', code: PARSE },
+  { name: 'REPEAT to a gigabyte', sql: "SELECT REPEAT('x', 1000000000)", code: BIG },
+  { name: 'LPAD of an empty string', sql: "SELECT LPAD('', 2000000, 'x')", code: BIG },
+  { name: 'RPAD of a column with a float length', sql: "SELECT RPAD(owner, 1e9, '*') FROM accounts", code: BIG },
+  { name: 'SPACE of a gigabyte', sql: 'SELECT SPACE(1073741824)', code: BIG },
+  { name: 'nested REPEAT, each under the limit', sql: "SELECT LENGTH(REPEAT(REPEAT('x', 10000), 10000))", code: BIG },
+  { name: 'REPEAT count written as arithmetic', sql: "SELECT REPEAT('x', 1024 * 1024 * 2)", code: BIG },
+  { name: 'CONCAT of two large REPEATs', sql: "SELECT CONCAT(REPEAT('a', 600000), REPEAT('b', 600000))", code: BIG },
+  { name: 'REPEAT in WHERE', sql: "SELECT id FROM accounts WHERE owner = REPEAT('x', 5000000)", code: BIG },
+  { name: 'MariaDB sequence table of a trillion rows', sql: 'SELECT COUNT(*) FROM seq_1_to_1000000000000', code: BIG },
+  { name: 'two sequence tables cross-joined', sql: 'SELECT COUNT(*) FROM seq_1_to_100000 a, seq_1_to_100000 b', code: BIG },
+  // System tables and server state: password hashes, other sessions' SQL (refused unless the grant opts in).
+  { name: 'password hashes', sql: 'SELECT user, authentication_string FROM mysql.user', code: CATALOG },
+  { name: 'password hashes, back-quoted upper case', sql: 'SELECT * FROM `MYSQL`.`GLOBAL_PRIV`', code: CATALOG },
+  { name: "other sessions' SQL in a subquery", sql: 'SELECT id FROM accounts WHERE owner IN (SELECT info FROM information_schema.PROCESSLIST)', code: CATALOG },
+  { name: 'statement history', sql: 'SELECT sql_text FROM performance_schema.events_statements_history', code: CATALOG },
+  { name: 'SHOW PROCESSLIST', sql: 'SHOW PROCESSLIST', code: CATALOG },
+  { name: 'SHOW GRANTS', sql: 'SHOW GRANTS FOR root', code: CATALOG },
+  { name: 'a server path variable', sql: 'SELECT @@GLOBAL.datadir', code: CATALOG },
+  { name: 'columns of mysql.user', sql: 'SHOW COLUMNS FROM mysql.user', code: CATALOG },
 ]
 
 /** Reads that read-only grants must keep working. */
@@ -275,6 +318,15 @@ export const postgresReads: readonly string[] = [
   "SELECT id = ANY (ARRAY[1, 2]), id < ALL (SELECT id FROM accounts), 1 OPERATOR(pg_catalog.+) 1 FROM accounts ORDER BY id USING <",
   "SELECT 1::int, '1'::text, 1::numeric(10,2), '2020-01-01'::date, now()::timestamptz, '{}'::json, '{}'::jsonb, '00000000-0000-0000-0000-000000000000'::uuid, 1::bool, 't'::boolean, 'x'::varchar(3), 1::double precision, 'a'::character varying, '1 day'::interval, ARRAY[1]::int[], 'accounts'::regclass, 1::bigint, 1::smallint, 1::real, now()::timestamp with time zone, CAST(id AS text), DATE '2020-01-01' FROM accounts",
   "SELECT * FROM json_to_record('{\"a\": 1}') AS x(a int, b text)",
+  "SELECT repeat('-', 20), lpad(owner, 10, '*'), rpad(owner, 10), repeat(owner, 3) FROM accounts",
+  "SELECT g, length(repeat('x', 1048576)) FROM generate_series(1, 1000) g WHERE g < 3",
+  'SELECT array_fill(0, ARRAY[3, 4]), generate_series(1, 10, 2)',
+  "SELECT repeat('x', :id)",
+  // The schema-describing catalog reads every grant keeps.
+  "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_name = 'accounts'",
+  "SELECT c.relname, a.attname FROM pg_class c JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid WHERE c.relname = 'accounts'",
+  "SELECT indexname FROM pg_indexes WHERE tablename = 'accounts'",
+  "SELECT current_setting('search_path'), current_setting('TimeZone')",
 ]
 
 export const mysqlReads: readonly string[] = [
@@ -294,4 +346,50 @@ export const mysqlReads: readonly string[] = [
   'SELECT id FROM accounts -- comment with a space\n',
   'SELECT id FROM accounts a WHERE EXISTS (SELECT 1 FROM accounts b WHERE b.id = a.id) AND id = ANY (SELECT id FROM accounts)',
   "SELECT 'a\\\\b' AS escaped_backslash, balance - -1 AS spaced_minus FROM accounts",
+  "SELECT table_name FROM information_schema.TABLES WHERE table_name = 'accounts'",
+  'SELECT @@version, @@SESSION.sql_mode',
+  'SHOW COLUMNS FROM accounts',
+  "SELECT REPEAT('-', 20), LPAD(owner, 10, '*'), SPACE(3), REPEAT('x', 1048576) FROM accounts",
+  'SELECT seq FROM seq_1_to_100',
+  'SELECT REPEAT(owner, :n) FROM accounts',
+]
+
+/**
+ * Read-only statements the guard accepts by name that reach user-defined code when the database
+ * holds it (the tool test creates each object in a database of its own); the catalog probe must
+ * carry `probes` in its `list` for the statement to be refused there.
+ */
+export const postgresUserCodeReaches: readonly {
+  readonly name: string
+  readonly sql: string
+  readonly list: 'functions' | 'operators' | 'types' | 'castTargets' | 'relations'
+  readonly probes: string
+}[] = [
+  { name: 'overload on a table row type', sql: 'SELECT length(o) FROM orders o', list: 'functions', probes: 'length' },
+  { name: 'attribute notation', sql: 'SELECT o.length FROM orders o', list: 'functions', probes: 'length' },
+  { name: 'attribute notation on a parenthesised row', sql: 'SELECT (o).length FROM orders o', list: 'functions', probes: 'length' },
+  { name: 'overload on another argument type', sql: 'SELECT lower(id) FROM orders', list: 'functions', probes: 'lower' },
+  { name: 'exact match in a schema searched before pg_catalog', sql: 'SELECT upper(note) FROM orders', list: 'functions', probes: 'upper' },
+  { name: 'user-defined = on a built-in type', sql: "SELECT id FROM orders WHERE code = 'a'", list: 'operators', probes: '=' },
+  { name: 'user-defined || on a row type', sql: "SELECT 'x' || o FROM orders o", list: 'operators', probes: '||' },
+  { name: 'cast with a user-defined function', sql: 'SELECT o::text FROM orders o', list: 'castTargets', probes: 'text' },
+  { name: 'cast to a domain that shadows a built-in type', sql: 'SELECT id::int8 FROM orders', list: 'types', probes: 'int8' },
+  { name: 'aggregate overload on a row type', sql: 'SELECT count(o) FROM orders o', list: 'functions', probes: 'count' },
+  { name: 'a view calling a user-defined function', sql: 'SELECT * FROM orders_view', list: 'relations', probes: '"orders_view"' },
+  { name: 'a view over a view calling one', sql: 'SELECT id FROM orders_view_view WHERE id > 0', list: 'relations', probes: '"orders_view_view"' },
+  { name: 'a view using a user-defined operator, schema-qualified', sql: 'SELECT * FROM public.orders_op_view', list: 'relations', probes: '"public"."orders_op_view"' },
+]
+
+/**
+ * Unqualified calls a read-only allowlist passes but MariaDB resolves to a stored function of the
+ * current database: a name not native to it, or an IGNORE_SPACE built-in written with a space
+ * (`space`: only for clients that do not set the IGNORE_SPACE flag).
+ */
+export const mysqlStoredFunctionReaches: readonly { readonly name: string; readonly sql: string; readonly probes: string; readonly space?: true }[] = [
+  { name: 'count with a space before the parenthesis', sql: 'SELECT count (id) FROM orders', probes: 'count', space: true },
+  { name: 'max with a space, in a subquery', sql: 'SELECT id FROM orders WHERE id = (SELECT max (id) FROM orders)', probes: 'max', space: true },
+  { name: 'regexp_like, not native to MariaDB', sql: "SELECT id FROM orders WHERE regexp_like(owner, 'a')", probes: 'regexp_like' },
+  { name: 'is_uuid, not native to MariaDB', sql: 'SELECT is_uuid(note) FROM orders', probes: 'is_uuid' },
+  { name: 'count with a newline before the parenthesis', sql: 'SELECT count\n(id) AS n FROM orders', probes: 'count', space: true },
+  { name: 'regexp_like in ORDER BY', sql: "SELECT id FROM orders ORDER BY regexp_like(owner, 'b')", probes: 'regexp_like' },
 ]

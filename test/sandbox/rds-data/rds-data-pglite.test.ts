@@ -3,7 +3,7 @@ import { it } from 'node:test'
 import { ExecuteStatementCommand } from '@aws-sdk/client-rds-data'
 import { PGlite } from '@electric-sql/pglite'
 import { createPgliteBackend } from '../../../src/sandbox/rds-data/pglite-backend.js'
-import { DEMO_CUSTOMER_COUNT, DEMO_ORDER_COUNT, demoCustomers, seedDemoDatabase } from '../../../src/sandbox/rds-data/seed-demo.js'
+import { DEMO_CUSTOMER_COUNT, DEMO_INCIDENT_FAILED_ORDERS, DEMO_INCIDENT_PAID_ORDERS, DEMO_ORDER_COUNT, demoCustomers, seedDemoDatabase } from '../../../src/sandbox/rds-data/seed-demo.js'
 import { CLUSTER_ARN, SECRET_ARN } from './rds-data-harness.js'
 import { PG_PARAMS, PG_PARAMS_EXPECTED, PG_PARAMS_SQL, PG_TYPES_EXPECTED, PG_TYPES_SQL } from './pg-type-cases.js'
 import { defineRdsDataSuite } from './rds-data-suite.js'
@@ -35,7 +35,7 @@ defineRdsDataSuite(
       await seedDemoDatabase(db)
       await seedDemoDatabase(db)
       const counts = await send('SELECT (SELECT count(*) FROM customers), (SELECT count(*) FROM orders)')
-      assert.deepEqual(counts.records, [[{ longValue: DEMO_CUSTOMER_COUNT }, { longValue: DEMO_ORDER_COUNT }]])
+      assert.deepEqual(counts.records, [[{ longValue: DEMO_CUSTOMER_COUNT }, { longValue: DEMO_ORDER_COUNT + DEMO_INCIDENT_PAID_ORDERS + DEMO_INCIDENT_FAILED_ORDERS }]])
       const first = await send('SELECT name, email, total FROM customers c JOIN orders o ON o.customer_id = c.id ORDER BY o.id LIMIT 1')
       const expected = demoCustomers()[0]
       assert.equal(first.records?.[0]?.[0]?.stringValue, expected?.name)

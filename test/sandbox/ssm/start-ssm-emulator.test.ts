@@ -125,10 +125,10 @@ describe('SSM emulator', () => {
     assert.equal(out.StandardErrorContent, 'oops\n')
   })
 
-  it('runs in the instance directory with a minimal environment', async () => {
-    const { out } = await run(ssm, ['test "$HOME" = "$(pwd)" && echo same-home', 'env | cut -d= -f1 | sort | tr "\\n" " "', 'echo', 'cat var/log/app/app.log | head -n 1'])
+  it('runs at the instance root with a minimal environment', async () => {
+    const { out } = await run(ssm, ['test "$HOME" = /tmp && test "$(pwd)" = / && echo root-and-tmp-home', 'env | cut -d= -f1 | sort | tr "\\n" " "', 'echo', 'cat var/log/app/app.log | head -n 1'])
     const [home, names, log] = (out.StandardOutputContent ?? '').split('\n')
-    assert.equal(home, 'same-home')
+    assert.equal(home, 'root-and-tmp-home')
     for (const name of (names ?? '').trim().split(' ')) assert.ok(['HOME', 'LANG', 'OLDPWD', 'PATH', 'PWD', 'SHLVL', '_'].includes(name), name)
     assert.equal(log, 'web-1 app: listening on :8080')
   })

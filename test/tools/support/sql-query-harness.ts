@@ -73,11 +73,12 @@ export interface SqlQueryHarness {
   close(): Promise<void>
 }
 
-export async function startSqlQueryHarness(engine: 'postgres' | 'mysql'): Promise<SqlQueryHarness> {
+/** `backendUri`: the database the emulator's backend connects to, when not the shared `test` one. */
+export async function startSqlQueryHarness(engine: 'postgres' | 'mysql', options: { readonly backendUri?: string } = {}): Promise<SqlQueryHarness> {
   const table = `airlock_sq_${randomBytes(4).toString('hex')}`
   const trail = createTrail(systemClock)
   const db = engine === 'postgres' ? await createPgTable(table) : await createMysqlTable(table)
-  const backend: SqlBackend = engine === 'postgres' ? createPgBackend({ connectionString: PG_URL }) : createMysqlBackend({ uri: MYSQL_URI })
+  const backend: SqlBackend = engine === 'postgres' ? createPgBackend({ connectionString: options.backendUri ?? PG_URL }) : createMysqlBackend({ uri: options.backendUri ?? MYSQL_URI })
   const secrets = engine === 'postgres' ? { [PG_SECRET]: { backend }, [PG_RO_SECRET]: { backend, readOnly: true } } : { [MY_SECRET]: { backend } }
   const emulator = await startRdsDataEmulator({
     store: createCredentialStore([{ ...KEY, principalArn: GATEWAY }]),

@@ -1,0 +1,175 @@
+// npm run bench [-- --quick]: what Airlock adds, like for like. Every tool runs through the real
+// gateway (token, policy, limits, guard, detectors, audit) and through a bare MCP SDK server that
+// runs the same tool implementation against the same emulators (bench/servers/bare-tools-server.ts),
+// on both protocol lanes, at 1, 16 and 64 clients, the variants alternating in slices. Then a CPU
+// profile of the gateway per tool, summarised per stage, and the in-process decision costs.
+// Writes bench/results/latest.json and prints the tables.
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { fileURLToPath } from 'node:url'
+import { startBenchGateway, type BenchGateway } from './lib/bench-gateway.js'
+import { connectLane, isErrorResult, LANES, type Lane, type LaneClient } from './lib/lane-clients.js'
+import { sampleCalls, summarize, type Call, type LoadResult, type Sample } from './lib/load.js'
+import { measureMicroCosts } from './lib/micro-costs.js'
+import { profileStages, STAGES } from './lib/profile-stages.js'
+import { checkTargets, comparison, printResults, printTargets, type BenchResults, type CellResult, type StageSummary, type VariantResult } from './lib/print-results.js'
+import { spawnServer, type ServerProcess } from './lib/spawn-server.js'
+import { startToolBackends, type Scenario } from './lib/tool-backends.js'
+
+// The SDK's notice about future Node versions is noise in benchmark output.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
+const quick = process.argv.includes('--quick')
+const settings = quick
+  ? { durationMs: 400, warmupMs: 100, rounds: 1, profileMs: 400, microMs: 250 }
+  : { durationMs: 3000, warmupMs: 600, rounds: 3, profileMs: 2500, microMs: 1500 }
+const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number)
+const ONLY = process.env.BENCH_TOOLS?.split(',')
+const maxWorkers = Math.max(...LEVELS)
+const started = performance.now()
+/** Progress on stderr, so a slow phase shows where the time went. */
+const phase = (name: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${name}\n`)
+
+phase('starting emulators and servers')
+const backends = await startToolBackends(maxWorkers)
+const profileDir = await mkdtemp(join(tmpdir(), 'airlock-bench-profile-'))
+const common = { policy: backends.policy, awsEndpoints: backends.awsEndpoints, awsKey: backends.awsKey }
+const [airlock, airlockFsync, bare] = await Promise.all([
+  startBenchGateway({ ...common, durability: 'write', cpuProfileDir: profileDir }),
+  startBenchGateway({ ...common, durability: 'fsync' }),
+  spawnServer(fileURLToPath(new URL('./servers/bare-tools-server.ts', import.meta.url)), {
+    BENCH_POLICY: JSON.stringify(backends.policy),
+    BENCH_AWS_ENDPOINTS: JSON.stringify(backends.awsEndpoints),
+    BENCH_AWS_KEY: JSON.stringify(backends.awsKey),
+  }),
+])
+
+interface Target {
+  readonly name: string
+  readonly server: ServerProcess
+  readonly clients: Record<Lane, LaneClient[]>
+}
+
+async function connectAll(url: string, headers: (worker: number) => Promise<Record<string, string>>): Promise<Record<Lane, LaneClient[]>> {
+  const clients = {} as Record<Lane, LaneClient[]>
+  for (const lane of LANES) clients[lane] = await Promise.all(Array.from({ length: maxWorkers }, async (_, w) => connectLane(lane, url, await headers(w))))
+  return clients
+}
+const gatewayHeaders = (gateway: BenchGateway) => (w: number) => gateway.bearer(`bench-${w}`, ['bench'])
+const targets = {
+  bare: { name: 'bare MCP SDK', server: bare, clients: await connectAll(bare.url, async () => ({})) },
+  airlock: { name: 'airlock (audit write)', server: airlock.server, clients: await connectAll(airlock.url, gatewayHeaders(airlock)) },
+  fsync: { name: 'airlock (audit fsync)', server: airlockFsync.server, clients: await connectAll(airlockFsync.url, gatewayHeaders(airlockFsync)) },
+} satisfies Record<string, Target>
+
+const callsOf = (target: Target, lane: Lane, scenario: Scenario, concurrency: number): Call[] =>
+  target.clients[lane].slice(0, concurrency).map((client, w) => {
+    const args = scenario.args(w)
+    return async () => !isErrorResult(await client.callTool({ name: scenario.tool, arguments: args }))
+  })
+
+/** Runs the variants in turn, `rounds` times; each slice also reads its server's CPU time. */
+async function interleaved(variants: readonly Target[], lane: Lane, scenario: Scenario, concurrency: number): Promise<VariantResult[]> {
+  const samples = variants.map(() => [] as Sample[])
+  const cpu = variants.map(() => 0)
+  const slice = { durationMs: settings.durationMs / settings.rounds, warmupMs: settings.warmupMs / settings.rounds }
+  for (let round = 0; round < settings.rounds; round++) {
+    for (const [i, target] of variants.entries()) {
+      const calls = callsOf(target, lane, scenario, concurrency)
+      const before = await target.server.cpuMs()
+      samples[i]?.push(await sampleCalls(calls, slice))
+      cpu[i] = (cpu[i] ?? 0) + (await target.server.cpuMs()) - before
+    }
+  }
+  return variants.map((target, i) => {
+    const result: LoadResult = summarize(concurrency, samples[i] ?? [])
+    return { server: target.name, ...result, serverCpuPerCallMs: (cpu[i] ?? 0) / result.totalCalls }
+  })
+}
+
+const scenarios = backends.scenarios.filter((s) => ONLY === undefined || ONLY.includes(s.tool) || ONLY.includes(s.name))
+
+phase('clients connected; warming up')
+// Warm every server on every lane and tool (first-call loading, JIT, the EKS token, the parsers).
+for (const scenario of scenarios) {
+  for (const lane of LANES) {
+    for (const target of [targets.bare, targets.airlock, targets.fsync]) {
+      if (target === targets.fsync && scenario.tool !== 'whoami') continue
+      const errors = (await sampleCalls(callsOf(target, lane, scenario, 4), { durationMs: 0, warmupMs: quick ? 150 : 500 })).errors
+      if (errors > 0) throw new Error(`${target.name} ${lane} ${scenario.name}: errors while warming up`)
+      const check = await target.clients[lane][0]?.callTool({ name: scenario.tool, arguments: scenario.args(0) })
+      if (check === undefined || isErrorResult(check)) throw new Error(`${target.name} ${lane} ${scenario.name} fails: ${JSON.stringify(check).slice(0, 500)}`)
+    }
+  }
+}
+
+phase('measuring')
+const cells: CellResult[] = []
+for (const scenario of scenarios) {
+  for (const lane of LANES) {
+    for (const concurrency of LEVELS) {
+      const variants = scenario.tool === 'whoami' ? [targets.bare, targets.airlock, targets.fsync] : [targets.bare, targets.airlock]
+      const [base, ...measured] = await interleaved(variants, lane, scenario, concurrency)
+      if (base === undefined) throw new TypeError('missing baseline')
+      cells.push({ tool: scenario.name, lane, concurrency, bare: base, airlock: measured })
+    }
+  }
+}
+
+// Per-stage costs: the write gateway profiled per tool and lane at 16 clients, after the runs above.
+// The sampler charges wall time to whatever runs when it fires, so on a machine short of CPU it
+// also counts time the gateway waited to be scheduled: each stage is reported as its share of the
+// samples times the CPU time the process really used over the profile (process.cpuUsage).
+phase('profiling')
+const profiles: StageSummary[] = []
+for (const scenario of scenarios) {
+  for (const lane of LANES) {
+    const calls = callsOf(targets.airlock, lane, scenario, 16)
+    airlock.server.child.kill('SIGHUP')
+    await sleep(100)
+    const cpuBefore = await airlock.server.cpuMs()
+    const sample = await sampleCalls(calls, { durationMs: settings.profileMs, warmupMs: 0 })
+    const cpuMs = (await airlock.server.cpuMs()) - cpuBefore
+    const file = await airlock.server.ask('SIGHUP', 'PROFILE ')
+    const { busyMs, stages, otherTop } = await profileStages(file.trim())
+    const profiled = sample.latencies.length
+    const scale = busyMs > 0 ? cpuMs / busyMs : 0
+    profiles.push({
+      tool: scenario.name,
+      lane,
+      calls: profiled,
+      cpuMicrosPerCall: (cpuMs * 1000) / profiled,
+      sampledMicrosPerCall: (busyMs * 1000) / profiled,
+      stagesMicrosPerCall: Object.fromEntries(STAGES.map((s) => [s, (stages[s] * scale * 1000) / profiled])),
+      stageShares: Object.fromEntries(STAGES.map((s) => [s, busyMs > 0 ? stages[s] / busyMs : 0])),
+      otherTop,
+    })
+  }
+}
+phase('in-process decision costs')
+
+for (const target of Object.values(targets)) for (const lane of LANES) await Promise.all(target.clients[lane].map((c) => c.close()))
+await airlock.stop()
+await airlockFsync.stop()
+await bare.stop()
+await backends.close()
+await rm(profileDir, { recursive: true, force: true })
+
+const micro = await measureMicroCosts(settings.microMs)
+const results: BenchResults = {
+  generatedAt: new Date().toISOString(),
+  mode: quick ? 'quick' : 'full',
+  settings: { ...settings, levels: LEVELS },
+  node: process.version,
+  cells: cells.map((cell) => ({ ...cell, vsBare: cell.airlock.map((v) => ({ server: v.server, ...comparison(cell, v), gatewayCpuPerCallMs: v.serverCpuPerCallMs })) })),
+  profiles,
+  micro,
+  targets: checkTargets(cells, micro),
+  elapsedSeconds: (performance.now() - started) / 1000,
+}
+const out = fileURLToPath(new URL('./results/', import.meta.url))
+await mkdir(out, { recursive: true })
+await writeFile(join(out, 'latest.json'), `${JSON.stringify(results, null, 2)}\n`)
+printResults(results)
+printTargets(results.targets)

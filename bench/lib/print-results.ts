@@ -1,0 +1,120 @@
+import type { Lane } from './lane-clients.js'
+import type { LoadResult } from './load.js'
+import type { MicroCosts } from './micro-costs.js'
+import { STAGES } from './profile-stages.js'
+
+export interface VariantResult extends LoadResult {
+  readonly server: string
+  /** CPU time of the server process per call (user + system, warm-up calls included), in ms. */
+  readonly serverCpuPerCallMs: number
+}
+
+export interface CellResult {
+  readonly tool: string
+  readonly lane: Lane
+  readonly concurrency: number
+  readonly bare: VariantResult
+  /** Gateway variants (audit write; for whoami also audit fsync), measured alternately with `bare`. */
+  readonly airlock: readonly VariantResult[]
+}
+
+export interface StageSummary {
+  readonly tool: string
+  readonly lane: Lane
+  readonly calls: number
+  /** Gateway process CPU (user + system, all threads) per call while profiled, in µs. */
+  readonly cpuMicrosPerCall: number
+  /** What the sampler saw per call (idle excluded); above cpuMicrosPerCall when the process waited for a CPU. */
+  readonly sampledMicrosPerCall: number
+  /** Each stage's share of the samples times cpuMicrosPerCall. */
+  readonly stagesMicrosPerCall: Record<string, number>
+  readonly stageShares: Record<string, number>
+  /** The code charged to `other` most (ms sampled). */
+  readonly otherTop: readonly (readonly [string, number])[]
+}
+
+export interface BenchResults {
+  readonly generatedAt: string
+  readonly mode: 'quick' | 'full'
+  readonly settings: Record<string, unknown>
+  readonly node: string
+  readonly cells: readonly CellResult[]
+  readonly profiles: readonly StageSummary[]
+  readonly micro: MicroCosts
+  readonly targets: readonly TargetCheck[]
+  readonly elapsedSeconds: number
+}
+
+const fmt = (n: number, digits = 2) => (Number.isFinite(n) ? n.toFixed(digits) : 'n/a')
+
+/** Ratio, added latency and added CPU of a gateway variant over the bare server of the same cell. */
+export function comparison(cell: CellResult, variant: VariantResult) {
+  return {
+    ratio: variant.throughput / cell.bare.throughput,
+    addedP50Ms: variant.p50 - cell.bare.p50,
+    addedP99Ms: variant.p99 - cell.bare.p99,
+    addedCpuPerCallMs: variant.serverCpuPerCallMs - cell.bare.serverCpuPerCallMs,
+  }
+}
+
+export function printResults(results: BenchResults): void {
+  console.log(`\nAirlock vs a bare MCP SDK server running the same tool code, ${results.mode} run (${fmt(results.elapsedSeconds, 0)} s), Node ${results.node}`)
+  console.log('cpu = server process CPU per call (ms); ratio, +p50, +p99, +cpu are against the bare row above\n')
+  console.log('tool                lane  conc  server                   calls/s  p50 ms  p99 ms  cpu ms  ratio  +p50 ms  +p99 ms  +cpu ms  errors')
+  for (const cell of results.cells) {
+    const head = `${cell.tool.padEnd(19)} ${cell.lane}  ${String(cell.concurrency).padStart(4)}`
+    const row = (v: VariantResult) => `${v.server.padEnd(23)} ${fmt(v.throughput, 0).padStart(8)} ${fmt(v.p50).padStart(7)} ${fmt(v.p99).padStart(7)} ${fmt(v.serverCpuPerCallMs, 3).padStart(7)}`
+    console.log(`${head}  ${row(cell.bare)}${''.padStart(33)} ${String(cell.bare.errors).padStart(7)}`)
+    for (const v of cell.airlock) {
+      const c = comparison(cell, v)
+      console.log(`${''.padEnd(head.length)}  ${row(v)} ${fmt(c.ratio).padStart(6)} ${fmt(c.addedP50Ms).padStart(8)} ${fmt(c.addedP99Ms).padStart(8)} ${fmt(c.addedCpuPerCallMs, 3).padStart(8)} ${String(v.errors).padStart(7)}`)
+    }
+  }
+
+  console.log('\ngateway CPU per call by stage (µs: share of profile samples x process CPU per call; gateway at 16 clients, audit write)')
+  const shown = STAGES.filter((s) => results.profiles.some((p) => (p.stagesMicrosPerCall[s] ?? 0) >= 1))
+  console.log(`${'stage'.padEnd(34)}${results.profiles.map((p) => `${p.tool.slice(0, 13)} ${p.lane}`.padStart(19)).join('')}`)
+  for (const stage of shown) console.log(`${stage.padEnd(34)}${results.profiles.map((p) => fmt(p.stagesMicrosPerCall[stage] ?? 0, 0).padStart(19)).join('')}`)
+  console.log(`${'process CPU per call'.padEnd(34)}${results.profiles.map((p) => fmt(p.cpuMicrosPerCall, 0).padStart(19)).join('')}`)
+  console.log(`${'sampled per call (incl. waiting)'.padEnd(34)}${results.profiles.map((p) => fmt(p.sampledMicrosPerCall, 0).padStart(19)).join('')}`)
+
+  const m = results.micro
+  console.log('\nin-process, warm, µs per request: median of 20 batches (quietest)')
+  console.log(`token verification ${fmt(m.verifyMicros, 1)}, session lookup ${fmt(m.sessionMicros, 1)}, policy decision (500 grants) ${fmt(m.policyMicros, 1)}`)
+  console.log(`all three together ${fmt(m.verifySessionPolicyMicros, 1)} (${fmt(m.verifySessionPolicyBestMicros, 1)})   target <= 50`)
+  console.log(`tools/list for a policy of 500 grants ${fmt(m.toolsList500GrantsMicros, 1)} (${fmt(m.toolsList500GrantsBestMicros, 1)})   target <= 1000`)
+}
+
+export interface TargetCheck {
+  readonly target: string
+  readonly value: number
+  readonly limit: number
+  readonly met: boolean
+}
+
+/** The issue's targets, checked against this run (ratios and differences within the run). */
+export function checkTargets(cells: readonly CellResult[], micro: MicroCosts): TargetCheck[] {
+  const checks: TargetCheck[] = []
+  const add = (target: string, value: number, limit: number, atLeast: boolean) => checks.push({ target, value, limit, met: atLeast ? value >= limit : value <= limit })
+  for (const cell of cells) {
+    for (const v of cell.airlock) {
+      const c = comparison(cell, v)
+      const where = `${cell.tool} ${cell.lane} x${cell.concurrency} ${v.server}`
+      if (cell.tool === 'whoami') {
+        if (v.server.includes('write') || cell.concurrency > 1) add(`${where}: calls/s ratio`, c.ratio, 0.9, true)
+        if (v.server.includes('write') && cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.3, false)
+      } else if (v.server.includes('write')) {
+        if (cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.5, false)
+        if (cell.tool.startsWith('sql_query') || cell.tool.startsWith('kubectl')) add(`${where}: gateway CPU ms per call`, v.serverCpuPerCallMs, 1, false)
+      }
+    }
+  }
+  add('token verification + session lookup + policy decision, µs (in-process, warm)', micro.verifySessionPolicyMicros, 50, false)
+  add('tools/list with 500 grants, µs (in-process, warm)', micro.toolsList500GrantsMicros, 1000, false)
+  return checks
+}
+
+export function printTargets(checks: readonly TargetCheck[]): void {
+  console.log('\ntargets')
+  for (const c of checks) console.log(`${c.met ? 'met ' : 'MISS'}  ${c.target}: ${fmt(c.value, 3)} (limit ${c.limit})`)
+}
