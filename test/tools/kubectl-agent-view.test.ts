@@ -115,8 +115,9 @@ describe('kubectl as an agent sees it: enums from the grants, an output schema, 
     const listed = catalog.list(policy, { issuer: 'https://idp', subject: 'bob', groups: ['sre'], expiresAt: 4_000_000_000 }, Date.parse('2026-11-29T12:00:00Z'))
     const tool = listed.find((t) => t.name === 'kubectl')
     const properties = tool?.inputSchema.properties as Record<string, { enum?: string[]; description?: string }>
-    assert.deepEqual(properties.verb?.enum, ['list', 'logs', 'events'], 'union of usable grants, tool order; the approval grant adds nothing')
-    assert.deepEqual(properties.resource?.enum, ['pods', 'deployments', 'events'])
+    assert.deepEqual(properties.verb?.enum, ['list', 'logs', 'events', 'rollout-restart'], 'union of usable and approval grants, tool order (an approval grant\'s call can be asked for); ops\' delete-pod is not bob\'s')
+    assert.deepEqual(properties.resource?.enum, ['pods', 'deployments', 'events'], 'no secrets: only the ops grant names them')
+    assert.ok('approvalReason' in properties, 'the approval grant adds the reason for the approver')
     assert.match(properties.verb?.description ?? '', /only the verbs your grants allow/)
     assert.deepEqual(properties.connection?.enum, ['cluster', 'other'])
     assert.equal(tool?.outputSchema?.type, 'object')
