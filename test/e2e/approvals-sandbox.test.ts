@@ -54,7 +54,7 @@ describe('approvals in the sandbox: bob asks, carol approves', () => {
 
   it('lists the review tools to carol only', async () => {
     const carolTools = (await (await connect('carol')).listTools()).tools.map((t) => t.name).sort()
-    assert.deepEqual(carolTools, ['list_requests', 'review_request'])
+    assert.deepEqual(carolTools, ['list_requests', 'review_request', 'whoami'], 'carol holds only the approver grant, and whoami is open to everyone')
     const bobTools = (await (await connect('bob')).listTools()).tools.map((t) => t.name)
     assert.ok(!bobTools.includes('review_request'), 'bob cannot review')
   })

@@ -79,7 +79,7 @@ describe('the sandbox incident, seen by alice, bob and mallory through the real 
     const bob = await connect('bob')
     const kubectl = (await bob.listTools()).tools.find((t) => t.name === 'kubectl')
     const properties = kubectl?.inputSchema.properties as Record<string, { enum?: string[] }>
-    assert.deepEqual(properties.verb?.enum, ['get', 'list', 'describe', 'logs', 'events'], 'rollout-restart needs approval, so it is not offered')
+    assert.deepEqual(properties.verb?.enum, ['get', 'list', 'describe', 'logs', 'events', 'rollout-restart'], 'rollout-restart is offered: bob may ask for it, and it runs once an SRE lead approves')
     assert.deepEqual(properties.resource?.enum, ['pods', 'deployments', 'replicasets', 'services', 'configmaps', 'events', 'namespaces'])
     assert.ok(kubectl?.outputSchema !== undefined, 'kubectl declares its output schema (the client checks every result against it)')
 

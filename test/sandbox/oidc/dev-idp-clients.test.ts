@@ -201,7 +201,7 @@ describe('dev IdP: every refusal is named and described', () => {
   it('names what went wrong on the sign-in page itself: an unknown user, an interaction without its cookie', async () => {
     const redirect = 'http://127.0.0.1:4011/callback'
     const clientId = await registerNative(redirect)
-    await assert.rejects(signInAs('eve', authorizeUrl({ client_id: clientId, redirect_uri: redirect, code_challenge: pkce().challenge })), /sign-in stopped at 400: .*invalid_request.*unknown user: pick alice, bob, mallory/s)
+    await assert.rejects(signInAs('eve', authorizeUrl({ client_id: clientId, redirect_uri: redirect, code_challenge: pkce().challenge })), /sign-in stopped at 400: .*invalid_request.*unknown user: pick alice, bob, carol, mallory/s)
     const first = await fetch(authorizeUrl({ client_id: clientId, redirect_uri: redirect, code_challenge: pkce().challenge }), { redirect: 'manual' })
     const stranger = await refusalPage(new URL(first.headers.get('location') ?? '', idp.issuer).href)
     assert.equal(stranger.status, 400)
