@@ -86,8 +86,8 @@ for (const e of ENGINES) {
       )
       const ms = performance.now() - started
       // The database stops at 2 s but has to finish the row it is sending; past the client's grace the
-      // call gives up, and the rollback waits at most its own deadline.
-      assert.ok(ms < 2000 + 1000 + CLEANUP_TIMEOUT_MS + 1000, `${outcome.code} after ${Math.round(ms)} ms`)
+      // call gives up, and the rollback waits at most its own deadline (plus room for building the value on a loaded machine).
+      assert.ok(ms < 2000 + 1000 + CLEANUP_TIMEOUT_MS + 3000, `${outcome.code} after ${Math.round(ms)} ms`)
       // PostgreSQL builds it and the Data API refuses to return it; MariaDB yields NULL past max_allowed_packet.
       assert.ok(['DB_TIMEOUT', 'RESULT_TOO_LARGE'].includes(outcome.code) || (outcome.code === 'ok' && outcome.big.length < 1_000_000), `${outcome.code} after ${Math.round(ms)} ms`)
     })
