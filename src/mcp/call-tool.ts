@@ -16,6 +16,7 @@ import type { ActivationLookup, ProgressUpdate, ToolDeps } from '../../tools/def
 import type { AdmitCall } from './admit-call.js'
 import { APPROVAL_REASON_ARG, type ApprovalWait } from './approval-call.js'
 import { approvalBranch, takeOrRefuse } from './approval-branch.js'
+import { recordActivation } from './record-activation.js'
 import { redirectToApproval } from './redirect-to-approval.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { CORRELATION_META_KEY, errorResult, startCallRecord, type CallLogEntry, type CallResult } from './call-record.js'
@@ -56,7 +57,7 @@ export interface ToolCallerOptions {
   /** Limits and the subject's access period under the deciding grant, checked before anything else runs. */
   readonly admit: AdmitCall
   /** Read-only view for tools that show access periods (whoami, list_connections). */
-  readonly activations: Pick<ActivationStore, 'find'>
+  readonly activations: Pick<ActivationStore, 'find' | 'markRecorded'>
   readonly redactArgs: (args: Record<string, unknown>) => Record<string, unknown>
   /** Full error detail for operators (never shown to the agent). */
   readonly logError: (message: string, error: unknown, fields?: Record<string, unknown>) => void
@@ -70,11 +71,6 @@ export interface ToolCallerOptions {
 }
 
 export type ToolCaller = (request: CallRequest) => Promise<CallResult>
-
-function activationDetail(activation: Activation, renewed: boolean): Record<string, unknown> {
-  const iso = (ms: number) => new Date(ms).toISOString()
-  return { activatedAt: iso(activation.activatedAt), expiresAt: iso(activation.expiresAt), signedInAt: iso(activation.signedInAt), source: activation.source, renewed }
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
@@ -205,17 +201,14 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
       )
     }
     try {
-      if (admission.started) {
-        const { activation } = admission
-        try {
-          await audit.write({ ...base, type: 'grant.activated', grantId, detail: activationDetail(activation, admission.renewed) })
-        } catch (error) {
-          options.logError(`audit write failed for the grant activation of call ${correlationId}; the tool was not run`, error, { correlationId })
-          return await finish(
-            { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'activation not recorded; the tool was not run' },
-            errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
-          )
-        }
+      try {
+        await recordActivation(admission, { base, grantId, principal: request.principal }, { audit, activations: options.activations, logError: options.logError })
+      } catch (error) {
+        options.logError(`audit write failed for the grant activation of call ${correlationId}; the tool was not run`, error, { correlationId })
+        return await finish(
+          { decision: 'allow', grantId, outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'activation not recorded; the tool was not run' },
+          errorResult('AUDIT_UNAVAILABLE', fixedText('AUDIT_UNAVAILABLE'), correlationId),
+        )
       }
 
       if (takeApproval !== undefined) {

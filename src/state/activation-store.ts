@@ -20,6 +20,12 @@ export interface Activation {
   /** Epoch ms of the sign-in (`auth_time`, else `iat`) of the token that started the period. */
   readonly signedInAt: number
   readonly source: ActivationSource
+  /**
+   * Whether the period's `grant.activated` record has been written. A period starts unrecorded;
+   * the gateway writes the record, then marks it. A period whose record failed stays unrecorded,
+   * so the next call under it writes the record before any tool runs.
+   */
+  readonly recorded: boolean
 }
 
 export interface ActivationRequest {
@@ -56,6 +62,8 @@ export type ActivationAnswer =
 export interface ActivationStore {
   /** Continues the caller's period under the grant, starts one, or says why it cannot. */
   activate(request: ActivationRequest): Promise<ActivationAnswer>
+  /** Marks the period that started at `activatedAt` as recorded (a later period of the key is left alone). */
+  markRecorded(key: ActivationKey, activatedAt: number): Promise<void>
   /** The stored activations of these keys (undefined where none is kept), in the same order; changes nothing. */
   find(keys: readonly ActivationKey[]): Promise<(Activation | undefined)[]>
 }
@@ -87,7 +95,7 @@ export function decideActivation(current: Activation | undefined, request: Activ
   if (signedInAt === undefined) return { outcome: 'sign_in_required', reason: 'missing' }
   if (signedInAt <= now - request.maxSignInAgeMs) return { outcome: 'sign_in_required', reason: 'too_old' }
   const expiresAt = request.notAfterMs === undefined ? now + request.ttlMs : Math.min(now + request.ttlMs, request.notAfterMs)
-  return { outcome: 'started', activation: { activatedAt: now, expiresAt, signedInAt, source: 'sign-in' }, renewed: current !== undefined }
+  return { outcome: 'started', activation: { activatedAt: now, expiresAt, signedInAt, source: 'sign-in', recorded: false }, renewed: current !== undefined }
 }
 
 /**

@@ -40,6 +40,11 @@ export function createMemoryActivationStore(clock: Clock): ActivationStore {
       }
       return answer
     },
+    async markRecorded(key, activatedAt) {
+      const id = keyOf(key)
+      const kept = records.get(id)
+      if (kept !== undefined && kept.activation.activatedAt === activatedAt) records.set(id, { ...kept, activation: { ...kept.activation, recorded: true } })
+    },
     async find(keys) {
       const now = clock.now()
       return keys.map((key) => live(keyOf(key), now))

@@ -51,7 +51,7 @@ export function createRedisState(options: RedisStateOptions): GatewayState {
   const cancelBus = createRedisCancelBus({ redis, subscriber: options.subscriber, keyPrefix, logError: options.logError })
   cancelBus.ready.catch((error: unknown) => options.logError('cancellation channel not subscribed; cancellations reach only the replica told', error))
   return {
-    activations: { activate: observed(activations.activate, health.report), find: observed(activations.find, health.report) },
+    activations: { activate: observed(activations.activate, health.report), markRecorded: observed(activations.markRecorded, health.report), find: observed(activations.find, health.report) },
     approvals: {
       open: observed(approvals.open, health.report),
       decide: observed(approvals.decide, health.report),

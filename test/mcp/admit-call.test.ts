@@ -158,6 +158,7 @@ describe('admitting a call when the activation store fails', () => {
         activate: async () => {
           throw new StateError('STATE_UNAVAILABLE', 'Redis script airlockActivate failed')
         },
+        markRecorded: memory.activations.markRecorded,
         find: memory.activations.find,
       },
     }

@@ -185,4 +185,44 @@ describe('callTool: the record of a grant period', () => {
       { type: 'tools.call', decision: 'allow', grantId: 'echo-ops', outcome: 'error', code: 'AUDIT_UNAVAILABLE', reason: 'activation not recorded; the tool was not run' },
     )
   })
+
+  it('writes the missed record before the next call under that period runs its tool, once', async () => {
+    const h = harness()
+    h.failAudit = 'grant.activated'
+    await h.call()
+    h.failAudit = false
+    h.clock.advance(60_000)
+    assert.equal(replyText(await h.call()), 'echo hi', 'the retry runs')
+    assert.equal(h.handled.length, 1, 'only the retry ran the tool')
+    assert.equal(h.activated.length, 1, 'the period was recorded by the retry')
+    assert.deepEqual(h.activated[0]?.detail, { activatedAt: iso(NOW), expiresAt: iso(NOW + 15 * 60_000), signedInAt: iso(NOW - 60_000), source: 'sign-in', renewed: false, late: true })
+    await h.call()
+    assert.equal(h.activated.length, 1, 'a recorded period is not recorded again')
+  })
+
+  it('keeps refusing under an unrecorded period while the record cannot be written', async () => {
+    const h = harness()
+    h.failAudit = 'grant.activated'
+    await h.call()
+    h.clock.advance(60_000)
+    const second = await h.call()
+    assert.match(replyText(second), /^\[AUDIT_UNAVAILABLE\]/, 'the second call is refused too')
+    assert.equal(h.handled.length, 0, 'no tool ran under a period without its record')
+  })
+
+  it('runs the call when only marking the record fails, and logs it', async () => {
+    const h = harness()
+    const mark = h.state.activations.markRecorded
+    ;(h.state.activations as { markRecorded: typeof mark }).markRecorded = async () => {
+      throw new Error('Redis down')
+    }
+    assert.equal(replyText(await h.call()), 'echo hi')
+    assert.ok(
+      h.logged.some((l) => l.message.includes('written but not marked')),
+      `the failed mark is logged: ${JSON.stringify(h.logged.map((l) => l.message))}`,
+    )
+    ;(h.state.activations as { markRecorded: typeof mark }).markRecorded = mark
+    await h.call()
+    assert.equal(h.activated.length, 2, 'the unmarked period is recorded again by the next call (a duplicate, never a gap)')
+  })
 })

@@ -126,7 +126,7 @@ describe("callTool: the caller's own grant periods, for tools that show them", (
     await h.call()
     assert.ok(seen !== undefined, 'the tool looked')
     assert.deepEqual([...seen.keys()], ['echo-ops'])
-    assert.deepEqual(seen.get('echo-ops'), { activatedAt: NOW, expiresAt: NOW + 15 * 60_000, signedInAt: NOW - 60_000, source: 'sign-in' })
+    assert.deepEqual(seen.get('echo-ops'), { activatedAt: NOW, expiresAt: NOW + 15 * 60_000, signedInAt: NOW - 60_000, source: 'sign-in', recorded: true })
   })
 
   it("does not show another subject's or another issuer's periods", async () => {

@@ -63,7 +63,7 @@ for (const [name, replicas] of backends) {
       const [store] = replicas()
       const signedIn = T0 - 5 * MIN
       const first = await store.activate(request(T0, signedIn))
-      const period = { activatedAt: T0, expiresAt: T0 + TTL, signedInAt: signedIn, source: 'sign-in' as const }
+      const period = { activatedAt: T0, expiresAt: T0 + TTL, signedInAt: signedIn, source: 'sign-in' as const, recorded: false }
       assert.deepEqual(first, { outcome: 'started', activation: period, renewed: false })
       assert.deepEqual(await store.activate(request(T0 + TTL - 1, signedIn)), { outcome: 'active', activation: period })
       assert.deepEqual(await store.activate(request(T0 + TTL, signedIn)), { outcome: 'ended', activation: period })
@@ -79,7 +79,7 @@ for (const [name, replicas] of backends) {
       assert.equal((await store.activate(request(end + 10 * MIN, end))).outcome, 'ended', 'a sign-in at the very end is not after it')
       assert.equal((await store.activate(request(end + 10 * MIN, undefined))).outcome, 'ended', 'no sign-in time cannot renew')
       const renewed = await store.activate(request(end + 10 * MIN, end + 1_000))
-      assert.deepEqual(renewed, { outcome: 'started', activation: { activatedAt: end + 10 * MIN, expiresAt: end + 10 * MIN + TTL, signedInAt: end + 1_000, source: 'sign-in' }, renewed: true })
+      assert.deepEqual(renewed, { outcome: 'started', activation: { activatedAt: end + 10 * MIN, expiresAt: end + 10 * MIN + TTL, signedInAt: end + 1_000, source: 'sign-in', recorded: false }, renewed: true })
     })
 
     it('caps a period at the grant’s notAfter, and at a ttl or notAfter shortened later', async () => {
@@ -110,6 +110,23 @@ for (const [name, replicas] of backends) {
         const answer = await store.activate(request(T0 + TTL + 1, T0, { key }))
         assert.equal(answer.outcome, 'started', JSON.stringify(key))
       }
+    })
+
+    it('marks a period recorded for every replica, and only the period that started at that time', async () => {
+      const [a, b] = replicas()
+      await a.activate(request(T0, T0 - MIN))
+      await b.markRecorded(KEY, T0 + 1)
+      assert.equal((await a.find([KEY]))[0]?.recorded, false, 'another start time marks nothing')
+      await b.markRecorded(KEY, T0)
+      assert.equal((await a.find([KEY]))[0]?.recorded, true, 'the other replica sees it recorded')
+      const active = await a.activate(request(T0 + 1, T0 - MIN))
+      assert.ok(active.outcome === 'active' && active.activation.recorded, `a continued period stays recorded: ${JSON.stringify(active)}`)
+      const renewed = await b.activate(request(T0 + TTL + 1, T0 + TTL + 1))
+      assert.ok(renewed.outcome === 'started' && !renewed.activation.recorded, `a new period starts unrecorded: ${JSON.stringify(renewed)}`)
+      await a.markRecorded(KEY, T0)
+      assert.equal((await b.find([KEY]))[0]?.recorded, false, 'marking the old period leaves the new one unrecorded')
+      await b.markRecorded(KEY, T0 + 5)
+      assert.equal((await b.find([KEY]))[0]?.recorded, false, 'nor does a time that is neither')
     })
 
     it('shares one period between replicas, even when their first calls race', async () => {
@@ -147,6 +164,17 @@ describe('keeping ended periods', () => {
     assert.deepEqual(await store.activate(request(gone, T0 + TTL)), { outcome: 'sign_in_required', reason: 'too_old' })
   })
 
+  it('Redis reads a period stored before the recorded flag existed as recorded', async () => {
+    const keyPrefix = redisPrefix()
+    const store = createRedisActivationStore({ redis, keyPrefix })
+    await store.activate(request(T0, T0))
+    const key = `${keyPrefix}activation:${identityTag(KEY.issuer, KEY.subject)}:${KEY.grantId}`
+    await redis.hdel(key, 'r')
+    assert.equal((await store.find([KEY]))[0]?.recorded, true, 'find')
+    const active = await store.activate(request(T0 + 1, T0))
+    assert.ok(active.outcome === 'active' && active.activation.recorded, `activate: ${JSON.stringify(active)}`)
+  })
+
   it('the Lua rule and decideActivation agree on a grid of cases', async () => {
     const keyPrefix = redisPrefix()
     const store = createRedisActivationStore({ redis, keyPrefix })
@@ -159,7 +187,7 @@ describe('keeping ended periods', () => {
         for (const now of nows) {
           const key = { ...KEY, grantId: `g${n++}` }
           // Seed: a period started at T0 (or none for the first column).
-          const seeded = now === T0 ? undefined : { activatedAt: T0, expiresAt: notAfterMs === undefined ? T0 + TTL : Math.min(T0 + TTL, notAfterMs), signedInAt: T0, source: 'sign-in' as const }
+          const seeded = now === T0 ? undefined : { activatedAt: T0, expiresAt: notAfterMs === undefined ? T0 + TTL : Math.min(T0 + TTL, notAfterMs), signedInAt: T0, source: 'sign-in' as const, recorded: false }
           if (seeded !== undefined) await store.activate({ key, now: T0, ttlMs: TTL, notAfterMs, signedInAt: T0, maxSignInAgeMs: MAX_AGE })
           const req = { key, now, ttlMs: TTL, notAfterMs, signedInAt, maxSignInAgeMs: MAX_AGE }
           assert.deepEqual(await store.activate(req), decideActivation(seeded, req), JSON.stringify({ now, signedInAt, notAfterMs }))

@@ -30,7 +30,7 @@ const policy = policyOf({
 })
 
 function activation(activatedAt: number, minutes: number): Activation {
-  return { activatedAt, expiresAt: activatedAt + minutes * MIN, signedInAt: activatedAt - MIN, source: 'sign-in' }
+  return { activatedAt, expiresAt: activatedAt + minutes * MIN, signedInAt: activatedAt - MIN, source: 'sign-in', recorded: true }
 }
 
 function context(stored: Record<string, Activation>, nowMs: number): AnyToolContext {
