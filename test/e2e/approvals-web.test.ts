@@ -90,12 +90,13 @@ describe('the approvals page in Chromium: carol approves bob\'s restart, bob can
     await page.getByText('You are not in any approver group').waitFor()
     assert.equal(await page.locator('article').count(), 0, 'bob sees no request to decide')
     // Bob builds the approve form himself, with his own session's CSRF token, in his own browser.
-    await page.evaluate((requestId) => {
-      const token = (document.querySelector('input[name="csrf"]') as HTMLInputElement).value
+    // (A string: this project's TypeScript has no DOM types; it runs in the page.)
+    await page.evaluate(`(() => {
       const form = document.createElement('form')
       form.method = 'post'
       form.action = '/approvals/decide'
-      for (const [name, value] of Object.entries({ csrf: token, id: requestId, verdict: 'approve', reason: 'it is mine' })) {
+      const fields = { csrf: document.querySelector('input[name="csrf"]').value, id: ${JSON.stringify(id)}, verdict: 'approve', reason: 'it is mine' }
+      for (const [name, value] of Object.entries(fields)) {
         const input = document.createElement('input')
         input.type = 'hidden'
         input.name = name
@@ -104,7 +105,7 @@ describe('the approvals page in Chromium: carol approves bob\'s restart, bob can
       }
       document.body.append(form)
       form.submit()
-    }, id)
+    })()`)
     await page.getByText(`Request ${id} was not decided: Nobody may approve or deny their own request.`).waitFor({ timeout: 30_000 })
     const still = (await bob.callTool({ name: 'kubectl', arguments: restart })) as ToolResult
     assert.match(JSON.stringify(still.content), /APPROVAL_PENDING/, 'nothing ran')
