@@ -103,7 +103,13 @@ export function createApprovalsWeb(options: ApprovalsWebOptions): (req: Incoming
 
   async function signIn(res: ServerResponse): Promise<void> {
     const pending = options.sessions.startSignIn()
-    const location = await options.signIn.authorizationUrl({ state: pending.state, nonce: pending.nonce, codeChallenge: codeChallengeOf(pending.codeVerifier) })
+    let location: string
+    try {
+      location = await options.signIn.authorizationUrl({ state: pending.state, nonce: pending.nonce, codeChallenge: codeChallengeOf(pending.codeVerifier) })
+    } catch (error) {
+      options.logError('approvals sign-in could not start', error)
+      return send(res, 503, messagePage('Sign-in unavailable', 'The identity provider cannot be reached right now; retry shortly.'), { 'retry-after': '5' })
+    }
     // Lax, not Strict: the IdP's redirect back is a cross-site top-level navigation.
     send(res, 303, '', { location, 'set-cookie': cookie(SIGN_IN_COOKIE, pending.state, 600, 'Lax') })
   }

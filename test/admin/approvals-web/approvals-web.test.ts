@@ -207,6 +207,26 @@ describe('approvals web page', () => {
     assert.equal((await get('/approvals', cookie)).status, 303)
   })
 
+  it('answers 503 with a page, not a redirect, when the identity provider cannot be reached', async () => {
+    const down = await startAdminServer('127.0.0.1', 0, {
+      scrape: async () => ({ contentType: 'text/plain', text: '' }),
+      readiness: async () => ({ ready: true, checks: {} }),
+      logError: () => undefined,
+      approvalsWeb: {
+        service, policy: () => policy, sessions: createWebSessions({ clock, lifetimeMs: 900_000 }), redirectUrl: 'http://127.0.0.1:1/approvals/callback', clock, logError: () => undefined,
+        signIn: { authorizationUrl: async () => Promise.reject(new Error('discovery failed')), redeem: async () => assert.fail('not reached') },
+      },
+    })
+    try {
+      const res = await fetch(`${down.origin}/approvals/sign-in`, { redirect: 'manual' })
+      assert.equal(res.status, 503)
+      assert.equal(res.headers.get('location'), null)
+      assert.match(await res.text(), /cannot be reached right now/)
+    } finally {
+      await down.close()
+    }
+  })
+
   it('answers 405 to the wrong method', async () => {
     assert.equal((await fetch(`${admin.origin}/approvals`, { method: 'POST' })).status, 405)
     assert.equal((await get('/approvals/decide')).status, 405)

@@ -56,6 +56,20 @@ async function refused(attempt: Promise<unknown>, pattern: RegExp): Promise<void
 }
 
 describe('approvals sign-in at the dev IdP', () => {
+  it('refuses to start when the issuer cannot be discovered, and tries again next time', async () => {
+    let calls = 0
+    const down = createOidcSignIn({
+      issuer: idp.issuer, clientId, redirectUrl: REDIRECT, resource: AUDIENCE, scopes: [], verify: async () => assert.fail('not reached'),
+      keys: async () => assert.fail('not reached'), algorithms: ['RS256'], clockToleranceSeconds: 5, clock: systemClock, allowInsecureLoopback: true,
+      fetch: async () => {
+        calls++
+        throw new Error('connection refused')
+      },
+    })
+    for (let i = 0; i < 2; i++) await assert.rejects(down.authorizationUrl({ state: 's', nonce: 'n', codeChallenge: 'c' }), (e: unknown) => e instanceof UpstreamError && e.code === 'OIDC_UNAVAILABLE')
+    assert.equal(calls, 2, 'a failed discovery is not cached')
+  })
+
   it('asks for a code with S256 PKCE, state, nonce and the gateway as resource', async () => {
     const url = new URL(await client.authorizationUrl({ state: 's', nonce: 'n', codeChallenge: 'c' }))
     const params = Object.fromEntries(url.searchParams)
