@@ -205,6 +205,25 @@ export const gatewayConfigSchema = z.strictObject({
           }),
         )
         .default([]),
+      /**
+       * The approvers' web page at the admin listener's `/approvals`: sign-in at `issuer` with
+       * authorization code + PKCE as this client. `redirectUrl` is `<admin origin>/approvals/callback`
+       * as the reviewer's browser reaches it (https, or http on loopback).
+       */
+      web: z
+        .strictObject({
+          clientId: z.string().min(1),
+          /** File holding the client secret (a confidential client, client_secret_basic); absent: a public client. */
+          clientSecretFile: z.string().min(1).optional(),
+          redirectUrl: httpUrl
+            .refine((u) => new URL(u).pathname === '/approvals/callback', 'expected the admin listener\'s /approvals/callback')
+            .refine((u) => u.startsWith('https:') || ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(u).hostname), 'expected https (http only on loopback)'),
+          /** Minutes a sign-in lasts (never past the access token's expiry). */
+          sessionMinutes: z.number().int().min(1).max(480).default(15),
+          /** Scopes asked for besides `openid` (e.g. your IdP's scope for the gateway). */
+          scopes: z.array(z.string().regex(SCOPE_TOKEN_PATTERN)).default([]),
+        })
+        .optional(),
     })
     .default({ waitSeconds: 0, webhooks: [] }),
   /**

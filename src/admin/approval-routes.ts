@@ -24,7 +24,7 @@ const decisionBody = z.strictObject({ reason: z.string().trim().min(1).max(500) 
 const DECIDE_PATH = /^\/approvals\/requests\/([A-Za-z0-9_-]{1,64})\/(approve|deny)$/
 
 // Fixed statuses and texts per code: the caller learns the refusal, never a token or a stack.
-const STATUS: Record<string, [number, string]> = {
+export const APPROVAL_REFUSALS: Readonly<Record<string, readonly [number, string]>> = {
   INPUT_INVALID: [400, 'The request body needs a non-empty "reason" (at most 500 characters).'],
   SELF_APPROVAL: [403, 'Nobody may approve or deny their own request.'],
   NOT_APPROVER: [403, 'You are not in an approver group of this request.'],
@@ -90,7 +90,7 @@ export function createApprovalRoutes(options: ApprovalRoutesOptions): (req: Inco
         parsed = undefined
       }
       if (parsed === undefined || !parsed.success) {
-        const [status, text] = STATUS.INPUT_INVALID ?? [400, 'invalid']
+        const [status, text] = APPROVAL_REFUSALS.INPUT_INVALID ?? [400, 'invalid']
         sendJson(res, status, { error: 'INPUT_INVALID', error_description: text })
         return true
       }
@@ -100,7 +100,7 @@ export function createApprovalRoutes(options: ApprovalRoutesOptions): (req: Inco
       return true
     } catch (error) {
       const code = error instanceof AirlockError ? error.code : 'INTERNAL'
-      const known = STATUS[code]
+      const known = APPROVAL_REFUSALS[code]
       if (known === undefined) throw error
       if (known[0] === 503) options.logError(`approval ${path} failed`, error)
       sendJson(res, known[0], { error: code, error_description: known[1] })

@@ -37,6 +37,7 @@ Airlock sandbox is running. Ctrl-C stops everything.
 
   MCP endpoint    ${url}
   Metrics, health ${sandbox.adminUrl}/metrics  ${sandbox.adminUrl}/readyz
+  Approvals page  ${sandbox.adminUrl}/approvals   (sign in as carol to decide bob's requests)
   OIDC issuer     ${sandbox.idp.issuer}   (dev IdP: alice = dba, bob = sre, carol = sre-leads, mallory = no groups)
 ${auditLines(sandbox, rel)}
   AWS call trail  ${rel(sandbox.paths.trail)}   (npx --no-install airlock sandbox trail)

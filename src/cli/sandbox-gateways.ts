@@ -37,6 +37,8 @@ export interface SandboxGatewaysOptions {
   readonly env: Record<string, string>
   readonly onLog: (line: string) => void
   readonly cluster?: SandboxCluster
+  /** Registers a replica's approvals page at the IdP for its redirect URL; returns the client id. */
+  readonly registerApprovalsClient?: (redirectUrl: string) => Promise<string>
 }
 
 export interface SandboxReplica {
@@ -109,8 +111,12 @@ export async function startSandboxGateways(options: SandboxGatewaysOptions): Pro
       const port = cluster === undefined ? options.port : await freePort()
       const adminUrl = `http://127.0.0.1:${await freePort()}`
       const configPath = join(options.stateDir, cluster === undefined ? 'gateway.json' : `gateway-${i + 1}.json`)
+      const redirectUrl = `${adminUrl}/approvals/callback`
+      const clientId = await options.registerApprovalsClient?.(redirectUrl)
       const config = {
         issuer: options.issuer,
+        // Each replica's approvals page is its own client: sessions live in one replica's memory.
+        ...(clientId === undefined ? {} : { approvals: { web: { clientId, redirectUrl } } }),
         listen: { host: '127.0.0.1', port },
         // Replicas answer for the balancer's URL: that is the resource and audience agents see.
         ...(cluster === undefined ? {} : { publicUrl: publicOrigin }),

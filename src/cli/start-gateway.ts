@@ -32,6 +32,7 @@ import { silentLogger, type Logger } from './logger.js'
 import { openGatewayState, type OpenedState } from './open-gateway-state.js'
 import { createPolicyStore, type PolicyStore } from './policy-store.js'
 import { startAdminServer, type AdminServer } from './start-admin-server.js'
+import { approvalsWebOptions } from './approvals-web-options.js'
 
 export interface StartGatewayOptions {
   readonly config: GatewayConfig
@@ -106,6 +107,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const webhookHooks = await Promise.all(
     config.approvals.webhooks.map(async (hook) => ({ group: hook.group, url: hook.url, secret: (await readFile(hook.secretFile, 'utf8')).trim() })),
   )
+  const webSecretFile = config.approvals.web?.clientSecretFile
+  const webClientSecret = webSecretFile === undefined ? undefined : (await readFile(webSecretFile, 'utf8')).trim()
 
   const audit = await openAuditTrail({ audit: config.audit, clock, logger, onCommit: metrics.auditCommit })
   let policy: PolicyStore
@@ -255,6 +258,20 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
           readiness,
           logError: (message, error) => logger.error(message, error),
           approvals: { service: gateway.approvals, policy: () => policy.current(), authenticate: verifier.verify, clock, logError: (message, error) => logger.error(message, error) },
+          ...optionalWeb(
+            approvalsWebOptions({
+              config,
+              clientSecret: webClientSecret,
+              audience,
+              verify: verifier.verify,
+              keys: jwks.getKey,
+              allowInsecureLoopback: LOOPBACK.has(issuerHost),
+              service: gateway.approvals,
+              policy: () => policy.current(),
+              clock,
+              logError: (message, error) => logger.error(message, error),
+            }),
+          ),
         })
       : undefined
   } catch (error) {
@@ -315,4 +332,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       return closing
     },
   }
+}
+
+function optionalWeb<T>(web: T | undefined): { approvalsWeb?: T } {
+  return web === undefined ? {} : { approvalsWeb: web }
 }

@@ -5,6 +5,7 @@ import { PGlite } from '@electric-sql/pglite'
 import { systemClock, type Clock } from '../clock.js'
 import { startEksEmulator } from '../sandbox/eks/start-eks-emulator.js'
 import { startKubeApiServer } from '../sandbox/kube-api/kube-api-server.js'
+import { registerWebClient } from '../sandbox/oidc/register-web-client.js'
 import { startDevIdp, type DevIdp } from '../sandbox/oidc/start-dev-idp.js'
 import { createPgliteBackend } from '../sandbox/rds-data/pglite-backend.js'
 import { seedDemoDatabase } from '../sandbox/rds-data/seed-demo.js'
@@ -46,7 +47,7 @@ export interface SandboxOptions {
 
 export interface Sandbox {
   readonly gatewayUrl: string
-  /** The gateway's admin listener: /metrics, /healthz, /readyz. */
+  /** The gateway's admin listener: /metrics, /healthz, /readyz, the approvals API and page (/approvals). */
   readonly adminUrl: string
   readonly idp: DevIdp
   readonly trail: Trail
@@ -188,6 +189,7 @@ export async function startSandbox(options: SandboxOptions): Promise<Sandbox> {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
       },
       onLog: options.onGatewayLog ?? (() => {}),
+      registerApprovalsClient: (redirectUrl) => registerWebClient(idp.issuer, redirectUrl),
       ...(options.cluster === undefined ? {} : { cluster: options.cluster }),
     })
     closers.push(() => gateways.close())
