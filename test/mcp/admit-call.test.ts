@@ -1,7 +1,5 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
-import { Redis } from 'ioredis'
+import { describe, it } from 'node:test'
 import type { Principal } from '../../src/auth/principal.js'
 import { createManualClock, type ManualClock } from '../../src/clock.js'
 import { StateError } from '../../src/errors.js'
@@ -12,6 +10,7 @@ import { createRedisActivationStore } from '../../src/state/redis-activation-sto
 import { createRedisConcurrencyLimiter } from '../../src/state/redis-concurrency-limiter.js'
 import { createRedisRateLimiter } from '../../src/state/redis-rate-limiter.js'
 import { policyOf } from '../policy/policy-fixture.js'
+import { useTestRedis } from '../support/test-redis.js'
 
 const T0 = Date.parse('2026-11-29T12:00:00Z')
 const MAX_AGE = 86_400_000
@@ -30,18 +29,7 @@ function principal(subject: string, claims: Partial<Principal> = {}): Principal 
   return { issuer: 'https://idp.example.com', subject, groups: ['ops'], expiresAt: T0 / 1000 + 300, issuedAt: T0 / 1000, ...claims }
 }
 
-let redis: Redis
-const prefixes: string[] = []
-before(() => {
-  redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 })
-})
-after(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-  }
-  redis.disconnect()
-})
+const { redis, redisPrefix } = useTestRedis()
 
 type CallState = Pick<GatewayState, 'activations' | 'rates' | 'concurrency'>
 
@@ -50,8 +38,7 @@ const backends: Array<[string, (clock: ManualClock) => CallState]> = [
   [
     'redis',
     (clock) => {
-      const keyPrefix = `airlock-test:${randomBytes(6).toString('hex')}:`
-      prefixes.push(keyPrefix)
+      const keyPrefix = redisPrefix()
       return {
         activations: createRedisActivationStore({ redis, keyPrefix }),
         rates: createRedisRateLimiter({ redis, keyPrefix }),

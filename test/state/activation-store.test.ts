@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
-import { Redis } from 'ioredis'
+import { describe, it } from 'node:test'
 import { createManualClock } from '../../src/clock.js'
 import { decideActivation, type ActivationRequest, type ActivationStore } from '../../src/state/activation-store.js'
 import { identityTag } from '../../src/state/identity-tag.js'
 import { createMemoryActivationStore } from '../../src/state/memory-activation-store.js'
 import { createRedisActivationStore } from '../../src/state/redis-activation-store.js'
+import { useTestRedis } from '../support/test-redis.js'
 
 const T0 = Date.parse('2026-11-29T12:00:00Z')
 const MIN = 60_000
@@ -18,26 +17,7 @@ function request(now: number, signedInAt: number | undefined, extra: Partial<Act
   return { key: KEY, now, ttlMs: TTL, notAfterMs: undefined, signedInAt, maxSignInAgeMs: MAX_AGE, ...extra }
 }
 
-let redis: Redis
-const prefixes: string[] = []
-
-before(() => {
-  redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 })
-})
-
-after(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-  }
-  redis.disconnect()
-})
-
-function redisPrefix(): string {
-  const prefix = `airlock-test:${randomBytes(6).toString('hex')}:`
-  prefixes.push(prefix)
-  return prefix
-}
+const { redis, redisPrefix } = useTestRedis()
 
 /** Each backend; `replicas` gives two stores that share their state (two gateways on one Redis; for memory, one process). */
 const backends: Array<[string, () => [ActivationStore, ActivationStore]]> = [

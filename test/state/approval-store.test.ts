@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
-import { Redis } from 'ioredis'
+import { describe, it } from 'node:test'
 import { bindingKey, effectiveState, type ApprovalAsk, type ApprovalStore } from '../../src/state/approval-store.js'
 import { createMemoryApprovalStore } from '../../src/state/memory-approval-store.js'
 import { createRedisApprovalStore } from '../../src/state/redis-approval-store.js'
+import { useTestRedis } from '../support/test-redis.js'
 
 const T0 = Date.parse('2026-12-01T12:00:00Z')
 const MIN = 60_000
@@ -25,20 +24,7 @@ function ask(extra: Partial<ApprovalAsk> = {}, argsHash = 'a'.repeat(64)): Appro
   }
 }
 
-let redis: Redis
-const prefixes: string[] = []
-
-before(() => {
-  redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 })
-})
-
-after(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-  }
-  redis.disconnect()
-})
+const { redis, redisPrefix } = useTestRedis()
 
 /** Each backend as two replicas sharing their state (two gateways on one Redis; for memory, one process). */
 const backends: Array<[string, () => [ApprovalStore, ApprovalStore]]> = [
@@ -52,8 +38,7 @@ const backends: Array<[string, () => [ApprovalStore, ApprovalStore]]> = [
   [
     'redis',
     () => {
-      const keyPrefix = `airlock-test:${randomBytes(6).toString('hex')}:`
-      prefixes.push(keyPrefix)
+      const keyPrefix = redisPrefix()
       return [createRedisApprovalStore({ redis, keyPrefix }), createRedisApprovalStore({ redis, keyPrefix })]
     },
   ],

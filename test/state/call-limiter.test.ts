@@ -1,37 +1,17 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { after, before, describe, it } from 'node:test'
-import { Redis } from 'ioredis'
+import { describe, it } from 'node:test'
 import { createManualClock, systemClock, type Clock } from '../../src/clock.js'
 import type { CallRateLimiter, ConcurrencyLimiter } from '../../src/state/call-limiter.js'
 import { createMemoryConcurrencyLimiter } from '../../src/state/memory-concurrency-limiter.js'
 import { createMemoryRateLimiter } from '../../src/state/memory-rate-limiter.js'
 import { createRedisConcurrencyLimiter } from '../../src/state/redis-concurrency-limiter.js'
 import { createRedisRateLimiter } from '../../src/state/redis-rate-limiter.js'
+import { useTestRedis } from '../support/test-redis.js'
 
 const T0 = Date.parse('2026-11-29T12:00:00Z')
 
-let redis: Redis
-const prefixes: string[] = []
-
-before(() => {
-  redis = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 })
-})
-
-after(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-  }
-  redis.disconnect()
-})
-
-function redisPrefix(): string {
-  const prefix = `airlock-test:${randomBytes(6).toString('hex')}:`
-  prefixes.push(prefix)
-  return prefix
-}
+const { redis, redisPrefix } = useTestRedis()
 
 /** Two limiters sharing their counts: two replicas on one Redis; for memory, one process. */
 const rateBackends: Array<[string, () => [CallRateLimiter, CallRateLimiter]]> = [

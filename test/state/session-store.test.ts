@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict'
-import { randomBytes } from 'node:crypto'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { Redis } from 'ioredis'
 import { StateError } from '../../src/errors.js'
 import { createMemorySessionStore } from '../../src/state/memory-session-store.js'
 import { createRedisSessionStore } from '../../src/state/redis-session-store.js'
 import type { SessionLimits, SessionStore, StoredSession } from '../../src/state/session-store.js'
+import { useTestRedis } from '../support/test-redis.js'
 
 const T0 = 1_780_000_000_000
 const IDLE = 600_000
@@ -16,28 +16,14 @@ function session(idHash: string, subject: string, at = T0, lifetimeMs = 3_600_00
   return { idHash, issuer: ISS, subject, createdAt: at, lastSeenAt: at, expiresAt: at + lifetimeMs }
 }
 
-let redis: Redis
-const prefixes: string[] = []
-
-before(() => {
-  redis = new Redis({ host: '127.0.0.1', port: 6379, lazyConnect: false, maxRetriesPerRequest: 1 })
-})
-
-after(async () => {
-  for (const prefix of prefixes) {
-    const keys = await redis.keys(`${prefix}*`)
-    if (keys.length > 0) await redis.del(...keys)
-  }
-  redis.disconnect()
-})
+const { redis, redisPrefix } = useTestRedis()
 
 const backends: Array<[string, (limits: SessionLimits) => SessionStore]> = [
   ['memory', (limits) => createMemorySessionStore(limits)],
   [
     'redis',
     (limits) => {
-      const keyPrefix = `airlock-test:${randomBytes(6).toString('hex')}:`
-      prefixes.push(keyPrefix)
+      const keyPrefix = redisPrefix()
       return createRedisSessionStore({ ...limits, redis, keyPrefix })
     },
   ],
@@ -137,8 +123,7 @@ for (const [name, make] of backends) {
 
 describe('redis session store shared by two replicas', () => {
   it('continues through one replica a session opened through the other, and ends it for both', async () => {
-    const keyPrefix = `airlock-test:${randomBytes(6).toString('hex')}:`
-    prefixes.push(keyPrefix)
+    const keyPrefix = redisPrefix()
     const other = new Redis({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1 })
     try {
       const a = createRedisSessionStore({ ...LIMITS, redis, keyPrefix })
@@ -154,8 +139,7 @@ describe('redis session store shared by two replicas', () => {
   })
 
   it('stores only the hash of a session id', async () => {
-    const keyPrefix = `airlock-test:${randomBytes(6).toString('hex')}:`
-    prefixes.push(keyPrefix)
+    const keyPrefix = redisPrefix()
     const store = createRedisSessionStore({ ...LIMITS, redis, keyPrefix })
     await store.open(session('0123abcd', 'alice'), T0)
     const keys = await redis.keys(`${keyPrefix}*`)
