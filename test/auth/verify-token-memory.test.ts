@@ -147,7 +147,7 @@ describe('createTokenVerifier remembers verified tokens briefly', () => {
 
   it('refuses a negative or non-finite period at construction', () => {
     for (const verifiedTokenTtlMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      assert.throws(() => counted({ verifiedTokenTtlMs }), TypeError)
+      assert.throws(() => counted({ verifiedTokenTtlMs }), { name: 'TypeError', message: 'verifiedTokenTtlMs must be >= 0' })
     }
     assert.equal(MAX_VERIFIED_TOKENS, 10_000)
   })
