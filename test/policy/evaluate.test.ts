@@ -229,6 +229,28 @@ describe('approvalGrantFor', () => {
     assert.equal(at({ ...KUBE, connection: 'demo-cluster' }, dba), undefined, 'dba holds no kubectl grant')
   })
 
+  it('finds none when the named connection is of a kind the tool cannot use, though the grant lists it', () => {
+    const mixed = policyOf({
+      version: 1,
+      connections: { 'demo-cluster': eks, 'orders-db': rds },
+      grants: [
+        {
+          id: 'ask-both',
+          groups: ['sre'],
+          connections: ['demo-cluster', 'orders-db'],
+          tools: ['kubectl', 'sql_query'],
+          approval: { approverGroups: ['leads'] },
+          kubectl: { verbs: ['get'], resources: ['pods'], namespaces: ['shop'] },
+          sql: {},
+        },
+      ],
+    })
+    assert.equal(approvalGrantFor(mixed, sre, { ...KUBE, connection: 'demo-cluster' }, NOW)?.grant.id, 'ask-both')
+    assert.equal(approvalGrantFor(mixed, sre, { ...SQL, connection: 'orders-db' }, NOW)?.grant.id, 'ask-both')
+    assert.equal(approvalGrantFor(mixed, sre, { ...KUBE, connection: 'orders-db' }, NOW), undefined, 'orders-db is not a cluster')
+    assert.equal(approvalGrantFor(mixed, sre, { ...SQL, connection: 'demo-cluster' }, NOW), undefined, 'demo-cluster is not a database')
+  })
+
   it('finds an approval grant of a tool without connections only when no connection is named', () => {
     const connectionless = policyOf({
       version: 1,
