@@ -8,9 +8,9 @@ export interface IdentityGrants {
 }
 
 /** Identities remembered per policy; past it the memory starts over (a policy reload does too). */
-const MAX_IDENTITIES = 10_000
+export const MAX_IDENTITIES = 10_000
 /** Tool names remembered per identity: they come from callers, so unknown names must not grow it. */
-const MAX_TOOLS = 64
+export const MAX_TOOLS = 64
 
 const memory = new WeakMap<Policy, Map<string, IdentityGrants>>()
 

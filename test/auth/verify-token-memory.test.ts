@@ -5,6 +5,7 @@ import { createTokenVerifier, DEFAULT_VERIFIED_TOKEN_TTL_MS, MAX_VERIFIED_TOKENS
 import { createJwksCache } from '../../src/auth/jwks-cache.js'
 import { AuthError } from '../../src/errors.js'
 import { createTeardown } from '../support/teardown.js'
+import { startTestIssuer } from '../support/test-issuer.js'
 import { assertRefused, setUp, START, type Fixture } from './verifier-fixture.js'
 
 const bearer = (token: string): string => `Bearer ${token}`
@@ -96,9 +97,57 @@ describe('createTokenVerifier remembers verified tokens briefly', () => {
     assert.equal((await refusing.verifier.verify(bearer(token))).subject, 'agent-1', 'a refusal is not remembered')
   })
 
+  it('ends the memory at exp exactly, even where the clock tolerance still accepts the token', async () => {
+    const { verifier, state } = counted({ verifiedTokenTtlMs: 10 * 60_000 })
+    const t = Math.floor(f.clock.now() / 1000)
+    const token = await f.idp.mint({ iat: t, exp: t + 60 })
+    await verifier.verify(bearer(token))
+    f.clock.advance(60_000 - 1)
+    await verifier.verify(bearer(token))
+    assert.equal(state.lookups, 1, 'answered from memory until just before exp')
+    f.clock.advance(1)
+    await verifier.verify(bearer(token))
+    assert.equal(state.lookups, 2, 'at exp the token is verified again (and accepted within the tolerance)')
+  })
+
+  it('remembers a token within its maximum age and ends the memory at iat + maximum age', async () => {
+    const { verifier, state } = counted({ verifiedTokenTtlMs: 10 * 60_000, maxTokenAgeSeconds: 120 })
+    const t = Math.floor(f.clock.now() / 1000)
+    const token = await f.idp.mint({ iat: t, exp: t + 3600 })
+    await verifier.verify(bearer(token))
+    f.clock.advance(120_000 - 1)
+    await verifier.verify(bearer(token))
+    assert.equal(state.lookups, 1, 'answered from memory until just before the maximum age')
+    f.clock.advance(1)
+    await verifier.verify(bearer(token))
+    assert.equal(state.lookups, 2, 'at the maximum age the token is verified again (and accepted within the tolerance)')
+  })
+
+  it('remembers at most MAX_VERIFIED_TOKENS tokens and forgets the oldest first', async () => {
+    // EdDSA signs and verifies fast enough to fill the memory in a unit test.
+    const idp = await startTestIssuer({ clock: f.clock, algs: ['EdDSA'] })
+    teardown.add(() => idp.stop())
+    const cache = createJwksCache({ issuer: idp.issuer, clock: f.clock, allowInsecureLoopback: true })
+    let lookups = 0
+    const keys: KeyResolver = async (header, token) => {
+      lookups += 1
+      return cache.getKey(header, token)
+    }
+    const verifier = createTokenVerifier({ issuer: idp.issuer, audience: idp.audience, algorithms: ['EdDSA'], clockToleranceSeconds: 30, groupsClaim: 'groups', keys, clock: f.clock })
+    const tokens: string[] = []
+    for (let i = 0; i <= MAX_VERIFIED_TOKENS; i++) tokens.push(await idp.mint({ sub: `agent-${i}`, iat: nowSeconds(), exp: nowSeconds() + 3600 }))
+    for (const token of tokens) await verifier.verify(bearer(token))
+    assert.equal(lookups, MAX_VERIFIED_TOKENS + 1)
+    assert.equal((await verifier.verify(bearer(tokens[MAX_VERIFIED_TOKENS] ?? ''))).subject, `agent-${MAX_VERIFIED_TOKENS}`)
+    assert.equal((await verifier.verify(bearer(tokens[1] ?? ''))).subject, 'agent-1')
+    assert.equal(lookups, MAX_VERIFIED_TOKENS + 1, 'the newest and the second oldest are still remembered')
+    assert.equal((await verifier.verify(bearer(tokens[0] ?? ''))).subject, 'agent-0')
+    assert.equal(lookups, MAX_VERIFIED_TOKENS + 2, 'the oldest was forgotten when the memory was full')
+  })
+
   it('refuses a negative or non-finite period at construction', () => {
     for (const verifiedTokenTtlMs of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
-      assert.throws(() => counted({ verifiedTokenTtlMs }), TypeError)
+      assert.throws(() => counted({ verifiedTokenTtlMs }), { name: 'TypeError', message: 'verifiedTokenTtlMs must be >= 0' })
     }
     assert.equal(MAX_VERIFIED_TOKENS, 10_000)
   })

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { ConnectionKind } from '../../src/policy/connection-schema.js'
-import { evaluate, type DenyReason } from '../../src/policy/evaluate.js'
+import { approvalGrantFor, evaluate, type DenyReason } from '../../src/policy/evaluate.js'
+import { EVERYONE_GRANT } from '../../src/policy/everyone-grant.js'
 import type { PolicyIdentity } from '../../src/policy/grant-matches.js'
 import { eks, policyOf, rds, ssm } from './policy-fixture.js'
 
@@ -156,5 +157,109 @@ describe('evaluate', () => {
     assert.ok(decision.allow, 'the first file’s grant allows')
     assert.equal(decision.grantId, 'a-first')
     assert.equal(decision.ttlSeconds, 60)
+  })
+})
+
+describe('evaluate: a tool open to everyone', () => {
+  const nobody: PolicyIdentity = { groups: ['interns'], subject: 'zed' }
+  const OPEN = { ...WHOAMI, openToEveryone: true }
+
+  it('allows a caller without any grant under the built-in grant, with no connection', () => {
+    const decision = evaluate(policy, nobody, OPEN, NOW)
+    assert.ok(decision.allow, 'an open tool is allowed to a caller without grants')
+    assert.equal(decision.grantId, EVERYONE_GRANT.id)
+    assert.equal(decision.grant, EVERYONE_GRANT)
+    assert.equal(decision.connection, undefined)
+    assert.equal(decision.ttlSeconds, EVERYONE_GRANT.ttl)
+  })
+
+  it('uses the caller’s own grant first', () => {
+    const decision = evaluate(policy, sre, OPEN, NOW)
+    assert.ok(decision.allow, 'sre holds a grant for whoami')
+    assert.equal(decision.grantId, 'basics')
+    assert.equal(decision.ttlSeconds, 900)
+  })
+
+  it('denies when the tool is not marked open, or takes connections, or the call names one', () => {
+    for (const [name, request] of [
+      ['not marked open', WHOAMI],
+      ['marked not open', { ...WHOAMI, openToEveryone: false }],
+      ['a tool with connection kinds', { ...SQL, openToEveryone: true }],
+      ['a tool with connection kinds, connection named', { ...SQL, openToEveryone: true, connection: 'orders-db' }],
+      ['a connection named', { ...OPEN, connection: 'orders-db' }],
+    ] as const) {
+      const decision = evaluate(policy, nobody, request, NOW)
+      assert.ok(!decision.allow, `denied: ${name}`)
+      assert.equal(decision.reason, 'NO_GRANT', name)
+    }
+  })
+})
+
+describe('approvalGrantFor', () => {
+  const asked = policyOf({
+    version: 1,
+    connections: { 'demo-cluster': eks, 'other-cluster': eks, 'orders-db': rds },
+    grants: [
+      { id: 'get-pods', groups: ['sre'], connections: ['demo-cluster'], tools: ['kubectl'], kubectl: { verbs: ['get'], resources: ['pods'], namespaces: ['shop'] } },
+      { id: 'old-restart', groups: ['sre'], connections: ['demo-cluster'], tools: ['kubectl'], notAfter: '2026-06-01T12:00:00Z', approval: { approverGroups: ['leads'] }, kubectl: { verbs: ['rollout-restart'], resources: ['deployments'], namespaces: ['shop'] } },
+      { id: 'restart', groups: ['sre'], connections: ['demo-cluster'], tools: ['kubectl'], notAfter: '2026-06-01T12:05:00Z', approval: { approverGroups: ['leads'] }, kubectl: { verbs: ['rollout-restart'], resources: ['deployments'], namespaces: ['shop'] } },
+      { id: 'ops-other', groups: ['ops'], connections: ['other-cluster'], tools: ['kubectl'], approval: { approverGroups: ['leads'] }, kubectl: { verbs: ['get'], resources: ['pods'], namespaces: ['shop'] } },
+      { id: 'dba-read', groups: ['dba'], connections: ['orders-db'], tools: ['sql_query'], sql: {} },
+    ],
+  })
+  const at = (request: { tool: string; connectionKinds: ConnectionKind[]; connection?: string }, who: PolicyIdentity = sre, now = NOW) =>
+    approvalGrantFor(asked, who, request, now)?.grant.id
+
+  it('finds the first live approval grant even where another grant allows the call', () => {
+    assert.ok(evaluate(asked, sre, { ...KUBE, connection: 'demo-cluster' }, NOW).allow, 'get-pods allows the call itself')
+    const found = approvalGrantFor(asked, sre, { ...KUBE, connection: 'demo-cluster' }, NOW)
+    assert.equal(found?.grant.id, 'restart', 'old-restart expired exactly at its notAfter')
+    assert.equal(found?.connection?.id, 'demo-cluster')
+    assert.equal(at({ ...KUBE, connection: 'other-cluster' }, { groups: ['ops'] }), 'ops-other')
+  })
+
+  it('finds none for an expired grant, another connection, a wrong or unknown connection, or none named', () => {
+    assert.equal(at({ ...KUBE, connection: 'demo-cluster' }, sre, NOW + 5 * 60_000), undefined, 'restart expired at its notAfter')
+    assert.equal(at({ ...KUBE, connection: 'other-cluster' }), undefined, 'sre has no approval grant there')
+    assert.equal(at({ ...KUBE, connection: 'demo-cluster' }, { groups: ['ops'] }), undefined, 'ops has one only for other-cluster')
+    assert.equal(at({ ...KUBE, connection: 'orders-db' }), undefined, 'orders-db is not a cluster')
+    assert.equal(at({ ...KUBE, connection: 'nowhere' }), undefined, 'unknown connection')
+    assert.equal(at(KUBE), undefined, 'a tool with connection kinds and no connection named')
+    assert.equal(at({ ...SQL, connection: 'orders-db' }, dba), undefined, 'dba-read needs no approval')
+    assert.equal(at({ ...KUBE, connection: 'demo-cluster' }, dba), undefined, 'dba holds no kubectl grant')
+  })
+
+  it('finds none when the named connection is of a kind the tool cannot use, though the grant lists it', () => {
+    const mixed = policyOf({
+      version: 1,
+      connections: { 'demo-cluster': eks, 'orders-db': rds },
+      grants: [
+        {
+          id: 'ask-both',
+          groups: ['sre'],
+          connections: ['demo-cluster', 'orders-db'],
+          tools: ['kubectl', 'sql_query'],
+          approval: { approverGroups: ['leads'] },
+          kubectl: { verbs: ['get'], resources: ['pods'], namespaces: ['shop'] },
+          sql: {},
+        },
+      ],
+    })
+    assert.equal(approvalGrantFor(mixed, sre, { ...KUBE, connection: 'demo-cluster' }, NOW)?.grant.id, 'ask-both')
+    assert.equal(approvalGrantFor(mixed, sre, { ...SQL, connection: 'orders-db' }, NOW)?.grant.id, 'ask-both')
+    assert.equal(approvalGrantFor(mixed, sre, { ...KUBE, connection: 'orders-db' }, NOW), undefined, 'orders-db is not a cluster')
+    assert.equal(approvalGrantFor(mixed, sre, { ...SQL, connection: 'demo-cluster' }, NOW), undefined, 'demo-cluster is not a database')
+  })
+
+  it('finds an approval grant of a tool without connections only when no connection is named', () => {
+    const connectionless = policyOf({
+      version: 1,
+      connections: { 'orders-db': rds },
+      grants: [{ id: 'ask', groups: ['x'], tools: ['list_connections'], approval: { approverGroups: ['leads'] } }],
+    })
+    const request = { tool: 'list_connections', connectionKinds: [] }
+    assert.equal(approvalGrantFor(connectionless, { groups: ['x'] }, request, NOW)?.grant.id, 'ask')
+    assert.equal(approvalGrantFor(connectionless, { groups: ['x'] }, { ...request, connection: 'orders-db' }, NOW), undefined, 'the grant lists no connection')
+    assert.equal(approvalGrantFor(connectionless, { groups: ['y'] }, request, NOW), undefined, 'not the caller’s grant')
   })
 })

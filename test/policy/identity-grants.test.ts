@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { evaluate } from '../../src/policy/evaluate.js'
-import { identityGrants } from '../../src/policy/identity-grants.js'
+import { identityGrants, MAX_IDENTITIES, MAX_TOOLS } from '../../src/policy/identity-grants.js'
 import { policyOf } from './policy-fixture.js'
 
 const policy = policyOf({
@@ -53,5 +53,30 @@ describe('identityGrants', () => {
     for (let i = 0; i < 10_050; i++) identityGrants(policy, { subject: `s-${i}`, groups: [] })
     assert.deepEqual(ids(identityGrants(policy, { subject: 'alice', groups: [] }).all), ['by-subject'])
     assert.deepEqual(ids(identityGrants(policy, { subject: 's-3', groups: ['sre'] }).all), ['by-group'])
+  })
+
+  it('remembers at most MAX_TOOLS tool names per identity: later names are answered, not kept', () => {
+    const own = policyOf({ version: 1, grants: [{ id: 'g', groups: ['sre'], tools: ['whoami'], ttl: '1h' }] })
+    const mine = identityGrants(own, { subject: 'tools', groups: ['sre'] })
+    const first = mine.forTool('whoami')
+    assert.equal(mine.forTool('whoami'), first, 'a tool asked again is answered from memory')
+    for (let i = 1; i < MAX_TOOLS; i++) mine.forTool(`unknown-${i}`)
+    assert.equal(mine.forTool(`unknown-${MAX_TOOLS - 1}`), mine.forTool(`unknown-${MAX_TOOLS - 1}`), 'the last name that fits is kept')
+    const past = `unknown-${MAX_TOOLS}`
+    assert.notEqual(mine.forTool(past), mine.forTool(past), 'a name past the limit is worked out each time, not kept')
+    assert.deepEqual(ids(mine.forTool(past)), [])
+    assert.equal(mine.forTool('whoami'), first)
+  })
+
+  it('remembers at most MAX_IDENTITIES identities per policy, then starts over', () => {
+    const own = policyOf({ version: 1, grants: [{ id: 'g', groups: ['sre'], tools: ['whoami'], ttl: '1h' }] })
+    const first = identityGrants(own, { subject: 'i-0', groups: ['sre'] })
+    for (let i = 1; i < MAX_IDENTITIES; i++) identityGrants(own, { subject: `i-${i}`, groups: [] })
+    assert.equal(identityGrants(own, { subject: 'i-0', groups: ['sre'] }), first, 'the memory holds MAX_IDENTITIES identities')
+    assert.equal(identityGrants(own, { subject: `i-${MAX_IDENTITIES - 1}`, groups: [] }), identityGrants(own, { subject: `i-${MAX_IDENTITIES - 1}`, groups: [] }))
+    identityGrants(own, { subject: 'one-more', groups: [] })
+    const again = identityGrants(own, { subject: 'i-0', groups: ['sre'] })
+    assert.notEqual(again, first, 'one identity more and the memory started over')
+    assert.deepEqual(ids(again.all), ['g'])
   })
 })

@@ -282,6 +282,33 @@ describe('matchTemplate', () => {
     const two = [['tail', '-n', '{int:1-500}', '{path:/var/log/**}'], ['tail', '-f', '{path:/var/log/**}']].map((t) => parseCommandTemplate(t))
     assert.throws(() => matchTemplate(['tail', '-n', '900', '/var/log/syslog'], two), { message: 'closest allowed command: `tail -n {int:1-500} {path:/var/log/**}`; word 3 ("900"): {int}: expected 1–500' })
   })
+  it('names the closest template by length first, then by the longest match, then by policy order', () => {
+    const closest = (argv: string[], written: string[][]): string => {
+      try {
+        matchTemplate(argv, written.map((t) => parseCommandTemplate(t)))
+      } catch (e) {
+        if (e instanceof GuardError && e.code === 'COMMAND_NOT_ALLOWED') return e.message.replace(/;.*$/, '')
+      }
+      return assert.fail(`expected a refusal of ${argv.join(' ')}`)
+    }
+    // A template of the command's length beats one of another length that matches more words, in either order.
+    const byLength = [['ls', '-l', '{word}'], ['ls', '{int}']]
+    assert.equal(closest(['ls', '-l'], byLength), 'closest allowed command: `ls {int}`')
+    assert.equal(closest(['ls', '-l'], [...byLength].reverse()), 'closest allowed command: `ls {int}`')
+    // Of the same length, the longer match, in either order.
+    const sameLength = [['tail', '-f', '{word}'], ['tail', '-n', '{int}']]
+    assert.equal(closest(['tail', '-n', 'x'], sameLength), 'closest allowed command: `tail -n {int}`')
+    assert.equal(closest(['tail', '-n', 'x'], [...sameLength].reverse()), 'closest allowed command: `tail -n {int}`')
+    // Of other lengths only, the longer match, in either order.
+    const otherLengths = [['tail', '{int}'], ['tail', '-n', '{int}']]
+    assert.equal(closest(['tail', '-n', '5', 'x'], otherLengths), 'closest allowed command: `tail -n {int}`')
+    assert.equal(closest(['tail', '-n', '5', 'x'], [...otherLengths].reverse()), 'closest allowed command: `tail -n {int}`')
+    // A tie goes to the first in policy order.
+    const tie = [['tail', '-n'], ['tail', '-n', '{int}']]
+    assert.equal(closest(['tail', '-n', 'x', 'y'], tie), 'closest allowed command: `tail -n`')
+    assert.equal(closest(['tail', '-n', 'x', 'y'], [...tie].reverse()), 'closest allowed command: `tail -n {int}`')
+    assert.throws(() => matchTemplate([], tie.map((t) => parseCommandTemplate(t))), { message: 'no template of your grant runs ""' })
+  })
   it('refuses with no templates', () => {
     assert.throws(() => matchTemplate(['uptime'], []), (e: unknown) => e instanceof GuardError && e.code === 'COMMAND_NOT_ALLOWED')
   })

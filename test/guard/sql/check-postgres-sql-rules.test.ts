@@ -252,4 +252,13 @@ describe('what a check reports', () => {
     const check = await checkSql({ engine: 'postgres', sql: 'DELETE FROM accounts WHERE id = :id', mode: 'read-write' })
     assert.deepEqual({ kind: check.statementKind, tables: check.tables, functions: check.functions }, { kind: 'DeleteStmt', tables: ['accounts'], functions: [] })
   })
+  it('carries the built-in probe for a read-only statement that resolves names, and only then', async () => {
+    const read = await checkSql({ engine: 'postgres', sql: 'SELECT lower(owner) FROM accounts', mode: 'read-only' })
+    assert.ok(read.builtinProbe !== undefined, 'a read-only call of lower() is proved to reach the built-in')
+    assert.ok(read.builtinProbe.names.includes('lower'), read.builtinProbe.names)
+    const write = await checkSql({ engine: 'postgres', sql: 'SELECT lower(owner) FROM accounts', mode: 'read-write' })
+    assert.equal(Object.hasOwn(write, 'builtinProbe'), false, 'read-write statements run with their own rights and carry no probe')
+    const plain = await checkSql({ engine: 'postgres', sql: 'SELECT 1', mode: 'read-only' })
+    assert.equal(Object.hasOwn(plain, 'builtinProbe'), false, 'a read that resolves no names carries no probe key')
+  })
 })
