@@ -86,6 +86,9 @@ export async function startHttpServer(
         else res.destroy()
       })
   })
+  // AWS endpoints keep an idle connection for about a minute; Node's 5 s default would race the
+  // SDK's reuse of a pooled socket, and a request lost in that race is, rightly, never retried.
+  server.keepAliveTimeout = 55_000
   const host = options.host ?? '127.0.0.1'
   const port = await listenOn(server, host, options.port ?? 0)
   const urlHost = host.includes(':') ? `[${host}]` : host
