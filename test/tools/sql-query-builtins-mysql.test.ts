@@ -2,10 +2,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import mysql from 'mysql2/promise'
-import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
-import { runStatement } from '../../tools/sql-query/run-statement.js'
-import { actions, connection, MY_CLUSTER, MY_SECRET, principal, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
+import { actions, connection, MY_CLUSTER, MY_SECRET, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
 import { mysqlStoredFunctionReaches } from '../guard/sql/sql-fixtures.js'
 import { MYSQL_URI } from './support/sql-test-databases.js'
 
@@ -57,21 +55,7 @@ describe('sql_query on MariaDB runs only built-ins for read-only grants (stored-
     await admin.end()
   })
 
-  const direct = (sql: string) =>
-    runStatement({
-      client: h.aws.rdsData({ region: 'eu-west-1', principal }),
-      engine: 'mysql',
-      mode: 'read-only',
-      resourceArn: MY_CLUSTER,
-      secretArn: MY_SECRET,
-      database: db,
-      sql,
-      parameters: [],
-      timeoutMs: 5000,
-      clock: systemClock,
-      signal: new AbortController().signal,
-      progress: () => undefined,
-    })
+  const direct = (sql: string) => h.unguarded(sql, { database: db })
 
   for (const c of RUNS_STORED) {
     it(`without the probe, the server runs the stored function: ${c.name}`, async () => {

@@ -2,10 +2,8 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import pg from 'pg'
-import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
-import { runStatement } from '../../tools/sql-query/run-statement.js'
-import { actions, PG_CLUSTER, PG_SECRET, principal, readWrite, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
+import { actions, readWrite, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
 import { postgresUserCodeReaches } from '../guard/sql/sql-fixtures.js'
 import { PG_URL } from './support/sql-test-databases.js'
 
@@ -67,21 +65,7 @@ describe('sql_query on PostgreSQL runs only built-ins for read-only grants (cata
     await admin.end()
   })
 
-  const direct = (sql: string) =>
-    runStatement({
-      client: h.aws.rdsData({ region: 'eu-west-1', principal }),
-      engine: 'postgres',
-      mode: 'read-only',
-      resourceArn: PG_CLUSTER,
-      secretArn: PG_SECRET,
-      database: db,
-      sql,
-      parameters: [],
-      timeoutMs: 5000,
-      clock: systemClock,
-      signal: new AbortController().signal,
-      progress: () => undefined,
-    })
+  const direct = (sql: string) => h.unguarded(sql, { database: db })
 
   for (const c of REACHES_USER_CODE) {
     it(`without the probe, the database runs user code: ${c.name}`, async () => {

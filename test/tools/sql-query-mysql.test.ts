@@ -6,7 +6,6 @@ import { z } from 'zod'
 import { systemClock } from '../../src/clock.js'
 import { UpstreamError } from '../../src/errors.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
-import { runStatement } from '../../tools/sql-query/run-statement.js'
 import { mysqlBypasses } from '../guard/sql/sql-fixtures.js'
 import { actions, grant, MY_CLUSTER, MY_SECRET, principal, readWrite, startSqlQueryHarness, type SqlQueryHarness } from './support/sql-query-harness.js'
 
@@ -37,21 +36,7 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
     assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
     const fresh = createToolDeps({ aws: h.aws, clock: systemClock })
     assert.equal(fresh.mysqlFlavours.get([MY_CLUSTER]), undefined, 'a new gateway starts with nothing cached')
-    await runStatement({
-      client: h.aws.rdsData({ region: 'eu-west-1', principal }),
-      engine: 'mysql',
-      mode: 'read-only',
-      resourceArn: MY_CLUSTER,
-      secretArn: MY_SECRET,
-      database: 'test',
-      sql: 'SELECT 3 AS three',
-      parameters: [],
-      timeoutMs: 5000,
-      clock: systemClock,
-      signal: new AbortController().signal,
-      progress: () => undefined,
-      mysqlFlavours: fresh.mysqlFlavours,
-    })
+    await h.unguarded('SELECT 3 AS three', { mysqlFlavours: fresh.mysqlFlavours })
     assert.equal(fresh.mysqlFlavours.get([MY_CLUSTER]), true)
   })
 
@@ -102,20 +87,7 @@ describe('sql_query on MariaDB (RDS Data API emulator)', () => {
       `SELECT * FROM ${t} FOR UPDATE`,
     ]
     for (const sql of writes) {
-      const smuggled = runStatement({
-        client: h.aws.rdsData({ region: 'eu-west-1', principal }),
-        engine: 'mysql',
-        mode: 'read-only',
-        resourceArn: MY_CLUSTER,
-        secretArn: MY_SECRET,
-        database: 'test',
-        sql,
-        parameters: [],
-        timeoutMs: 5000,
-        clock: systemClock,
-        signal: new AbortController().signal,
-        progress: () => undefined,
-      })
+      const smuggled = h.unguarded(sql)
       await assert.rejects(smuggled, (e: unknown) => {
         assert.ok(e instanceof UpstreamError && e.code === 'DB_ERROR', `${sql}: expected DB_ERROR, got ${String(e)}`)
         assert.match(e.message, /READ ONLY transaction/, `${sql}: the database, not the closing rollback, stopped it`)

@@ -10,7 +10,6 @@ import { resolveGrant } from '../../src/policy/resolve-grant.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { ProgressUpdate } from '../../tools/define-tool.js'
 import sqlQuery from '../../tools/sql-query.js'
-import { runStatement } from '../../tools/sql-query/run-statement.js'
 import { postgresBypasses, postgresReads } from '../guard/sql/sql-fixtures.js'
 import {
   actions,
@@ -18,11 +17,9 @@ import {
   GATEWAY,
   grant,
   KEY,
-  PG_CLUSTER,
   PG_RO_SECRET,
   PG_SECRET,
   pgConnWithReader,
-  principal,
   readOnly,
   readWrite,
   startSqlQueryHarness,
@@ -183,20 +180,7 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
   it('holds without the guard: the read-only transaction refuses writes and is rolled back', async () => {
     const before = await h.checksum()
     const start = h.trail.entries().length
-    const attempt = runStatement({
-      client: h.aws.rdsData({ region: 'eu-west-1', principal }),
-      engine: 'postgres',
-      mode: 'read-only',
-      resourceArn: PG_CLUSTER,
-      secretArn: PG_SECRET,
-      database: 'test',
-      sql: `WITH d AS (DELETE FROM ${h.table} RETURNING id) SELECT count(*) FROM d`,
-      parameters: [],
-      timeoutMs: 5000,
-      clock: systemClock,
-      signal: new AbortController().signal,
-      progress: () => undefined,
-    })
+    const attempt = h.unguarded(`WITH d AS (DELETE FROM ${h.table} RETURNING id) SELECT count(*) FROM d`)
     await assert.rejects(attempt, (e: unknown) => e instanceof UpstreamError && e.code === 'DB_ERROR' && /read-only transaction/.test(e.publicDetail ?? ''))
     assert.deepEqual(actions(h.trail.entries().slice(start)).at(-1), 'RollbackTransaction:ok')
     assert.equal(await h.checksum(), before)

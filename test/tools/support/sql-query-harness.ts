@@ -19,6 +19,7 @@ import { createTrail, type Trail, type TrailEntry } from '../../../src/sandbox/t
 import { createToolDeps } from '../../../tools/create-tool-deps.js'
 import type { ProgressUpdate, ToolContext, ToolResult } from '../../../tools/define-tool.js'
 import sqlQuery from '../../../tools/sql-query.js'
+import { runStatement, type RunStatementOptions } from '../../../tools/sql-query/run-statement.js'
 import { createMysqlTable, createPgTable, MYSQL_URI, PG_URL } from './sql-test-databases.js'
 
 export const KEY = { accessKeyId: 'AKIAIOSFODNN7SQLTEST', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYSQLTESTKEY' }
@@ -70,6 +71,11 @@ export interface SqlQueryHarness {
   ctx(args: Args, options?: CallOptions): ToolContext<Args, 'rds-data'>
   run(args: Args, options?: CallOptions): Promise<{ result: ToolResult; calls: readonly TrailEntry[] }>
   refused(args: Args, code: string, options?: CallOptions): Promise<{ error: AirlockError; calls: readonly TrailEntry[] }>
+  /**
+   * A read-only statement through the Data API exactly as the tool runs it, but without the guard:
+   * what the database layer alone does with it.
+   */
+  unguarded(sql: string, options?: { readonly database?: string; readonly mysqlFlavours?: RunStatementOptions['mysqlFlavours'] }): ReturnType<typeof runStatement>
   close(): Promise<void>
 }
 
@@ -129,6 +135,22 @@ export async function startSqlQueryHarness(engine: 'postgres' | 'mysql', options
       assert.ok(caught instanceof AirlockError, 'expected: caught instanceof AirlockError')
       return { error: caught, calls: trail.entries().slice(start) }
     },
+    unguarded: (sql, options = {}) =>
+      runStatement({
+        client: aws.rdsData({ region: 'eu-west-1', principal }),
+        engine,
+        mode: 'read-only',
+        resourceArn: engine === 'postgres' ? PG_CLUSTER : MY_CLUSTER,
+        secretArn: engine === 'postgres' ? PG_SECRET : MY_SECRET,
+        database: options.database ?? 'test',
+        sql,
+        parameters: [],
+        timeoutMs: 5000,
+        clock: systemClock,
+        signal: new AbortController().signal,
+        progress: () => undefined,
+        ...(options.mysqlFlavours === undefined ? {} : { mysqlFlavours: options.mysqlFlavours }),
+      }),
     async close() {
       await emulator.close()
       await backend.close()
