@@ -4,6 +4,7 @@ import { redactArgs } from '../../src/audit/redact-args.js'
 import { createManualClock } from '../../src/clock.js'
 import { hashArgs } from '../../src/mcp/hash-args.js'
 import { createMemoryApprovalStore } from '../../src/state/memory-approval-store.js'
+import { policyOf } from '../policy/policy-fixture.js'
 import { ARGS, bob, carol, gateway, ISS, MIN, NOW, ofType, person, policyWith, rejects, requestIdOf, text } from './support/approval-gateway.js'
 
 // The approval flow end to end below HTTP: a call under an approval grant, a human decision, the
@@ -174,5 +175,54 @@ describe('a call under an approval grant', () => {
     assert.deepEqual(listed?.args, requested?.args)
     assert.deepEqual(listed?.args, redactArgs({ deployment: 'payments', password: 'hunter2-hunter2' }))
     assert.ok(!JSON.stringify(listed).includes('hunter2'), 'the secret never reaches the approver')
+  })
+})
+
+describe('a call that an allowing grant does not permit', () => {
+  // bob may look at any deployment but restart only with approval; dave may only look.
+  const policy = policyOf({
+    version: 1,
+    grants: [
+      { id: 'look', description: 'look', groups: ['sre', 'viewers'], tools: ['restart'], ttl: '15m' },
+      { id: 'restart', description: 'restart', groups: ['sre'], tools: ['restart'], ttl: '15m', approval: { approverGroups: ['sre-leads'] } },
+    ],
+  })
+  const permits = (grant: { readonly id: string }, args: { readonly deployment: string }) =>
+    grant.id === 'restart' ? args.deployment !== 'forbidden' : args.deployment === 'safe'
+  const fresh = () => gateway(createManualClock(NOW), createMemoryApprovalStore(), policy, undefined, permits)
+
+  it('runs under the allowing grant when it permits the arguments, without asking', async () => {
+    const gw = fresh()
+    assert.equal(text(await gw.call({ deployment: 'safe' })), 'restarted safe')
+    assert.deepEqual(gw.runs, [{ deployment: 'safe', grant: 'look' }])
+    assert.deepEqual(ofType(gw.events, 'approval.requested'), [], 'no request')
+  })
+
+  it('goes to the approval grant that permits them, reason and all: nothing runs until approved', async () => {
+    const gw = fresh()
+    const result = await gw.call({ deployment: 'payments', approvalReason: 'crash loop' })
+    assert.match(text(result), /^\[APPROVAL_PENDING\]/, text(result))
+    requestIdOf(result)
+    assert.deepEqual(gw.runs, [], 'the read grant did not run the restart')
+    const calls = ofType(gw.events, 'tools.call')
+    assert.deepEqual(calls.map((e) => [e.code, e.grantId, e.decision]), [['APPROVAL_PENDING', 'restart', 'deny']])
+    assert.equal(ofType(gw.events, 'approval.requested').length, 1, 'one request')
+  })
+
+  it('keeps the allowing decision when the approval grant does not permit them either, or the caller has none', async () => {
+    const gw = fresh()
+    assert.equal(text(await gw.call({ deployment: 'forbidden', approvalReason: 'x' })), 'restarted forbidden')
+    const dave = person('dave', ['viewers'])
+    assert.equal(text(await gw.call({ deployment: 'payments' }, dave)), 'restarted payments')
+    assert.deepEqual(gw.runs, [{ deployment: 'forbidden', grant: 'look' }, { deployment: 'payments', grant: 'look' }])
+    assert.deepEqual(ofType(gw.events, 'approval.requested'), [], 'no request')
+  })
+
+  it('leaves invalid arguments to the allowing grant, which refuses them', async () => {
+    const gw = fresh()
+    const result = await gw.call({ deployment: 7 })
+    assert.match(text(result), /^\[INPUT_INVALID\]/, text(result))
+    assert.deepEqual(gw.runs, [])
+    assert.deepEqual(ofType(gw.events, 'tools.call').map((e) => [e.code, e.grantId, e.decision]), [['INPUT_INVALID', 'look', 'allow']])
   })
 })
