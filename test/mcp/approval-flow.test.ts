@@ -3,7 +3,10 @@ import { describe, it } from 'node:test'
 import { redactArgs } from '../../src/audit/redact-args.js'
 import { createManualClock } from '../../src/clock.js'
 import { hashArgs } from '../../src/mcp/hash-args.js'
+import { StateError } from '../../src/errors.js'
+import type { ApprovalStore } from '../../src/state/approval-store.js'
 import { createMemoryApprovalStore } from '../../src/state/memory-approval-store.js'
+import { policyOf } from '../policy/policy-fixture.js'
 import { ARGS, bob, carol, gateway, ISS, MIN, NOW, ofType, person, policyWith, rejects, requestIdOf, text } from './support/approval-gateway.js'
 
 // The approval flow end to end below HTTP: a call under an approval grant, a human decision, the
@@ -174,5 +177,123 @@ describe('a call under an approval grant', () => {
     assert.deepEqual(listed?.args, requested?.args)
     assert.deepEqual(listed?.args, redactArgs({ deployment: 'payments', password: 'hunter2-hunter2' }))
     assert.ok(!JSON.stringify(listed).includes('hunter2'), 'the secret never reaches the approver')
+  })
+})
+
+describe('a call that an allowing grant does not permit', () => {
+  // bob may look at any deployment but restart only with approval; dave may only look.
+  const policy = policyOf({
+    version: 1,
+    grants: [
+      { id: 'look', description: 'look', groups: ['sre', 'viewers'], tools: ['restart'], ttl: '15m' },
+      { id: 'restart', description: 'restart', groups: ['sre'], tools: ['restart'], ttl: '15m', approval: { approverGroups: ['sre-leads'] } },
+    ],
+  })
+  const permits = (grant: { readonly id: string }, args: { readonly deployment: string }) =>
+    grant.id === 'restart' ? args.deployment !== 'forbidden' : args.deployment === 'safe'
+  const fresh = () => gateway(createManualClock(NOW), createMemoryApprovalStore(), policy, undefined, permits)
+
+  it('runs under the allowing grant when it permits the arguments, without asking', async () => {
+    const gw = fresh()
+    assert.equal(text(await gw.call({ deployment: 'safe' })), 'restarted safe')
+    assert.deepEqual(gw.runs, [{ deployment: 'safe', grant: 'look' }])
+    assert.deepEqual(ofType(gw.events, 'approval.requested'), [], 'no request')
+  })
+
+  it('goes to the approval grant that permits them, reason and all: nothing runs until approved', async () => {
+    const gw = fresh()
+    const result = await gw.call({ deployment: 'payments', approvalReason: 'crash loop' })
+    assert.match(text(result), /^\[APPROVAL_PENDING\]/, text(result))
+    requestIdOf(result)
+    assert.deepEqual(gw.runs, [], 'the read grant did not run the restart')
+    const calls = ofType(gw.events, 'tools.call')
+    assert.deepEqual(calls.map((e) => [e.code, e.grantId, e.decision]), [['APPROVAL_PENDING', 'restart', 'deny']])
+    assert.equal(ofType(gw.events, 'approval.requested').length, 1, 'one request')
+  })
+
+  it('keeps the allowing decision when the approval grant does not permit them either, or the caller has none', async () => {
+    const gw = fresh()
+    assert.equal(text(await gw.call({ deployment: 'forbidden', approvalReason: 'x' })), 'restarted forbidden')
+    const dave = person('dave', ['viewers'])
+    assert.equal(text(await gw.call({ deployment: 'payments' }, dave)), 'restarted payments')
+    assert.deepEqual(gw.runs, [{ deployment: 'forbidden', grant: 'look' }, { deployment: 'payments', grant: 'look' }])
+    assert.deepEqual(ofType(gw.events, 'approval.requested'), [], 'no request')
+  })
+
+  it('leaves invalid arguments to the allowing grant, which refuses them', async () => {
+    const gw = fresh()
+    const result = await gw.call({ deployment: 7 })
+    assert.match(text(result), /^\[INPUT_INVALID\]/, text(result))
+    assert.deepEqual(gw.runs, [])
+    assert.deepEqual(ofType(gw.events, 'tools.call').map((e) => [e.code, e.grantId, e.decision]), [['INPUT_INVALID', 'look', 'allow']])
+  })
+})
+
+describe('an approval store that fails or loses the race', () => {
+  function faultyStore(faults: { open?: boolean; consume?: 'throw' | 'taken' }): ApprovalStore {
+    const base = createMemoryApprovalStore()
+    return {
+      ...base,
+      open: async (ask, now) => {
+        if (faults.open === true) throw new StateError('STATE_UNAVAILABLE', 'redis: connection refused')
+        return base.open(ask, now)
+      },
+      consume: async (id, now) => {
+        if (faults.consume === 'throw') throw new StateError('STATE_UNAVAILABLE', 'redis: connection refused')
+        // Another call under the same once-approval wins between the check and the take.
+        if (faults.consume === 'taken') await base.consume(id, now)
+        return base.consume(id, now)
+      },
+    }
+  }
+
+  it('refuses the call, runs nothing and records the failure when the request cannot be made', async () => {
+    const gw = gateway(createManualClock(NOW), faultyStore({ open: true }), policyWith({}))
+    const result = await gw.call({ deployment: 'payments' })
+    assert.match(text(result), /^\[STATE_UNAVAILABLE\] /, text(result))
+    assert.deepEqual(gw.runs, [])
+    assert.deepEqual(
+      ofType(gw.events, 'tools.call').map((e) => [e.decision, e.grantId, e.outcome, e.code, e.reason]),
+      [['deny', 'restart', 'error', 'STATE_UNAVAILABLE', 'redis: connection refused']],
+    )
+  })
+
+  for (const [name, consume, code, decision, outcome, reason] of [
+    ['the approval cannot be taken', 'throw', 'STATE_UNAVAILABLE', 'allow', 'error', 'redis: connection refused'],
+    ['another call took the approval first', 'taken', 'APPROVAL_PENDING', 'deny', 'denied', 'APPROVAL_TAKEN'],
+  ] as const) {
+    it(`runs nothing when ${name}`, async () => {
+      const faults: { consume?: 'throw' | 'taken' } = {}
+      const policy = policyWith({})
+      const gw = gateway(createManualClock(NOW), faultyStore(faults), policy)
+      const id = requestIdOf(await gw.call({ deployment: 'payments' }))
+      await gw.approvals.decide(carol, policy, id, 'approve', 'fine')
+      faults.consume = consume
+      const result = await gw.call({ deployment: 'payments' })
+      assert.match(text(result), new RegExp(`^\\[${code}\\] `), text(result))
+      if (consume === 'taken') assert.match(text(result), /used or ran out a moment ago; call again/, text(result))
+      assert.deepEqual(gw.runs, [], 'the tool did not run')
+      const last = ofType(gw.events, 'tools.call').at(-1)
+      assert.deepEqual([last?.decision, last?.grantId, last?.outcome, last?.code, last?.reason], [decision, 'restart', outcome, code, reason])
+    })
+  }
+
+  it('records what a pending call asked for: its hash, redacted arguments and the request', async () => {
+    const gw = gateway(createManualClock(NOW), createMemoryApprovalStore(), policyWith({}))
+    const id = requestIdOf(await gw.call({ deployment: 'payments', password: 'hunter2' }))
+    const [call] = ofType(gw.events, 'tools.call')
+    assert.deepEqual(
+      { decision: call?.decision, outcome: call?.outcome, code: call?.code, reason: call?.reason, argsHash: call?.argsHash, args: call?.args, detail: call?.detail },
+      { decision: 'deny', outcome: 'denied', code: 'APPROVAL_PENDING', reason: 'APPROVAL_PENDING', argsHash: hashArgs({ deployment: 'payments', password: 'hunter2' }), args: redactArgs({ deployment: 'payments', password: 'hunter2' }), detail: { requestId: id } },
+    )
+    assert.notEqual(JSON.stringify(call?.args).includes('hunter2'), true, 'the password is not in the record')
+  })
+
+  it('records a call refused for its arguments as a denial with the reason', async () => {
+    const gw = gateway(createManualClock(NOW), createMemoryApprovalStore(), policyWith({ reasonRequired: true }))
+    await gw.call({ deployment: 'payments' })
+    const [call] = ofType(gw.events, 'tools.call')
+    assert.deepEqual([call?.decision, call?.outcome, call?.code, call?.grantId], ['deny', 'denied', 'INPUT_INVALID', 'restart'])
+    assert.match(String(call?.reason), /approvalReason/, String(call?.reason))
   })
 })

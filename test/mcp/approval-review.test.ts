@@ -5,6 +5,7 @@ import { Redis } from 'ioredis'
 import { createManualClock } from '../../src/clock.js'
 import { createMemoryApprovalStore } from '../../src/state/memory-approval-store.js'
 import { createRedisApprovalStore } from '../../src/state/redis-approval-store.js'
+import { policyOf } from '../policy/policy-fixture.js'
 import { bob, carol, gateway, NOW, ofType, person, policyWith, requestIdOf, text, ARGS, type Gateway } from './support/approval-gateway.js'
 
 // Waiting for an approval with progress, the review tools in the call path, and two replicas on one Redis.
@@ -60,6 +61,17 @@ describe('waiting for an approval (the client asked for progress)', () => {
     const gw = gateway(clock, createMemoryApprovalStore(), policyWith({}), { maxMs: 60_000, onPoll: async () => assert.fail('no wait') })
     assert.match(text(await gw.call({ deployment: 'payments' })), /^\[APPROVAL_PENDING\]/)
     assert.equal(clock.now(), NOW)
+  })
+})
+
+describe('an approval grant for a tool the gateway does not have', () => {
+  it('refuses a tool the gateway does not have under an approval grant for it, and makes no request', async () => {
+    const policy = policyOf({ version: 1, grants: [{ id: 'ghost', description: 'ghost', groups: ['sre'], tools: ['ghost'], ttl: '15m', approval: { approverGroups: ['sre-leads'] } }] })
+    const gw = gateway(createManualClock(NOW), createMemoryApprovalStore(), policy)
+    const result = await gw.callTool('ghost', { approvalReason: 'why not' }, bob)
+    assert.match(text(result), /^\[APPROVAL_REQUIRED\] /, text(result))
+    assert.deepEqual(ofType(gw.events, 'approval.requested'), [], 'no request for a tool that cannot run')
+    assert.deepEqual(gw.runs, [])
   })
 })
 

@@ -136,6 +136,15 @@ describe('callTool: limits', () => {
 })
 
 describe('callTool: the record of a grant period', () => {
+  it('runs a call admitted without a period (the built-in grant) and records no period', async () => {
+    let released = 0
+    const h = harness({ admit: () => async () => ({ ok: true, activation: undefined, started: false, renewed: false, release: async () => void released++ }) })
+    assert.equal(replyText(await h.call()), 'echo hi')
+    assert.equal(h.handled.length, 1, 'the tool ran')
+    assert.equal(h.activated.length, 0, 'no period, no period record')
+    assert.equal(released, 1, 'the place the call held is given back')
+  })
+
   it('records the period a call starts, once, with the fields of the call', async () => {
     const h = harness()
     await h.call()

@@ -64,7 +64,8 @@ export interface Waiting {
   readonly maxMs: number
 }
 
-export function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy, waiting?: Waiting): Gateway {
+/** `permits` is the tool's check of a grant's constraints (a read grant that does not permit a restart). */
+export function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy, waiting?: Waiting, permits?: (grant: { readonly id: string }, args: { readonly deployment: string }) => boolean): Gateway {
   const events: AuditEvent[] = []
   const runs: Record<string, unknown>[] = []
   const audit: AuditSink = { write: async (event) => void events.push(event) }
@@ -77,8 +78,9 @@ export function gateway(clock: ManualClock, store: ApprovalStore, policy: Policy
     connectionKinds: [],
     input: { deployment: z.string(), password: z.string().optional() },
     annotations: () => ({ readOnlyHint: false, destructiveHint: true }),
+    ...(permits === undefined ? {} : { permits }),
     handler: async (ctx) => {
-      runs.push(ctx.args)
+      runs.push({ ...ctx.args, ...(permits === undefined ? {} : { grant: ctx.grant.id }) })
       return { text: `restarted ${ctx.args.deployment}` }
     },
   }) as unknown as AnyToolDefinition
