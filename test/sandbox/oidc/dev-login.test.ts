@@ -5,6 +5,7 @@ import { createRemoteJWKSet, jwtVerify } from 'jose'
 import { z } from 'zod'
 import { startDevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
 import type { DevIdp } from '../../../src/sandbox/oidc/start-dev-idp.js'
+import { createLoginBrowser, followWithin, type Browse } from '../../support/login-browser.js'
 import { createTeardown } from '../../support/teardown.js'
 
 const audience = 'http://127.0.0.1:8080/mcp'
@@ -18,21 +19,10 @@ before(async () => {
 })
 after(() => teardown.run())
 
-/** A browser, reduced to what the flow needs: a cookie jar and manual redirects. */
-function createBrowser() {
-  const jar = new Map<string, string>()
-  return async function browse(url: string, init: RequestInit = {}): Promise<Response> {
-    const cookie = [...jar].map(([k, v]) => `${k}=${v}`).join('; ')
-    const response = await fetch(new URL(url, idp.issuer), { ...init, redirect: 'manual', headers: { ...(cookie === '' ? {} : { cookie }), ...init.headers } })
-    for (const line of response.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';')
-      const eq = pair.indexOf('=')
-      const [name, value] = [pair.slice(0, eq), pair.slice(eq + 1)]
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line)) jar.delete(name)
-      else jar.set(name, value)
-    }
-    return response
-  }
+/** A browser on the IdP (paths resolve against its issuer): a cookie jar and manual redirects. */
+function createBrowser(): Browse {
+  const browse = createLoginBrowser()
+  return (url, init) => browse(new URL(url, idp.issuer).href, init)
 }
 
 async function register(body: Record<string, unknown> = {}): Promise<string> {
@@ -61,17 +51,7 @@ function authorizeUrl(clientId: string, challenge: string | undefined): string {
 }
 
 /** Follows redirects inside the IdP; stops at a page or at the client's redirect URI. */
-async function follow(browse: ReturnType<typeof createBrowser>, first: Response): Promise<Response | URL> {
-  let response = first
-  for (let hops = 0; hops < 10; hops++) {
-    const location = response.headers.get('location')
-    if (location === null) return response
-    const next = new URL(location, idp.issuer)
-    if (next.origin !== idp.issuer) return next
-    response = await browse(next.href)
-  }
-  throw new Error('too many redirects')
-}
+const follow = (browse: Browse, first: Response): Promise<Response | URL> => followWithin(browse, idp.issuer, first)
 
 async function signIn(user: string, clientId: string, challenge: string): Promise<URL> {
   const browse = createBrowser()
