@@ -5,19 +5,18 @@
  * is skipped: without Chromium the test fails.
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
-import { chromium, type Browser, type Page } from 'playwright-core'
+import type { Browser, Page } from 'playwright-core'
+import { launchChromium, requireChromium } from '../support/chromium.js'
 import { startSandbox, type Sandbox } from '../../src/cli/start-sandbox.js'
 import { APPROVAL_REQUEST_META_KEY } from '../../src/mcp/call-tool.js'
 import { createTeardown } from '../support/teardown.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 type ToolResult = { isError?: boolean; content: unknown; _meta?: Record<string, unknown> }
 const restart = { connection: 'demo-cluster', verb: 'rollout-restart', resource: 'deployments', namespace: 'shop', name: 'payments', approvalReason: 'payments <b>is</b> crash-looping' }
 
@@ -28,7 +27,7 @@ describe('the approvals page in Chromium: carol approves bob\'s restart, bob can
   let bob: Client
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium); this test is never skipped`)
+    requireChromium()
     const dir = await mkdtemp(join(tmpdir(), 'airlock-approvals-web-'))
     teardown.add(() => rm(dir, { recursive: true, force: true }))
     sandbox = await startSandbox({ cwd: dir, port: 0 })
@@ -37,7 +36,7 @@ describe('the approvals page in Chromium: carol approves bob\'s restart, bob can
     const token = await sandbox.idp.mintToken('bob')
     await bob.connect(new StreamableHTTPClientTransport(new URL(sandbox.gatewayUrl), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }))
     teardown.add(() => bob.close())
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+    browser = await launchChromium()
     teardown.add(() => browser.close())
   })
   after(() => teardown.run())

@@ -5,18 +5,17 @@
  * Inspector, the test fails.
  */
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { chromium, type Browser } from 'playwright-core'
+import type { Browser } from 'playwright-core'
+import { launchChromium, requireChromium } from '../support/chromium.js'
 import { freePort } from '../../src/cli/sandbox-gateways.js'
 import { startSandbox, type Sandbox } from '../../src/cli/start-sandbox.js'
 import { ensureInspector, INSPECTOR_VERSION, startInspectorWeb, type RunningInspector } from '../support/inspector.js'
 import { createTeardown } from '../support/teardown.js'
 
-const CHROMIUM = '/usr/bin/chromium'
 
 describe(`MCP Inspector ${INSPECTOR_VERSION} web UI signs in to the sandbox with OAuth`, { timeout: 600_000 }, () => {
   const teardown = createTeardown()
@@ -25,7 +24,7 @@ describe(`MCP Inspector ${INSPECTOR_VERSION} web UI signs in to the sandbox with
   let browser: Browser
 
   before(async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium); this test is never skipped`)
+    requireChromium()
     const install = await ensureInspector()
     const dir = await mkdtemp(join(tmpdir(), 'airlock-inspector-'))
     teardown.add(() => rm(dir, { recursive: true, force: true }))
@@ -33,7 +32,7 @@ describe(`MCP Inspector ${INSPECTOR_VERSION} web UI signs in to the sandbox with
     teardown.add(() => sandbox.close())
     inspector = await startInspectorWeb(install, { serverUrl: sandbox.gatewayUrl, port: await freePort(), home: join(dir, 'home') })
     teardown.add(() => inspector.close())
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })
+    browser = await launchChromium()
     teardown.add(() => browser.close())
   })
   after(() => teardown.run())
