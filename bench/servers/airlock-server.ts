@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { startGateway } from '../../src/cli/start-gateway.js'
 import { gatewayConfigSchema } from '../../src/config.js'
 import { UpstreamError } from '../../src/errors.js'
+import { announceReady } from './answer-probes.js'
 
 const WHOAMI_POLICY = { version: 1, grants: [{ id: 'bench', groups: ['bench'], tools: ['whoami'], ttl: '12h' }] }
 const keySchema = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })
@@ -38,17 +39,7 @@ const running = await startGateway({
     return key
   },
 })
-process.stdout.write(`READY ${running.resource}\n`)
-
-// The load generator asks for a collection before reading RSS, so garbage does not count as sessions.
-process.on('SIGUSR2', () => {
-  globalThis.gc?.()
-  process.stdout.write(`GC ${JSON.stringify(process.memoryUsage())}\n`)
-})
-// The load generator reads the gateway's CPU time around a run to share it out per call.
-process.on('SIGWINCH', () => {
-  process.stdout.write(`CPU ${JSON.stringify(process.cpuUsage())}\n`)
-})
+announceReady(running.resource)
 
 // BENCH_CPU_PROFILE: SIGHUP starts a CPU profile (after the load generator's warm-up, so start-up
 // and first-call loading stay out of it); the next SIGHUP, or SIGTERM, writes it into that

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net'
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js'
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js'
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js'
+import { announceReady } from './answer-probes.js'
 
 const sessions = new Map<string, StreamableHTTPServerTransport>()
 
@@ -34,12 +35,4 @@ const http = createServer(async (req, res) => {
   if (req.method === 'POST' && isInitializeRequest(body)) return newSession().handleRequest(req, res, body)
   res.writeHead(404).end()
 })
-http.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`READY http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp\n`)
-})
-
-// The load generator asks for a collection before reading RSS, so garbage does not count as sessions.
-process.on('SIGUSR2', () => {
-  globalThis.gc?.()
-  process.stdout.write(`GC ${JSON.stringify(process.memoryUsage())}\n`)
-})
+http.listen(0, '127.0.0.1', () => announceReady(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`))

@@ -19,6 +19,7 @@ import { evaluate } from '../../src/policy/evaluate.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../tools/define-tool.js'
 import { registeredTools } from '../../tools/index.js'
+import { announceReady } from './answer-probes.js'
 
 const WHOAMI_POLICY = { version: 1, grants: [{ id: 'bench', groups: ['bench'], tools: ['whoami'], ttl: '12h' }] }
 const keySchema = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })
@@ -123,15 +124,5 @@ const http = createServer(async (req, res) => {
   if (req.method === 'POST' && route.kind !== 'legacy') return modern({ headers: req.headers, method: 'POST', url: req.url ?? '/mcp', [Symbol.asyncIterator]: () => req[Symbol.asyncIterator]() }, res, body)
   res.writeHead(404).end()
 })
-http.listen(0, '127.0.0.1', () => {
-  process.stdout.write(`READY http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp\n`)
-})
-
-process.on('SIGUSR2', () => {
-  globalThis.gc?.()
-  process.stdout.write(`GC ${JSON.stringify(process.memoryUsage())}\n`)
-})
-process.on('SIGWINCH', () => {
-  process.stdout.write(`CPU ${JSON.stringify(process.cpuUsage())}\n`)
-})
+http.listen(0, '127.0.0.1', () => announceReady(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`))
 process.on('SIGTERM', () => process.exit(0))
