@@ -25,8 +25,7 @@ const USAGE = `usage: airlock <command> [--help]
                                check the audit hash chain and its signed checkpoints
   audit tail <file> | --postgres <url> | --config <file> [-n N]
                                print the latest audit records
-  approvals list|approve|deny  review approval requests on a running gateway (admin API, your own token)
-  approvals list               the pending requests you may review
+  approvals list               the approval requests you may review, on a running gateway (admin API, your own token)
   approvals approve <id>       approve one (--reason)
   approvals deny <id>          deny one (--reason)
   iam-policy                   generate the least-privilege IAM policy, IRSA trust and RBAC
