@@ -72,7 +72,8 @@ function withConnectionEnum(entry: CatalogEntry, connections: readonly NamedConn
 }
 
 // Under an approval grant the agent may (or must, when the grant says so) tell the approver why.
-function withApprovalReason(schema: ListedTool['inputSchema']): ListedTool['inputSchema'] {
+function withApprovalReason(schema: ListedTool['inputSchema'], grants: readonly Grant[]): ListedTool['inputSchema'] {
+  if (!grants.some((g) => g.approval !== undefined)) return schema
   const properties = (schema.properties ?? {}) as JsonObject
   return {
     ...schema,
@@ -96,10 +97,6 @@ function withChoices(schema: ListedTool['inputSchema'], choices: Readonly<Record
     properties[field] = { ...property, enum: [...values] }
   }
   return { ...schema, properties }
-}
-
-function withApproval(schema: ListedTool['inputSchema'], grants: readonly Grant[]): ListedTool['inputSchema'] {
-  return grants.some((g) => g.approval !== undefined) ? withApprovalReason(schema) : schema
 }
 
 /** Precomputes each tool's schemas once; listing per caller only adds the connection enum. */
@@ -133,7 +130,7 @@ export function createToolCatalog(tools: readonly AnyToolDefinition[]): ToolCata
           name: tool.name,
           title: tool.title,
           description: tool.description,
-          inputSchema: withApproval(tool.inputChoices === undefined ? inputSchema : withChoices(inputSchema, tool.inputChoices(access.grants)), access.grants),
+          inputSchema: withApprovalReason(tool.inputChoices === undefined ? inputSchema : withChoices(inputSchema, tool.inputChoices(access.grants)), access.grants),
           ...(entry.outputJson === undefined ? {} : { outputSchema: { ...entry.outputJson, type: 'object' as const } }),
           annotations: { title: tool.title, ...combinedAnnotations(tool, access.grants.length === 0 ? [EVERYONE_GRANT] : access.grants) },
         })
