@@ -1,5 +1,6 @@
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client'
 import { connectMcp } from './load.js'
+import { ownSignalFetch } from './own-signal-fetch.js'
 
 /** The MCP protocol lanes the gateway serves. */
 export type Lane = '2025' | '2026'
@@ -26,6 +27,6 @@ export async function connectLane(lane: Lane, url: string, headers: Record<strin
     return { callTool: async (params) => client.callTool(params), close: () => client.close() }
   }
   const client = new ModernClient({ name: 'bench', version: '1.0.0' }, { versionNegotiation: { mode: { pin: '2026-07-28' } } })
-  await client.connect(new ModernTransport(new URL(url), { requestInit: { headers } }))
+  await client.connect(new ModernTransport(new URL(url), { requestInit: { headers }, fetch: ownSignalFetch }))
   return { callTool: async (params) => client.callTool(params), close: () => client.close() }
 }

@@ -1,6 +1,7 @@
 import { performance } from 'node:perf_hooks'
 import { Client } from '@modelcontextprotocol/sdk/client/index.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js'
+import { ownSignalFetch } from './own-signal-fetch.js'
 
 export interface LoadResult {
   readonly concurrency: number
@@ -105,7 +106,7 @@ export async function interleave(
 /** An official MCP SDK client connected over Streamable HTTP with the given headers. */
 export async function connectMcp(url: string, headers: Record<string, string>): Promise<Client> {
   const client = new Client({ name: 'bench', version: '1.0.0' })
-  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }))
+  await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers }, fetch: ownSignalFetch }))
   return client
 }
 
