@@ -154,7 +154,9 @@ await airlock.stop()
 await airlockFsync.stop()
 await bare.stop()
 await backends.close()
-await rm(profileDir, { recursive: true, force: true })
+// BENCH_KEEP_PROFILE=1 keeps the .cpuprofile files (one per tool and lane, in run order) for a closer look.
+if (process.env.BENCH_KEEP_PROFILE === '1') phase(`profiles kept in ${profileDir}`)
+else await rm(profileDir, { recursive: true, force: true })
 
 const micro = await measureMicroCosts(settings.microMs)
 const results: BenchResults = {
