@@ -60,15 +60,17 @@ export function redactToolOutput(output: { readonly text: string; readonly struc
     return out
   }
   const scrubRecord = (value: Record<string, unknown>): Record<string, unknown> => {
-    const entries = Object.entries(value)
+    // Each value is read once (Object.values), so what is written is what was scrubbed.
+    const keys = Object.keys(value)
+    const values = Object.values(value)
     let changed = false
-    for (const entry of entries) {
-      const scrubbed = scrub(entry[1])
-      if (scrubbed === entry[1]) continue
-      entry[1] = scrubbed
+    for (let i = 0; i < values.length; i++) {
+      const scrubbed = scrub(values[i])
+      if (scrubbed === values[i]) continue
+      values[i] = scrubbed
       changed = true
     }
-    return changed ? Object.fromEntries(entries) : value
+    return changed ? Object.fromEntries(values.map((inner, i) => [keys[i], inner])) : value
   }
   const scrub = (value: unknown): unknown => {
     if (typeof value === 'string') return scrubText(value)
