@@ -56,18 +56,27 @@ export function mayHoldCredential(text: string): boolean {
 
 /** Replaces credentials in one string; returns the text and which detectors fired. */
 export function redactCredentialText(text: string, settings: CredentialDetectorSettings): { text: string; fired: CredentialDetectorName[] } {
-  if (!MAY_HOLD_CREDENTIAL.test(text)) return { text, fired: [] }
+  return redactCredentials(text, settings, true)
+}
+
+/** redactCredentialText without the prefilter: every enabled pattern runs. The reference the prefilter is tested against. */
+export function redactCredentialTextUnfiltered(text: string, settings: CredentialDetectorSettings): { text: string; fired: CredentialDetectorName[] } {
+  return redactCredentials(text, settings, false)
+}
+
+function redactCredentials(text: string, settings: CredentialDetectorSettings, prefilter: boolean): { text: string; fired: CredentialDetectorName[] } {
+  if (prefilter && !MAY_HOLD_CREDENTIAL.test(text)) return { text, fired: [] }
   const fired = new Set<CredentialDetectorName>()
   let out = text
-  if (settings.privateKeys && out.includes('-----BEGIN ')) out = out.replace(PRIVATE_KEY, () => (fired.add('privateKeys'), '[redacted:private-key]'))
-  if (settings.jwts && out.includes('eyJ')) out = out.replace(JWT, () => (fired.add('jwts'), '[redacted:jwt]'))
+  if (settings.privateKeys && (!prefilter || out.includes('-----BEGIN '))) out = out.replace(PRIVATE_KEY, () => (fired.add('privateKeys'), '[redacted:private-key]'))
+  if (settings.jwts && (!prefilter || out.includes('eyJ'))) out = out.replace(JWT, () => (fired.add('jwts'), '[redacted:jwt]'))
   if (settings.namedSecrets) {
     // The name stays; a value another detector already replaced stays as that detector wrote it.
     const keepName = (match: string, name: string, value: string) => (value.startsWith('[redacted:') ? match : (fired.add('namedSecrets'), `${name}[redacted:secret]`))
-    if (out.includes('://')) out = out.replace(URL_PASSWORD, keepName)
-    if (AUTHORIZATION.test(out)) out = out.replace(AUTH_CREDENTIAL, keepName)
-    if (SECRET_WORD_ANYWHERE.test(out)) out = out.replace(SECRET_OPTION, keepName)
-    if (SECRET_WORD_ANYWHERE.test(out)) out = out.replace(ASSIGNED_SECRET, keepName)
+    if (!prefilter || out.includes('://')) out = out.replace(URL_PASSWORD, keepName)
+    if (!prefilter || AUTHORIZATION.test(out)) out = out.replace(AUTH_CREDENTIAL, keepName)
+    if (!prefilter || SECRET_WORD_ANYWHERE.test(out)) out = out.replace(SECRET_OPTION, keepName)
+    if (!prefilter || SECRET_WORD_ANYWHERE.test(out)) out = out.replace(ASSIGNED_SECRET, keepName)
   }
   return { text: out, fired: [...fired] }
 }

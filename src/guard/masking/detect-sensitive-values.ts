@@ -99,16 +99,25 @@ export function mayHoldSensitiveValue(text: string): boolean {
 
 /** Replaces sensitive substrings in one string; returns the text and which detectors fired. */
 export function redactSensitiveText(text: string, settings: DetectorSettings): { text: string; fired: DetectorName[] } {
-  if (!mayHoldSensitiveValue(text)) return { text, fired: [] }
+  return redactValues(text, settings, true)
+}
+
+/** redactSensitiveText without the prefilter: every enabled pattern runs. The reference the prefilter is tested against. */
+export function redactSensitiveTextUnfiltered(text: string, settings: DetectorSettings): { text: string; fired: DetectorName[] } {
+  return redactValues(text, settings, false)
+}
+
+function redactValues(text: string, settings: DetectorSettings, prefilter: boolean): { text: string; fired: DetectorName[] } {
+  if (prefilter && !mayHoldSensitiveValue(text)) return { text, fired: [] }
   const fired = new Set<DetectorName>()
   let out = text
   if (settings.awsKeys) {
-    if (KEY_ID_PREFIX.test(out)) out = out.replace(ACCESS_KEY_ID, () => (fired.add('awsKeys'), '[redacted:aws-access-key-id]'))
-    if (SECRET_NAME.test(out)) out = out.replace(NAMED_SECRET, (_m, prefix: string) => (fired.add('awsKeys'), `${prefix}[redacted:aws-secret-key]`))
-    if (hasSecretRun(out)) out = out.replace(SECRET_SHAPE, (token) => (looksLikeSecret(token) ? (fired.add('awsKeys'), '[redacted:aws-secret-key]') : token))
+    if (!prefilter || KEY_ID_PREFIX.test(out)) out = out.replace(ACCESS_KEY_ID, () => (fired.add('awsKeys'), '[redacted:aws-access-key-id]'))
+    if (!prefilter || SECRET_NAME.test(out)) out = out.replace(NAMED_SECRET, (_m, prefix: string) => (fired.add('awsKeys'), `${prefix}[redacted:aws-secret-key]`))
+    if (!prefilter || hasSecretRun(out)) out = out.replace(SECRET_SHAPE, (token) => (looksLikeSecret(token) ? (fired.add('awsKeys'), '[redacted:aws-secret-key]') : token))
   }
-  if (settings.emails && out.includes('@')) out = out.replace(EMAIL, () => (fired.add('emails'), '[redacted:email]'))
-  if (settings.cardNumbers && CARD_START.test(out)) {
+  if (settings.emails && (!prefilter || out.includes('@'))) out = out.replace(EMAIL, () => (fired.add('emails'), '[redacted:email]'))
+  if (settings.cardNumbers && (!prefilter || CARD_START.test(out))) {
     out = out.replace(CARD, (match) => {
       const digits = match.replace(/[ -]/g, '')
       if (digits.length < 13 || digits.length > 19 || !passesLuhn(digits)) return match
