@@ -24,7 +24,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 /**
  * Runs the enabled value and credential detectors over a tool's text and every string inside its
  * structured result (object keys are the tool's own field names and stay). Strings are replaced
- * one for one, so the structured result keeps its shape and output schema.
+ * one for one, so the structured result keeps its shape and output schema; an object or array with
+ * nothing to replace is returned as it came, not copied.
  */
 export function redactToolOutput(output: { readonly text: string; readonly structured?: Record<string, unknown> | undefined }, settings: OutputDetectorSettings): RedactedOutput {
   const fired = new Set<OutputDetectorName>()
@@ -33,7 +34,9 @@ export function redactToolOutput(output: { readonly text: string; readonly struc
 
   const scrubText = (text: string): string => {
     // Most strings hold nothing any detector could match: a scan or two, no allocation. A pass that
-    // cannot match would change nothing, so the value pass may then see the text as it came.
+    // cannot match would change nothing, so the value pass may then see the text as it came. (One
+    // gate over all the strings joined measured no faster on a 50-pod list: the scan costs per
+    // character, and string by string the value gate often stops at the length or an `@`.)
     const mayHoldCredentials = mayHoldCredential(text)
     if (!mayHoldCredentials && !mayHoldSensitiveValue(text)) return text
     // Credentials first: a JWT segment or a URL password must not be half-taken by the key or email shapes.
