@@ -2,22 +2,26 @@
 // lookup on PostgreSQL, the whole tool handler (guard, probe, Data API calls) with the real SDK
 // client, against the Data API emulator running in a child process over the real PostgreSQL.
 // The CPU figure is this process's alone (tool + SDK client), the emulator's is printed apart.
+// `-- --direct`: runStatement alone (the guard's check and its probe computed once, outside the loop).
 import { randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { createAwsClients } from '../src/cli/create-aws-clients.js'
 import { systemClock } from '../src/clock.js'
-import { KEY, pgConnWithReader, principal, readOnly, type Args } from '../test/tools/support/sql-query-harness.js'
+import { checkSql } from '../src/guard/sql/check-sql.js'
+import { KEY, PG_CLUSTER, PG_RO_SECRET, pgConnWithReader, principal, readOnly, type Args } from '../test/tools/support/sql-query-harness.js'
 import { createPgTable } from '../test/tools/support/sql-test-databases.js'
 import { createToolDeps } from '../tools/create-tool-deps.js'
 import type { ToolContext } from '../tools/define-tool.js'
 import sqlQuery from '../tools/sql-query.js'
+import { runStatement } from '../tools/sql-query/run-statement.js'
 import { spawnServer } from './lib/spawn-server.js'
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const CALLS = Number(process.env.CALLS ?? 300)
 const WARMUP = 100
 const ROUNDS = 3
+const DIRECT = process.argv.includes('--direct')
 
 const table = `airlock_bench_${randomBytes(4).toString('hex')}`
 const db = await createPgTable(table)
@@ -25,21 +29,43 @@ const emulator = await spawnServer(fileURLToPath(new URL('./servers/rds-data-ser
 try {
   const aws = createAwsClients({ credentials: async () => KEY, endpoints: { rdsData: emulator.url } })
   const deps = createToolDeps({ aws, clock: systemClock })
+  const sql = `SELECT id, owner, balance, active FROM ${table} WHERE id = :id`
   const ctx = (id: number): ToolContext<Args, 'rds-data'> => ({
     principal,
     grant: readOnly,
     connection: pgConnWithReader,
-    args: { sql: `SELECT id, owner, balance, active FROM ${table} WHERE id = :id`, parameters: { id } },
+    args: { sql, parameters: { id } },
     deps,
     signal: new AbortController().signal,
     progress: async () => undefined,
     activations: async () => new Map(),
     policy: { connections: new Map(), grants: [], sources: new Map(), toolScopes: new Map(), fingerprint: 'bench' },
   })
-  const call = async (i: number) => {
-    const result = await sqlQuery.handler(ctx((i % 5) + 1))
-    if (result.structured?.['rowCount'] !== 1) throw new Error(`unexpected result: ${JSON.stringify(result.structured)}`)
-  }
+  const { builtinProbe } = await checkSql({ engine: 'postgres', sql, mode: 'read-only' })
+  const client = aws.rdsData({ region: 'eu-west-1', principal })
+  const call = DIRECT
+    ? async (i: number) => {
+        const { output } = await runStatement({
+          client,
+          engine: 'postgres',
+          mode: 'read-only',
+          resourceArn: PG_CLUSTER,
+          secretArn: PG_RO_SECRET,
+          database: 'test',
+          sql,
+          parameters: [{ name: 'id', value: { longValue: (i % 5) + 1 } }],
+          timeoutMs: 30_000,
+          clock: systemClock,
+          signal: new AbortController().signal,
+          progress: () => undefined,
+          ...(builtinProbe === undefined ? {} : { builtinProbe }),
+        })
+        if (output.records?.length !== 1) throw new Error(`unexpected result: ${JSON.stringify(output.records)}`)
+      }
+    : async (i: number) => {
+        const result = await sqlQuery.handler(ctx((i % 5) + 1))
+        if (result.structured?.['rowCount'] !== 1) throw new Error(`unexpected result: ${JSON.stringify(result.structured)}`)
+      }
   for (let i = 0; i < WARMUP; i++) await call(i)
   const rounds: { wallMs: number; cpuMs: number; emulatorCpuMs: number }[] = []
   for (let r = 0; r < ROUNDS; r++) {
