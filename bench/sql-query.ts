@@ -89,7 +89,7 @@ const client = createAwsClients({ credentials: async () => KEY, endpoints: { rds
   principal: { issuer: 'bench', subject: 'bench', groups: [], expiresAt: 4_000_000_000 },
 })
 
-// Baseline 1: the tool's read-only flow (Begin, SET TRANSACTION READ ONLY, set_config, Execute, Rollback).
+// Baseline 1: the tool's read-only flow without its probe (Begin, the one set-up statement, Execute, Rollback).
 const directFlow = (worker: number): Call => async () => {
   await runStatement({
     client,

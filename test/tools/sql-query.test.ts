@@ -72,8 +72,8 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     assert.equal(result.structured?.['truncated'], false)
     assert.equal(z.strictObject(sqlQuery.output ?? {}).safeParse(result.structured).success, true)
     assert.match(result.text, /^id \| owner \| balance \| created \| active \| tags\n1 \| ada \| 10\.50 \|/)
-    // READ ONLY, the time limit, the catalog probe for built-ins, then the statement.
-    assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
+    // Four Data API calls: one set-up statement (read-only, the time limit, the catalog probe for built-ins), then the statement.
+    assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'])
     assert.ok(calls.every((c) => c.principalArn === GATEWAY && c.detail?.['secretArn'] === PG_SECRET), 'expected: calls.every((c) => c.principalArn === GATEWAY && c.detail?.[\'secretArn\'] === PG_SECRET)')
     assert.ok(updates.some((u) => u.message === 'fetched 2 rows'), 'expected: updates.some((u) => u.message === \'fetched 2 rows\')')
     assert.equal(result.audit?.['rolledBack'], true)
@@ -263,8 +263,8 @@ describe('sql_query on PostgreSQL (RDS Data API emulator)', () => {
     })
     assert.deepEqual(actions(calls)[0], 'BeginTransaction:ok')
     assert.deepEqual(actions(calls).at(-1), 'RollbackTransaction:ok')
-    // READ ONLY, the time limit and the built-in probe ran; the caller's statement never did.
-    assert.equal(actions(calls).filter((a) => a.startsWith('ExecuteStatement')).length, 3)
+    // The set-up statement (read-only, the time limit and the built-in probe) ran; the caller's statement never did.
+    assert.equal(actions(calls).filter((a) => a.startsWith('ExecuteStatement')).length, 1)
   })
 
   it('maps a credential the emulator does not know to AWS_CREDENTIALS', async () => {

@@ -12,6 +12,7 @@ import type { Clock } from '../../src/clock.js'
 import { GuardError, UpstreamError } from '../../src/errors.js'
 import { judgeBuiltinProbe, type BuiltinProbe } from '../../src/guard/sql/builtin-probe.js'
 import { mapRdsDataError } from './map-rds-data-error.js'
+import { judgePostgresReadOnlySetup, postgresReadOnlySetup } from './postgres-read-only-setup.js'
 
 /** The client waits this much past the grant's limit, so the database's own timeout answers first. */
 const CLIENT_GRACE_MS = 1_000
@@ -46,9 +47,12 @@ export interface RunStatementResult {
   readonly rolledBack: boolean
 }
 
+/** At least 1 ms: 0 would mean no limit to the database. */
+const boundedMs = (ms: number) => Math.max(1, Math.floor(ms))
+
 /** The database-side limit, as statements the gateway runs in its transaction before the caller's. */
 function limitStatements(engine: 'postgres' | 'mysql', mariadb: boolean, ms: number): { sql: string; parameters: SqlParameter[] } {
-  const bounded = Math.max(1, Math.floor(ms))
+  const bounded = boundedMs(ms)
   if (engine === 'postgres') {
     // Local to this transaction; the guard parsed with standard strings, so the server must too.
     return {
@@ -63,16 +67,14 @@ function limitStatements(engine: 'postgres' | 'mysql', mariadb: boolean, ms: num
 }
 
 /**
- * The statement that makes the rest of a read-only call's transaction read-only in the database.
- * PostgreSQL changes the transaction the Data API began. MySQL refuses to change a transaction's
- * characteristics once it has begun (error 1568) and `SET SESSION TRANSACTION READ ONLY` only
- * reaches the next transaction, so there the gateway starts a read-only one on the same
- * connection: `START TRANSACTION` first ends the Data API's, in which nothing has run yet, and
- * the closing RollbackTransaction ends the read-only one.
+ * The statement that makes the rest of a read-only MySQL call's transaction read-only in the
+ * database (PostgreSQL changes the transaction the Data API began: see postgresReadOnlySetup).
+ * MySQL refuses to change a transaction's characteristics once it has begun (error 1568) and
+ * `SET SESSION TRANSACTION READ ONLY` only reaches the next transaction, so there the gateway
+ * starts a read-only one on the same connection: `START TRANSACTION` first ends the Data API's,
+ * in which nothing has run yet, and the closing RollbackTransaction ends the read-only one.
  */
-function readOnlyStatement(engine: 'postgres' | 'mysql'): string {
-  return engine === 'postgres' ? 'SET TRANSACTION READ ONLY' : 'START TRANSACTION READ ONLY'
-}
+const MYSQL_READ_ONLY = 'START TRANSACTION READ ONLY'
 
 /**
  * Runs one already-checked statement in its own Data API transaction, bounded end to end by the
@@ -80,11 +82,13 @@ function readOnlyStatement(engine: 'postgres' | 'mysql'): string {
  * max_statement_time, MySQL max_execution_time for reads), every Data API call carries the
  * caller's signal and the deadline, and the closing rollback has its own short deadline.
  * Read-only grants always end in RollbackTransaction (also on error, timeout or cancellation);
- * their transactions are also read-only in the database (see readOnlyStatement), so the server
- * refuses writes the guard missed (not MySQL DDL, which commits and leaves the transaction: there
- * the guard and a read-only database user, `readOnlySecretArn`, are the layers), and run the
+ * their transactions are also read-only in the database (see postgresReadOnlySetup and
+ * MYSQL_READ_ONLY), so the server refuses writes the guard missed (not MySQL DDL, which commits
+ * and leaves the transaction: there the guard and a read-only database user, `readOnlySecretArn`,
+ * are the layers), and run the
  * guard's catalog probe first, refusing with SQL_FUNCTION_NOT_BUILTIN when it finds user-defined
- * code the statement could reach. Read-write grants commit on success.
+ * code the statement could reach (on PostgreSQL, read-only, the limits and the probe are one
+ * round trip). Read-write grants commit on success.
  * @throws GuardError SQL_FUNCTION_NOT_BUILTIN
  * @throws UpstreamError DB_ERROR, DB_TIMEOUT, CANCELLED, AWS_OUTCOME_UNKNOWN (a read-write
  *   statement or commit that may have taken effect), AWS_* (see mapRdsDataError)
@@ -124,19 +128,29 @@ export async function runStatement(options: RunStatementOptions): Promise<RunSta
     transactionId = begun.transactionId
     if (transactionId === undefined || transactionId === '') throw new UpstreamError('AWS_ERROR', 'BeginTransaction returned no transactionId')
     step = 'transaction setup'
-    // Before the caller's statement, so the server refuses any write the guard missed.
-    if (options.mode === 'read-only') await execute(readOnlyStatement(options.engine))
-    let mariadb = options.mysqlFlavours?.get([resourceArn])
-    if (options.engine === 'mysql' && mariadb === undefined) {
-      mariadb = /mariadb/i.test((await execute('SELECT VERSION()')).records?.[0]?.[0]?.stringValue ?? '')
-      options.mysqlFlavours?.set([resourceArn], mariadb)
-    }
-    const limit = limitStatements(options.engine, mariadb === true, deadlineAt - clock.now())
-    await execute(limit.sql, limit.parameters)
-    if (options.builtinProbe !== undefined) {
-      step = 'builtin probe'
-      const probed = await execute(options.builtinProbe.sql, [{ name: 'names', value: { stringValue: options.builtinProbe.names } }])
-      judgeBuiltinProbe((probed.records ?? []).map((record) => record.map((field) => field.stringValue)))
+    if (options.engine === 'postgres' && options.mode === 'read-only') {
+      // Read-only, the limits and the catalog probe in one round trip (see postgres-read-only-setup.ts).
+      const ms = boundedMs(deadlineAt - clock.now())
+      const setup = postgresReadOnlySetup(ms, options.builtinProbe)
+      judgePostgresReadOnlySetup((await execute(setup.sql, setup.parameters)).records, ms)
+    } else {
+      // Read-write on PostgreSQL: the limits only. MySQL/MariaDB cannot fold these into one
+      // statement: a read-only transaction has to be started by a statement of its own, and their
+      // limits are SET statements, not functions. Read-only comes before the caller's statement,
+      // so the server refuses any write the guard missed.
+      if (options.mode === 'read-only') await execute(MYSQL_READ_ONLY)
+      let mariadb = options.mysqlFlavours?.get([resourceArn])
+      if (options.engine === 'mysql' && mariadb === undefined) {
+        mariadb = /mariadb/i.test((await execute('SELECT VERSION()')).records?.[0]?.[0]?.stringValue ?? '')
+        options.mysqlFlavours?.set([resourceArn], mariadb)
+      }
+      const limit = limitStatements(options.engine, mariadb === true, deadlineAt - clock.now())
+      await execute(limit.sql, limit.parameters)
+      if (options.builtinProbe !== undefined) {
+        step = 'builtin probe'
+        const probed = await execute(options.builtinProbe.sql, [{ name: 'names', value: { stringValue: options.builtinProbe.names } }])
+        judgeBuiltinProbe((probed.records ?? []).map((record) => record.map((field) => field.stringValue)))
+      }
     }
     step = 'ExecuteStatement'
     options.progress('executing')

@@ -58,6 +58,15 @@ export const readWrite = grant({ mode: 'read-write' })
 
 export const actions = (calls: readonly TrailEntry[]) => calls.map((c) => `${c.action}:${c.outcome}`)
 
+export interface UnguardedOptions {
+  readonly database?: string
+  readonly mysqlFlavours?: RunStatementOptions['mysqlFlavours']
+  /** 5 s unless told. */
+  readonly timeoutMs?: number
+  /** The guard's catalog probe, as the tool would pass it for some read (none unless told). */
+  readonly builtinProbe?: RunStatementOptions['builtinProbe']
+}
+
 /** A scratch table, the emulator in front of it, and the tool wired with the real SDK client. */
 export interface SqlQueryHarness {
   readonly table: string
@@ -75,7 +84,7 @@ export interface SqlQueryHarness {
    * A read-only statement through the Data API exactly as the tool runs it, but without the guard:
    * what the database layer alone does with it.
    */
-  unguarded(sql: string, options?: { readonly database?: string; readonly mysqlFlavours?: RunStatementOptions['mysqlFlavours'] }): ReturnType<typeof runStatement>
+  unguarded(sql: string, options?: UnguardedOptions): ReturnType<typeof runStatement>
   close(): Promise<void>
 }
 
@@ -145,11 +154,12 @@ export async function startSqlQueryHarness(engine: 'postgres' | 'mysql', options
         database: options.database ?? 'test',
         sql,
         parameters: [],
-        timeoutMs: 5000,
+        timeoutMs: options.timeoutMs ?? 5000,
         clock: systemClock,
         signal: new AbortController().signal,
         progress: () => undefined,
         ...(options.mysqlFlavours === undefined ? {} : { mysqlFlavours: options.mysqlFlavours }),
+        ...(options.builtinProbe === undefined ? {} : { builtinProbe: options.builtinProbe }),
       }),
     async close() {
       await emulator.close()
