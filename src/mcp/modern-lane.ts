@@ -34,6 +34,10 @@ function nodeRequestLike(req: IncomingMessage): NodeIncomingMessageLike {
 // Loose: a client's message; only a subscriptions/listen request is picked out.
 const listenRequestSchema = z.object({ method: z.literal('subscriptions/listen'), id: z.union([z.string(), z.number()]) })
 
+function isListenCandidate(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'subscriptions/listen'
+}
+
 interface RequestContext {
   readonly principal: Principal
   readonly policy: Policy
@@ -77,8 +81,9 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
     async serve(req, res, body, principal, policy) {
       // The gateway publishes no change notifications (tools.listChanged is false), and a listen
       // stream would outlive the token that opened it: refuse rather than hold it open.
-      const listen = listenRequestSchema.safeParse(body)
-      if (listen.success) {
+      // A failed parse builds a ZodError: parse only what names the method.
+      const listen = isListenCandidate(body) ? listenRequestSchema.safeParse(body) : undefined
+      if (listen?.success === true) {
         return sendJson(res, 200, { jsonrpc: '2.0', id: listen.data.id, error: { code: -32601, message: 'This gateway publishes no change notifications.' } })
       }
       const context: RequestContext = { principal, policy, argumentsKey: newArgumentsKey() }
