@@ -68,6 +68,24 @@ function isInitialize(body: unknown): boolean {
   return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body)
 }
 
+function asksForProgress(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null) return false
+  const params: unknown = (message as { params?: unknown }).params
+  if (typeof params !== 'object' || params === null) return false
+  const meta: unknown = (params as { _meta?: unknown })._meta
+  return typeof meta === 'object' && meta !== null && (meta as { progressToken?: unknown }).progressToken !== undefined
+}
+
+/**
+ * Whether answering the body may take more than its responses: progress notifications, the only
+ * messages a session server sends besides responses (it sends no requests to the client and has
+ * no logging capability), need an SSE stream. Otherwise the answer is plain JSON, which the
+ * 2025-06-18 transport allows for any POST and spares the stream's machinery.
+ */
+function needsStream(body: unknown): boolean {
+  return Array.isArray(body) ? body.some(asksForProgress) : asksForProgress(body)
+}
+
 interface Refusal {
   readonly status: number
   readonly code: number
@@ -128,12 +146,15 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
       inflight.set(session.idHash, calls)
     }
     const callSession: CallSession = { idHash: session.idHash }
-    const transport = new NodeStreamableHTTPServerTransport({})
+    const transport = new NodeStreamableHTTPServerTransport({ enableJsonResponse: !needsStream(body) })
     const argumentsKey = newArgumentsKey()
     const server = createSessionServer({ catalog: options.catalog, caller: options.caller, principal, policy, clock, audit, session: callSession, inflight: calls, argumentsKey, logError: options.logError })
-    // Closing the server when the response ends aborts whatever the client walked away from.
     res.once('close', () => {
-      void server.close()
+      // A response that did not finish may leave a call running that the client walked away from:
+      // closing the server aborts it. A finished one answered every request it carried, so nothing
+      // of this server still runs (no timers or listeners either: it sends no requests of its own)
+      // and it is left to the collector; closing it would only build a ConnectionClosed error.
+      if (!res.writableFinished) void server.close()
       if (inflight.get(session.idHash)?.size === 0) inflight.delete(session.idHash)
     })
     await server.connect(transport)
