@@ -64,8 +64,13 @@ export interface LegacyLane {
 
 const SWEEP_BATCH = 1000
 
+/** The SDK's own check, behind a method test: its failing safeParse builds a ZodError on every other POST. */
+function isInitializeMessage(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { method?: unknown }).method === 'initialize' && isInitializeRequest(message)
+}
+
 function isInitialize(body: unknown): boolean {
-  return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body)
+  return Array.isArray(body) ? body.some(isInitializeMessage) : isInitializeMessage(body)
 }
 
 function asksForProgress(message: unknown): boolean {
