@@ -13,7 +13,7 @@ import type { CallSession, ToolCaller } from './call-tool.js'
 import { jsonRpcError } from './send-json.js'
 import { createSessionServer } from './session-server.js'
 import type { ToolCatalog } from './tool-catalog.js'
-import { newArgumentsKey, wrapNonObjectArguments } from './wrap-non-object-arguments.js'
+import { wrapNonObjectArguments } from './wrap-non-object-arguments.js'
 
 export interface LegacyLaneOptions {
   readonly store: SessionStore
@@ -152,8 +152,8 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
     }
     const callSession: CallSession = { idHash: session.idHash }
     const transport = new NodeStreamableHTTPServerTransport({ enableJsonResponse: !needsStream(body) })
-    const argumentsKey = newArgumentsKey()
-    const server = createSessionServer({ catalog: options.catalog, caller: options.caller, principal, policy, clock, audit, session: callSession, inflight: calls, argumentsKey, logError: options.logError })
+    const wrapped = wrapNonObjectArguments(body)
+    const server = createSessionServer({ catalog: options.catalog, caller: options.caller, principal, policy, clock, audit, session: callSession, inflight: calls, argumentsKey: wrapped.key, logError: options.logError })
     res.once('close', () => {
       // A response that did not finish may leave a call running that the client walked away from:
       // closing the server aborts it. A finished one answered every request it carried, so nothing
@@ -163,7 +163,7 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
       if (inflight.get(session.idHash)?.size === 0) inflight.delete(session.idHash)
     })
     await server.connect(transport)
-    await transport.handleRequest(req, res, wrapNonObjectArguments(body, argumentsKey))
+    await transport.handleRequest(req, res, wrapped.body)
   }
 
   return {

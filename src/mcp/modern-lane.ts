@@ -7,7 +7,7 @@ import type { Policy } from '../policy/policy.js'
 import type { CallSession } from './call-tool.js'
 import { sendJson } from './send-json.js'
 import { createSessionServer, type SessionServerOptions } from './session-server.js'
-import { newArgumentsKey, wrapNonObjectArguments } from './wrap-non-object-arguments.js'
+import { wrapNonObjectArguments } from './wrap-non-object-arguments.js'
 
 /** What every request's server shares; the principal, policy snapshot and call session are per request. */
 export type ModernLaneOptions = Omit<SessionServerOptions, 'principal' | 'policy' | 'session' | 'inflight' | 'argumentsKey'> & {
@@ -41,7 +41,7 @@ function isListenCandidate(body: unknown): boolean {
 interface RequestContext {
   readonly principal: Principal
   readonly policy: Policy
-  readonly argumentsKey: string
+  readonly argumentsKey: string | undefined
 }
 
 /** No protocol session on this lane: grant time is the subject's activation, exactly as on the 2025 lane. */
@@ -86,7 +86,8 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
       if (listen?.success === true) {
         return sendJson(res, 200, { jsonrpc: '2.0', id: listen.data.id, error: { code: -32601, message: 'This gateway publishes no change notifications.' } })
       }
-      const context: RequestContext = { principal, policy, argumentsKey: newArgumentsKey() }
+      const wrapped = wrapNonObjectArguments(body)
+      const context: RequestContext = { principal, policy, argumentsKey: wrapped.key }
       const node = toNodeHandler(
         {
           fetch(request, init) {
@@ -96,7 +97,7 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
         },
         { onerror, maxRequestBodySize: options.maxBodyBytes },
       )
-      await node(nodeRequestLike(req), res, wrapNonObjectArguments(body, context.argumentsKey))
+      await node(nodeRequestLike(req), res, wrapped.body)
     },
     close: () => handler.close(),
   }
