@@ -154,7 +154,9 @@ await airlock.stop()
 await airlockFsync.stop()
 await bare.stop()
 await backends.close()
-await rm(profileDir, { recursive: true, force: true })
+// BENCH_KEEP_PROFILE=1 keeps the gateway's .cpuprofile files for a closer look (function level).
+if (process.env.BENCH_KEEP_PROFILE === '1') process.stderr.write(`cpu profiles kept in ${profileDir}\n`)
+else await rm(profileDir, { recursive: true, force: true })
 
 const micro = await measureMicroCosts(settings.microMs)
 const results: BenchResults = {
