@@ -13,7 +13,7 @@ import type { CallSession, ToolCaller } from './call-tool.js'
 import { jsonRpcError } from './send-json.js'
 import { createSessionServer } from './session-server.js'
 import type { ToolCatalog } from './tool-catalog.js'
-import { newArgumentsKey, wrapNonObjectArguments } from './wrap-non-object-arguments.js'
+import { wrapNonObjectArguments } from './wrap-non-object-arguments.js'
 
 export interface LegacyLaneOptions {
   readonly store: SessionStore
@@ -64,8 +64,31 @@ export interface LegacyLane {
 
 const SWEEP_BATCH = 1000
 
+/** The SDK's own check, behind a method test: its failing safeParse builds a ZodError on every other POST. */
+function isInitializeMessage(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { method?: unknown }).method === 'initialize' && isInitializeRequest(message)
+}
+
 function isInitialize(body: unknown): boolean {
-  return Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body)
+  return Array.isArray(body) ? body.some(isInitializeMessage) : isInitializeMessage(body)
+}
+
+function asksForProgress(message: unknown): boolean {
+  if (typeof message !== 'object' || message === null) return false
+  const params: unknown = (message as { params?: unknown }).params
+  if (typeof params !== 'object' || params === null) return false
+  const meta: unknown = (params as { _meta?: unknown })._meta
+  return typeof meta === 'object' && meta !== null && (meta as { progressToken?: unknown }).progressToken !== undefined
+}
+
+/**
+ * Whether answering the body may take more than its responses: progress notifications, the only
+ * messages a session server sends besides responses (it sends no requests to the client and has
+ * no logging capability), need an SSE stream. Otherwise the answer is plain JSON, which the
+ * 2025-06-18 transport allows for any POST and spares the stream's machinery.
+ */
+function needsStream(body: unknown): boolean {
+  return Array.isArray(body) ? body.some(asksForProgress) : asksForProgress(body)
 }
 
 interface Refusal {
@@ -128,16 +151,19 @@ export function createLegacyLane(options: LegacyLaneOptions): LegacyLane {
       inflight.set(session.idHash, calls)
     }
     const callSession: CallSession = { idHash: session.idHash }
-    const transport = new NodeStreamableHTTPServerTransport({})
-    const argumentsKey = newArgumentsKey()
-    const server = createSessionServer({ catalog: options.catalog, caller: options.caller, principal, policy, clock, audit, session: callSession, inflight: calls, argumentsKey, logError: options.logError })
-    // Closing the server when the response ends aborts whatever the client walked away from.
+    const transport = new NodeStreamableHTTPServerTransport({ enableJsonResponse: !needsStream(body) })
+    const wrapped = wrapNonObjectArguments(body)
+    const server = createSessionServer({ catalog: options.catalog, caller: options.caller, principal, policy, clock, audit, session: callSession, inflight: calls, argumentsKey: wrapped.key, logError: options.logError })
     res.once('close', () => {
-      void server.close()
+      // A response that did not finish may leave a call running that the client walked away from:
+      // closing the server aborts it. A finished one answered every request it carried, so nothing
+      // of this server still runs (no timers or listeners either: it sends no requests of its own)
+      // and it is left to the collector; closing it would only build a ConnectionClosed error.
+      if (!res.writableFinished) void server.close()
       if (inflight.get(session.idHash)?.size === 0) inflight.delete(session.idHash)
     })
     await server.connect(transport)
-    await transport.handleRequest(req, res, wrapNonObjectArguments(body, argumentsKey))
+    await transport.handleRequest(req, res, wrapped.body)
   }
 
   return {

@@ -7,7 +7,7 @@ import type { Policy } from '../policy/policy.js'
 import type { CallSession } from './call-tool.js'
 import { sendJson } from './send-json.js'
 import { createSessionServer, type SessionServerOptions } from './session-server.js'
-import { newArgumentsKey, wrapNonObjectArguments } from './wrap-non-object-arguments.js'
+import { wrapNonObjectArguments } from './wrap-non-object-arguments.js'
 
 /** What every request's server shares; the principal, policy snapshot and call session are per request. */
 export type ModernLaneOptions = Omit<SessionServerOptions, 'principal' | 'policy' | 'session' | 'inflight' | 'argumentsKey'> & {
@@ -34,10 +34,14 @@ function nodeRequestLike(req: IncomingMessage): NodeIncomingMessageLike {
 // Loose: a client's message; only a subscriptions/listen request is picked out.
 const listenRequestSchema = z.object({ method: z.literal('subscriptions/listen'), id: z.union([z.string(), z.number()]) })
 
+function isListenCandidate(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'subscriptions/listen'
+}
+
 interface RequestContext {
   readonly principal: Principal
   readonly policy: Policy
-  readonly argumentsKey: string
+  readonly argumentsKey: string | undefined
 }
 
 /** No protocol session on this lane: grant time is the subject's activation, exactly as on the 2025 lane. */
@@ -77,11 +81,13 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
     async serve(req, res, body, principal, policy) {
       // The gateway publishes no change notifications (tools.listChanged is false), and a listen
       // stream would outlive the token that opened it: refuse rather than hold it open.
-      const listen = listenRequestSchema.safeParse(body)
-      if (listen.success) {
+      // A failed parse builds a ZodError: parse only what names the method.
+      const listen = isListenCandidate(body) ? listenRequestSchema.safeParse(body) : undefined
+      if (listen?.success === true) {
         return sendJson(res, 200, { jsonrpc: '2.0', id: listen.data.id, error: { code: -32601, message: 'This gateway publishes no change notifications.' } })
       }
-      const context: RequestContext = { principal, policy, argumentsKey: newArgumentsKey() }
+      const wrapped = wrapNonObjectArguments(body)
+      const context: RequestContext = { principal, policy, argumentsKey: wrapped.key }
       const node = toNodeHandler(
         {
           fetch(request, init) {
@@ -91,7 +97,7 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
         },
         { onerror, maxRequestBodySize: options.maxBodyBytes },
       )
-      await node(nodeRequestLike(req), res, wrapNonObjectArguments(body, context.argumentsKey))
+      await node(nodeRequestLike(req), res, wrapped.body)
     },
     close: () => handler.close(),
   }

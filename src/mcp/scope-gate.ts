@@ -40,6 +40,8 @@ const toolCallSchema = z.object({ method: z.literal('tools/call'), params: z.obj
 function calledTools(body: unknown): string[] {
   const names: string[] = []
   for (const message of Array.isArray(body) ? body : [body]) {
+    // The method test first: a failing safeParse builds a ZodError, and most requests are not calls.
+    if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'tools/call') continue
     const parsed = toolCallSchema.safeParse(message)
     if (parsed.success) names.push(parsed.data.params.name)
   }

@@ -27,8 +27,8 @@ export interface SessionServerOptions {
   readonly session: CallSession
   /** In-flight tools/call requests of the session by JSON-RPC id, for notifications/cancelled. */
   readonly inflight: Map<string, AbortController>
-  /** The key under which this request's body carries non-object `arguments` (see wrapNonObjectArguments). */
-  readonly argumentsKey: string
+  /** The key under which this request's body carries non-object `arguments` (see wrapNonObjectArguments); none when nothing was wrapped. */
+  readonly argumentsKey: string | undefined
   readonly logError: (message: string, error: unknown) => void
 }
 
