@@ -138,7 +138,12 @@ describe('airlock serve drains on SIGTERM (real process, real signal)', () => {
     assert.equal(init.status, 200, init.body)
     const session = { ...auth, 'mcp-session-id': String(init.headers['mcp-session-id']), 'mcp-protocol-version': '2025-06-18' }
     assert.equal((await send(agent, gateway.url, 'POST', session, { jsonrpc: '2.0', method: 'notifications/initialized' })).status, 202)
-    const slow = send(agent, gateway.url, 'POST', session, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ssm_run', arguments: { connection: 'web', instance: INSTANCE, command: 'sleep 1' } } })
+    // It asks for progress, so its answer is a stream whose headers go out before the drain starts.
+    const slow = send(agent, gateway.url, 'POST', session, { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'ssm_run', arguments: { connection: 'web', instance: INSTANCE, command: 'sleep 1' }, _meta: { progressToken: 'drain' } } })
+    // The same call without progress is answered as plain JSON, whose headers are still to be sent
+    // when the drain starts: its answer tells the client to drop the connection.
+    const plainAgent = new Agent({ keepAlive: true, maxSockets: 1 })
+    const slowPlain = send(plainAgent, gateway.url, 'POST', session, { jsonrpc: '2.0', id: 4, method: 'tools/call', params: { name: 'ssm_run', arguments: { connection: 'web', instance: INSTANCE, command: 'sleep 1' } } })
 
     // Two calls that will still be hung at the deadline: one on a tool that does not listen to its
     // signal while SendCommand hangs, one whose Data API request hangs.
@@ -147,7 +152,7 @@ describe('airlock serve drains on SIGTERM (real process, real signal)', () => {
     const hungSsm = client.callTool({ name: 'ssm_run', arguments: { connection: 'web', instance: INSTANCE, command: 'echo hang' } }) as Promise<ToolResult>
     const hungSql = client.callTool({ name: 'sql_query', arguments: { connection: 'orders', sql: 'SELECT 1' } }) as Promise<ToolResult>
     await within(Promise.all([ssmProxy.held(1), rdsHung.held(1)]), 10_000, 'both hung requests reaching their upstream')
-    while (!ssm.executions().some((e) => e.script === "'sleep' '1'")) await sleep(20)
+    while (ssm.executions().filter((e) => e.script === "'sleep' '1'").length < 2) await sleep(20)
 
     const signalledAt = performance.now()
     gateway.child.kill('SIGTERM')
@@ -168,6 +173,11 @@ describe('airlock serve drains on SIGTERM (real process, real signal)', () => {
     assert.notEqual(doneResult.isError, true, JSON.stringify(doneResult))
     assert.equal(doneResult.structuredContent?.status, 'Success')
     assert.ok(finishedAfterMs < DRAIN_SECONDS * 1000, `finished ${Math.round(finishedAfterMs)} ms after SIGTERM`)
+    const plain = await within(slowPlain, 10_000, 'the plain JSON call finishing inside the drain window')
+    assert.equal(plain.status, 200)
+    assert.equal(plain.headers['content-type'], 'application/json', 'no progress asked: a plain JSON answer')
+    assert.equal((rpcMessage(plain.body, 4).result as ToolResult).structuredContent?.status, 'Success', plain.body)
+    assert.equal(plain.headers.connection, 'close', 'an answer started during the drain tells its client not to reuse the connection')
 
     // (c) A new request on the kept-alive connection gets 503 and the connection is closed.
     const late = await within(send(agent, gateway.url, 'POST', session, { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'whoami', arguments: {} } }), 5_000, 'the request on the kept-alive connection')
@@ -196,6 +206,7 @@ describe('airlock serve drains on SIGTERM (real process, real signal)', () => {
     assert.equal(exit.code, 0, gateway.stderr())
     assert.ok(exitAfterMs <= DRAIN_SECONDS * 1000 + 5000, `exited ${Math.round(exitAfterMs)} ms after SIGTERM`)
     agent.destroy()
+    plainAgent.destroy()
     await client.close().catch(() => undefined)
 
     // (d) Every returned result has its record, the chain verifies, and the audit was closed last.
