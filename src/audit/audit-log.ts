@@ -1,4 +1,4 @@
-import { lstat } from 'node:fs/promises'
+import { lstatSync, writeSync, type Stats } from 'node:fs'
 import type { Clock } from '../clock.js'
 import { AuditError } from '../errors.js'
 import { hashAuditLine } from './audit-chain.js'
@@ -108,10 +108,12 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   let retryTimer: NodeJS.Timeout | undefined
 
   async function followPath(): Promise<void> {
-    const now = await lstat(path).catch((error: unknown) => {
-      if (errorCode(error) === 'ENOENT') return undefined
-      throw error
-    })
+    let now: Stats | undefined
+    try {
+      now = lstatSync(path)
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') throw error
+    }
     if (now !== undefined && now.ino === file.ino && now.dev === file.dev) return
     const old = await file.handle.stat()
     const reason = now !== undefined ? 'replaced' : old.nlink === 0 ? 'deleted' : 'moved'
@@ -161,7 +163,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       })
       const buffer = Buffer.from(lines.join('\n') + '\n', 'utf8')
       try {
-        await writeAll(file, buffer)
+        writeAll(file, buffer)
         if (durability === 'fsync') await file.handle.datasync()
       } catch (error) {
         dirty = true
@@ -275,10 +277,12 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   return log
 }
 
-async function writeAll(file: AuditFile, buffer: Buffer): Promise<void> {
+/**
+ * Appends the batch with write(2) on the event loop's own thread: into the page cache it takes
+ * microseconds, less than handing it to the thread pool and back (two wake-ups per commit, the
+ * largest part of the audit's cost per call). fdatasync, which waits for the disk, stays async.
+ */
+function writeAll(file: AuditFile, buffer: Buffer): void {
   let offset = 0
-  while (offset < buffer.length) {
-    const { bytesWritten } = await file.handle.write(buffer, offset, buffer.length - offset)
-    offset += bytesWritten
-  }
+  while (offset < buffer.length) offset += writeSync(file.handle.fd, buffer, offset, buffer.length - offset)
 }
