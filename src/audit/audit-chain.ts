@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import { z } from 'zod'
 
 /**
@@ -10,7 +10,7 @@ export const AUDIT_GENESIS_PREV = '0'.repeat(64)
 
 /** SHA-256 (hex) of one record's exact UTF-8 line bytes, without the trailing `\n`. */
 export function hashAuditLine(line: Uint8Array | string): string {
-  return createHash('sha256').update(line).digest('hex')
+  return hash('sha256', line, 'hex')
 }
 
 /** The fields the log adds to every event; the rest of a record is the event itself. */

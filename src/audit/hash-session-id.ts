@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /**
  * The form in which a session id appears in audit records: the first 32 hex characters (128 bits)
@@ -6,5 +6,5 @@ import { createHash } from 'node:crypto'
  */
 export function hashSessionId(sessionId: string): string {
   if (typeof sessionId !== 'string' || sessionId.length === 0) throw new TypeError('sessionId must be a non-empty string')
-  return createHash('sha256').update(sessionId, 'utf8').digest('hex').slice(0, 32)
+  return hash('sha256', sessionId, 'hex').slice(0, 32)
 }

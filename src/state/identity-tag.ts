@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 
 /**
  * The key segment of one identity in the state store: `{` + 32 hex characters of SHA-256 over
@@ -7,5 +7,5 @@ import { createHash } from 'node:crypto'
  * length) out of key names.
  */
 export function identityTag(issuer: string, subject: string): string {
-  return `{${createHash('sha256').update(JSON.stringify([issuer, subject]), 'utf8').digest('hex').slice(0, 32)}}`
+  return `{${hash('sha256', JSON.stringify([issuer, subject]), 'hex').slice(0, 32)}}`
 }
