@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { fileURLToPath } from 'node:url'
+import { z } from 'zod'
 import { startBenchGateway, type BenchGateway } from './lib/bench-gateway.js'
 import { connectLane, isErrorResult, LANES, type Lane, type LaneClient } from './lib/lane-clients.js'
 import { sampleCalls, summarize, type Call, type LoadResult, type Sample } from './lib/load.js'
@@ -49,7 +50,13 @@ interface Target {
   readonly name: string
   readonly server: ServerProcess
   readonly clients: Record<Lane, LaneClient[]>
+  /** The gateways: their audit's group commits are read around each slice. */
+  readonly audited?: boolean
 }
+
+const auditCountsSchema = z.object({ commits: z.number(), records: z.number(), seconds: z.number() })
+type AuditCounts = z.infer<typeof auditCountsSchema>
+const auditCounts = async (target: Target): Promise<AuditCounts> => auditCountsSchema.parse(JSON.parse(await target.server.ask('SIGURG', 'AUDIT ')))
 
 async function connectAll(url: string, headers: (worker: number) => Promise<Record<string, string>>): Promise<Record<Lane, LaneClient[]>> {
   const clients = {} as Record<Lane, LaneClient[]>
@@ -59,8 +66,8 @@ async function connectAll(url: string, headers: (worker: number) => Promise<Reco
 const gatewayHeaders = (gateway: BenchGateway) => (w: number) => gateway.bearer(`bench-${w}`, ['bench'])
 const targets = {
   bare: { name: 'bare MCP SDK', server: bare, clients: await connectAll(bare.url, async () => ({})) },
-  airlock: { name: 'airlock (audit write)', server: airlock.server, clients: await connectAll(airlock.url, gatewayHeaders(airlock)) },
-  fsync: { name: 'airlock (audit fsync)', server: airlockFsync.server, clients: await connectAll(airlockFsync.url, gatewayHeaders(airlockFsync)) },
+  airlock: { name: 'airlock (audit write)', server: airlock.server, clients: await connectAll(airlock.url, gatewayHeaders(airlock)), audited: true },
+  fsync: { name: 'airlock (audit fsync)', server: airlockFsync.server, clients: await connectAll(airlockFsync.url, gatewayHeaders(airlockFsync)), audited: true },
 } satisfies Record<string, Target>
 
 const callsOf = (target: Target, lane: Lane, scenario: Scenario, concurrency: number): Call[] =>
@@ -73,18 +80,30 @@ const callsOf = (target: Target, lane: Lane, scenario: Scenario, concurrency: nu
 async function interleaved(variants: readonly Target[], lane: Lane, scenario: Scenario, concurrency: number): Promise<VariantResult[]> {
   const samples = variants.map(() => [] as Sample[])
   const cpu = variants.map(() => 0)
+  const audit = variants.map((): AuditCounts => ({ commits: 0, records: 0, seconds: 0 }))
   const slice = { durationMs: settings.durationMs / settings.rounds, warmupMs: settings.warmupMs / settings.rounds }
   for (let round = 0; round < settings.rounds; round++) {
     for (const [i, target] of variants.entries()) {
       const calls = callsOf(target, lane, scenario, concurrency)
+      const auditBefore = target.audited === true ? await auditCounts(target) : undefined
       const before = await target.server.cpuMs()
       samples[i]?.push(await sampleCalls(calls, slice))
       cpu[i] = (cpu[i] ?? 0) + (await target.server.cpuMs()) - before
+      const sum = audit[i]
+      if (auditBefore !== undefined && sum !== undefined) {
+        const after = await auditCounts(target)
+        audit[i] = { commits: sum.commits + after.commits - auditBefore.commits, records: sum.records + after.records - auditBefore.records, seconds: sum.seconds + after.seconds - auditBefore.seconds }
+      }
     }
   }
   return variants.map((target, i) => {
     const result: LoadResult = summarize(concurrency, samples[i] ?? [])
-    return { server: target.name, ...result, serverCpuPerCallMs: (cpu[i] ?? 0) / result.totalCalls }
+    const commits = audit[i]
+    const auditCommits =
+      target.audited === true && commits !== undefined && commits.commits > 0
+        ? { recordsPerCommit: commits.records / commits.commits, meanCommitMs: (commits.seconds * 1000) / commits.commits }
+        : undefined
+    return { server: target.name, ...result, serverCpuPerCallMs: (cpu[i] ?? 0) / result.totalCalls, ...(auditCommits === undefined ? {} : { auditCommits }) }
   })
 }
 

@@ -7,6 +7,8 @@ export interface VariantResult extends LoadResult {
   readonly server: string
   /** CPU time of the server process per call (user + system, warm-up calls included), in ms. */
   readonly serverCpuPerCallMs: number
+  /** The gateways' audit group commits over the run (from its metrics, warm-up included). */
+  readonly auditCommits?: { readonly recordsPerCommit: number; readonly meanCommitMs: number }
 }
 
 export interface CellResult {
@@ -69,6 +71,15 @@ export function printResults(results: BenchResults): void {
       const c = comparison(cell, v)
       console.log(`${''.padEnd(head.length)}  ${row(v)} ${fmt(c.ratio).padStart(6)} ${fmt(c.addedP50Ms).padStart(8)} ${fmt(c.addedP99Ms).padStart(8)} ${fmt(c.addedCpuPerCallMs, 3).padStart(8)} ${String(v.errors).padStart(7)}`)
     }
+  }
+
+  // What durability costs: a call waits for the commit that carries its record (and, arriving
+  // while one is in flight, for that one first); the mean commit time is the disk's, from the
+  // gateway's own audit metrics.
+  console.log('\naudit group commits (whoami): records per commit, mean commit ms (write, then flush until durable)')
+  for (const cell of results.cells.filter((c) => c.tool === 'whoami')) {
+    const each = cell.airlock.map((v) => `${v.server}: ${fmt(v.auditCommits?.recordsPerCommit ?? Number.NaN, 1)} per commit, ${fmt(v.auditCommits?.meanCommitMs ?? Number.NaN, 3)} ms`)
+    console.log(`${cell.lane} x${String(cell.concurrency).padEnd(3)} ${each.join('   ')}`)
   }
 
   console.log('\ngateway CPU per call by stage (µs: share of profile samples x process CPU per call; gateway at 16 clients, audit write)')

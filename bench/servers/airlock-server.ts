@@ -41,6 +41,18 @@ const running = await startGateway({
 })
 announceReady(running.resource)
 
+// SIGURG: `AUDIT {"commits","records","seconds"}`, the audit's group commits so far (what its
+// metrics count), so the load generator can tell how many records each commit carried and how
+// long a commit took while a run lasted.
+process.on('SIGURG', () => {
+  void Promise.all(['airlock_audit_commit_duration_seconds', 'airlock_audit_records_total'].map((name) => running.metrics.registry.getSingleMetric(name)?.get())).then(
+    ([duration, records]) => {
+      const value = (suffix: string) => duration?.values.find((v) => 'metricName' in v && v.metricName === `airlock_audit_commit_duration_seconds_${suffix}`)?.value ?? 0
+      process.stdout.write(`AUDIT ${JSON.stringify({ commits: value('count'), records: records?.values[0]?.value ?? 0, seconds: value('sum') })}\n`)
+    },
+  )
+})
+
 // BENCH_CPU_PROFILE: SIGHUP starts a CPU profile (after the load generator's warm-up, so start-up
 // and first-call loading stay out of it); the next SIGHUP, or SIGTERM, writes it into that
 // directory and prints `PROFILE <file>`.
