@@ -28,6 +28,8 @@ const settings = quick
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number)
 const ONLY = process.env.BENCH_TOOLS?.split(',')
 const maxWorkers = Math.max(...LEVELS)
+// BENCH_PROFILE_CLIENTS: how many clients drive the gateway while it is profiled (default 16).
+const PROFILE_CLIENTS = Math.min(maxWorkers, Number(process.env.BENCH_PROFILE_CLIENTS ?? 16))
 const started = performance.now()
 /** Progress on stderr, so a slow phase shows where the time went. */
 const phase = (name: string) => process.stderr.write(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${name}\n`)
@@ -144,7 +146,7 @@ phase('profiling')
 const profiles: StageSummary[] = []
 for (const scenario of scenarios) {
   for (const lane of LANES) {
-    const calls = callsOf(targets.airlock, lane, scenario, 16)
+    const calls = callsOf(targets.airlock, lane, scenario, PROFILE_CLIENTS)
     airlock.server.child.kill('SIGHUP')
     await sleep(100)
     const cpuBefore = await airlock.server.cpuMs()
@@ -185,6 +187,7 @@ const results: BenchResults = {
   node: process.version,
   cells: cells.map((cell) => ({ ...cell, vsBare: cell.airlock.map((v) => ({ server: v.server, ...comparison(cell, v), gatewayCpuPerCallMs: v.serverCpuPerCallMs })) })),
   profiles,
+  profileClients: PROFILE_CLIENTS,
   micro,
   targets: checkTargets(cells, micro),
   elapsedSeconds: (performance.now() - started) / 1000,

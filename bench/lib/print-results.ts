@@ -42,6 +42,8 @@ export interface BenchResults {
   readonly node: string
   readonly cells: readonly CellResult[]
   readonly profiles: readonly StageSummary[]
+  /** Clients driving the gateway while it was profiled. */
+  readonly profileClients: number
   readonly micro: MicroCosts
   readonly targets: readonly TargetCheck[]
   readonly elapsedSeconds: number
@@ -82,7 +84,7 @@ export function printResults(results: BenchResults): void {
     console.log(`${cell.lane} x${String(cell.concurrency).padEnd(3)} ${each.join('   ')}`)
   }
 
-  console.log('\ngateway CPU per call by stage (µs: share of profile samples x process CPU per call; gateway at 16 clients, audit write)')
+  console.log(`\ngateway CPU per call by stage (µs: share of profile samples x process CPU per call; gateway at ${results.profileClients} clients, audit write)`)
   const shown = STAGES.filter((s) => results.profiles.some((p) => (p.stagesMicrosPerCall[s] ?? 0) >= 1))
   console.log(`${'stage'.padEnd(34)}${results.profiles.map((p) => `${p.tool.slice(0, 13)} ${p.lane}`.padStart(19)).join('')}`)
   for (const stage of shown) console.log(`${stage.padEnd(34)}${results.profiles.map((p) => fmt(p.stagesMicrosPerCall[stage] ?? 0, 0).padStart(19)).join('')}`)
