@@ -17,6 +17,7 @@ import { createScopeGate } from './scope-gate.js'
 import { jsonRpcError, sendJson } from './send-json.js'
 import { standardHeaderConflict } from './standard-header-conflict.js'
 import type { UnauthenticatedLimiter } from './unauthenticated-limiter.js'
+import { namesMethod } from './names-method.js'
 
 export const MAX_BODY_BYTES = 1024 * 1024
 
@@ -81,16 +82,11 @@ const cancelledNotificationSchema = z.object({
   params: z.object({ requestId: z.union([z.string(), z.number()]).optional() }),
 })
 
-function isCancelledCandidate(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && (message as { method?: unknown }).method === 'notifications/cancelled'
-}
-
 /** JSON-RPC ids named by notifications/cancelled messages in a request body. */
 function cancelledRequestIds(body: unknown): (string | number)[] {
   const ids: (string | number)[] = []
   for (const message of Array.isArray(body) ? body : [body]) {
-    // A failed parse builds a ZodError: worth it only for the rare message that may be one.
-    if (!isCancelledCandidate(message)) continue
+    if (!namesMethod(message, 'notifications/cancelled')) continue
     const parsed = cancelledNotificationSchema.safeParse(message)
     const requestId = parsed.success ? parsed.data.params.requestId : undefined
     if (requestId !== undefined) ids.push(requestId)

@@ -10,6 +10,7 @@ import type { Policy } from '../policy/policy.js'
 import { createLocalCancelBus, type CancelBus } from '../state/cancel-bus.js'
 import type { SessionEndReason, SessionStore, StoredSession } from '../state/session-store.js'
 import type { CallSession, ToolCaller } from './call-tool.js'
+import { namesMethod } from './names-method.js'
 import { jsonRpcError } from './send-json.js'
 import { createSessionServer } from './session-server.js'
 import type { ToolCatalog } from './tool-catalog.js'
@@ -64,9 +65,9 @@ export interface LegacyLane {
 
 const SWEEP_BATCH = 1000
 
-/** The SDK's own check, behind a method test: its failing safeParse builds a ZodError on every other POST. */
+/** The SDK's own check, behind the method test (see namesMethod). */
 function isInitializeMessage(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && (message as { method?: unknown }).method === 'initialize' && isInitializeRequest(message)
+  return namesMethod(message, 'initialize') && isInitializeRequest(message)
 }
 
 function isInitialize(body: unknown): boolean {

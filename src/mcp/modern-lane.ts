@@ -8,6 +8,7 @@ import type { CallSession } from './call-tool.js'
 import { sendJson } from './send-json.js'
 import { createSessionServer, type SessionServerOptions } from './session-server.js'
 import { wrapNonObjectArguments } from './wrap-non-object-arguments.js'
+import { namesMethod } from './names-method.js'
 
 /** What every request's server shares; the principal, policy snapshot and call session are per request. */
 export type ModernLaneOptions = Omit<SessionServerOptions, 'principal' | 'policy' | 'session' | 'inflight' | 'argumentsKey'> & {
@@ -33,10 +34,6 @@ function nodeRequestLike(req: IncomingMessage): NodeIncomingMessageLike {
 
 // Loose: a client's message; only a subscriptions/listen request is picked out.
 const listenRequestSchema = z.object({ method: z.literal('subscriptions/listen'), id: z.union([z.string(), z.number()]) })
-
-function isListenCandidate(body: unknown): boolean {
-  return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'subscriptions/listen'
-}
 
 interface RequestContext {
   readonly principal: Principal
@@ -81,8 +78,7 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
     async serve(req, res, body, principal, policy) {
       // The gateway publishes no change notifications (tools.listChanged is false), and a listen
       // stream would outlive the token that opened it: refuse rather than hold it open.
-      // A failed parse builds a ZodError: parse only what names the method.
-      const listen = isListenCandidate(body) ? listenRequestSchema.safeParse(body) : undefined
+      const listen = namesMethod(body, 'subscriptions/listen') ? listenRequestSchema.safeParse(body) : undefined
       if (listen?.success === true) {
         return sendJson(res, 200, { jsonrpc: '2.0', id: listen.data.id, error: { code: -32601, message: 'This gateway publishes no change notifications.' } })
       }

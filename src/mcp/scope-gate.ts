@@ -9,6 +9,7 @@ import type { Policy } from '../policy/policy.js'
 import type { AuditSampling } from './audit-sampling.js'
 import { capCallerText, MAX_CALLER_NAME } from './cap-caller-text.js'
 import { sendJson } from './send-json.js'
+import { namesMethod } from './names-method.js'
 
 export interface ScopeGateOptions {
   /** `WWW-Authenticate` value and JSON body for a refused request; `scope` names what to ask for. */
@@ -40,8 +41,7 @@ const toolCallSchema = z.object({ method: z.literal('tools/call'), params: z.obj
 function calledTools(body: unknown): string[] {
   const names: string[] = []
   for (const message of Array.isArray(body) ? body : [body]) {
-    // The method test first: a failing safeParse builds a ZodError, and most requests are not calls.
-    if (typeof message !== 'object' || message === null || (message as { method?: unknown }).method !== 'tools/call') continue
+    if (!namesMethod(message, 'tools/call')) continue
     const parsed = toolCallSchema.safeParse(message)
     if (parsed.success) names.push(parsed.data.params.name)
   }

@@ -1,15 +1,13 @@
 import type { ServerResponse } from 'node:http'
 import { z } from 'zod'
 import { sendJson } from './send-json.js'
+import { namesMethod } from './names-method.js'
 
 const toolCallSchema = z.object({ method: z.literal('tools/call') })
 
 /** Whether a body (one message or a batch) carries a tools/call. */
 export function callsTool(body: unknown): boolean {
-  // The method test first: a failing safeParse builds a ZodError, and most requests are not calls.
-  return (Array.isArray(body) ? body : [body]).some(
-    (message) => typeof message === 'object' && message !== null && (message as { method?: unknown }).method === 'tools/call' && toolCallSchema.safeParse(message).success,
-  )
+  return (Array.isArray(body) ? body : [body]).some((message) => namesMethod(message, 'tools/call') && toolCallSchema.safeParse(message).success)
 }
 
 /** 503 for a request the gateway cannot decide without its state store; clients retry after the header. */
