@@ -65,9 +65,8 @@ export function createModernLane(options: ModernLaneOptions): ModernLane {
         ...options,
         principal: context.principal,
         policy: context.policy,
+        // No notifications/cancelled on this lane (no inflight map): closing the response stream aborts the call.
         session: STATELESS,
-        // No notifications/cancelled on this lane: closing the response stream aborts the call.
-        inflight: new Map(),
         argumentsKey: context.argumentsKey,
       })
     },

@@ -25,8 +25,11 @@ export interface SessionServerOptions {
   readonly clock: Clock
   readonly audit: AuditSink
   readonly session: CallSession
-  /** In-flight tools/call requests of the session by JSON-RPC id, for notifications/cancelled. */
-  readonly inflight: Map<string, AbortController>
+  /**
+   * In-flight tools/call requests of the session by JSON-RPC id, for notifications/cancelled (2025
+   * lane). Absent on 2026-07-28, where closing the response is the only cancellation.
+   */
+  readonly inflight?: Map<string, AbortController>
   /** The key under which this request's body carries non-object `arguments` (see wrapNonObjectArguments); none when nothing was wrapped. */
   readonly argumentsKey: string | undefined
   readonly logError: (message: string, error: unknown) => void
@@ -75,8 +78,15 @@ export function createSessionServer(options: SessionServerOptions): Server {
     // so the session keeps the controller. Both lanes: a closed response aborts through ctx.mcpReq.signal
     // (on 2026-07-28 closing the response stream is the cancellation).
     const key = String(ctx.mcpReq.id)
-    const cancel = new AbortController()
-    options.inflight.set(key, cancel)
+    const requestSignal = ctx.mcpReq.signal
+    const cancel = options.inflight === undefined ? undefined : new AbortController()
+    // The request's abort is passed on by hand: AbortSignal.any costs some 20 µs a call on Node 20.
+    const passOn = (): void => cancel?.abort(requestSignal.reason)
+    if (cancel !== undefined) {
+      options.inflight?.set(key, cancel)
+      if (requestSignal.aborted) passOn()
+      else requestSignal.addEventListener('abort', passOn, { once: true })
+    }
     try {
       return await options.caller({
         principal,
@@ -84,7 +94,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
         session: options.session,
         name: request.params.name,
         rawArgs: unwrapArguments(request.params.arguments, options.argumentsKey),
-        signal: AbortSignal.any([ctx.mcpReq.signal, cancel.signal]),
+        signal: cancel?.signal ?? requestSignal,
         wantsProgress: progressToken !== undefined,
         progress: async (update) => {
           if (progressToken === undefined) return
@@ -99,7 +109,10 @@ export function createSessionServer(options: SessionServerOptions): Server {
         },
       })
     } finally {
-      options.inflight.delete(key)
+      if (cancel !== undefined) {
+        options.inflight?.delete(key)
+        requestSignal.removeEventListener('abort', passOn)
+      }
     }
   })
 
