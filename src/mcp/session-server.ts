@@ -77,16 +77,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
     // 2025 lane: cancellation arrives as a separate HTTP request (served by another server instance),
     // so the session keeps the controller. Both lanes: a closed response aborts through ctx.mcpReq.signal
     // (on 2026-07-28 closing the response stream is the cancellation).
-    const key = String(ctx.mcpReq.id)
-    const requestSignal = ctx.mcpReq.signal
-    const cancel = options.inflight === undefined ? undefined : new AbortController()
-    // The request's abort is passed on by hand: AbortSignal.any costs some 20 µs a call on Node 20.
-    const passOn = (): void => cancel?.abort(requestSignal.reason)
-    if (cancel !== undefined) {
-      options.inflight?.set(key, cancel)
-      if (requestSignal.aborted) passOn()
-      else requestSignal.addEventListener('abort', passOn, { once: true })
-    }
+    const call = callSignal(options.inflight, String(ctx.mcpReq.id), ctx.mcpReq.signal)
     try {
       return await options.caller({
         principal,
@@ -94,7 +85,7 @@ export function createSessionServer(options: SessionServerOptions): Server {
         session: options.session,
         name: request.params.name,
         rawArgs: unwrapArguments(request.params.arguments, options.argumentsKey),
-        signal: cancel?.signal ?? requestSignal,
+        signal: call.signal,
         wantsProgress: progressToken !== undefined,
         progress: async (update) => {
           if (progressToken === undefined) return
@@ -109,12 +100,30 @@ export function createSessionServer(options: SessionServerOptions): Server {
         },
       })
     } finally {
-      if (cancel !== undefined) {
-        options.inflight?.delete(key)
-        requestSignal.removeEventListener('abort', passOn)
-      }
+      call.release()
     }
   })
 
   return server
+}
+
+/**
+ * A call's signal: the request's own, and on the 2025 lane (with `inflight`) also a controller
+ * that notifications/cancelled finds by JSON-RPC id. `release` forgets the call when it ends.
+ */
+function callSignal(inflight: Map<string, AbortController> | undefined, key: string, request: AbortSignal): { signal: AbortSignal; release: () => void } {
+  if (inflight === undefined) return { signal: request, release: () => undefined }
+  const cancel = new AbortController()
+  // The request's abort is passed on by hand: AbortSignal.any costs some 20 µs a call on Node 20.
+  const passOn = (): void => cancel.abort(request.reason)
+  inflight.set(key, cancel)
+  if (request.aborted) passOn()
+  else request.addEventListener('abort', passOn, { once: true })
+  return {
+    signal: cancel.signal,
+    release: () => {
+      inflight.delete(key)
+      request.removeEventListener('abort', passOn)
+    },
+  }
 }
