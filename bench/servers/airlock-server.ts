@@ -1,7 +1,7 @@
 // The real gateway, started as in production, for the load generators in bench/.
 // BENCH_POLICY (policy JSON), BENCH_AWS_ENDPOINTS and BENCH_AWS_KEY point it at the emulators;
 // without them it serves whoami only and refuses every AWS call.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,7 +19,10 @@ const json = (name: string): unknown => {
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'airlock-bench-'))
-const policy = join(dir, 'policy.json')
+// Policy and audit in separate directories, as deployed: the policy watcher sees its folder's every
+// change, and an audit file beside the policy would wake it on every record.
+await mkdir(join(dir, 'policies'))
+const policy = join(dir, 'policies', 'policy.json')
 await writeFile(policy, JSON.stringify(json('BENCH_POLICY') ?? WHOAMI_POLICY))
 const key = keySchema.optional().parse(json('BENCH_AWS_KEY'))
 const running = await startGateway({

@@ -1,7 +1,7 @@
 // Baseline for bench/index.ts: the gateway's own tool implementations (tools/*.ts, with the same AWS
 // clients and emulators) on a bare MCP SDK server, with no token, policy decision, limits, audit,
 // output detectors or sessions of its own. Both protocol lanes, as the gateway serves them:
-// 2025-06-18 with an SDK session (one McpServer per session, SSE responses, the SDK default) and
+// 2025-06-18 with an SDK session (one McpServer per session, JSON responses as the gateway sends) and
 // 2026-07-28 through the SDK's stateless entry (one server per request, JSON unless it streams).
 // BENCH_POLICY, BENCH_AWS_ENDPOINTS, BENCH_AWS_KEY as for airlock-server.ts: the policy is read once,
 // at start, only to hand each tool the grant and connection the gateway would (its limits).
@@ -88,6 +88,8 @@ function newServer(): McpServer {
 const sessions = new Map<string, NodeStreamableHTTPServerTransport>()
 function newSession(): NodeStreamableHTTPServerTransport {
   const transport = new NodeStreamableHTTPServerTransport({
+    // The gateway's 2025 lane answers a call that asked for no progress with plain JSON; so does this.
+    enableJsonResponse: true,
     sessionIdGenerator: () => randomUUID(),
     onsessioninitialized: (id) => {
       sessions.set(id, transport)
