@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto'
 import type { Principal } from '../auth/principal.js'
 import type { AuditSink } from '../audit/audit-event.js'
 import type { Clock } from '../clock.js'
 import { AirlockError, InputError, PolicyError } from '../errors.js'
+import { randomHex } from '../random-hex.js'
 import { noopMetrics, type GatewayMetrics } from '../metrics/gateway-metrics.js'
 import { redactToolOutput } from '../guard/masking/redact-tool-output.js'
 import { evaluate } from '../policy/evaluate.js'
@@ -111,7 +111,7 @@ export function createToolCaller(options: ToolCallerOptions): ToolCaller {
   }
 
   return async function callTool(request) {
-    const correlationId = randomBytes(6).toString('hex')
+    const correlationId = randomHex(6)
     const started = clock.now()
     const raw = request.rawArgs === undefined ? {} : request.rawArgs
     const requestedConnection = isRecord(raw) && typeof raw.connection === 'string' ? raw.connection : undefined

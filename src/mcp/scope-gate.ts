@@ -1,9 +1,9 @@
-import { randomBytes } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { z } from 'zod'
 import type { AuditEvent } from '../audit/audit-event.js'
 import type { Principal } from '../auth/principal.js'
 import { AuthError } from '../errors.js'
+import { randomHex } from '../random-hex.js'
 import { checkToolScopes } from '../policy/check-tool-scopes.js'
 import type { Policy } from '../policy/policy.js'
 import type { AuditSampling } from './audit-sampling.js'
@@ -66,7 +66,7 @@ export function createScopeGate(options: ScopeGateOptions): ScopeGate {
     }
     if (refused.length === 0) return false
 
-    const correlationId = randomBytes(6).toString('hex')
+    const correlationId = randomHex(6)
     const actor = { iss: principal.issuer, sub: principal.subject, groups: principal.groups, ...(principal.email === undefined ? {} : { email: principal.email }) }
     for (const { tool, required, missing } of refused) {
       const event: AuditEvent = {

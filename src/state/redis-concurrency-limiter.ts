@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import type { Clock } from '../clock.js'
+import { randomHex } from '../random-hex.js'
 import { CONCURRENCY_RETRY_MS, type ConcurrencyLimiter } from './call-limiter.js'
 import { defineVariadicRedisScript } from './redis-variadic-script.js'
 
@@ -62,7 +62,7 @@ export function createRedisConcurrencyLimiter(options: RedisConcurrencyLimiterOp
     async acquire(slots, now) {
       if (slots.length === 0) return { ok: true, release: async () => undefined }
       const keys = slots.map((slot) => `${options.keyPrefix}inflight:${slot.key}`)
-      const lease = randomBytes(9).toString('base64url')
+      const lease = randomHex(9)
       const acquired = await acquire(keys, [now, now + leaseMs, lease, ...slots.map((slot) => slot.limit)])
       if (acquired !== 1) return { ok: false, retryAfterMs: CONCURRENCY_RETRY_MS }
       const renewal = setInterval(() => {

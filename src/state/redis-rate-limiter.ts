@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto'
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
 import { StateError } from '../errors.js'
+import { randomHex } from '../random-hex.js'
 import { RATE_WINDOW_MS, type CallRateLimiter } from './call-limiter.js'
 import { defineVariadicRedisScript } from './redis-variadic-script.js'
 
@@ -43,7 +43,7 @@ export function createRedisRateLimiter(options: RedisRateLimiterOptions): CallRa
     async take(slots, now) {
       if (slots.length === 0) return { ok: true }
       // Unique per call, so two calls in the same millisecond are two entries.
-      const member = `${now}:${randomBytes(6).toString('hex')}`
+      const member = `${now}:${randomHex(6)}`
       const answer = reply.safeParse(
         await take(
           slots.map((slot) => `${options.keyPrefix}calls:${slot.key}`),
