@@ -62,6 +62,7 @@ export interface AuditEvent {
   readonly argsHash?: string
   readonly outcome?: 'ok' | 'error' | 'denied'
   readonly durationMs?: number
+  /** UTF-8 bytes of the text content the caller received (tools.call outcomes). */
   readonly resultBytes?: number
   readonly correlationId?: string
   readonly client?: string

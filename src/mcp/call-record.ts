@@ -93,6 +93,17 @@ function actorOf(principal: Principal): AuditActor {
   }
 }
 
+/**
+ * UTF-8 bytes of a result's text content: what the caller reads. Not the size of the serialised
+ * result, which would cost a second JSON.stringify of every result (60 µs for 200 rows) only to
+ * count what structuredContent repeats of the text.
+ */
+function textBytes(result: CallResult): number {
+  let bytes = 0
+  for (const item of result.content) bytes += Buffer.byteLength(item.text)
+  return bytes
+}
+
 /** Starts the record of one `tools/call`: its common fields, and how it ends (audit, metrics, call log). */
 export function startCallRecord(options: CallRecordOptions, start: CallRecordStart): CallRecord {
   const { audit, clock, metrics } = options
@@ -116,7 +127,7 @@ export function startCallRecord(options: CallRecordOptions, start: CallRecordSta
 
   async function finish(event: Omit<AuditEvent, 'type'>, result: CallResult, sampled = false): Promise<CallResult> {
     const durationMs = clock.now() - started
-    const resultBytes = Buffer.byteLength(JSON.stringify(result))
+    const resultBytes = textBytes(result)
     const record: AuditEvent = {
       ...base,
       ...event,

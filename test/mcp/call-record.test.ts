@@ -64,10 +64,19 @@ describe('startCallRecord', () => {
     const result = await record.finish({ decision: 'allow', grantId: 'g1', outcome: 'ok' }, OK)
     assert.equal(result, OK)
     assert.deepEqual(r.written, [
-      { type: 'tools.call', actor: { iss: 'https://idp.test', sub: 'alice', groups: ['ops'] }, tool: 'sql_query', correlationId: 'c0ffee000001', policyFingerprint: 'fp', decision: 'allow', grantId: 'g1', outcome: 'ok', durationMs: 40, resultBytes: Buffer.byteLength(JSON.stringify(OK)) },
+      { type: 'tools.call', actor: { iss: 'https://idp.test', sub: 'alice', groups: ['ops'] }, tool: 'sql_query', correlationId: 'c0ffee000001', policyFingerprint: 'fp', decision: 'allow', grantId: 'g1', outcome: 'ok', durationMs: 40, resultBytes: 4 },
     ])
     assert.deepEqual(r.toolCalls, [['sql_query', 'ok', 40]])
     assert.deepEqual(r.lines, [{ correlationId: 'c0ffee000001', tool: 'sql_query', outcome: 'ok', durationMs: 40, grantId: 'g1' }])
+  })
+
+  it('records resultBytes as the UTF-8 bytes of every text item, not of the serialised result', async () => {
+    const { r, record } = recorder()
+    const big = { rows: Array.from({ length: 50 }, (_, i) => ({ id: i, note: 'x'.repeat(40) })) }
+    const result: CallResult = { content: [{ type: 'text', text: 'é' }, { type: 'text', text: '日本' }], structuredContent: big }
+    await record.finish({ decision: 'allow', grantId: 'g1', outcome: 'ok' }, result)
+    // 'é' is 2 bytes and '日本' 6: the structured rows the text already carries are not counted again.
+    assert.equal(r.written[0]?.resultBytes, 8)
   })
 
   it('counts a name the catalog does not hold as unknown, never as the caller wrote it', async () => {

@@ -56,7 +56,8 @@ describe('callTool: allowed calls', () => {
       args: { text: '[redacted-by-test]' },
       detail: { rows: 1 },
       durationMs: 250,
-      resultBytes: Buffer.byteLength(JSON.stringify(result)),
+      // 'echo hi': the text the caller read.
+      resultBytes: 7,
     })
   })
 
