@@ -14,7 +14,8 @@ describe('randomHex', () => {
   })
 
   it('hands out fresh bytes when an id does not fit in the rest of the pool', () => {
-    // Whatever the pool's position, 100 ids of 64 bytes (more than a pool) are all different.
+    // 100 ids of 64 bytes need 6,400 bytes, more than one 4,096-byte pool: whatever the pool's position, one
+    // of them meets its end, and all are different.
     const ids = new Set(Array.from({ length: 100 }, () => randomHex(64)))
     assert.equal(ids.size, 100)
   })
