@@ -10,6 +10,7 @@ import type { Policy } from '../../src/policy/policy.js'
 import { createMemoryApprovalStore } from '../../src/state/memory-approval-store.js'
 import { setUp, type Fixture } from '../auth/verifier-fixture.js'
 import { policyOf } from '../policy/policy-fixture.js'
+import { alterTail } from '../support/alter.js'
 
 // `airlock approvals` against a real admin listener on 127.0.0.1, tokens really signed by a local issuer.
 
@@ -93,7 +94,7 @@ describe('airlock approvals', () => {
     assert.deepEqual([outsider.code, outsider.err], [1, 'airlock approvals: refused (forbidden). You are not in any approver group.\n'])
     const requester = await run(['approve', id, '--reason', 'ok'], await fx.idp.mint({ sub: 'bob', groups: ['sre'] }))
     assert.equal(requester.code, 1, 'a requester is no approver')
-    const forged = await run(['list'], `${(await carol()).slice(0, -4)}AAAA`)
+    const forged = await run(['list'], alterTail(await carol(), 4))
     assert.deepEqual([forged.code, forged.err], [1, 'airlock approvals: refused (unauthorized). A valid bearer token from the gateway\'s identity provider is required.\n'])
     assert.equal((await run(['list'], undefined)).code, 2, 'no token, no call')
     const unknown = await run(['deny', 'no-such-request', '--reason', 'x'], await carol())

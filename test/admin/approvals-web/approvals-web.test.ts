@@ -9,6 +9,7 @@ import { createManualClock } from '../../../src/clock.js'
 import { hashArgs } from '../../../src/mcp/hash-args.js'
 import { createMemoryApprovalStore } from '../../../src/state/memory-approval-store.js'
 import { policyOf } from '../../policy/policy-fixture.js'
+import { alterTail } from '../../support/alter.js'
 
 // The approvals page on a real admin listener; the identity provider is the one port replaced:
 // it hands out one code per person and checks the PKCE verifier and nonce like a real one.
@@ -159,7 +160,7 @@ describe('approvals web page', () => {
     const base = { id, verdict: 'approve', reason: 'ok' }
     const attempts: [string, Record<string, string>, Record<string, string>][] = [
       ['no token', base, { origin }],
-      ['wrong token', { ...base, csrf: `${csrf.slice(0, -1)}A` }, { origin }],
+      ['wrong token', { ...base, csrf: alterTail(csrf) }, { origin }],
       ['other origin', { ...base, csrf }, { origin: 'https://evil.example' }],
       ['null origin, cross-site', { ...base, csrf }, { origin: 'null', 'sec-fetch-site': 'cross-site' }],
       ['no origin, no fetch metadata', { ...base, csrf }, {}],
