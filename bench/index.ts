@@ -1,8 +1,9 @@
 // npm run bench [-- --quick]: what Airlock adds, like for like. Every tool runs through the real
 // gateway (token, policy, limits, guard, detectors, audit) and through a bare MCP SDK server that
 // runs the same tool implementation against the same emulators (bench/servers/bare-tools-server.ts),
-// on both protocol lanes, at 1, 16 and 64 clients, the variants alternating in slices. Then a CPU
-// profile of the gateway per tool, summarised per stage, and the in-process decision costs.
+// on both protocol lanes, at 1, 16 and 64 clients, the variants alternating in slices. Then CPU
+// profiles of the gateway and of the bare server per tool, summarised per stage side by side (with
+// the throughput ceiling Airlock's own stages set), and the in-process decision costs.
 // Writes bench/results/latest.json and prints the tables.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -16,6 +17,7 @@ import { sampleCalls, summarize, type Call, type LoadResult, type Sample } from 
 import { measureMicroCosts } from './lib/micro-costs.js'
 import { profileStages, STAGES } from './lib/profile-stages.js'
 import { checkTargets, comparison, printResults, printTargets, type BenchResults, type CellResult, type StageSummary, type VariantResult } from './lib/print-results.js'
+import { floorOf, type StageCosts } from './lib/stage-floor.js'
 import { spawnServer, type ServerProcess } from './lib/spawn-server.js'
 import { startToolBackends, type Scenario } from './lib/tool-backends.js'
 
@@ -45,6 +47,7 @@ const [airlock, airlockFsync, bare] = await Promise.all([
     BENCH_POLICY: JSON.stringify(backends.policy),
     BENCH_AWS_ENDPOINTS: JSON.stringify(backends.awsEndpoints),
     BENCH_AWS_KEY: JSON.stringify(backends.awsKey),
+    BENCH_CPU_PROFILE: profileDir,
   }),
 ])
 
@@ -138,34 +141,37 @@ for (const scenario of scenarios) {
   }
 }
 
-// Per-stage costs: the write gateway profiled per tool and lane at 16 clients, after the runs above.
-// The sampler charges wall time to whatever runs when it fires, so on a machine short of CPU it
-// also counts time the gateway waited to be scheduled: each stage is reported as its share of the
-// samples times the CPU time the process really used over the profile (process.cpuUsage).
+// Per-stage costs: the write gateway and the bare server, each profiled per tool and lane at 16
+// clients after the runs above. The sampler charges wall time to whatever runs when it fires, so on
+// a machine short of CPU it also counts time a process waited to be scheduled: each stage is
+// reported as its share of the samples times the CPU time the process really used over the
+// profile (process.cpuUsage).
 phase('profiling')
+async function profileOf(server: ServerProcess, calls: readonly Call[]): Promise<StageCosts> {
+  server.child.kill('SIGHUP')
+  await sleep(100)
+  const cpuBefore = await server.cpuMs()
+  const sample = await sampleCalls(calls, { durationMs: settings.profileMs, warmupMs: 0 })
+  const cpuMs = (await server.cpuMs()) - cpuBefore
+  const file = await server.ask('SIGHUP', 'PROFILE ')
+  const { busyMs, stages, otherTop } = await profileStages(file.trim())
+  const profiled = sample.latencies.length
+  const scale = busyMs > 0 ? cpuMs / busyMs : 0
+  return {
+    calls: profiled,
+    cpuMicrosPerCall: (cpuMs * 1000) / profiled,
+    sampledMicrosPerCall: (busyMs * 1000) / profiled,
+    stagesMicrosPerCall: Object.fromEntries(STAGES.map((s) => [s, (stages[s] * scale * 1000) / profiled])),
+    stageShares: Object.fromEntries(STAGES.map((s) => [s, busyMs > 0 ? stages[s] / busyMs : 0])),
+    otherTop,
+  }
+}
 const profiles: StageSummary[] = []
 for (const scenario of scenarios) {
   for (const lane of LANES) {
-    const calls = callsOf(targets.airlock, lane, scenario, PROFILE_CLIENTS)
-    airlock.server.child.kill('SIGHUP')
-    await sleep(100)
-    const cpuBefore = await airlock.server.cpuMs()
-    const sample = await sampleCalls(calls, { durationMs: settings.profileMs, warmupMs: 0 })
-    const cpuMs = (await airlock.server.cpuMs()) - cpuBefore
-    const file = await airlock.server.ask('SIGHUP', 'PROFILE ')
-    const { busyMs, stages, otherTop } = await profileStages(file.trim())
-    const profiled = sample.latencies.length
-    const scale = busyMs > 0 ? cpuMs / busyMs : 0
-    profiles.push({
-      tool: scenario.name,
-      lane,
-      calls: profiled,
-      cpuMicrosPerCall: (cpuMs * 1000) / profiled,
-      sampledMicrosPerCall: (busyMs * 1000) / profiled,
-      stagesMicrosPerCall: Object.fromEntries(STAGES.map((s) => [s, (stages[s] * scale * 1000) / profiled])),
-      stageShares: Object.fromEntries(STAGES.map((s) => [s, busyMs > 0 ? stages[s] / busyMs : 0])),
-      otherTop,
-    })
+    const gateway = await profileOf(airlock.server, callsOf(targets.airlock, lane, scenario, PROFILE_CLIENTS))
+    const baseline = await profileOf(bare, callsOf(targets.bare, lane, scenario, PROFILE_CLIENTS))
+    profiles.push({ tool: scenario.name, lane, ...gateway, bare: baseline, floor: floorOf(gateway, baseline) })
   }
 }
 phase('in-process decision costs')
@@ -189,7 +195,7 @@ const results: BenchResults = {
   profiles,
   profileClients: PROFILE_CLIENTS,
   micro,
-  targets: checkTargets(cells, micro),
+  targets: checkTargets(cells, micro, profiles),
   elapsedSeconds: (performance.now() - started) / 1000,
 }
 const out = fileURLToPath(new URL('./results/', import.meta.url))

@@ -2,6 +2,7 @@ import type { Lane } from './lane-clients.js'
 import type { LoadResult } from './load.js'
 import type { MicroCosts } from './micro-costs.js'
 import { STAGES } from './profile-stages.js'
+import type { StageCosts, StageFloor } from './stage-floor.js'
 
 export interface VariantResult extends LoadResult {
   readonly server: string
@@ -20,19 +21,12 @@ export interface CellResult {
   readonly airlock: readonly VariantResult[]
 }
 
-export interface StageSummary {
+/** The gateway's profile for one tool and lane, with the bare server's over the same calls. */
+export interface StageSummary extends StageCosts {
   readonly tool: string
   readonly lane: Lane
-  readonly calls: number
-  /** Gateway process CPU (user + system, all threads) per call while profiled, in µs. */
-  readonly cpuMicrosPerCall: number
-  /** What the sampler saw per call (idle excluded); above cpuMicrosPerCall when the process waited for a CPU. */
-  readonly sampledMicrosPerCall: number
-  /** Each stage's share of the samples times cpuMicrosPerCall. */
-  readonly stagesMicrosPerCall: Record<string, number>
-  readonly stageShares: Record<string, number>
-  /** The code charged to `other` most (ms sampled). */
-  readonly otherTop: readonly (readonly [string, number])[]
+  readonly bare: StageCosts
+  readonly floor: StageFloor
 }
 
 export interface BenchResults {
@@ -84,12 +78,17 @@ export function printResults(results: BenchResults): void {
     console.log(`${cell.lane} x${String(cell.concurrency).padEnd(3)} ${each.join('   ')}`)
   }
 
-  console.log(`\ngateway CPU per call by stage (µs: share of profile samples x process CPU per call; gateway at ${results.profileClients} clients, audit write)`)
-  const shown = STAGES.filter((s) => results.profiles.some((p) => (p.stagesMicrosPerCall[s] ?? 0) >= 1))
-  console.log(`${'stage'.padEnd(34)}${results.profiles.map((p) => `${p.tool.slice(0, 13)} ${p.lane}`.padStart(19)).join('')}`)
-  for (const stage of shown) console.log(`${stage.padEnd(34)}${results.profiles.map((p) => fmt(p.stagesMicrosPerCall[stage] ?? 0, 0).padStart(19)).join('')}`)
-  console.log(`${'process CPU per call'.padEnd(34)}${results.profiles.map((p) => fmt(p.cpuMicrosPerCall, 0).padStart(19)).join('')}`)
-  console.log(`${'sampled per call (incl. waiting)'.padEnd(34)}${results.profiles.map((p) => fmt(p.sampledMicrosPerCall, 0).padStart(19)).join('')}`)
+  console.log(`\nCPU per call by stage, gateway / bare server (µs: share of profile samples x process CPU per call; ${results.profileClients} clients, audit write)`)
+  const shown = STAGES.filter((s) => results.profiles.some((p) => (p.stagesMicrosPerCall[s] ?? 0) >= 1 || (p.bare.stagesMicrosPerCall[s] ?? 0) >= 1))
+  const pair = (gateway: number, bare: number) => `${fmt(gateway, 0)} / ${fmt(bare, 0)}`.padStart(19)
+  const line = (label: string, cell: (p: StageSummary) => string) => console.log(`${label.padEnd(34)}${results.profiles.map(cell).join('')}`)
+  line('stage', (p) => `${p.tool.slice(0, 13)} ${p.lane}`.padStart(19))
+  for (const stage of shown) line(stage, (p) => pair(p.stagesMicrosPerCall[stage] ?? 0, p.bare.stagesMicrosPerCall[stage] ?? 0))
+  line('process CPU per call', (p) => pair(p.cpuMicrosPerCall, p.bare.cpuMicrosPerCall))
+  line('sampled per call (incl. waiting)', (p) => pair(p.sampledMicrosPerCall, p.bare.sampledMicrosPerCall))
+  line("Airlock's own stages", (p) => fmt(p.floor.airlockMicros, 0).padStart(19))
+  line('shared work beyond the bare server', (p) => fmt(p.floor.sharedExcessMicros, 0).padStart(19))
+  line('calls/s ratio ceiling (CPU-bound)', (p) => fmt(p.floor.ceilingRatio, 2).padStart(19))
 
   const m = results.micro
   console.log('\nin-process, warm, µs per request: median of 20 batches (quietest)')
@@ -108,24 +107,30 @@ export interface TargetCheck {
    * the same tool code over the same SDK clients, cannot go below.
    */
   readonly bareFloor?: number
+  /**
+   * For calls/s ratios: the ceiling the profiles of both servers set (see StageFloor.ceilingRatio),
+   * from the tool and lane's profile at the profiling concurrency.
+   */
+  readonly ceilingRatio?: number
 }
 
 /** The issue's targets, checked against this run (ratios and differences within the run). */
-export function checkTargets(cells: readonly CellResult[], micro: MicroCosts): TargetCheck[] {
+export function checkTargets(cells: readonly CellResult[], micro: MicroCosts, profiles: readonly StageSummary[]): TargetCheck[] {
   const checks: TargetCheck[] = []
-  const add = (target: string, value: number, limit: number, atLeast: boolean, bareFloor?: number) =>
-    checks.push({ target, value, limit, met: atLeast ? value >= limit : value <= limit, ...(bareFloor === undefined ? {} : { bareFloor }) })
+  const add = (target: string, value: number, limit: number, atLeast: boolean, floor: Pick<TargetCheck, 'bareFloor' | 'ceilingRatio'> = {}) =>
+    checks.push({ target, value, limit, met: atLeast ? value >= limit : value <= limit, ...floor })
   for (const cell of cells) {
     for (const v of cell.airlock) {
       const c = comparison(cell, v)
       const where = `${cell.tool} ${cell.lane} x${cell.concurrency} ${v.server}`
       if (cell.tool === 'whoami') {
-        if (v.server.includes('write') || cell.concurrency > 1) add(`${where}: calls/s ratio`, c.ratio, 0.9, true)
+        const ceilingRatio = profiles.find((p) => p.tool === cell.tool && p.lane === cell.lane)?.floor.ceilingRatio
+        if (v.server.includes('write') || cell.concurrency > 1) add(`${where}: calls/s ratio`, c.ratio, 0.9, true, ceilingRatio === undefined ? {} : { ceilingRatio })
         if (v.server.includes('write') && cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.3, false)
       } else if (v.server.includes('write')) {
         if (cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.5, false)
         if (cell.tool.startsWith('sql_query') || cell.tool.startsWith('kubectl')) {
-          add(`${where}: gateway CPU ms per call`, v.serverCpuPerCallMs, 1, false, cell.bare.serverCpuPerCallMs)
+          add(`${where}: gateway CPU ms per call`, v.serverCpuPerCallMs, 1, false, { bareFloor: cell.bare.serverCpuPerCallMs })
           // The part of it the gateway controls: what it spends beyond the same tool code on its own.
           add(`${where}: added CPU ms per call`, c.addedCpuPerCallMs, 1, false)
         }
@@ -140,7 +145,9 @@ export function checkTargets(cells: readonly CellResult[], micro: MicroCosts): T
 export function printTargets(checks: readonly TargetCheck[]): void {
   console.log('\ntargets')
   for (const c of checks) {
-    const floor = c.bareFloor === undefined ? '' : `; bare server, same tool: ${fmt(c.bareFloor, 3)}`
+    const floor =
+      (c.bareFloor === undefined ? '' : `; bare server, same tool: ${fmt(c.bareFloor, 3)}`) +
+      (c.ceilingRatio === undefined ? '' : `; ceiling from the profiles: ${fmt(c.ceilingRatio, 3)}`)
     console.log(`${c.met ? 'met ' : 'MISS'}  ${c.target}: ${fmt(c.value, 3)} (limit ${c.limit}${floor})`)
   }
 }

@@ -2,14 +2,13 @@
 // BENCH_POLICY (policy JSON), BENCH_AWS_ENDPOINTS and BENCH_AWS_KEY point it at the emulators;
 // without them it serves whoami only and refuses every AWS call.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { Session } from 'node:inspector/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { z } from 'zod'
 import { startGateway } from '../../src/cli/start-gateway.js'
 import { gatewayConfigSchema } from '../../src/config.js'
 import { UpstreamError } from '../../src/errors.js'
-import { announceReady } from './answer-probes.js'
+import { announceReady, answerProfileRequests } from './answer-probes.js'
 
 const WHOAMI_POLICY = { version: 1, grants: [{ id: 'bench', groups: ['bench'], tools: ['whoami'], ttl: '12h' }] }
 const keySchema = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })
@@ -56,35 +55,11 @@ process.on('SIGURG', () => {
   )
 })
 
-// BENCH_CPU_PROFILE: SIGHUP starts a CPU profile (after the load generator's warm-up, so start-up
-// and first-call loading stay out of it); the next SIGHUP, or SIGTERM, writes it into that
-// directory and prints `PROFILE <file>`.
-const profileDir = process.env.BENCH_CPU_PROFILE === '' ? undefined : process.env.BENCH_CPU_PROFILE
-const inspector = new Session()
-let profiling = false
-let profiles = 0
-process.on('SIGHUP', () => {
-  if (profileDir === undefined) return
-  if (profiling) {
-    void writeProfile()
-    return
-  }
-  profiling = true
-  if (profiles === 0) inspector.connect()
-  void inspector.post('Profiler.enable').then(() => inspector.post('Profiler.start'))
-})
-async function writeProfile(): Promise<void> {
-  if (!profiling || profileDir === undefined) return
-  profiling = false
-  const { profile } = await inspector.post('Profiler.stop')
-  profiles += 1
-  const file = join(profileDir, `gateway-${process.pid}-${profiles}.cpuprofile`)
-  await writeFile(file, JSON.stringify(profile))
-  process.stdout.write(`PROFILE ${file}\n`)
-}
+// BENCH_CPU_PROFILE: where SIGHUP-driven CPU profiles go (see answerProfileRequests).
+const profiler = answerProfileRequests(process.env.BENCH_CPU_PROFILE || undefined, 'gateway')
 
 process.on('SIGTERM', () => {
-  void writeProfile()
+  void profiler.flush()
     .then(() => running.close())
     .then(() => rm(dir, { recursive: true, force: true }))
     .then(() => process.exit(0))

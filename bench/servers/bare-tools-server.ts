@@ -5,6 +5,7 @@
 // 2026-07-28 through the SDK's stateless entry (one server per request, JSON unless it streams).
 // BENCH_POLICY, BENCH_AWS_ENDPOINTS, BENCH_AWS_KEY as for airlock-server.ts: the policy is read once,
 // at start, only to hand each tool the grant and connection the gateway would (its limits).
+// BENCH_CPU_PROFILE: where SIGHUP-driven CPU profiles go, as for the gateway (answerProfileRequests).
 import { randomUUID } from 'node:crypto'
 import { createServer, type IncomingMessage } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -19,7 +20,7 @@ import { evaluate } from '../../src/policy/evaluate.js'
 import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../tools/define-tool.js'
 import { registeredTools } from '../../tools/index.js'
-import { announceReady } from './answer-probes.js'
+import { announceReady, answerProfileRequests } from './answer-probes.js'
 
 const WHOAMI_POLICY = { version: 1, grants: [{ id: 'bench', groups: ['bench'], tools: ['whoami'], ttl: '12h' }] }
 const keySchema = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })
@@ -126,5 +127,6 @@ const http = createServer(async (req, res) => {
   if (req.method === 'POST' && route.kind !== 'legacy') return modern({ headers: req.headers, method: 'POST', url: req.url ?? '/mcp', [Symbol.asyncIterator]: () => req[Symbol.asyncIterator]() }, res, body)
   res.writeHead(404).end()
 })
+answerProfileRequests(process.env.BENCH_CPU_PROFILE || undefined, 'bare')
 http.listen(0, '127.0.0.1', () => announceReady(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`))
 process.on('SIGTERM', () => process.exit(0))
