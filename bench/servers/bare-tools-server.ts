@@ -1,6 +1,7 @@
 // Baseline for bench/index.ts: the gateway's own tool implementations (tools/*.ts, with the same AWS
 // clients and emulators) on a bare MCP SDK server, with no token, policy decision, limits, audit,
-// output detectors or sessions of its own. Both protocol lanes, as the gateway serves them:
+// output detectors or sessions of its own, and sql_query and ssm_run without their guards and
+// masking (unguarded-tools.ts). Both protocol lanes, as the gateway serves them:
 // 2025-06-18 with an SDK session (one McpServer per session, JSON responses as the gateway sends) and
 // 2026-07-28 through the SDK's stateless entry (one server per request, JSON unless it streams).
 // BENCH_POLICY, BENCH_AWS_ENDPOINTS, BENCH_AWS_KEY as for airlock-server.ts: the policy is read once,
@@ -21,6 +22,7 @@ import { createToolDeps } from '../../tools/create-tool-deps.js'
 import type { AnyToolDefinition } from '../../tools/define-tool.js'
 import { registeredTools } from '../../tools/index.js'
 import { announceReady, answerProfileRequests } from './answer-probes.js'
+import { UNGUARDED_HANDLERS } from './unguarded-tools.js'
 
 const WHOAMI_POLICY = { version: 1, grants: [{ id: 'bench', groups: ['bench'], tools: ['whoami'], ttl: '12h' }] }
 const keySchema = z.object({ accessKeyId: z.string(), secretAccessKey: z.string() })
@@ -64,7 +66,8 @@ function registerTool(server: McpServer, tool: AnyToolDefinition): void {
     { title: tool.title, description: tool.description, inputSchema: z.strictObject(input) },
     async (args: Record<string, unknown>, ctx) => {
       const { connection: _connection, ...rest } = args
-      const result = await tool.handler({
+      const handler = UNGUARDED_HANDLERS[tool.name] ?? tool.handler
+      const result = await handler({
         principal,
         grant: decision.grant,
         connection: decision.connection,
