@@ -88,7 +88,7 @@ export function printResults(results: BenchResults): void {
   line('sampled per call (incl. waiting)', (p) => pair(p.sampledMicrosPerCall, p.bare.sampledMicrosPerCall))
   line("Airlock's own stages", (p) => fmt(p.floor.airlockMicros, 0).padStart(19))
   line('shared work beyond the bare server', (p) => fmt(p.floor.sharedExcessMicros, 0).padStart(19))
-  line('calls/s ratio ceiling (CPU-bound)', (p) => fmt(p.floor.ceilingRatio, 2).padStart(19))
+  line('ratio ceiling when CPU-bound', (p) => fmt(p.floor.ceilingRatio, 2).padStart(19))
 
   const m = results.micro
   console.log('\nin-process, warm, µs per request: median of 20 batches (quietest)')
@@ -147,7 +147,7 @@ export function printTargets(checks: readonly TargetCheck[]): void {
   for (const c of checks) {
     const floor =
       (c.bareFloor === undefined ? '' : `; bare server, same tool: ${fmt(c.bareFloor, 3)}`) +
-      (c.ceilingRatio === undefined ? '' : `; ceiling from the profiles: ${fmt(c.ceilingRatio, 3)}`)
+      (c.ceilingRatio === undefined ? '' : `; ceiling when CPU-bound, from the profiles: ${fmt(c.ceilingRatio, 3)}`)
     console.log(`${c.met ? 'met ' : 'MISS'}  ${c.target}: ${fmt(c.value, 3)} (limit ${c.limit}${floor})`)
   }
 }

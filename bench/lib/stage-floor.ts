@@ -40,9 +40,11 @@ export interface StageFloor {
   /** Gateway CPU per call in the work both do beyond the bare server's, in µs. */
   readonly sharedExcessMicros: number
   /**
-   * The best calls/s ratio a CPU-bound gateway could reach if the work both servers do cost it no
-   * more than it costs the bare server: bare CPU / (bare CPU + Airlock's own stages). Below a
-   * ratio target, the target cannot be met without dropping work of Airlock's own stages.
+   * The best calls/s ratio the gateway could reach where its CPU is what limits throughput (a
+   * replica at capacity), even if the work both servers do cost it no more than it costs the bare
+   * server: bare CPU / (bare CPU + Airlock's own stages). A run whose clients share the machine's
+   * cores may measure above it (neither server is then the bottleneck); at capacity, a ratio
+   * target above it cannot be met without dropping work of Airlock's own stages.
    */
   readonly ceilingRatio: number
 }
