@@ -36,6 +36,13 @@ const SETUP = (db: string) => [
   'CREATE VIEW orders_view AS SELECT id, public.view_helper(id) AS h FROM orders',
   'CREATE VIEW orders_view_view AS SELECT id FROM orders_view',
   'CREATE VIEW public.orders_op_view AS SELECT id FROM orders WHERE code OPERATOR(public.=) \'a\'',
+  // Row-level security: the policy's function runs for every role the policy applies to.
+  'CREATE TABLE secured (id int)',
+  'INSERT INTO secured VALUES (1)',
+  `CREATE FUNCTION public.policy_helper(int) RETURNS boolean ${raise('policy_helper(int)')}`,
+  'ALTER TABLE secured ENABLE ROW LEVEL SECURITY',
+  'CREATE POLICY secured_rows ON secured USING (public.policy_helper(id))',
+  'CREATE VIEW secured_view AS SELECT id FROM secured',
   // Off the search path: unqualified calls cannot reach it.
   'CREATE SCHEMA offpath',
   `CREATE FUNCTION offpath.initcap(text) RETURNS text ${raise('offpath.initcap(text)')}`,
@@ -98,6 +105,30 @@ describe('sql_query on PostgreSQL runs only built-ins for read-only grants (cata
       await client.query('ROLLBACK')
     } finally {
       await client.end()
+    }
+  })
+
+  it('refuses a table, or a view over it, whose row-level security policy calls user code', async () => {
+    // The harness connects as a superuser, whom policies never apply to: a plain role shows the code runs.
+    const role = `airlock_rls_${randomBytes(4).toString('hex')}`
+    const owner = new pg.Client({ connectionString: PG_URL.replace(/\/test$/, `/${db}`) })
+    await owner.connect()
+    try {
+      await owner.query(`CREATE ROLE ${role}`)
+      await owner.query(`GRANT SELECT ON secured, secured_view TO ${role}`)
+      await owner.query('BEGIN READ ONLY')
+      await owner.query(`SET LOCAL ROLE ${role}`)
+      await assert.rejects(owner.query('SELECT id FROM secured'), new RegExp(`${RAN}: policy_helper`))
+      await owner.query('ROLLBACK')
+    } finally {
+      await owner.query(`DROP OWNED BY ${role}`).catch(() => undefined)
+      await owner.query(`DROP ROLE IF EXISTS ${role}`)
+      await owner.end()
+    }
+    for (const sql of ['SELECT id FROM secured', 'SELECT id FROM secured_view WHERE id > 0']) {
+      const { error, calls } = await h.refused({ sql }, 'SQL_FUNCTION_NOT_BUILTIN')
+      assert.match(error.message, /function policy_helper\(integer\) \(policy on secured\)/, sql)
+      assert.deepEqual(actions(calls), ['BeginTransaction:ok', 'ExecuteStatement:ok', 'RollbackTransaction:ok'], sql)
     }
   })
 
