@@ -112,10 +112,15 @@ export function collectPostgresCatalogNames(tree: unknown): PostgresCatalogNames
  * far below jit_above_cost (a JIT compile costs some 100 ms). Cast functions are filtered by
  * `castfunc >= 16384` first, which drops nothing the namespace test keeps (only initdb creates
  * objects below FirstNormalObjectId, all in pg_catalog and information_schema) and spares a scan
- * of pg_proc.
+ * of pg_proc. Its parts follow; postgresProbeSql puts together those a statement needs.
  */
-const PROBE_SQL = `WITH RECURSIVE j AS (SELECT CAST(:names AS pg_catalog.jsonb) AS doc),
-rel(oid) AS (
+// The common table holding one of the statement's name lists as an array of names.
+const list = (alias: string, key: keyof PostgresCatalogNames) =>
+  `${alias} AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) '${key}') AS pg_catalog.name) FROM j) AS names)`
+const NAMES = 'j AS (SELECT CAST(:names AS pg_catalog.jsonb) AS doc)'
+const SCHEMAS = `s AS (SELECT CAST('pg_catalog' AS pg_catalog.regnamespace) AS oid, CAST('information_schema' AS pg_catalog.regnamespace) AS info, ARRAY(SELECT n.oid FROM pg_catalog.pg_namespace n
+  WHERE n.nspname OPERATOR(pg_catalog.=) ANY (pg_catalog.current_schemas(true)) AND n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog') AS searched)`
+const RELATIONS = `rel(oid) AS (
   SELECT pg_catalog.unnest(ARRAY(SELECT pg_catalog.to_regclass(e.name) FROM j, pg_catalog.jsonb_array_elements_text(j.doc OPERATOR(pg_catalog.->) 'relations') AS e(name)))
   UNION
   SELECT d.refobjid FROM rel CROSS JOIN LATERAL (
@@ -123,45 +128,62 @@ rel(oid) AS (
       UNION ALL
       SELECT CAST('pg_catalog.pg_policy' AS pg_catalog.regclass), pol.oid FROM pg_catalog.pg_policy pol WHERE pol.polrelid OPERATOR(pg_catalog.=) rel.oid) AS code
     JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid
-   WHERE d.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_class' AS pg_catalog.regclass)),
-used AS (
+   WHERE d.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_class' AS pg_catalog.regclass))`
+const USED = `used AS (
   SELECT d.refclassid, d.refobjid, code.what, rel.oid AS relid FROM rel CROSS JOIN LATERAL (
       SELECT CAST('pg_catalog.pg_rewrite' AS pg_catalog.regclass) AS classid, w.oid AS objid, 'view' AS what FROM pg_catalog.pg_rewrite w WHERE w.ev_class OPERATOR(pg_catalog.=) rel.oid
       UNION ALL
       SELECT CAST('pg_catalog.pg_policy' AS pg_catalog.regclass), pol.oid, 'policy on' FROM pg_catalog.pg_policy pol WHERE pol.polrelid OPERATOR(pg_catalog.=) rel.oid) AS code
-    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid),
-fn AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'functions') AS pg_catalog.name) FROM j) AS names),
-op AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'operators') AS pg_catalog.name) FROM j) AS names),
-ty AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'types') AS pg_catalog.name) FROM j) AS names),
-ct AS (SELECT ARRAY(SELECT CAST(pg_catalog.jsonb_array_elements_text(doc OPERATOR(pg_catalog.->) 'castTargets') AS pg_catalog.name) FROM j) AS names),
-s AS (SELECT CAST('pg_catalog' AS pg_catalog.regnamespace) AS oid, CAST('information_schema' AS pg_catalog.regnamespace) AS info, ARRAY(SELECT n.oid FROM pg_catalog.pg_namespace n
-  WHERE n.nspname OPERATOR(pg_catalog.=) ANY (pg_catalog.current_schemas(true)) AND n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog') AS searched)
-SELECT 'function' AS kind, CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text) AS name FROM pg_catalog.pg_proc p
- WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND p.proname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM fn) AS pg_catalog.name[]))
-UNION ALL
-SELECT 'operator', CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text) FROM pg_catalog.pg_operator o
- WHERE o.oprnamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND o.oprname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM op) AS pg_catalog.name[]))
-UNION ALL
-SELECT 'type', CAST(CAST(t.oid AS pg_catalog.regtype) AS pg_catalog.text) FROM pg_catalog.pg_type t
- WHERE t.typnamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND t.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ty) AS pg_catalog.name[]))
-UNION ALL
-SELECT 'cast', pg_catalog.concat(CAST(CAST(k.castsource AS pg_catalog.regtype) AS pg_catalog.text), ' AS ', CAST(CAST(k.casttarget AS pg_catalog.regtype) AS pg_catalog.text))
+    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid)`
+const FUNCTION_BRANCH = `SELECT 'function' AS kind, CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text) AS name FROM pg_catalog.pg_proc p
+ WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND p.proname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM fn) AS pg_catalog.name[]))`
+const OPERATOR_BRANCH = `SELECT 'operator' AS kind, CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text) AS name FROM pg_catalog.pg_operator o
+ WHERE o.oprnamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND o.oprname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM op) AS pg_catalog.name[]))`
+const TYPE_BRANCH = `SELECT 'type' AS kind, CAST(CAST(t.oid AS pg_catalog.regtype) AS pg_catalog.text) AS name FROM pg_catalog.pg_type t
+ WHERE t.typnamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND t.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ty) AS pg_catalog.name[]))`
+const CAST_BRANCH = `SELECT 'cast' AS kind, pg_catalog.concat(CAST(CAST(k.castsource AS pg_catalog.regtype) AS pg_catalog.text), ' AS ', CAST(CAST(k.casttarget AS pg_catalog.regtype) AS pg_catalog.text)) AS name
   FROM pg_catalog.pg_cast k JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) k.castfunc JOIN pg_catalog.pg_type tt ON tt.oid OPERATOR(pg_catalog.=) k.casttarget
  WHERE k.castfunc OPERATOR(pg_catalog.>=) CAST(16384 AS pg_catalog.oid) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT info FROM s)
-   AND (k.castcontext OPERATOR(pg_catalog.=) 'i' OR tt.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ct) AS pg_catalog.name[])))
-UNION ALL
-SELECT 'function', pg_catalog.concat(CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')')
+   AND (k.castcontext OPERATOR(pg_catalog.=) 'i' OR tt.typname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM ct) AS pg_catalog.name[])))`
+const VIEW_FUNCTION_BRANCH = `SELECT 'function' AS kind, pg_catalog.concat(CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')') AS name
   FROM used u JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) u.refobjid
- WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_proc' AS pg_catalog.regclass) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT info FROM s)
-UNION ALL
-SELECT 'operator', pg_catalog.concat(CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')')
+ WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_proc' AS pg_catalog.regclass) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND p.pronamespace OPERATOR(pg_catalog.<>) (SELECT info FROM s)`
+const VIEW_OPERATOR_BRANCH = `SELECT 'operator' AS kind, pg_catalog.concat(CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text), ' (', u.what, ' ', CAST(CAST(u.relid AS pg_catalog.regclass) AS pg_catalog.text), ')') AS name
   FROM used u JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) u.refobjid
- WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_operator' AS pg_catalog.regclass) AND o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT info FROM s)
-LIMIT 20`
+ WHERE u.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_operator' AS pg_catalog.regclass) AND o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT oid FROM s) AND o.oprnamespace OPERATOR(pg_catalog.<>) (SELECT info FROM s)`
+
+/**
+ * The probe's text for these names. A branch whose name list is empty could match nothing (its
+ * test is `= ANY` of that list, and no relation means no rules or policies to follow), so it is
+ * left out: PostgreSQL plans each statement anew, and every branch costs planning time. The cast
+ * branch is always there (implicit casts are reported whatever the statement names).
+ */
+export function postgresProbeSql(names: PostgresCatalogNames): string {
+  const tables = [NAMES]
+  const branches: string[] = []
+  const relations = names.relations.length > 0
+  if (relations) tables.push(RELATIONS, USED)
+  if (names.functions.length > 0) {
+    tables.push(list('fn', 'functions'))
+    branches.push(FUNCTION_BRANCH)
+  }
+  if (names.operators.length > 0) {
+    tables.push(list('op', 'operators'))
+    branches.push(OPERATOR_BRANCH)
+  }
+  if (names.types.length > 0) {
+    tables.push(list('ty', 'types'))
+    branches.push(TYPE_BRANCH)
+  }
+  tables.push(list('ct', 'castTargets'), SCHEMAS)
+  branches.push(CAST_BRANCH)
+  if (relations) branches.push(VIEW_FUNCTION_BRANCH, VIEW_OPERATOR_BRANCH)
+  return `WITH RECURSIVE ${tables.join(',\n')}\n${branches.join('\nUNION ALL\n')}\nLIMIT 20`
+}
 
 /** The probe for a parsed read-only PostgreSQL statement (see BuiltinProbe), or undefined when it resolves no names. */
 export function postgresBuiltinProbe(tree: unknown): BuiltinProbe | undefined {
   const names = collectPostgresCatalogNames(tree)
   const none = Object.values(names).every((list) => list.length === 0)
-  return none ? undefined : { sql: PROBE_SQL, names: JSON.stringify(names) }
+  return none ? undefined : { sql: postgresProbeSql(names), names: JSON.stringify(names) }
 }

@@ -4,6 +4,7 @@ import { z } from 'zod'
 import { GuardError } from '../../../src/errors.js'
 import { judgeBuiltinProbe } from '../../../src/guard/sql/builtin-probe.js'
 import { checkSql } from '../../../src/guard/sql/check-sql.js'
+import { postgresProbeSql, type PostgresCatalogNames } from '../../../src/guard/sql/prove-postgres-builtins.js'
 import { mysqlStoredFunctionReaches, postgresReads, postgresUserCodeReaches } from './sql-fixtures.js'
 
 const Names = z.object({ functions: z.array(z.string()), operators: z.array(z.string()), types: z.array(z.string()), castTargets: z.array(z.string()), relations: z.array(z.string()) })
@@ -53,12 +54,24 @@ describe('built-in probe: PostgreSQL names', () => {
     assert.equal(rw.builtinProbe, undefined)
   })
 
-  it('names only pg_catalog objects, qualified, in the probe itself', async () => {
-    const sql = (await checkSql({ engine: 'postgres', sql: 'SELECT lower(x) FROM t', mode: 'read-only' })).builtinProbe?.sql ?? ''
+  it('names only pg_catalog objects, qualified, in the probe itself (every branch)', async () => {
+    const sql = postgresProbeSql({ functions: ['lower'], operators: ['='], types: ['int8'], castTargets: ['text'], relations: ['"t"'] })
+    assert.equal(sql.match(/^SELECT '\w+' AS kind/gm)?.length, 6, 'all six branches')
     const calls = [...sql.matchAll(/([a-z_.]+)\(/g)].map((m) => m[1] ?? '').filter((name) => !['AS', 'IN', 'rel', 'e'].includes(name))
     assert.ok(calls.length > 3, sql)
     for (const name of calls) assert.match(name, /^(pg_catalog\.[a-z_]+|OPERATOR|ANY|CAST)$|^$/, `unqualified call ${name} in the probe`)
     assert.doesNotMatch(sql.replace(/OPERATOR\(pg_catalog\.[^)]+\)/g, ''), / (=|<>|->) /, 'an operator the search path could redirect')
+  })
+
+  it('leaves out only the branches whose name list is empty, never the cast branch', () => {
+    const branches = (names: Partial<PostgresCatalogNames>) =>
+      [...postgresProbeSql({ functions: [], operators: [], types: [], castTargets: [], relations: [], ...names }).matchAll(/^SELECT '(\w+)' AS kind/gm)].map((m) => m[1])
+    assert.deepEqual(branches({}), ['cast'])
+    assert.deepEqual(branches({ functions: ['lower'] }), ['function', 'cast'])
+    assert.deepEqual(branches({ operators: ['='], castTargets: ['text'] }), ['operator', 'cast'])
+    assert.deepEqual(branches({ types: ['int8'] }), ['type', 'cast'])
+    assert.deepEqual(branches({ relations: ['"t"'] }), ['cast', 'function', 'operator'], 'functions and operators of views and policies')
+    assert.deepEqual(branches({ functions: ['f'], operators: ['='], types: ['t'], relations: ['"t"'] }), ['function', 'operator', 'type', 'cast', 'function', 'operator'])
   })
 
   it('gives every read fixture a probe the emulated catalog can answer (valid JSON)', async () => {
