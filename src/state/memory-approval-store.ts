@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto'
+import { randomHex } from '../random-hex.js'
 import {
   APPROVAL_RETENTION_MS,
   bindingKey,
@@ -8,9 +8,12 @@ import {
   type ApprovalStore,
 } from './approval-store.js'
 
-/** A request id: 18 random bytes, base64url (safe in URLs and command lines). */
+/**
+ * A request id: 18 random bytes as hex, safe in URLs and on command lines. Not base64url: one id
+ * in 64 would begin with `-` and read as an option to `airlock approvals approve <id>`.
+ */
 export function newApprovalId(): string {
-  return randomBytes(18).toString('base64url')
+  return randomHex(18)
 }
 
 /** The instant after which a record may be dropped. */

@@ -86,6 +86,16 @@ describe('airlock approvals', () => {
     assert.deepEqual([again.code, again.err], [1, 'airlock approvals: refused (REQUEST_NOT_PENDING). This request is no longer pending (decided, used or expired).\n'])
   })
 
+  it('takes the id after `--` too (an id that began with `-`, as older base64url ids could)', async () => {
+    const id = await ask('after-dashes')
+    const approved = await run(['approve', '--reason', 'checked', '--', id], await carol())
+    assert.equal(approved.code, 0, approved.err)
+    assert.match(approved.out, new RegExp(`^Approved: ${id}`))
+    const dashed = await run(['deny', '--reason', 'x', '--', '-Kno-such-request'], await carol())
+    assert.equal(dashed.code, 1, 'a dashed id reaches the service')
+    assert.match(dashed.err, /REQUEST_NOT_FOUND/)
+  })
+
   it('refuses self-approval, a non-approver, a missing or bad token, an unknown id and a missing reason', async () => {
     const id = await ask('search', principal('dana', ['sre', 'sre-leads']))
     const self = await run(['approve', id, '--reason', 'mine'], await fx.idp.mint({ sub: 'dana', groups: ['sre', 'sre-leads'] }))

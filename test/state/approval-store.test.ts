@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { bindingKey, effectiveState, type ApprovalAsk, type ApprovalStore } from '../../src/state/approval-store.js'
-import { createMemoryApprovalStore } from '../../src/state/memory-approval-store.js'
+import { createMemoryApprovalStore, newApprovalId } from '../../src/state/memory-approval-store.js'
 import { createRedisApprovalStore } from '../../src/state/redis-approval-store.js'
 import { useTestRedis } from '../support/test-redis.js'
 
@@ -187,5 +187,13 @@ describe('effectiveState', () => {
     assert.equal(effectiveState({ state: 'approved', pendingUntil: 10, accessUntil: 20 }, 20), 'expired')
     assert.equal(effectiveState({ state: 'denied', pendingUntil: 10 }, 100), 'denied')
     assert.equal(effectiveState({ state: 'used', pendingUntil: 10 }, 100), 'used')
+  })
+})
+
+describe('newApprovalId', () => {
+  it('is 36 hex characters, so no id reads as an option on a command line', () => {
+    const ids = new Set(Array.from({ length: 2000 }, () => newApprovalId()))
+    assert.equal(ids.size, 2000, 'no repeats')
+    for (const id of ids) assert.match(id, /^[0-9a-f]{36}$/)
   })
 })
