@@ -21,18 +21,8 @@ export interface StageCosts {
  * taken off the gateway's. The rest (MCP framing, HTTP, the tool and its AWS client, Node, GC) is
  * work both servers do.
  */
-export const AIRLOCK_STAGES: readonly Stage[] = [
-  'token verification',
-  'session lookup',
-  'policy',
-  'limits + activations',
-  'guard',
-  'masking',
-  'audit',
-  'call pipeline',
-  'tools/list',
-  'metrics + logging',
-]
+const SHARED_STAGES: ReadonlySet<Stage> = new Set(['MCP framing', 'HTTP handling', 'tool + AWS/k8s client', 'node runtime (http, net, timers)', 'GC', 'other'])
+export const AIRLOCK_STAGES: readonly Stage[] = STAGES.filter((stage) => !SHARED_STAGES.has(stage))
 
 export interface StageFloor {
   /** Gateway CPU per call in Airlock's own stages beyond the bare server's in the same stages, in µs. */
@@ -56,7 +46,7 @@ export function floorOf(gateway: StageCosts, bare: StageCosts): StageFloor {
   const airlockMicros = added(AIRLOCK_STAGES)
   return {
     airlockMicros,
-    sharedExcessMicros: added(STAGES.filter((name) => !AIRLOCK_STAGES.includes(name))),
+    sharedExcessMicros: added(STAGES.filter((name) => SHARED_STAGES.has(name))),
     ceilingRatio: bare.cpuMicrosPerCall / (bare.cpuMicrosPerCall + airlockMicros),
   }
 }
