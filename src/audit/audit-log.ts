@@ -178,10 +178,11 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       for (const item of batch) item.resolve()
     } catch (error) {
       fail(error, now, batch.length)
-      for (const item of batch) item.reject(failure?.error)
       // Best effort: cut the torn bytes now (shrinking needs no space), so that a restart during
-      // the outage finds a clean file; the next attempt truncates again anyway.
+      // the outage finds a clean file; the next attempt truncates again anyway. Before the batch
+      // hears of the failure, so whoever it reaches finds the file ending with a committed record.
       if (dirty) await file.handle.truncate(committed).then(() => (dirty = false), () => {})
+      for (const item of batch) item.reject(failure?.error)
     }
   }
 
