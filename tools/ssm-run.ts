@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { z } from 'zod'
 import { sendBounded } from '../src/aws/bounded-send.js'
 import { unknownOutcome } from '../src/aws/request-outcome.js'
@@ -9,15 +8,12 @@ import { matchTemplate } from '../src/guard/shell/match-template.js'
 import { MAX_COMMAND_BYTES, tokenizeCommand } from '../src/guard/shell/tokenize-command.js'
 import { defineTool } from './define-tool.js'
 import { mapSsmError } from './ssm-run/map-ssm-error.js'
+import { runDeadline, runShellScript } from './ssm-run/run-shell-script.js'
 import { waitForInvocation } from './ssm-run/wait-for-invocation.js'
 
 const STATUSES = ['Success', 'Failed', 'TimedOut', 'Cancelled'] as const
 /** SSM's own truncation markers (GetCommandInvocation keeps 24,000 / 8,000 characters). */
 const SSM_MARKERS = ['\n---Output truncated---', '\n---Error truncated----']
-/** SendCommand's TimeoutSeconds (time to reach the instance) has a floor of 30 s. */
-const MIN_DELIVERY_SECONDS = 30
-/** How long past the execution timeout the gateway keeps polling before it gives up. */
-const DEADLINE_SLACK_MS = 30_000
 
 function cutUtf8(text: string, maxBytes: number): string {
   const bytes = Buffer.from(text, 'utf8')
@@ -89,7 +85,7 @@ export default defineTool({
     const ssm = ctx.deps.aws.ssm(target)
     const clock = ctx.deps.clock
     const started = clock.now()
-    const deadline = started + constraints.timeoutSeconds * 1000 + DEADLINE_SLACK_MS
+    const deadline = runDeadline(started, constraints.timeoutSeconds)
     const instanceId = await ctx.deps.instances.resolve(connection, ctx.args.instance, ssm, { signal: ctx.signal, deadline })
 
     if (ctx.signal.aborted) throw new UpstreamError('CANCELLED', 'ssm_run cancelled before SendCommand')
@@ -97,17 +93,7 @@ export default defineTool({
     try {
       // Never retried once it may have reached AWS (see atMostOnceRetry): a lost answer must not run the command again.
       const sent = await sendBounded(
-        (options) =>
-          ssm.send(
-            new SendCommandCommand({
-              DocumentName: 'AWS-RunShellScript',
-              InstanceIds: [instanceId],
-              TimeoutSeconds: Math.max(MIN_DELIVERY_SECONDS, constraints.timeoutSeconds),
-              Comment: `airlock ${ctx.principal.subject}`.slice(0, 100),
-              Parameters: { commands: [script], executionTimeout: [String(constraints.timeoutSeconds)] },
-            }),
-            options,
-          ),
+        (options) => ssm.send(runShellScript(instanceId, script, constraints.timeoutSeconds, `airlock ${ctx.principal.subject}`.slice(0, 100)), options),
         { label: 'SendCommand', signal: ctx.signal, timeoutMs: deadline - clock.now() },
       )
       commandId = sent.Command?.CommandId ?? ''

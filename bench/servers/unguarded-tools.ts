@@ -4,12 +4,12 @@
 // masking, no command template or instance-side path check. The benchmark's baseline is the same
 // tool with none of Airlock's own work, so what the gateway adds is all of it. Never registered in
 // the product: only bench/servers/bare-tools-server.ts uses these.
-import { SendCommandCommand } from '@aws-sdk/client-ssm'
 import { sendBounded } from '../../src/aws/bounded-send.js'
 import type { AnyToolContext, ToolResult } from '../../tools/define-tool.js'
 import { columnInfo, fieldToValue, valueToField } from '../../tools/sql-query/field-to-value.js'
 import { formatResultTable } from '../../tools/sql-query/format-result-table.js'
 import { runStatement } from '../../tools/sql-query/run-statement.js'
+import { runDeadline, runShellScript } from '../../tools/ssm-run/run-shell-script.js'
 import { waitForInvocation } from '../../tools/ssm-run/wait-for-invocation.js'
 
 type Handler = (ctx: AnyToolContext) => Promise<ToolResult>
@@ -57,21 +57,13 @@ const ssmRun: Handler = async (ctx) => {
   const ssm = ctx.deps.aws.ssm({ region: connection.region, roleArn: connection.roleArn, principal: ctx.principal })
   const clock = ctx.deps.clock
   const started = clock.now()
-  const deadline = started + timeoutSeconds * 1000 + 30_000
+  const deadline = runDeadline(started, timeoutSeconds)
   const instanceId = await ctx.deps.instances.resolve(connection, String(ctx.args.instance), ssm, { signal: ctx.signal, deadline })
-  const sent = await sendBounded(
-    (options) =>
-      ssm.send(
-        new SendCommandCommand({
-          DocumentName: 'AWS-RunShellScript',
-          InstanceIds: [instanceId],
-          TimeoutSeconds: Math.max(30, timeoutSeconds),
-          Parameters: { commands: [String(ctx.args.command)], executionTimeout: [String(timeoutSeconds)] },
-        }),
-        options,
-      ),
-    { label: 'SendCommand', signal: ctx.signal, timeoutMs: deadline - clock.now() },
-  )
+  const sent = await sendBounded((options) => ssm.send(runShellScript(instanceId, String(ctx.args.command), timeoutSeconds), options), {
+    label: 'SendCommand',
+    signal: ctx.signal,
+    timeoutMs: deadline - clock.now(),
+  })
   const out = await waitForInvocation({ ssm, commandId: sent.Command?.CommandId ?? '', instanceId, clock, deadline, signal: ctx.signal, progress: ctx.progress })
   const structured = {
     instance: instanceId,
