@@ -120,21 +120,19 @@ const list = (alias: string, key: keyof PostgresCatalogNames) =>
 const NAMES = 'j AS (SELECT CAST(:names AS pg_catalog.jsonb) AS doc)'
 const SCHEMAS = `s AS (SELECT CAST('pg_catalog' AS pg_catalog.regnamespace) AS oid, CAST('information_schema' AS pg_catalog.regnamespace) AS info, ARRAY(SELECT n.oid FROM pg_catalog.pg_namespace n
   WHERE n.nspname OPERATOR(pg_catalog.=) ANY (pg_catalog.current_schemas(true)) AND n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog') AS searched)`
-const RELATIONS = `rel(oid) AS (
-  SELECT pg_catalog.unnest(ARRAY(SELECT pg_catalog.to_regclass(e.name) FROM j, pg_catalog.jsonb_array_elements_text(j.doc OPERATOR(pg_catalog.->) 'relations') AS e(name)))
-  UNION
-  SELECT d.refobjid FROM rel CROSS JOIN LATERAL (
-      SELECT CAST('pg_catalog.pg_rewrite' AS pg_catalog.regclass) AS classid, w.oid AS objid FROM pg_catalog.pg_rewrite w WHERE w.ev_class OPERATOR(pg_catalog.=) rel.oid
-      UNION ALL
-      SELECT CAST('pg_catalog.pg_policy' AS pg_catalog.regclass), pol.oid FROM pg_catalog.pg_policy pol WHERE pol.polrelid OPERATOR(pg_catalog.=) rel.oid) AS code
-    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid
-   WHERE d.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_class' AS pg_catalog.regclass))`
-const USED = `used AS (
-  SELECT d.refclassid, d.refobjid, code.what, rel.oid AS relid FROM rel CROSS JOIN LATERAL (
+// Each relation reached (rel) joined to what its view rules and row-level security policies depend on (d).
+const DEPENDENCIES_OF_REL = `rel CROSS JOIN LATERAL (
       SELECT CAST('pg_catalog.pg_rewrite' AS pg_catalog.regclass) AS classid, w.oid AS objid, 'view' AS what FROM pg_catalog.pg_rewrite w WHERE w.ev_class OPERATOR(pg_catalog.=) rel.oid
       UNION ALL
       SELECT CAST('pg_catalog.pg_policy' AS pg_catalog.regclass), pol.oid, 'policy on' FROM pg_catalog.pg_policy pol WHERE pol.polrelid OPERATOR(pg_catalog.=) rel.oid) AS code
-    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid)`
+    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) code.classid AND d.objid OPERATOR(pg_catalog.=) code.objid`
+const RELATIONS = `rel(oid) AS (
+  SELECT pg_catalog.unnest(ARRAY(SELECT pg_catalog.to_regclass(e.name) FROM j, pg_catalog.jsonb_array_elements_text(j.doc OPERATOR(pg_catalog.->) 'relations') AS e(name)))
+  UNION
+  SELECT d.refobjid FROM ${DEPENDENCIES_OF_REL}
+   WHERE d.refclassid OPERATOR(pg_catalog.=) CAST('pg_catalog.pg_class' AS pg_catalog.regclass))`
+const USED = `used AS (
+  SELECT d.refclassid, d.refobjid, code.what, rel.oid AS relid FROM ${DEPENDENCIES_OF_REL})`
 const FUNCTION_BRANCH = `SELECT 'function' AS kind, CAST(CAST(p.oid AS pg_catalog.regprocedure) AS pg_catalog.text) AS name FROM pg_catalog.pg_proc p
  WHERE p.pronamespace OPERATOR(pg_catalog.=) ANY (CAST((SELECT searched FROM s) AS pg_catalog.oid[])) AND p.proname OPERATOR(pg_catalog.=) ANY (CAST((SELECT names FROM fn) AS pg_catalog.name[]))`
 const OPERATOR_BRANCH = `SELECT 'operator' AS kind, CAST(CAST(o.oid AS pg_catalog.regoperator) AS pg_catalog.text) AS name FROM pg_catalog.pg_operator o
