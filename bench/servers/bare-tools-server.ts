@@ -61,12 +61,12 @@ function registerTool(server: McpServer, tool: AnyToolDefinition): void {
   const decision = evaluate(policy, principal, { tool: tool.name, connectionKinds: tool.connectionKinds, connection: connectionId }, systemClock.now())
   if (!decision.allow) return
   const input = connectionId === undefined ? tool.input : { ...tool.input, connection: z.string() }
+  const handler = UNGUARDED_HANDLERS[tool.name] ?? tool.handler
   server.registerTool(
     tool.name,
     { title: tool.title, description: tool.description, inputSchema: z.strictObject(input) },
     async (args: Record<string, unknown>, ctx) => {
       const { connection: _connection, ...rest } = args
-      const handler = UNGUARDED_HANDLERS[tool.name] ?? tool.handler
       const result = await handler({
         principal,
         grant: decision.grant,
