@@ -40,11 +40,16 @@ describe('the PostgreSQL catalog probe’s plan', () => {
     await admin.end()
   })
 
-  async function plan(sql: string): Promise<PlanNode> {
+  async function probeOf(sql: string): Promise<{ text: string; names: string }> {
     const check = await checkSql({ engine: 'postgres', sql, mode: 'read-only', maskedColumns: [], allowSystemCatalogs: false })
     const probe = check.builtinProbe
     assert.ok(probe !== undefined, `${sql}: no probe`)
-    const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) ${probe.sql.replace(':names', '$1')}`, [probe.names])
+    return { text: probe.sql.replace(':names', '$1'), names: probe.names }
+  }
+
+  async function plan(sql: string): Promise<PlanNode> {
+    const probe = await probeOf(sql)
+    const { rows } = await client.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(`EXPLAIN (FORMAT JSON) ${probe.text}`, [probe.names])
     const top = rows[0]?.['QUERY PLAN'][0]?.Plan
     assert.ok(top !== undefined)
     return top
@@ -69,10 +74,8 @@ describe('the PostgreSQL catalog probe’s plan', () => {
   it('answers through the whole chain of views', async () => {
     await client.query('CREATE FUNCTION public.helper(int) RETURNS int LANGUAGE sql AS $$ SELECT $1 $$')
     await client.query('CREATE OR REPLACE VIEW v1 AS SELECT id, lower(note) AS note, public.helper(id) AS h FROM orders')
-    const check = await checkSql({ engine: 'postgres', sql: 'SELECT id FROM v20', mode: 'read-only', maskedColumns: [], allowSystemCatalogs: false })
-    const probe = check.builtinProbe
-    assert.ok(probe !== undefined)
-    const { rows } = await client.query<{ kind: string; name: string }>(probe.sql.replace(':names', '$1'), [probe.names])
+    const probe = await probeOf('SELECT id FROM v20')
+    const { rows } = await client.query<{ kind: string; name: string }>(probe.text, [probe.names])
     assert.deepEqual(rows.map((r) => [r.kind, r.name]), [['function', 'helper(integer) (view v1)']])
   })
 })
