@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 // Importing sh-syntax installs its Go runtime glue (`globalThis.Go` and the shims it needs).
 import { LangVariant } from 'sh-syntax'
 import { z } from 'zod'
+import { takeMemoryImage, type MemoryImage } from './memory-image.js'
 
 const offset = z.looseObject({ Offset: z.number().int(), Line: z.number().int() })
 
@@ -44,6 +45,14 @@ export interface PosixShellParser {
 export interface PosixShellParserOptions {
   /** Loads the parser's WebAssembly; defaults to sh-syntax's own main.wasm. */
   readonly loadWasm?: () => Uint8Array
+  /**
+   * Every how many parses the whole of memory is compared with the image after a bounded restore
+   * (default 64; 1 checks every parse). A mismatch restores all of it, calls `onDrift` and makes
+   * every later restore whole.
+   */
+  readonly verifyEvery?: number
+  /** Called when a bounded restore left memory different from the image; default: a process warning. */
+  readonly onDrift?: () => void
 }
 
 type WasmFunction = (...args: readonly (number | boolean)[]) => unknown
@@ -53,16 +62,21 @@ interface Runtime {
   readonly buffer: () => ArrayBuffer
   readonly wasmAlloc: WasmFunction
   readonly process: WasmFunction
-  /** Size of linear memory right after the Go runtime started. */
-  readonly size: number
+  /** Linear memory right after the Go runtime started, before any parse. */
+  readonly image: MemoryImage
   /**
-   * Linear memory right after the Go runtime started, before any parse, as runs of pages: the
-   * bytes of a run that is not all zero, `undefined` for one that is (most of the 10 MiB heap).
+   * How far up the last parse may have written (see callProcess); undefined while memory is still
+   * exactly the image, the memory's size when the next restore must be whole.
    */
-  readonly image: readonly (readonly [start: number, end: number, bytes: Uint8Array | undefined])[]
+  dirtyBelow: number | undefined
 }
 
-const PAGE = 4096
+/**
+ * How far above the next free heap block a parse may still have written: the allocator keeps a
+ * couple of words of its own in the free block it resumes from (seen: 8 bytes). A page of margin
+ * costs a 4 KiB reset; the periodic check against the whole image is what proves it enough.
+ */
+const ALLOCATOR_SLACK = 4096
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
@@ -79,19 +93,6 @@ function exportedFunction(exports: object, name: string): WasmFunction {
   const fn: unknown = Reflect.get(exports, name)
   if (typeof fn !== 'function') throw new TypeError(`parser wasm has no export ${name}`)
   return (...args) => Reflect.apply(fn, undefined, args)
-}
-
-function takeImage(memory: ArrayBuffer): Runtime['image'] {
-  const zeroPage = Buffer.alloc(PAGE)
-  const runs: [start: number, end: number, zero: boolean][] = []
-  for (let start = 0; start < memory.byteLength; start += PAGE) {
-    const end = Math.min(start + PAGE, memory.byteLength)
-    const zero = Buffer.from(memory, start, end - start).equals(zeroPage.subarray(0, end - start))
-    const last = runs.at(-1)
-    if (last !== undefined && last[2] === zero) last[1] = end
-    else runs.push([start, end, zero])
-  }
-  return runs.map(([start, end, zero]) => [start, end, zero ? undefined : new Uint8Array(memory.slice(start, end))])
 }
 
 /** Instantiates the module and starts its Go runtime once, keeping an image of its memory. */
@@ -124,20 +125,20 @@ function startRuntime(compiled: unknown): Runtime {
     buffer,
     wasmAlloc: exportedFunction(exports, 'wasmAlloc'),
     process: exportedFunction(exports, 'process'),
-    size: initial.byteLength,
-    image: takeImage(initial),
+    image: takeMemoryImage(new Uint8Array(initial)),
+    dirtyBelow: undefined,
   }
 }
 
+/**
+ * Writes the input, runs one parse and reads its answer; then notes how far up the parse may have
+ * written. The Go runtime's allocator hands out heap blocks in address order from where it last
+ * stopped, its stack and globals lie below the heap and its block metadata at the top of memory,
+ * so below the next block it would hand out (one more wasmAlloc, plus ALLOCATOR_SLACK) and the top
+ * is everything a parse can have written, as long as it never collected garbage (a collection traps: see
+ * createPosixShellParser). The caller checks that bound now and then against the whole image.
+ */
 function callProcess(rt: Runtime, text: Uint8Array): string {
-  // Every parse starts from the byte-identical memory of a freshly started runtime, as sh-syntax's
-  // own `parse` (a new instance per call) does. Reusing memory as a parse left it is unsafe: once
-  // the heap fills, TinyGo's collector runs and traps (after about 40 parses of 4 KiB lines).
-  const memory = new Uint8Array(rt.buffer())
-  for (const [start, end, bytes] of rt.image) {
-    if (bytes === undefined) memory.fill(0, start, end)
-    else memory.set(bytes, start)
-  }
   const pointer = rt.wasmAlloc(text.byteLength)
   if (typeof pointer !== 'number') throw new TypeError('wasmAlloc returned no pointer')
   new Uint8Array(rt.buffer()).set(text, pointer)
@@ -157,7 +158,10 @@ function callProcess(rt: Runtime, text: Uint8Array): string {
   const out = new Uint8Array(rt.buffer()).subarray(result)
   const end = out.indexOf(0)
   if (end < 0) throw new TypeError('process returned an unterminated result')
-  return decoder.decode(out.subarray(0, end))
+  const json = decoder.decode(out.subarray(0, end))
+  const next = rt.wasmAlloc(1)
+  rt.dirtyBelow = typeof next === 'number' ? Math.max(next + ALLOCATOR_SLACK, pointer + text.byteLength, result + end + 1) : rt.image.size
+  return json
 }
 
 function defaultWasm(): Uint8Array {
@@ -167,16 +171,38 @@ function defaultWasm(): Uint8Array {
 /**
  * Creates a parser for one line of POSIX shell with mvdan/sh (sh-syntax's WebAssembly, comments
  * kept). sh-syntax starts a new Go runtime per parse (about 100 ms); this one compiles and starts
- * it once, on first use, and before each parse resets its memory to the image taken right after
- * start, so a parse costs a memory reset instead of a runtime start and sees exactly the state a
- * fresh runtime would. A syntax error, a trap, malformed output or memory growth is a
- * `{ ok: false }` result (fail closed); after anything but a syntax error the runtime is dropped
- * and the next parse starts a new one. The parse is synchronous, so calls cannot interleave.
+ * it once, on first use, and before each parse puts back the memory image taken right after start,
+ * so a parse costs a memory reset instead of a runtime start and sees exactly the state a fresh
+ * runtime would. Reusing memory as a parse left it is unsafe: once the heap fills, TinyGo's
+ * collector runs and traps (after about 40 parses of 4 KiB lines). The reset covers only what the
+ * last parse may have written (see callProcess: about 1.7 MiB of the 10 MiB for a short line), and
+ * every `verifyEvery` parses the whole of memory is compared with the image, so a bound that was
+ * wrong is found, repaired and never trusted again. A syntax error, a trap, malformed output or
+ * memory growth is a `{ ok: false }` result (fail closed); after anything but a syntax error the
+ * runtime is dropped and the next parse starts a new one. The parse is synchronous, so calls
+ * cannot interleave.
  */
 export function createPosixShellParser(options: PosixShellParserOptions = {}): PosixShellParser {
   const loadWasm = options.loadWasm ?? defaultWasm
+  const verifyEvery = Math.max(1, Math.floor(options.verifyEvery ?? 64))
+  const onDrift =
+    options.onDrift ?? (() => process.emitWarning('the shell parser found memory a bounded reset missed; resetting all of it from now on', { code: 'AIRLOCK_SHELL_PARSER_DRIFT' }))
   let compiled: unknown
   let runtime: Runtime | undefined
+  let resets = 0
+  let whole = false
+
+  function reset(rt: Runtime): void {
+    if (rt.dirtyBelow === undefined) return
+    const memory = new Uint8Array(rt.buffer())
+    rt.image.restore(memory, whole ? undefined : rt.dirtyBelow)
+    rt.dirtyBelow = undefined
+    if (whole || resets++ % verifyEvery !== 0 || rt.image.matches(memory)) return
+    rt.image.restore(memory)
+    whole = true
+    onDrift()
+  }
+
   return {
     parse(input) {
       if (typeof input !== 'string') throw new TypeError('parse expects a string')
@@ -185,8 +211,9 @@ export function createPosixShellParser(options: PosixShellParserOptions = {}): P
         compiled ??= wasmConstructor('Module')(loadWasm())
         runtime ??= startRuntime(compiled)
         const rt = runtime
+        reset(rt)
         json = callProcess(rt, encoder.encode(input))
-        if (rt.buffer().byteLength !== rt.size) throw new TypeError('parser memory grew')
+        if (rt.buffer().byteLength !== rt.image.size) throw new TypeError('parser memory grew')
       } catch (error) {
         runtime = undefined
         return { ok: false, failure: 'runtime', detail: error instanceof Error ? error.message : 'unknown failure' }

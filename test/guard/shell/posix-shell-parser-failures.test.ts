@@ -49,6 +49,8 @@ interface FakeModule {
   readonly result?: number | 'none'
   /** Grow memory by a page inside `process`. */
   readonly grow?: boolean
+  /** An address `process` writes a word to, as a runtime writing past what its allocator says would. */
+  readonly store?: number
   /** Export the memory (default true). */
   readonly memory?: boolean
   /** Bytes placed at an offset of the one 64 KiB page. */
@@ -60,15 +62,16 @@ function fakeWasm(m: FakeModule): Uint8Array {
   const i32 = 0x7f
   const types = section(1, vector([[0x60, 0, 1, i32], [0x60, 0, 0]]))
   const bodies: { name: string; type: number; code: number[] }[] = []
-  const fn = (value: number | 'none', grow: boolean) => {
+  const fn = (value: number | 'none', grow: boolean, store?: number) => {
     const code: number[] = []
     if (grow) code.push(0x41, ...sleb(1), 0x40, 0x00, 0x1a)
+    if (store !== undefined) code.push(0x41, ...sleb(store), 0x41, ...sleb(0x5a5a), 0x36, 0x02, 0x00)
     if (value !== 'none') code.push(0x41, ...sleb(value))
     code.push(0x0b)
     return { type: value === 'none' ? 1 : 0, code }
   }
   if (m.alloc !== undefined) bodies.push({ name: 'wasmAlloc', ...fn(m.alloc, false) })
-  if (m.result !== undefined) bodies.push({ name: 'process', ...fn(m.result, m.grow === true) })
+  if (m.result !== undefined) bodies.push({ name: 'process', ...fn(m.result, m.grow === true, m.store) })
   const functions = section(3, vector(bodies.map((b) => [b.type])))
   const memory = section(5, vector([[0x00, 1]]))
   const exports = section(
@@ -280,4 +283,19 @@ describe('posix shell parser: runtime lifecycle', () => {
     const second = parser.parse('')
     assert.deepEqual(second, { ok: false, failure: 'runtime', detail: 'parser output is not JSON' }, 'the earlier input was cleared')
   })
+  it('checks a bounded reset against the whole image, and resets all of memory once one missed a write', () => {
+    // `process` writes at 30 000, above the bound (wasmAlloc says 0, the answer ends near 1 300)
+    // and below the top region that is always reset: only the check against the image sees it.
+    fakeGo()
+    const tree = { alloc: 0, result: AT, data: [[AT, text(OK_TREE)]] } as const
+    const drifts: number[] = []
+    const parser = createPosixShellParser({ loadWasm: () => fakeWasm({ ...tree, store: 30_000 }), verifyEvery: 1, onDrift: () => drifts.push(1) })
+    for (let i = 0; i < 4; i++) assert.equal(parser.parse('uptime').ok, true, `parse ${i}`)
+    assert.deepEqual(drifts, [1], 'found at the first reset, then every reset is whole and nothing is missed again')
+    const clean: number[] = []
+    const honest = createPosixShellParser({ loadWasm: () => fakeWasm(tree), verifyEvery: 1, onDrift: () => clean.push(1) })
+    for (let i = 0; i < 4; i++) assert.equal(honest.parse('uptime').ok, true)
+    assert.deepEqual(clean, [], 'a runtime that writes only below the bound never drifts')
+  })
 })
+

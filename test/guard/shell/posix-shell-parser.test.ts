@@ -24,8 +24,28 @@ async function stock(input: string): Promise<unknown> {
 /** Lines that fill the most heap per parse among those the lexer lets through (4 KiB, many parts). */
 const HEAVY = ['a""'.repeat(1365), Array(2048).fill('a').join(' '), Array(1365).fill("''").join(' ')]
 
+/** Lines of every shape the guard may see, light and heavy, valid and not (one nests past the stack and traps). */
+const VARIED = [
+  'a;'.repeat(2000),
+  'a | b && c || d; e &'.repeat(150),
+  'x=1 '.repeat(800) + 'cmd',
+  'echo "$(ls)" `pwd` $((1+2*3))'.repeat(100),
+  '${x:-${y:-${z}}}'.repeat(200),
+  '$('.repeat(500) + ')'.repeat(500),
+  'for i in 1 2 3; do echo $i; done | grep x > /tmp/y',
+  "'",
+  '',
+]
+
 describe('createPosixShellParser', () => {
-  const parser = createPosixShellParser()
+  // Every reset is checked against the whole image: a bound that missed a written byte is a drift.
+  const drifts: string[] = []
+  let last = ''
+  const parser = createPosixShellParser({ verifyEvery: 1, onDrift: () => drifts.push(last) })
+  const parse = (input: string) => {
+    last = input.slice(0, 60)
+    return parser.parse(input)
+  }
 
   it('returns exactly what a fresh sh-syntax runtime returns, whatever was parsed before', async () => {
     const corpus = [
@@ -38,18 +58,26 @@ describe('createPosixShellParser', () => {
     ]
     // Forward then backward, so every line is parsed after both a light and a heavy neighbour.
     for (const input of [...corpus, ...corpus.toReversed()]) {
-      assert.deepEqual(parser.parse(input), await stock(input), JSON.stringify(input.slice(0, 60)))
+      assert.deepEqual(parse(input), await stock(input), JSON.stringify(input.slice(0, 60)))
     }
+    assert.deepEqual(drifts, [])
+  })
+
+  it('resets only what a parse wrote, and that is all it wrote: memory matches the image after every line', () => {
+    for (const input of [...VARIED, ...HEAVY, ...VARIED.toReversed()]) parse(input)
+    parse('uptime')
+    assert.deepEqual(drifts, [])
   })
 
   it('parses heavy lines back to back without the runtime failing (memory is reset each time)', () => {
     for (let i = 0; i < 150; i++) {
       const input = HEAVY[i % HEAVY.length] ?? ''
-      const result = parser.parse(input)
+      const result = parse(input)
       assert.ok(result.ok, `parse ${i}: ${result.ok ? '' : result.detail}`)
       assert.equal(result.file.Stmts.length, 1)
       assert.equal(result.file.Stmts[0]?.Cmd?.End.Offset, input.length)
     }
+    assert.deepEqual(drifts, [])
   })
 
   it('reports syntax errors as results', () => {
