@@ -28,6 +28,7 @@ export type Call = () => Promise<boolean>
 export interface Sample {
   readonly latencies: readonly number[]
   readonly seconds: number
+  /** Error results, warm-up included. */
   readonly errors: number
   readonly warmCalls: number
   /** User + system CPU of this process over warm-up and recording, in µs. */
@@ -47,12 +48,10 @@ export async function sampleCalls(calls: readonly Call[], options: { readonly du
       const started = performance.now()
       const ok = await call()
       const elapsed = performance.now() - started
-      if (record) {
-        latencies.push(elapsed)
-        if (!ok) errors++
-      } else {
-        warmCalls++
-      }
+      // Errors count during warm-up too: a run whose warm-up fails is not a run to trust.
+      if (!ok) errors++
+      if (record) latencies.push(elapsed)
+      else warmCalls++
     }
   }
   const cpu = process.cpuUsage()
