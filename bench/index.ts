@@ -117,16 +117,19 @@ async function interleaved(variants: readonly Target[], lane: Lane, scenario: Sc
 const scenarios = backends.scenarios.filter((s) => ONLY === undefined || ONLY.includes(s.tool) || ONLY.includes(s.name))
 
 phase('clients connected; warming up')
-// Warm every server on every lane and tool (first-call loading, JIT, the EKS token, the parsers).
+// Warm every server on every lane and tool (first-call loading, JIT, the EKS token, the parsers),
+// the servers at once: nothing is measured while warming.
 for (const scenario of scenarios) {
   for (const lane of LANES) {
-    for (const target of [targets.bare, targets.airlock, targets.fsync]) {
-      if (target === targets.fsync && scenario.tool !== 'whoami') continue
-      const errors = (await sampleCalls(callsOf(target, lane, scenario, 4), { durationMs: 0, warmupMs: quick ? 150 : 500 })).errors
-      if (errors > 0) throw new Error(`${target.name} ${lane} ${scenario.name}: errors while warming up`)
-      const check = await target.clients[lane][0]?.callTool({ name: scenario.tool, arguments: scenario.args(0) })
-      if (check === undefined || isErrorResult(check)) throw new Error(`${target.name} ${lane} ${scenario.name} fails: ${JSON.stringify(check).slice(0, 500)}`)
-    }
+    const warming = [targets.bare, targets.airlock, targets.fsync].filter((target) => target !== targets.fsync || scenario.tool === 'whoami')
+    await Promise.all(
+      warming.map(async (target: Target) => {
+        const errors = (await sampleCalls(callsOf(target, lane, scenario, 4), { durationMs: 0, warmupMs: quick ? 150 : 500 })).errors
+        if (errors > 0) throw new Error(`${target.name} ${lane} ${scenario.name}: errors while warming up`)
+        const check = await target.clients[lane][0]?.callTool({ name: scenario.tool, arguments: scenario.args(0) })
+        if (check === undefined || isErrorResult(check)) throw new Error(`${target.name} ${lane} ${scenario.name} fails: ${JSON.stringify(check).slice(0, 500)}`)
+      }),
+    )
   }
 }
 
