@@ -31,14 +31,15 @@ describe('sampleCalls', () => {
       },
     ]
     const result = await sampleCalls(calls, { durationMs: 60, warmupMs: 50 })
-    assert.ok(result.warmCalls >= 2, `warm ${result.warmCalls}`)
+    // At least one of each, however slowly timers fire: each phase checks its clock before its first call.
+    assert.ok(result.warmCalls >= 1, `warm ${result.warmCalls}`)
     assert.ok(result.latencies.length >= 1)
     assert.equal(result.warmCalls + result.latencies.length, n)
     assert.equal(result.errors, Math.ceil(n / 2))
   })
 
   it('reports errors of a warm-up-only run, which records nothing', async () => {
-    const result = await sampleCalls([async () => false], { durationMs: 0, warmupMs: 10 })
+    const result = await sampleCalls([async () => false], { durationMs: 0, warmupMs: 50 })
     assert.equal(result.latencies.length, 0)
     assert.ok(result.warmCalls > 0)
     assert.equal(result.errors, result.warmCalls)
