@@ -24,11 +24,11 @@ import { startToolBackends, type Scenario } from './lib/tool-backends.js'
 // The SDK's notice about future Node versions is noise in benchmark output.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'
 const quick = process.argv.includes('--quick')
-const settings = quick
-  ? { durationMs: 400, warmupMs: 100, rounds: 1, profileMs: 400, microMs: 250 }
-  : { durationMs: 3000, warmupMs: 600, rounds: 3, profileMs: 2500, microMs: 1500 }
 // BENCH_PROFILE_MS: how long each server is profiled per tool and lane (longer: steadier stage costs).
-if (process.env.BENCH_PROFILE_MS !== undefined) settings.profileMs = Number(process.env.BENCH_PROFILE_MS)
+const profileMs = Number(process.env.BENCH_PROFILE_MS ?? (quick ? 400 : 2500))
+const settings = quick
+  ? { durationMs: 400, warmupMs: 100, rounds: 1, profileMs, microMs: 250 }
+  : { durationMs: 3000, warmupMs: 600, rounds: 3, profileMs, microMs: 1500 }
 const LEVELS = (process.env.BENCH_CONCURRENCY ?? '1,16,64').split(',').map(Number)
 const ONLY = process.env.BENCH_TOOLS?.split(',')
 const maxWorkers = Math.max(...LEVELS)

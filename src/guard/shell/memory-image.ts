@@ -24,11 +24,10 @@ export interface MemoryImage {
 }
 
 function runsOf(memory: Uint8Array): Runs {
-  const zeroPage = new Uint8Array(PAGE)
   const runs: [start: number, end: number, zero: boolean][] = []
   for (let start = 0; start < memory.byteLength; start += PAGE) {
     const end = Math.min(start + PAGE, memory.byteLength)
-    const zero = Buffer.compare(memory.subarray(start, end), zeroPage.subarray(0, end - start)) === 0
+    const zero = Buffer.compare(memory.subarray(start, end), ZERO_BLOCK.subarray(0, end - start)) === 0
     const last = runs.at(-1)
     if (last !== undefined && last[2] === zero) last[1] = end
     else runs.push([start, end, zero])

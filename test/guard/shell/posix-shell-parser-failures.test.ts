@@ -284,8 +284,9 @@ describe('posix shell parser: runtime lifecycle', () => {
     assert.deepEqual(second, { ok: false, failure: 'runtime', detail: 'parser output is not JSON' }, 'the earlier input was cleared')
   })
   it('checks a bounded reset against the whole image, and resets all of memory once one missed a write', () => {
-    // `process` writes at 30 000, above the bound (wasmAlloc says 0, the answer ends near 1 300)
-    // and below the top region that is always reset: only the check against the image sees it.
+    // `process` writes at 30 000, above the bound (4 KiB: wasmAlloc says 0, plus the allocator's
+    // page of slack; the answer ends near 1 300) and below the top region that is always reset:
+    // only the check against the image sees it.
     fakeGo()
     const tree = { alloc: 0, result: AT, data: [[AT, text(OK_TREE)]] } as const
     const drifts: number[] = []
@@ -298,4 +299,3 @@ describe('posix shell parser: runtime lifecycle', () => {
     assert.deepEqual(clean, [], 'a runtime that writes only below the bound never drifts')
   })
 })
-
