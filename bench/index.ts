@@ -14,6 +14,7 @@ import { z } from 'zod'
 import { startBenchGateway, type BenchGateway } from './lib/bench-gateway.js'
 import { connectLane, isErrorResult, LANES, type Lane, type LaneClient } from './lib/lane-clients.js'
 import { sampleCalls, summarize, type Call, type LoadResult, type Sample } from './lib/load.js'
+import { measureGuardFloors } from './lib/guard-floors.js'
 import { measureMicroCosts } from './lib/micro-costs.js'
 import { profileStages, STAGES } from './lib/profile-stages.js'
 import { checkTargets, comparison, printResults, printTargets, type BenchResults, type CellResult, type StageSummary, type VariantResult } from './lib/print-results.js'
@@ -179,6 +180,9 @@ for (const scenario of scenarios) {
     profiles.push({ tool: scenario.name, lane, ...gateway, bare: baseline, floor: floorOf(gateway, baseline) })
   }
 }
+phase('guard costs on their own (the SQL probe inside PostgreSQL)')
+// Before the backends close: the probe resolves the scenarios' own table.
+const guardFloors = await measureGuardFloors(scenarios, settings.microMs)
 phase('in-process decision costs')
 
 for (const target of Object.values(targets)) for (const lane of LANES) await Promise.all(target.clients[lane].map((c) => c.close()))
@@ -200,7 +204,8 @@ const results: BenchResults = {
   profiles,
   profileClients: PROFILE_CLIENTS,
   micro,
-  targets: checkTargets(cells, micro, profiles),
+  guardFloors,
+  targets: checkTargets(cells, micro, profiles, guardFloors),
   elapsedSeconds: (performance.now() - started) / 1000,
 }
 const out = fileURLToPath(new URL('./results/', import.meta.url))

@@ -1,4 +1,5 @@
 import type { Lane } from './lane-clients.js'
+import type { GuardFloor } from './guard-floors.js'
 import type { LoadResult } from './load.js'
 import type { MicroCosts } from './micro-costs.js'
 import { STAGES } from './profile-stages.js'
@@ -39,6 +40,8 @@ export interface BenchResults {
   /** Clients driving the gateway while it was profiled. */
   readonly profileClients: number
   readonly micro: MicroCosts
+  /** The guards' own cost per call, for the tools they guard. */
+  readonly guardFloors: readonly GuardFloor[]
   readonly targets: readonly TargetCheck[]
   readonly elapsedSeconds: number
 }
@@ -95,6 +98,17 @@ export function printResults(results: BenchResults): void {
   console.log(`token verification ${fmt(m.verifyMicros, 1)}, session lookup ${fmt(m.sessionMicros, 1)}, policy decision (500 grants) ${fmt(m.policyMicros, 1)}`)
   console.log(`all three together ${fmt(m.verifySessionPolicyMicros, 1)} (${fmt(m.verifySessionPolicyBestMicros, 1)})   target <= 50`)
   console.log(`tools/list for a policy of 500 grants ${fmt(m.toolsList500GrantsMicros, 1)} (${fmt(m.toolsList500GrantsBestMicros, 1)})   target <= 1000`)
+  if (results.guardFloors.length === 0) return
+  console.log('\nguards on their own, per call: the check in-process (warm, µs) and the SQL catalog probe inside PostgreSQL (ms, medians)')
+  for (const g of results.guardFloors) {
+    const probe = g.probe === undefined ? '' : `, probe planning ${fmt(g.probe.planningMs, 3)} ms + execution ${fmt(g.probe.executionMs, 3)} ms`
+    console.log(`${g.scenario.padEnd(20)} guard ${fmt(g.guardMicros, 0)} µs${probe}: ${fmt(guardFloorMs(g), 3)} ms`)
+  }
+}
+
+/** What a guard alone adds to one call's latency, in ms: its check plus, for SQL, the probe in the database. */
+export function guardFloorMs(floor: GuardFloor): number {
+  return floor.guardMicros / 1000 + (floor.probe === undefined ? 0 : floor.probe.planningMs + floor.probe.executionMs)
 }
 
 export interface TargetCheck {
@@ -112,12 +126,14 @@ export interface TargetCheck {
    * from the tool and lane's profile at the profiling concurrency.
    */
   readonly ceilingRatio?: number
+  /** For added latency: what the tool's guard alone takes per call (see guardFloorMs), part of what is added. */
+  readonly guardFloorMs?: number
 }
 
 /** The issue's targets, checked against this run (ratios and differences within the run). */
-export function checkTargets(cells: readonly CellResult[], micro: MicroCosts, profiles: readonly StageSummary[]): TargetCheck[] {
+export function checkTargets(cells: readonly CellResult[], micro: MicroCosts, profiles: readonly StageSummary[], guards: readonly GuardFloor[] = []): TargetCheck[] {
   const checks: TargetCheck[] = []
-  const add = (target: string, value: number, limit: number, atLeast: boolean, floor: Pick<TargetCheck, 'bareFloor' | 'ceilingRatio'> = {}) =>
+  const add = (target: string, value: number, limit: number, atLeast: boolean, floor: Pick<TargetCheck, 'bareFloor' | 'ceilingRatio' | 'guardFloorMs'> = {}) =>
     checks.push({ target, value, limit, met: atLeast ? value >= limit : value <= limit, ...floor })
   for (const cell of cells) {
     for (const v of cell.airlock) {
@@ -128,7 +144,8 @@ export function checkTargets(cells: readonly CellResult[], micro: MicroCosts, pr
         if (v.server.includes('write') || cell.concurrency > 1) add(`${where}: calls/s ratio`, c.ratio, 0.9, true, ceilingRatio === undefined ? {} : { ceilingRatio })
         if (v.server.includes('write') && cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.3, false)
       } else if (v.server.includes('write')) {
-        if (cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.5, false)
+        const guard = guards.find((g) => g.scenario === cell.tool)
+        if (cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.5, false, guard === undefined ? {} : { guardFloorMs: guardFloorMs(guard) })
         if (cell.tool.startsWith('sql_query') || cell.tool.startsWith('kubectl')) {
           add(`${where}: gateway CPU ms per call`, v.serverCpuPerCallMs, 1, false, { bareFloor: cell.bare.serverCpuPerCallMs })
           // The part of it the gateway controls: what it spends beyond the same tool code on its own.
@@ -147,7 +164,8 @@ export function printTargets(checks: readonly TargetCheck[]): void {
   for (const c of checks) {
     const floor =
       (c.bareFloor === undefined ? '' : `; bare server, same tool: ${fmt(c.bareFloor, 3)}`) +
-      (c.ceilingRatio === undefined ? '' : `; ceiling when CPU-bound, from the profiles: ${fmt(c.ceilingRatio, 3)}`)
+      (c.ceilingRatio === undefined ? '' : `; ceiling when CPU-bound, from the profiles: ${fmt(c.ceilingRatio, 3)}`) +
+      (c.guardFloorMs === undefined ? '' : `; of it the guard alone: ${fmt(c.guardFloorMs, 3)}`)
     console.log(`${c.met ? 'met ' : 'MISS'}  ${c.target}: ${fmt(c.value, 3)} (limit ${c.limit}${floor})`)
   }
 }
