@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { z } from 'zod'
 import { startBenchGateway, type BenchGateway } from './lib/bench-gateway.js'
 import { connectLane, isErrorResult, LANES, type Lane, type LaneClient } from './lib/lane-clients.js'
-import { sampleCalls, summarize, type Call, type LoadResult, type Sample } from './lib/load.js'
+import { percentile, sampleCalls, summarize, type Call, type LoadResult, type Sample } from './lib/load.js'
 import { measureGuardFloors } from './lib/guard-floors.js'
 import { measureMicroCosts } from './lib/micro-costs.js'
 import { profileStages, STAGES } from './lib/profile-stages.js'
@@ -111,7 +111,8 @@ async function interleaved(variants: readonly Target[], lane: Lane, scenario: Sc
       target.audited === true && commits !== undefined && commits.commits > 0
         ? { recordsPerCommit: commits.records / commits.commits, meanCommitMs: (commits.seconds * 1000) / commits.commits }
         : undefined
-    return { server: target.name, ...result, serverCpuPerCallMs: (cpu[i] ?? 0) / result.totalCalls, ...(auditCommits === undefined ? {} : { auditCommits }) }
+    const p50PerRoundMs = (samples[i] ?? []).map((s) => percentile([...s.latencies].sort((a, b) => a - b), 50))
+    return { server: target.name, ...result, serverCpuPerCallMs: (cpu[i] ?? 0) / result.totalCalls, p50PerRoundMs, ...(auditCommits === undefined ? {} : { auditCommits }) }
   })
 }
 

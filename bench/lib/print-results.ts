@@ -9,6 +9,8 @@ export interface VariantResult extends LoadResult {
   readonly server: string
   /** CPU time of the server process per call (user + system, warm-up calls included), in ms. */
   readonly serverCpuPerCallMs: number
+  /** p50 of each round's slice, in ms: how far the same server moves between rounds of one run. */
+  readonly p50PerRoundMs?: readonly number[]
   /** The gateways' audit group commits over the run (from its metrics, warm-up included). */
   readonly auditCommits?: { readonly recordsPerCommit: number; readonly meanCommitMs: number }
 }
@@ -128,12 +130,27 @@ export interface TargetCheck {
   readonly ceilingRatio?: number
   /** For added latency: what the tool's guard alone takes per call (see guardFloorMs), part of what is added. */
   readonly guardFloorMs?: number
+  /**
+   * For added latency: how far the bare server's own p50 moved between the rounds of the run (max
+   * minus min), in ms; an added p50 within it is not told apart from the run's noise.
+   */
+  readonly bareP50SpreadMs?: number
+}
+
+/** Max minus min of a server's per-round p50, or undefined with fewer than two rounds. */
+export function p50Spread(variant: VariantResult): number | undefined {
+  const rounds = variant.p50PerRoundMs ?? []
+  return rounds.length < 2 ? undefined : Math.max(...rounds) - Math.min(...rounds)
 }
 
 /** The issue's targets, checked against this run (ratios and differences within the run). */
 export function checkTargets(cells: readonly CellResult[], micro: MicroCosts, profiles: readonly StageSummary[], guards: readonly GuardFloor[] = []): TargetCheck[] {
   const checks: TargetCheck[] = []
-  const add = (target: string, value: number, limit: number, atLeast: boolean, floor: Pick<TargetCheck, 'bareFloor' | 'ceilingRatio' | 'guardFloorMs'> = {}) =>
+  const spreadOf = (cell: CellResult) => {
+    const spread = p50Spread(cell.bare)
+    return spread === undefined ? {} : { bareP50SpreadMs: spread }
+  }
+  const add = (target: string, value: number, limit: number, atLeast: boolean, floor: Pick<TargetCheck, 'bareFloor' | 'ceilingRatio' | 'guardFloorMs' | 'bareP50SpreadMs'> = {}) =>
     checks.push({ target, value, limit, met: atLeast ? value >= limit : value <= limit, ...floor })
   for (const cell of cells) {
     for (const v of cell.airlock) {
@@ -142,10 +159,10 @@ export function checkTargets(cells: readonly CellResult[], micro: MicroCosts, pr
       if (cell.tool === 'whoami') {
         const ceilingRatio = profiles.find((p) => p.tool === cell.tool && p.lane === cell.lane)?.floor.ceilingRatio
         if (v.server.includes('write') || cell.concurrency > 1) add(`${where}: calls/s ratio`, c.ratio, 0.9, true, ceilingRatio === undefined ? {} : { ceilingRatio })
-        if (v.server.includes('write') && cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.3, false)
+        if (v.server.includes('write') && cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.3, false, spreadOf(cell))
       } else if (v.server.includes('write')) {
         const guard = guards.find((g) => g.scenario === cell.tool)
-        if (cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.5, false, guard === undefined ? {} : { guardFloorMs: guardFloorMs(guard) })
+        if (cell.concurrency === 1) add(`${where}: added p50 ms`, c.addedP50Ms, 0.5, false, { ...spreadOf(cell), ...(guard === undefined ? {} : { guardFloorMs: guardFloorMs(guard) }) })
         if (cell.tool.startsWith('sql_query') || cell.tool.startsWith('kubectl')) {
           add(`${where}: gateway CPU ms per call`, v.serverCpuPerCallMs, 1, false, { bareFloor: cell.bare.serverCpuPerCallMs })
           // The part of it the gateway controls: what it spends beyond the same tool code on its own.
@@ -165,7 +182,8 @@ export function printTargets(checks: readonly TargetCheck[]): void {
     const floor =
       (c.bareFloor === undefined ? '' : `; bare server, same tool: ${fmt(c.bareFloor, 3)}`) +
       (c.ceilingRatio === undefined ? '' : `; ceiling when CPU-bound, from the profiles: ${fmt(c.ceilingRatio, 3)}`) +
-      (c.guardFloorMs === undefined ? '' : `; of it the guard alone: ${fmt(c.guardFloorMs, 3)}`)
+      (c.guardFloorMs === undefined ? '' : `; of it the guard alone: ${fmt(c.guardFloorMs, 3)}`) +
+      (c.bareP50SpreadMs === undefined ? '' : `; bare p50 moved ${fmt(c.bareP50SpreadMs, 3)} between rounds`)
     console.log(`${c.met ? 'met ' : 'MISS'}  ${c.target}: ${fmt(c.value, 3)} (limit ${c.limit}${floor})`)
   }
 }

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { after, before, describe, it } from 'node:test'
 import { measureGuardFloors, type GuardFloor } from '../../bench/lib/guard-floors.js'
-import { checkTargets, guardFloorMs, type CellResult, type VariantResult } from '../../bench/lib/print-results.js'
+import { checkTargets, guardFloorMs, p50Spread, type CellResult, type VariantResult } from '../../bench/lib/print-results.js'
 import type { MicroCosts } from '../../bench/lib/micro-costs.js'
 import { createPgTable, type ScratchTable } from '../tools/support/sql-test-databases.js'
 
@@ -48,8 +48,8 @@ describe('measureGuardFloors (the guards’ own cost, the SQL probe measured ins
   })
 })
 
-describe('checkTargets with guard floors', () => {
-  const variant = (server: string, p50: number): VariantResult => ({
+describe('checkTargets with guard floors and round-to-round noise', () => {
+  const variant = (server: string, p50: number, p50PerRoundMs?: number[]): VariantResult => ({
     server,
     serverCpuPerCallMs: 1,
     cpuPerCallMs: 1,
@@ -60,6 +60,7 @@ describe('checkTargets with guard floors', () => {
     throughput: 100,
     p50,
     p99: p50,
+    ...(p50PerRoundMs === undefined ? {} : { p50PerRoundMs }),
   })
   const cell = (tool: string): CellResult => ({ tool, lane: '2026', concurrency: 1, bare: variant('bare MCP SDK', 10), airlock: [variant('airlock (audit write)', 12)] })
   const micro: MicroCosts = {
@@ -81,5 +82,19 @@ describe('checkTargets with guard floors', () => {
     assert.equal(sql?.met, false, 'the floor explains the miss; it does not turn it into a pass')
     const kubectl = checks.find((c) => c.target.startsWith('kubectl') && c.target.endsWith('added p50 ms'))
     assert.ok(kubectl !== undefined && kubectl.guardFloorMs === undefined)
+  })
+
+  it('reports how far the bare server’s p50 moved between rounds beside each added p50', () => {
+    const noisy: CellResult = { ...cell('ssm_run uptime'), bare: variant('bare MCP SDK', 10, [9.5, 12, 10]) }
+    const [check] = checkTargets([noisy], micro, [], []).filter((c) => c.target.endsWith('added p50 ms'))
+    assert.equal(check?.bareP50SpreadMs, 2.5)
+    assert.equal(check?.met, false)
+  })
+
+  it('has no spread to report from a single round', () => {
+    assert.equal(p50Spread(variant('bare MCP SDK', 10, [10])), undefined)
+    assert.equal(p50Spread(variant('bare MCP SDK', 10)), undefined)
+    const [check] = checkTargets([cell('ssm_run uptime')], micro, [], []).filter((c) => c.target.endsWith('added p50 ms'))
+    assert.ok(check !== undefined && !('bareP50SpreadMs' in check))
   })
 })
