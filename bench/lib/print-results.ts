@@ -94,6 +94,7 @@ export function printResults(results: BenchResults): void {
   line("Airlock's own stages", (p) => fmt(p.floor.airlockMicros, 0).padStart(19))
   line('shared work beyond the bare server', (p) => fmt(p.floor.sharedExcessMicros, 0).padStart(19))
   line('ratio ceiling when CPU-bound', (p) => fmt(p.floor.ceilingRatio, 2).padStart(19))
+  line('own-stage budget for a 0.9 ratio', (p) => fmt(p.floor.budgetAt90Micros, 0).padStart(19))
 
   const m = results.micro
   console.log('\nin-process, warm, µs per request: median of 20 batches (quietest)')

@@ -37,6 +37,12 @@ export interface StageFloor {
    * target above it cannot be met without dropping work of Airlock's own stages.
    */
   readonly ceilingRatio: number
+  /**
+   * What Airlock's own stages may cost per call, in µs, for the gateway to reach the 0.9 ratio
+   * target at capacity: bare CPU × (1 / 0.9 − 1). A single stage above it (the audit record every
+   * call must have, say) puts the target out of reach whatever the others cost.
+   */
+  readonly budgetAt90Micros: number
 }
 
 /** What the two profiles of the same calls say about the gateway's floor. */
@@ -48,5 +54,6 @@ export function floorOf(gateway: StageCosts, bare: StageCosts): StageFloor {
     airlockMicros,
     sharedExcessMicros: added(STAGES.filter((name) => SHARED_STAGES.has(name))),
     ceilingRatio: bare.cpuMicrosPerCall / (bare.cpuMicrosPerCall + airlockMicros),
+    budgetAt90Micros: bare.cpuMicrosPerCall * (1 / 0.9 - 1),
   }
 }

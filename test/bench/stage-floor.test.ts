@@ -30,6 +30,14 @@ describe('floorOf (what the gateway and bare profiles say about the gateway’s 
     assert.equal(floorOf(bare, bare).ceilingRatio, 1, 'a gateway doing only what the bare server does could match it')
   })
 
+  it('budgets Airlock’s own stages at what keeps the ratio at 0.9: a ninth of the bare server’s CPU', () => {
+    const floor = floorOf(gateway, bare)
+    assert.ok(Math.abs(floor.budgetAt90Micros - 1000 / 9) < 1e-9)
+    // At exactly the budget the ceiling is the target.
+    const atBudget = costs({ 'MCP framing': 400, 'node runtime (http, net, timers)': 500, policy: 20, GC: 80, audit: 1000 / 9 })
+    assert.ok(Math.abs(floorOf(atBudget, bare).ceilingRatio - 0.9) < 1e-9)
+  })
+
   it('counts the HTTP, framing, tool, runtime and GC stages as shared work, the rest as Airlock’s', () => {
     for (const shared of ['MCP framing', 'HTTP handling', 'tool + AWS/k8s client', 'node runtime (http, net, timers)', 'GC'] as const) assert.ok(!AIRLOCK_STAGES.includes(shared), shared)
     for (const own of ['token verification', 'session lookup', 'policy', 'guard', 'masking', 'audit'] as const) assert.ok(AIRLOCK_STAGES.includes(own), own)
