@@ -5,6 +5,8 @@
 // profiles of the gateway and of the bare server per tool, summarised per stage side by side (with
 // the throughput ceiling Airlock's own stages set), and the in-process decision costs.
 // Writes bench/results/latest.json and prints the tables.
+// BENCH_BARE_2025=per-request: the bare server serves each 2025 request afresh, as the gateway must
+// for sessions any replica continues (default: one server per session, held in memory).
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -199,7 +201,7 @@ const micro = await measureMicroCosts(settings.microMs)
 const results: BenchResults = {
   generatedAt: new Date().toISOString(),
   mode: quick ? 'quick' : 'full',
-  settings: { ...settings, levels: LEVELS },
+  settings: { ...settings, levels: LEVELS, bare2025: process.env.BENCH_BARE_2025 === 'per-request' ? 'server per request' : 'server per session' },
   node: process.version,
   cells: cells.map((cell) => ({ ...cell, vsBare: cell.airlock.map((v) => ({ server: v.server, ...comparison(cell, v), gatewayCpuPerCallMs: v.serverCpuPerCallMs })) })),
   profiles,

@@ -62,7 +62,8 @@ export function comparison(cell: CellResult, variant: VariantResult) {
 
 export function printResults(results: BenchResults): void {
   console.log(`\nAirlock vs a bare MCP SDK server running the same tool code, ${results.mode} run (${fmt(results.elapsedSeconds, 0)} s), Node ${results.node}`)
-  console.log('cpu = server process CPU per call (ms); ratio, +p50, +p99, +cpu are against the bare row above\n')
+  console.log('cpu = server process CPU per call (ms); ratio, +p50, +p99, +cpu are against the bare row above')
+  console.log(`bare server on the 2025 lane: ${String(results.settings['bare2025'] ?? 'server per session')} (BENCH_BARE_2025=per-request for the other)\n`)
   console.log('tool                lane  conc  server                   calls/s  p50 ms  p99 ms  cpu ms  ratio  +p50 ms  +p99 ms  +cpu ms  errors')
   for (const cell of results.cells) {
     const head = `${cell.tool.padEnd(19)} ${cell.lane}  ${String(cell.concurrency).padStart(4)}`

@@ -7,8 +7,12 @@
 // BENCH_POLICY, BENCH_AWS_ENDPOINTS, BENCH_AWS_KEY as for airlock-server.ts: the policy is read once,
 // at start, only to hand each tool the grant and connection the gateway would (its limits).
 // BENCH_CPU_PROFILE: where SIGHUP-driven CPU profiles go, as for the gateway (answerProfileRequests).
+// BENCH_BARE_2025=per-request: after initialize, each 2025 request gets a fresh server and transport
+// instead of its session's, as a server must whose sessions any replica can continue (the gateway
+// keeps them in its shared store and serves each request afresh); it shows what holding one server
+// per session in memory saves the default baseline.
 import { randomUUID } from 'node:crypto'
-import { createServer, type IncomingMessage } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { NodeStreamableHTTPServerTransport, toNodeHandler } from '@modelcontextprotocol/node'
 import { classifyInboundRequest, createMcpHandler, isInitializeRequest, McpServer } from '@modelcontextprotocol/server'
@@ -102,6 +106,13 @@ function newSession(): NodeStreamableHTTPServerTransport {
   void newServer().connect(transport)
   return transport
 }
+const PER_REQUEST_2025 = process.env.BENCH_BARE_2025 === 'per-request'
+/** A request of a known session served by a server of its own (BENCH_BARE_2025=per-request). */
+async function servedAfresh(req: IncomingMessage, res: ServerResponse, body: unknown): Promise<void> {
+  const transport = new NodeStreamableHTTPServerTransport({ enableJsonResponse: true })
+  await newServer().connect(transport)
+  await transport.handleRequest(req, res, body)
+}
 const modern = toNodeHandler(createMcpHandler(() => newServer(), { legacy: 'reject' }))
 
 const header = (req: IncomingMessage, name: string) => {
@@ -115,6 +126,7 @@ const http = createServer(async (req, res) => {
   const body: unknown = chunks.length > 0 ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined
   const id = header(req, 'mcp-session-id')
   const existing = id === undefined ? undefined : sessions.get(id)
+  if (existing !== undefined && PER_REQUEST_2025) return servedAfresh(req, res, body)
   if (existing !== undefined) return existing.handleRequest(req, res, body)
   if (req.method === 'POST' && isInitializeRequest(body)) return newSession().handleRequest(req, res, body)
   const version = header(req, 'mcp-protocol-version')
