@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { setTimeout as delay } from 'node:timers/promises'
 import { requestOutcome } from '../../src/metrics/gateway-metrics.js'
 import { createPrometheusMetrics } from '../../src/metrics/prometheus-metrics.js'
 
@@ -63,7 +64,26 @@ describe('createPrometheusMetrics', () => {
     const text = (await a.scrape()).text
     assert.equal(sample(text, 'airlock_tool_calls_total{tool="whoami",outcome="ok"}'), 1)
     assert.match(text, /^process_resident_memory_bytes \d+/m)
+    // Sampled every 100 ms rather than every 10 ms: still exported, with a stall's full length.
+    assert.match(text, /^nodejs_eventloop_lag_p99_seconds [\d.e+-]+$/m)
+    assert.match(text, /^nodejs_eventloop_lag_max_seconds [\d.e+-]+$/m)
     assert.doesNotMatch((await b.scrape()).text, /process_resident_memory_bytes/)
+  })
+})
+
+describe('createPrometheusMetrics: event loop lag', () => {
+  it('still shows a stall of the event loop, sampled every 100 ms', async () => {
+    const metrics = createPrometheusMetrics()
+    await metrics.scrape() // the lag histogram starts afresh after each scrape
+    await delay(250)
+    const until = performance.now() + 150
+    while (performance.now() < until) {
+      // Blocks the event loop: the pending sample fires late by what is left of the stall.
+    }
+    await delay(250)
+    const max = sample((await metrics.scrape()).text, 'nodejs_eventloop_lag_max_seconds')
+    // Anywhere from 50 to 150 ms late, by where the stall fell between two samples.
+    assert.ok(max !== undefined && max >= 0.04, `lag max ${max} s after a 150 ms stall`)
   })
 })
 
