@@ -120,7 +120,16 @@ async function interleaved(variants: readonly Target[], lane: Lane, scenario: Sc
 
 const scenarios = backends.scenarios.filter((s) => ONLY === undefined || ONLY.includes(s.tool) || ONLY.includes(s.name))
 
-phase('clients connected; warming up')
+phase('clients connected; idle CPU')
+// What each server spends with its clients connected and nothing asked: timers and samplers that
+// run whether or not anyone calls (on a busy replica the same wakeups cost each call a share).
+const idleMs = quick ? 1000 : 3000
+const idleBefore = await Promise.all([airlock.server.cpuMs(), bare.cpuMs()])
+await sleep(idleMs)
+const idleAfter = await Promise.all([airlock.server.cpuMs(), bare.cpuMs()])
+const idleCpu = { airlockMsPerSecond: (((idleAfter[0] ?? 0) - (idleBefore[0] ?? 0)) * 1000) / idleMs, bareMsPerSecond: (((idleAfter[1] ?? 0) - (idleBefore[1] ?? 0)) * 1000) / idleMs }
+
+phase('warming up')
 // Warm every server on every lane and tool (first-call loading, JIT, the EKS token, the parsers),
 // the servers at once: nothing is measured while warming.
 for (const scenario of scenarios) {
@@ -207,6 +216,7 @@ const results: BenchResults = {
   profiles,
   profileClients: PROFILE_CLIENTS,
   micro,
+  idleCpu,
   guardFloors,
   targets: checkTargets(cells, micro, profiles, guardFloors),
   elapsedSeconds: (performance.now() - started) / 1000,

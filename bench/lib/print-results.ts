@@ -42,6 +42,8 @@ export interface BenchResults {
   /** Clients driving the gateway while it was profiled. */
   readonly profileClients: number
   readonly micro: MicroCosts
+  /** Server CPU with the clients connected and no call in flight, ms per second. */
+  readonly idleCpu: { readonly airlockMsPerSecond: number; readonly bareMsPerSecond: number }
   /** The guards' own cost per call, for the tools they guard. */
   readonly guardFloors: readonly GuardFloor[]
   readonly targets: readonly TargetCheck[]
@@ -102,6 +104,7 @@ export function printResults(results: BenchResults): void {
   console.log(`token verification ${fmt(m.verifyMicros, 1)}, session lookup ${fmt(m.sessionMicros, 1)}, policy decision (500 grants) ${fmt(m.policyMicros, 1)}`)
   console.log(`all three together ${fmt(m.verifySessionPolicyMicros, 1)} (${fmt(m.verifySessionPolicyBestMicros, 1)})   target <= 50`)
   console.log(`tools/list for a policy of 500 grants ${fmt(m.toolsList500GrantsMicros, 1)} (${fmt(m.toolsList500GrantsBestMicros, 1)})   target <= 1000`)
+  console.log(`idle, clients connected: gateway ${fmt(results.idleCpu.airlockMsPerSecond, 1)} ms CPU per second, bare server ${fmt(results.idleCpu.bareMsPerSecond, 1)}`)
   if (results.guardFloors.length === 0) return
   console.log('\nguards on their own, per call: the check in-process (warm, µs) and the SQL catalog probe inside PostgreSQL (ms, medians)')
   for (const g of results.guardFloors) {
