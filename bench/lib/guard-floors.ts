@@ -8,6 +8,7 @@ import { checkSql } from '../../src/guard/sql/check-sql.js'
 import { tokenizeCommand } from '../../src/guard/shell/tokenize-command.js'
 import { PG_URL } from '../../test/tools/support/sql-test-databases.js'
 import { postgresReadOnlySetup } from '../../tools/sql-query/postgres-read-only-setup.js'
+import { percentile } from './load.js'
 import { timePerCall } from './time-per-call.js'
 import type { Scenario } from './tool-backends.js'
 
@@ -22,7 +23,7 @@ export interface GuardFloor {
 
 const PROBE_SAMPLES = 40
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN
+const median = (values: readonly number[]) => percentile([...values].sort((a, b) => a - b), 50)
 
 /** Planning and execution ms of `sql` in a transaction that is rolled back, medians of {@link PROBE_SAMPLES} (after 10 unmeasured). */
 async function explainMedians(db: pg.Client, sql: string, parameters: readonly string[]): Promise<{ planningMs: number; executionMs: number }> {
@@ -56,6 +57,8 @@ export async function measureGuardFloors(scenarios: readonly Scenario[], minMs: 
   const floors: GuardFloor[] = []
   const db = new pg.Client({ connectionString: PG_URL })
   await db.connect()
+  // The setup without a probe is the same for every statement: measured once, when first needed.
+  let withoutProbe: { planningMs: number; executionMs: number } | undefined
   try {
     for (const scenario of scenarios) {
       const args = scenario.args(0)
@@ -68,13 +71,13 @@ export async function measureGuardFloors(scenarios: readonly Scenario[], minMs: 
           continue
         }
         const without = setupText(undefined)
+        withoutProbe ??= await explainMedians(db, without.sql, without.parameters)
         const withProbe = setupText(probe)
-        const base = await explainMedians(db, without.sql, without.parameters)
         const probed = await explainMedians(db, withProbe.sql, withProbe.parameters)
         floors.push({
           scenario: scenario.name,
           guardMicros: guard.medianMicros,
-          probe: { planningMs: probed.planningMs - base.planningMs, executionMs: probed.executionMs - base.executionMs },
+          probe: { planningMs: probed.planningMs - withoutProbe.planningMs, executionMs: probed.executionMs - withoutProbe.executionMs },
         })
       } else if (scenario.tool === 'ssm_run') {
         const command = String(args.command)
