@@ -124,10 +124,12 @@ phase('clients connected; idle CPU')
 // What each server spends with its clients connected and nothing asked: timers and samplers that
 // run whether or not anyone calls (on a busy replica the same wakeups cost each call a share).
 const idleMs = quick ? 1000 : 3000
-const idleBefore = await Promise.all([airlock.server.cpuMs(), bare.cpuMs()])
+const idleBefore = { airlock: await airlock.server.cpuMs(), bare: await bare.cpuMs() }
 await sleep(idleMs)
-const idleAfter = await Promise.all([airlock.server.cpuMs(), bare.cpuMs()])
-const idleCpu = { airlockMsPerSecond: (((idleAfter[0] ?? 0) - (idleBefore[0] ?? 0)) * 1000) / idleMs, bareMsPerSecond: (((idleAfter[1] ?? 0) - (idleBefore[1] ?? 0)) * 1000) / idleMs }
+const idleCpu = {
+  airlockMsPerSecond: (((await airlock.server.cpuMs()) - idleBefore.airlock) * 1000) / idleMs,
+  bareMsPerSecond: (((await bare.cpuMs()) - idleBefore.bare) * 1000) / idleMs,
+}
 
 phase('warming up')
 // Warm every server on every lane and tool (first-call loading, JIT, the EKS token, the parsers),
